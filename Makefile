@@ -1,0 +1,39 @@
+# Two commands on a fresh machine: `make run` and `make test`. Both build .venv themselves.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint typecheck pytest bench clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Set up, load the demo shop (first run only) and show what is in the store.
+run: $(STAMP)
+	@if [ ! -f "$${HELLOWORD_DATA_DIR:-data}/helloword.db" ] || [ -n "$$DEMO_RESET" ]; then $(BIN)/helloword demo-data; fi
+	$(BIN)/helloword status
+	$(BIN)/helloword policy check
+	$(BIN)/helloword tools list
+
+## Set up and run every check: lint, types, tests.
+test: $(STAMP) lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest
+
+## Benchmarks print figures; they are not pass/fail.
+bench: $(STAMP)
+	$(BIN)/python bench/bench_tools.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,287 @@
+"""The `helloword` command: wires settings, the store, tools and evals together."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import func, select
+
+from config import Settings, get_settings
+from commerce.db import Store
+
+console = Console(stderr=True)
+out = Console()
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """A user-caused problem: one line on stderr, no stack trace."""
+    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    sys.exit(code)
+
+
+def open_store(settings: Settings) -> Store:
+    try:
+        return Store(settings.resolved_database_url)
+    except Exception as e:  # a bad URL or an unreachable server is the user's to fix
+        fail(f"cannot open the database {settings.resolved_database_url}: {e}")
+
+
+@contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A progress callback drawn as a bar on stderr (quiet when stderr is not a terminal)."""
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=False, disable=not console.is_terminal,
+    ) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Helloword: the after-sales support agent for cross-border sellers.
+
+    Settings come from HELLOWORD_* environment variables (HELLOWORD_DATA_DIR,
+    HELLOWORD_DATABASE_URL, HELLOWORD_POLICY_PROFILE)."""
+
+
+# ---------------------------------------------------------------- data
+
+
+@main.command("demo-data")
+@click.option("--seed", default=7, show_default=True, help="Same seed, same shop.")
+@click.option("--customers", default=500, show_default=True, type=click.IntRange(1, 1_000_000))
+@click.option("--orders", default=2000, show_default=True, type=click.IntRange(1, 10_000_000))
+def demo_data(seed: int, customers: int, orders: int) -> None:
+    """Fill the store with a demo shop (replaces what is there)."""
+    from commerce.demo import generate_demo_data
+
+    settings = get_settings()
+    store = open_store(settings)
+    with progress_bar("Generating orders") as update:
+        summary = generate_demo_data(store, seed=seed, customers=customers, orders=orders, progress=update)
+    out.print(
+        f"Demo shop ready in {settings.resolved_database_url}: {summary.customers} customers, "
+        f"{summary.orders} orders, {summary.products} products ({summary.variants} variants), "
+        f"{summary.shipments} parcels with {summary.tracking_events} tracking events."
+    )
+    out.print(
+        f"Countries {', '.join(summary.countries)}; marketplaces {', '.join(summary.marketplaces)}; "
+        f"carriers {', '.join(summary.carriers)}; currencies {', '.join(summary.currencies)}."
+    )
+    out.print("Cases to work on: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in summary.messy.items()))
+
+
+@main.command("status")
+def status() -> None:
+    """What the store holds."""
+    from commerce import models as m
+
+    settings = get_settings()
+    store = open_store(settings)
+    table = Table(title=f"Store {settings.resolved_database_url}")
+    table.add_column("records")
+    table.add_column("count", justify="right")
+    with store.read() as session:
+        for label, model in (
+            ("customers", m.Customer), ("orders", m.Order), ("products", m.Product), ("variants", m.Variant),
+            ("parcels", m.Shipment), ("tracking events", m.TrackingEvent), ("refunds", m.Refund),
+            ("open cases", m.Case), ("audit ledger entries", m.AuditEntry),
+        ):
+            query = select(func.count()).select_from(model)
+            if model is m.Case:
+                query = query.where(m.Case.status != m.CaseStatus.RESOLVED)
+            table.add_row(label, str(session.scalar(query) or 0))
+        statuses = session.execute(select(m.Order.status, func.count()).group_by(m.Order.status)).all()
+    out.print(table)
+    if statuses:
+        out.print("Orders by status: " + ", ".join(f"{s} {n}" for s, n in sorted(statuses, key=lambda r: -r[1])))
+
+
+@main.group("import")
+def import_group() -> None:
+    """Load records from another format into the store."""
+
+
+@import_group.command("tau-retail")
+@click.argument("directory", type=click.Path(path_type=Path))
+def import_tau(directory: Path) -> None:
+    """Load users.json, orders.json and products.json (tau-retail format); replaces the store."""
+    from commerce.tau_retail import TauRetailFormatError, import_tau_retail
+
+    store = open_store(get_settings())
+    try:
+        with progress_bar("Importing") as update:
+            summary = import_tau_retail(store, directory, progress=update)
+    except TauRetailFormatError as e:
+        fail(str(e))
+    out.print(
+        f"Imported {summary.users} customers, {summary.orders} orders, {summary.products} products "
+        f"({summary.variants} variants) in {summary.seconds:.2f} s."
+    )
+
+
+@main.group("export")
+def export_group() -> None:
+    """Write the store out in another format."""
+
+
+@export_group.command("tau-retail")
+@click.argument("out_dir", type=click.Path(path_type=Path))
+def export_tau(out_dir: Path) -> None:
+    """Write users.json, orders.json and products.json (tau-retail format)."""
+    from commerce.tau_retail import export_tau_retail
+
+    store = open_store(get_settings())
+    try:
+        export_tau_retail(store, out_dir)
+    except OSError as e:
+        fail(f"{out_dir}: {e.strerror or e}")
+    out.print(f"Wrote users.json, orders.json and products.json to {out_dir}.")
+
+
+# ---------------------------------------------------------------- tools and policy
+
+
+def _parse_json_object(text: str, what: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        fail(f"{what} is not valid JSON: {e.msg} (column {e.colno})")
+    if not isinstance(value, dict):
+        fail(f"{what} must be a JSON object")
+    return value
+
+
+@main.group("tools")
+def tools_group() -> None:
+    """The typed tools the agent acts with."""
+
+
+@tools_group.command("list")
+def tools_list() -> None:
+    """Every tool, read or write, with the first line of its description."""
+    from tools import REGISTRY
+
+    table = Table()
+    for column in ("tool", "kind", "what it does"):
+        table.add_column(column)
+    for spec in REGISTRY.values():
+        table.add_row(spec.name, spec.kind.value, spec.description.splitlines()[0])
+    out.print(table)
+
+
+@tools_group.command("schemas")
+def tools_schemas() -> None:
+    """The JSON schemas an LLM needs (OpenAI function-calling format)."""
+    from tools import tool_schemas
+
+    click.echo(json.dumps(tool_schemas(), indent=2))
+
+
+@tools_group.command("call")
+@click.argument("name")
+@click.argument("arguments", default="{}")
+@click.option("--key", "idempotency_key", help="Idempotency key (required for writes).")
+@click.option("--as-customer", "customer_id", help="Act for this verified customer (ownership checks apply).")
+@click.option("--unguarded", is_flag=True, help="Skip the policy gate (staff use); tools still check their preconditions.")
+def tools_call(name: str, arguments: str, idempotency_key: str | None, customer_id: str | None, unguarded: bool) -> None:
+    """Call one tool with JSON arguments, through the policy gate of the configured profile."""
+    from agent.guard import Guard
+    from agent.policy import PolicyGate, ProfileError, load_profile
+    from tools import Caller, Toolbox
+
+    settings = get_settings()
+    args = _parse_json_object(arguments, "ARGUMENTS")
+    toolbox = Toolbox(open_store(settings), Caller(actor="cli", customer_id=customer_id))
+    if unguarded:
+        outcome = toolbox.call(name, args, idempotency_key=idempotency_key)
+    else:
+        try:
+            gate = PolicyGate(load_profile(settings.policy_profile))
+        except ProfileError as e:
+            fail(str(e))
+        call = Guard(gate, toolbox).call(
+            name, args, identity_verified=True, confirmed=True, idempotency_key=idempotency_key
+        )
+        if call.outcome is None:
+            click.echo(json.dumps({"tool": name, "ok": False, "gate": call.decision.model_dump(mode="json")}, indent=2))
+            sys.exit(1)
+        outcome = call.outcome
+    click.echo(json.dumps(outcome.model_dump(mode="json"), indent=2, ensure_ascii=False))
+    sys.exit(0 if outcome.ok else 1)
+
+
+@main.group("policy")
+def policy_group() -> None:
+    """Policy profiles: what the agent may do alone."""
+
+
+@policy_group.command("check")
+@click.argument("profile", required=False)
+def policy_check(profile: str | None) -> None:
+    """Validate a profile (a shipped name or a YAML path); prints every problem."""
+    from agent.policy import ProfileError, load_profile
+
+    name = profile or get_settings().policy_profile
+    try:
+        loaded = load_profile(name)
+    except ProfileError as e:
+        fail(str(e))
+    enabled = [tool for tool, rule in loaded.actions.items() if rule.enabled]
+    out.print(f"Profile {loaded.name} is valid; the agent may use: {', '.join(enabled)}.")
+
+
+# ---------------------------------------------------------------- evals
+
+
+@main.group("eval")
+def eval_group() -> None:
+    """Evaluations and replays."""
+
+
+@eval_group.command("tau-retail")
+@click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path), help="Folder with users/orders/products.json.")
+@click.option("--tasks", "tasks_file", required=True, type=click.Path(path_type=Path), help="Tasks with ground-truth actions.")
+@click.option("--out", "out_file", required=True, type=click.Path(path_type=Path), help="Where to write one JSON line per task.")
+@click.option("--reference", "reference_file", type=click.Path(path_type=Path), help="Expected end states, to compare.")
+def eval_tau_retail(data_dir: Path, tasks_file: Path, out_file: Path, reference_file: Path | None) -> None:
+    """Replay each task's actions through Helloword's tools under the tau-retail profile,
+    on a fresh copy of the data, and report the end state per task."""
+    from commerce.tau_retail import TauRetailFormatError, load_tau_retail
+    from evals.tau_retail import TaskFileError, load_json_list, replay_tasks
+
+    try:
+        load_tau_retail(data_dir)
+        tasks = load_json_list(tasks_file)
+        reference = load_json_list(reference_file) if reference_file else None
+    except (TauRetailFormatError, TaskFileError) as e:
+        fail(str(e))
+    with progress_bar("Replaying tasks") as update:
+        summary = replay_tasks(data_dir, tasks, out_file, reference=reference, progress=update)
+    out.print(f"Tasks: {summary.tasks}   time: {summary.seconds:.1f} s   results: {out_file}")
+    if reference is not None:
+        out.print(f"End state matches the reference: {summary.matched} of {summary.compared}")
+        for mismatch in summary.mismatches:
+            out.print(f"  task {mismatch['index']}:", highlight=False)
+            for problem in mismatch["problems"]:
+                out.print(f"    {problem}", highlight=False, soft_wrap=True)
+        if summary.mismatches:
+            sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

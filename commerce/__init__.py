@@ -1,0 +1,1 @@
+"""The seller's records: models, the store, importers and exporters."""

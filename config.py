@@ -1,0 +1,36 @@
+"""The one settings object. Every value comes from the environment (``HELLOWORD_*``)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Deployment settings; defaults give a working single-machine install."""
+
+    model_config = SettingsConfigDict(env_prefix="HELLOWORD_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("./data"), description="Where the database and vector store live.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; a SQLite file in the data dir when unset. A postgresql+psycopg:// URL works too.",
+    )
+    policy_profile: str = Field(
+        default="default",
+        description="Name of a shipped policy profile (default, tau-retail) or a path to a profile YAML file.",
+    )
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'helloword.db').resolve()}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

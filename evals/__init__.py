@@ -1,0 +1,1 @@
+"""Evaluations: replays of reference tasks and scenario suites."""

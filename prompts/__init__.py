@@ -1,0 +1,1 @@
+"""Every word the agent says or is told."""

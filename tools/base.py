@@ -1,0 +1,165 @@
+"""What every tool shares: the caller, the per-call context, errors, and the registry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated, Any, TypeVar, get_type_hints
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from commerce.models import Customer, Order, PaymentKind, PaymentMethod, utcnow
+
+# Money in arguments: positive, at most two decimal places.
+Amount = Annotated[Decimal, Field(gt=0, max_digits=12, decimal_places=2)]
+
+
+class ToolKind(StrEnum):
+    READ = "read"
+    WRITE = "write"
+
+
+class ErrorCode(StrEnum):
+    NOT_FOUND = "not_found"
+    FORBIDDEN = "forbidden"
+    INVALID_STATE = "invalid_state"
+    INVALID_ARGUMENT = "invalid_argument"
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    LIMIT_EXCEEDED = "limit_exceeded"
+    OUT_OF_STOCK = "out_of_stock"
+    IDEMPOTENCY_CONFLICT = "idempotency_conflict"
+
+
+class ToolError(Exception):
+    """A call the tool refuses; nothing was changed."""
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class ToolArgs(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ToolResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling. A customer-facing caller carries the verified customer id, and every
+    tool then refuses records of other customers; staff and system callers carry none."""
+
+    actor: str = "system"
+    customer_id: str | None = None
+    conversation_id: str | None = None
+    clock: Callable[[], dt.datetime] = field(default=utcnow)
+
+
+@dataclass
+class ToolContext:
+    session: Session
+    caller: Caller
+
+    def now(self) -> dt.datetime:
+        return self.caller.clock()
+
+    def order(self, order_id: str, *, for_update: bool = False) -> Order:
+        """The order, if it exists and the caller may see it."""
+        order_id = order_id.strip()
+        query = select(Order).where(Order.id == order_id)
+        if for_update:
+            query = query.with_for_update()
+        order = self.session.scalars(query).first()
+        if order is None and not order_id.startswith("#"):
+            # Customers often drop the leading '#' of a shop order number.
+            order = self.session.scalars(select(Order).where(Order.id == f"#{order_id}")).first()
+        if order is None:
+            raise ToolError(ErrorCode.NOT_FOUND, f"No order {order_id} was found.")
+        self.check_owner(order.customer_id, f"Order {order_id}")
+        return order
+
+    def customer(self, customer_id: str) -> Customer:
+        customer = self.session.get(Customer, customer_id.strip())
+        if customer is None:
+            raise ToolError(ErrorCode.NOT_FOUND, f"No customer {customer_id} was found.")
+        self.check_owner(customer.id, f"Customer {customer_id}")
+        return customer
+
+    def check_owner(self, owner_id: str, what: str) -> None:
+        if self.caller.customer_id is not None and owner_id != self.caller.customer_id:
+            raise ToolError(ErrorCode.FORBIDDEN, f"{what} belongs to another customer.")
+
+    def payment_method(self, customer: Customer, payment_method_id: str) -> PaymentMethod:
+        for method in customer.payment_methods:
+            if method.id == payment_method_id:
+                return method
+        raise ToolError(
+            ErrorCode.NOT_FOUND, f"Payment method {payment_method_id} is not one of this customer's."
+        )
+
+
+def require_gift_card_balance(method: PaymentMethod, amount: Decimal, purpose: str) -> None:
+    """A gift card can only pay what its balance covers."""
+    if method.kind == PaymentKind.GIFT_CARD and (method.balance or Decimal("0")) < amount:
+        raise ToolError(ErrorCode.INSUFFICIENT_FUNDS, f"insufficient gift card balance to pay for {purpose}")
+
+
+ToolFunction = Callable[[ToolContext, Any], ToolResult]
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    name: str
+    kind: ToolKind
+    function: ToolFunction
+    args_model: type[ToolArgs]
+    result_model: type[ToolResult]
+    description: str
+
+    def json_schema(self) -> dict[str, Any]:
+        """The tool in the OpenAI function-calling format."""
+        parameters = self.args_model.model_json_schema()
+        parameters.pop("title", None)
+        return {
+            "type": "function",
+            "function": {"name": self.name, "description": self.description, "parameters": parameters},
+        }
+
+
+REGISTRY: dict[str, ToolSpec] = {}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def tool(kind: ToolKind) -> Callable[[F], F]:
+    """Register a tool: its name is the function's, its description the docstring, its
+    argument and result types the annotations."""
+
+    def register(function: F) -> F:
+        hints = get_type_hints(function)
+        params = list(inspect.signature(function).parameters)
+        if len(params) != 2:
+            raise TypeError(f"tool {function.__name__} must take (context, args)")
+        args_model = hints[params[1]]
+        result_model = hints["return"]
+        if not (issubclass(args_model, ToolArgs) and issubclass(result_model, ToolResult)):
+            raise TypeError(f"tool {function.__name__} needs ToolArgs and ToolResult types")
+        description = inspect.cleandoc(function.__doc__ or "")
+        if not description:
+            raise TypeError(f"tool {function.__name__} needs a docstring: it is the description")
+        name = function.__name__
+        if name in REGISTRY:
+            raise TypeError(f"tool {name} is registered twice")
+        REGISTRY[name] = ToolSpec(name, kind, function, args_model, result_model, description)
+        return function
+
+    return register

@@ -1,0 +1,110 @@
+"""Returns and exchanges of delivered orders."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from pydantic import Field, model_validator
+
+from commerce.models import Exchange, OrderStatus, PaymentKind, ReturnRequest, TransactionKind
+from tools.base import (
+    ErrorCode,
+    ToolArgs,
+    ToolContext,
+    ToolError,
+    ToolKind,
+    ToolResult,
+    require_gift_card_balance,
+    tool,
+)
+from tools.orders import match_lines, price_difference, replacement_variants
+
+ItemIds = Field(min_length=1, max_length=50, description="Item (variant) ids of the order's items; repeat an id for each unit.")
+
+
+class ReturnItemsArgs(ToolArgs):
+    order_id: str = Field(min_length=1, max_length=64)
+    item_ids: list[str] = ItemIds
+    payment_method_id: str = Field(min_length=1, max_length=64, description="Receives the refund: the original payment method or a gift card.")
+    reason: str = Field(default="", max_length=300)
+
+
+class ReturnRequested(ToolResult):
+    order_id: str
+    status: str
+    item_ids: list[str]
+    refund_amount: Decimal
+    currency: str
+    payment_method_id: str
+
+
+class ExchangeItemsArgs(ToolArgs):
+    order_id: str = Field(min_length=1, max_length=64)
+    item_ids: list[str] = ItemIds
+    new_item_ids: list[str] = Field(min_length=1, max_length=50, description="For each item, the variant wanted instead (same product).")
+    payment_method_id: str = Field(min_length=1, max_length=64, description="Pays or receives the price difference.")
+
+    @model_validator(mode="after")
+    def _same_length(self) -> ExchangeItemsArgs:
+        if len(self.item_ids) != len(self.new_item_ids):
+            raise ValueError("item_ids and new_item_ids must have the same length")
+        return self
+
+
+class ExchangeRequested(ToolResult):
+    order_id: str
+    status: str
+    item_ids: list[str]
+    new_item_ids: list[str]
+    price_difference: Decimal
+    currency: str
+    payment_method_id: str
+
+
+def _require_delivered(status: OrderStatus, order_id: str, what: str) -> None:
+    if status != OrderStatus.DELIVERED:
+        raise ToolError(ErrorCode.INVALID_STATE, f"Order {order_id} is {status.value}; only delivered orders can be {what}.")
+
+
+@tool(ToolKind.WRITE)
+def return_items(context: ToolContext, args: ReturnItemsArgs) -> ReturnRequested:
+    """Open a return for items of a delivered order. The customer gets return instructions by
+    email; the refund goes to the original payment method or a gift card once the items arrive."""
+    order = context.order(args.order_id, for_update=True)
+    _require_delivered(order.status, order.id, "returned")
+    method = context.payment_method(order.customer, args.payment_method_id)
+    first_payment = next((t for t in order.transactions if t.kind == TransactionKind.PAYMENT), None)
+    original = first_payment.payment_method_id if first_payment else None
+    if method.kind != PaymentKind.GIFT_CARD and method.id != original:
+        raise ToolError(ErrorCode.INVALID_ARGUMENT, "A return is refunded to the original payment method or to a gift card.")
+    lines = match_lines(order, args.item_ids)
+    order.status = OrderStatus.RETURN_REQUESTED
+    ids = sorted(args.item_ids)
+    context.session.add(ReturnRequest(order=order, item_ids=ids, refund_payment_method_id=method.id, reason=args.reason, created_at=context.now()))
+    return ReturnRequested(
+        order_id=order.id, status=order.status.value, item_ids=ids,
+        refund_amount=sum((li.line_total for li in lines), Decimal("0")), currency=order.currency,
+        payment_method_id=method.id,
+    )
+
+
+@tool(ToolKind.WRITE)
+def exchange_items(context: ToolContext, args: ExchangeItemsArgs) -> ExchangeRequested:
+    """Exchange items of a delivered order for other variants of the same product. All items
+    to exchange must be in this one call; the price difference is settled on the given method."""
+    order = context.order(args.order_id, for_update=True)
+    _require_delivered(order.status, order.id, "exchanged")
+    lines = match_lines(order, args.item_ids)
+    variants = replacement_variants(context, lines, args.new_item_ids)
+    difference = price_difference(order, lines, variants)
+    method = context.payment_method(order.customer, args.payment_method_id)
+    require_gift_card_balance(method, difference, "the price difference")
+    order.status = OrderStatus.EXCHANGE_REQUESTED
+    old_ids, new_ids = sorted(args.item_ids), sorted(args.new_item_ids)
+    context.session.add(
+        Exchange(order=order, item_ids=old_ids, new_item_ids=new_ids, price_difference=difference, payment_method_id=method.id, created_at=context.now())
+    )
+    return ExchangeRequested(
+        order_id=order.id, status=order.status.value, item_ids=old_ids, new_item_ids=new_ids,
+        price_difference=difference, currency=order.currency, payment_method_id=method.id,
+    )
