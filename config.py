@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field
@@ -31,6 +30,6 @@ class Settings(BaseSettings):
         return f"sqlite:///{(self.data_dir / 'helloword.db').resolve()}"
 
 
-@lru_cache(maxsize=1)
 def get_settings() -> Settings:
+    """Read the environment afresh, so every command sees the variables it was started with."""
     return Settings()

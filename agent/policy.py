@@ -612,12 +612,12 @@ class PolicyGate:
         stage = rule.shipment_stage
         if stage is not None:
             statuses = order.shipment_statuses
-            wanted = _or_list(_words(s) for s in stage.statuses)
+            wanted = _or_list(f"'{_words(s)}'" for s in stage.statuses)
             clause = f"actions.{tool}.shipment_stage"
             if not statuses:
                 if stage.when_not_shipped == "deny":
                     findings.append(_Finding(Verdict.DENY, clause,
-                                             f"{_cap(gerund)} needs a parcel that is {wanted}, and order "
+                                             f"{_cap(gerund)} needs a parcel at the {wanted} stage, and order "
                                              f"{order.order_id} has not shipped yet.", stage.text))
             else:
                 check = all if stage.match == "all" else any
@@ -625,7 +625,7 @@ class PolicyGate:
                     which = "every parcel" if stage.match == "all" else "a parcel"
                     found = ", ".join(_words(s) for s in statuses)
                     findings.append(_Finding(Verdict.DENY, clause,
-                                             f"{_cap(gerund)} is only possible while {which} is {wanted}; "
+                                             f"{_cap(gerund)} is only possible while {which} is at the {wanted} stage; "
                                              f"order {order.order_id} has: {found}.", stage.text))
         return findings
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -585,16 +585,20 @@ def _export_payment_method(method: PaymentMethod) -> dict[str, Any]:
     return record
 
 
-def export_users(session: Session) -> dict[str, Any]:
-    """users.json as the store has it; each user's order list comes from their orders."""
-    order_ids: dict[str, list[str]] = {}
-    for customer_id, order_id in session.execute(
-        select(Order.customer_id, Order.id).order_by(Order.placed_at, Order.id)
-    ):
-        order_ids.setdefault(customer_id, []).append(order_id)
-    customers = session.scalars(
+def export_users(session: Session, only: Collection[str] | None = None) -> dict[str, Any]:
+    """users.json as the store has it (or just the users named in `only`); each user's
+    order list comes from their orders."""
+    order_query = select(Order.customer_id, Order.id).order_by(Order.placed_at, Order.id)
+    customer_query = (
         select(Customer).options(selectinload(Customer.payment_methods)).order_by(Customer.created_at, Customer.id)
-    ).all()
+    )
+    if only is not None:
+        order_query = order_query.where(Order.customer_id.in_(list(only)))
+        customer_query = customer_query.where(Customer.id.in_(list(only)))
+    order_ids: dict[str, list[str]] = {}
+    for customer_id, order_id in session.execute(order_query):
+        order_ids.setdefault(customer_id, []).append(order_id)
+    customers = session.scalars(customer_query).all()
     return {
         customer.id: {
             "name": {"first_name": customer.first_name, "last_name": customer.last_name},
@@ -685,10 +689,11 @@ def _export_order(order: Order) -> dict[str, Any]:
     return record
 
 
-def export_orders(session: Session) -> dict[str, Any]:
-    """orders.json as the store has it, oldest order first."""
+def export_orders(session: Session, only: Collection[str] | None = None) -> dict[str, Any]:
+    """orders.json as the store has it (or just the orders named in `only`), oldest first."""
+    query = select(Order) if only is None else select(Order).where(Order.id.in_(list(only)))
     orders = session.scalars(
-        select(Order)
+        query
         .options(
             selectinload(Order.items),
             selectinload(Order.shipments),

@@ -21,7 +21,7 @@ from agent.guard import Guard
 from agent.policy import PolicyGate, Verdict, load_profile
 from commerce.db import Store
 from commerce.models import Order, Variant
-from commerce.tau_retail import export_state, import_tau_retail
+from commerce.tau_retail import export_orders, export_products, export_state, export_users, import_tau_retail
 from tools import Caller, Toolbox
 
 
@@ -106,7 +106,9 @@ def diff_state(before: dict[str, dict[str, Any]], after: dict[str, dict[str, Any
     """`changed` in the reference form: `orders/<id>` or `users/<id>` → every top-level field
     whose value differs, with its value after."""
     changed: dict[str, dict[str, Any]] = {}
-    for kind in ("orders", "users"):
+    for kind in ("orders", "users", "products"):
+        if kind not in after:
+            continue
         old_records, new_records = before[kind], after[kind]
         for record_id, new in new_records.items():
             old = old_records.get(record_id, {})
@@ -146,6 +148,39 @@ def _float_price_difference(store: Store, order_id: str, item_ids: list[str], ne
                 return None
             total += float(variant.price) - float(line.unit_price)
         return abs(total)
+
+
+# ---------------------------------------------------------------- which records a task touched
+
+# The tables behind each exported record, with the column naming the record.
+_RECORD_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
+    "orders": (("orders", "id"), ("order_items", "order_id"), ("payment_transactions", "order_id"),
+               ("shipments", "order_id"), ("returns", "order_id"), ("exchanges", "order_id")),
+    "users": (("customers", "id"), ("payment_methods", "customer_id"), ("orders", "customer_id")),
+    "products": (("products", "id"), ("variants", "product_id")),
+}
+
+
+def record_fingerprints(store: Store) -> dict[str, dict[str, int]]:
+    """A hash of every row behind each exported record: comparing two of these finds the
+    records a task changed without exporting the whole store."""
+    prints: dict[str, dict[str, int]] = {kind: {} for kind in _RECORD_TABLES}
+    with store.engine.connect() as conn:
+        for kind, tables in _RECORD_TABLES.items():
+            for table, key in tables:
+                result = conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY 1")
+                position = list(result.keys()).index(key)
+                for row in result:
+                    owner = str(row[position])
+                    prints[kind][owner] = hash((prints[kind].get(owner), table, tuple(row)))
+    return prints
+
+
+def touched(before: dict[str, dict[str, int]], after: dict[str, dict[str, int]]) -> dict[str, set[str]]:
+    return {
+        kind: {k for k in set(before[kind]) | set(after[kind]) if before[kind].get(k) != after[kind].get(k)}
+        for kind in before
+    }
 
 
 # ---------------------------------------------------------------- replay
@@ -193,6 +228,7 @@ class TauRetailReplay:
         import_tau_retail(template_store, data_dir)
         with template_store.read() as session:
             self.initial_state = export_state(session)
+        self.initial_prints = record_fingerprints(template_store)
         template_store.dispose()
         self.gate = PolicyGate(load_profile("tau-retail"))
 
@@ -250,8 +286,14 @@ class TauRetailReplay:
                     errors.append(f"Error: {call.outcome.error}")
                 elif pending_float is not None:
                     float_amounts[str(call.outcome.result and call.outcome.result["order_id"])] = pending_float
+            changed_ids = touched(self.initial_prints, record_fingerprints(store))
             with store.read() as session:
-                after = export_state(session)
+                after = {
+                    "orders": export_orders(session, changed_ids["orders"]),
+                    "users": export_users(session, changed_ids["users"]),
+                }
+                if changed_ids["products"]:
+                    after["products"] = export_products(session)
         changed = diff_state(self.initial_state, after)
         for order_id, amount in float_amounts.items():
             history = changed.get(f"orders/{order_id}", {}).get("payment_history")
