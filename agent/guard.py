@@ -14,9 +14,6 @@ from commerce.db import Store
 from commerce.models import Coupon, Customer, Order, ShipmentStatus
 from tools import REGISTRY, Toolbox, ToolKind, ToolOutcome
 
-COUPON_WINDOW_DAYS = 90
-
-
 def order_facts(order: Order) -> OrderFacts:
     delivered = [s.delivered_at for s in order.shipments if s.delivered_at is not None]
     return OrderFacts(
@@ -34,7 +31,7 @@ def order_facts(order: Order) -> OrderFacts:
 
 def build_request(
     store: Store, tool: str, arguments: dict[str, Any], *, identity_verified: bool,
-    verified_customer_id: str | None, now: dt.datetime | None = None,
+    verified_customer_id: str | None, now: dt.datetime | None = None, coupon_window_days: int = 30,
 ) -> ActionRequest:
     """What the gate must know about an action: the order it touches, the customer's standing."""
     facts = None
@@ -51,7 +48,7 @@ def build_request(
             customer = session.get(Customer, customer_id)
             is_vip = bool(customer and customer.is_vip)
             if tool == "issue_coupon" and now is not None:
-                since = now - dt.timedelta(days=COUPON_WINDOW_DAYS)
+                since = now - dt.timedelta(days=coupon_window_days)
                 recent_coupons = session.scalar(
                     select(func.count()).select_from(Coupon)
                     .where(Coupon.customer_id == customer_id, Coupon.created_at >= since)
@@ -84,6 +81,7 @@ class Guard:
         request = build_request(
             self.toolbox.store, tool, arguments, identity_verified=identity_verified,
             verified_customer_id=caller.customer_id, now=caller.clock(),
+            coupon_window_days=self.gate.profile.coupons.window_days,
         )
         return self.gate.evaluate(request, confirmed=confirmed)
 

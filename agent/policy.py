@@ -23,6 +23,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationError,
     model_validator,
 )
@@ -96,9 +97,6 @@ _TOOLS: dict[str, _Tool] = {
 READ_TOOLS: frozenset[str] = frozenset(name for name, tool in _TOOLS.items() if not tool.write)
 WRITE_TOOLS: frozenset[str] = frozenset(name for name, tool in _TOOLS.items() if tool.write)
 
-_IN_TRANSIT = (ShipmentStatus.IN_TRANSIT, ShipmentStatus.CUSTOMS_HOLD, ShipmentStatus.OUT_FOR_DELIVERY)
-
-
 # ---------------------------------------------------------------- profile schema
 
 
@@ -126,7 +124,7 @@ def _currency_code(code: str) -> str:
     return code
 
 
-PolicyText = Annotated[str, Field(min_length=1, max_length=300), AfterValidator(str.strip), AfterValidator(_one_line)]
+PolicyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), AfterValidator(_one_line)]
 CurrencyCode = Annotated[str, AfterValidator(_currency_code)]
 WriteToolName = Annotated[str, AfterValidator(_write_tool)]
 Amount = Annotated[Decimal, Field(ge=0)]

@@ -201,7 +201,7 @@ COUNTRIES: tuple[_Country, ...] = (
         ),
         _names("Hauptstraße, Schillerstraße, Goethestraße, Bahnhofstraße, Lindenstraße, Gartenweg, "
                "Bergstraße, Kastanienallee, Mozartstraße"),
-        "{s} {n}", ("%", "%#", "%#a", "%##"), ("%. OG", "Hinterhaus", "Wohnung %#", "c/o Hausverwaltung"),
+        "{s} {n}", ("%", "%#", "%#a", "1%#"), ("%. OG", "Hinterhaus", "Wohnung %#", "c/o Hausverwaltung"),
         ("+49 15% ########", "+49 17% #######", "+49 16% #######"),
         _names("Lukas, Leon, Finn, Jonas, Maximilian, Paul, Felix, Thomas, Jürgen, Tobias"),
         _names("Anna, Lea, Hannah, Marie, Sophie, Katharina, Sabine, Laura, Julia, Mia"),
@@ -222,7 +222,7 @@ COUNTRIES: tuple[_Country, ...] = (
         ),
         _names("rue de la République, avenue Victor Hugo, rue Pasteur, boulevard Voltaire, rue des Lilas, "
                "rue du Faubourg Saint-Antoine, avenue Jean Jaurès, rue Nationale"),
-        "{n} {s}", ("%", "%#", "%# bis", "%##"), ("Bâtiment @", "Appartement %#", "Escalier %, porte %"),
+        "{n} {s}", ("%", "%#", "%# bis", "1%#"), ("Bâtiment @", "Appartement %#", "Escalier %, porte %"),
         ("+33 6 ## ## ## ##", "+33 7 ## ## ## ##"),
         _names("Louis, Gabriel, Jules, Hugo, Arthur, Lucas, Nathan, Antoine, Julien, Thomas"),
         _names("Emma, Jade, Louise, Chloé, Léa, Camille, Manon, Inès, Sarah, Juliette"),
@@ -257,7 +257,7 @@ COUNTRIES: tuple[_Country, ...] = (
         ),
         _names("Via Roma, Via Garibaldi, Corso Vittorio Emanuele II, Via Dante, Via Mazzini, Viale dei Mille, "
                "Via Verdi, Corso Italia"),
-        "{s} {n}", ("%", "%#", "%##"), ("Scala @", "Interno %", "Piano %"),
+        "{s} {n}", ("%", "%#", "1%#"), ("Scala @", "Interno %", "Piano %"),
         ("+39 3## ### ####",),
         _names("Leonardo, Francesco, Alessandro, Lorenzo, Mattia, Giuseppe, Marco, Luca, Davide, Andrea"),
         _names("Sofia, Giulia, Aurora, Alice, Ginevra, Chiara, Francesca, Martina, Sara, Elena"),
@@ -274,7 +274,7 @@ COUNTRIES: tuple[_Country, ...] = (
         ),
         _names("Keizersgracht, Prinsengracht, Dorpsstraat, Kerkstraat, Molenweg, Stationsweg, Julianalaan, "
                "Beukenlaan"),
-        "{s} {n}", ("%", "%#", "%#-@", "%##"), ("% hoog", "huis", "bis"),
+        "{s} {n}", ("%", "%#", "%#A", "1%#"), ("% hoog", "hs"),
         ("+31 6 ########",),
         _names("Daan, Sem, Lucas, Levi, Bram, Thijs, Ruben, Jesse, Milan, Finn"),
         _names("Emma, Julia, Mila, Tess, Sophie, Fenna, Anouk, Sanne, Lotte, Eva"),
@@ -294,7 +294,7 @@ COUNTRIES: tuple[_Country, ...] = (
         ),
         _names("ul. Marszałkowska, ul. Piotrkowska, ul. Długa, ul. Mickiewicza, ul. Słowackiego, "
                "al. Jerozolimskie, ul. Kościuszki, ul. Ogrodowa"),
-        "{s} {n}", ("%", "%#", "%#@", "%##"), ("m. %", "m. %#", "lok. %"),
+        "{s} {n}", ("%", "%#", "%#@", "1%#"), ("m. %", "m. %#", "lok. %"),
         ("+48 5## ### ###", "+48 6## ### ###", "+48 7## ### ###", "+48 88# ### ###"),
         _names("Jakub, Jan, Antoni, Szymon, Aleksander, Piotr, Tomasz, Michał, Krzysztof, Marek"),
         _names("Zuzanna, Julia, Maja, Zofia, Hanna, Agnieszka, Katarzyna, Magdalena, Anna, Alicja"),
@@ -515,7 +515,7 @@ _LEVEL_WEIGHTS: dict[ServiceLevel, int] = {ServiceLevel.ECONOMY: 3, ServiceLevel
 CANCEL_REASONS = ("no longer needed", "ordered by mistake", "found a better price elsewhere",
                   "delivery estimate too slow", "wrong shipping address entered")
 RETURN_REASONS = ("does not fit", "changed my mind", "not as described", "arrived too late",
-                  "quality below expectations", "received a damaged item")
+                  "quality below expectations", "ordered the wrong size")
 CUSTOMS_HOLD_REASONS = (
     "Held by import customs: import duties and taxes unpaid",
     "Held by import customs: commercial invoice required",
@@ -762,6 +762,9 @@ class _Generator:
     def _ten_digits(self) -> str:
         return self.ids.draw(lambda r: str(r.randrange(1_000_000_000, 10_000_000_000)))
 
+    def _seven_digits(self, prefix: str) -> str:
+        return self.ids.draw(lambda r: f"{prefix}{r.randrange(1_000_000, 10_000_000)}")
+
     def build_stock(self) -> None:
         rng = self.rng
         reserved: dict[tuple[str, str], int] = {}
@@ -840,13 +843,13 @@ class _Generator:
     def _payment_methods(self, customer: Customer, country: _Country) -> list[PaymentMethod]:
         rng = self.rng
         count = _weighted(rng, ((1, 50), (2, 35), (3, 15)))
-        kinds = [PaymentKind.CREDIT_CARD] + rng.sample([PaymentKind.CREDIT_CARD, PaymentKind.PAYPAL,
-                                                        PaymentKind.GIFT_CARD], k=count - 1)
+        extra = rng.sample([PaymentKind.CREDIT_CARD, PaymentKind.PAYPAL, PaymentKind.GIFT_CARD], k=count - 1)
+        kinds = [PaymentKind.CREDIT_CARD, *extra]
         if rng.random() < 0.25:
             kinds[0] = PaymentKind.PAYPAL
         methods: list[PaymentMethod] = []
         for position, kind in enumerate(kinds):
-            method_id = self.ids.draw(lambda r, k=kind: f"{k.value}_{r.randrange(1_000_000, 10_000_000)}")
+            method_id = self._seven_digits(f"{kind.value}_")
             if kind == PaymentKind.CREDIT_CARD:
                 method = PaymentMethod(id=method_id, customer_id=customer.id, kind=kind,
                                        brand=rng.choice(country.card_brands), last_four=f"{rng.randrange(10000):04d}",
@@ -935,6 +938,7 @@ class _Generator:
                 options = (("cn_shenzhen", 1),) if country.code != "CN" else (("us_edison", 1),)
         warehouse_id = _weighted(rng, options)
         origin = WAREHOUSE_BY_ID[warehouse_id].country_code
+        carriers: tuple[tuple[str, int], ...]
         if origin == country.code == "US":
             carriers = (("usps", 45), ("ups", 30), ("fedex", 25))
         elif origin == country.code == "GB":
@@ -1159,8 +1163,8 @@ class _Generator:
             # Delayed but still moving: the promised date has passed, the scans keep coming.
             route = self._route(draft, _days(transit + rng.uniform(3.0, 8.0)), customs,
                                 hold_clears=False, damaged=False, unsigned=False)
-            end = route[-1].offset.total_seconds() / 86400
-            elapsed = _days(rng.uniform(transit + 1.2, end - 0.15))
+            arrives = route[-1].offset.total_seconds() / 86400
+            elapsed = _days(rng.uniform(transit + 1.2, arrives - 0.15))
             seen = [s for s in route if s.offset <= elapsed and s.code != TrackingCode.DELIVERED]
             return now - elapsed, seen, _status_after(seen[-1].code)
         if scenario == "stalled":
@@ -1214,8 +1218,8 @@ class _Generator:
         origin = WAREHOUSE_BY_ID[draft.warehouse_id]
         dest_cc = order.ship_country_code
         dest_country = COUNTRY_BY_CODE[dest_cc].name
-        origin_hub = f"{CARRIER_HUBS.get((carrier.code, origin.country_code), GATEWAYS[origin.country_code])}, " \
-                     f"{origin.country_code}"
+        origin_city = CARRIER_HUBS.get((carrier.code, origin.country_code), GATEWAYS[origin.country_code])
+        origin_hub = f"{origin_city}, {origin.country_code}"
         dest_hub = f"{CARRIER_HUBS.get((carrier.code, dest_cc), GATEWAYS[dest_cc])}, {dest_cc}"
         warehouse = f"{origin.city}, {origin.country_code}"
         local = f"{order.ship_city}, {dest_cc}"
@@ -1239,7 +1243,7 @@ class _Generator:
             if customs:
                 stops.append(_Stop(at(0.16), TrackingCode.EXPORT_CLEARED, "Export customs clearance completed",
                                    origin_hub, origin.country_code))
-            stops.append(_Stop(at(0.22), TrackingCode.IN_TRANSIT, f"Departed {origin_hub}, in transit to "
+            stops.append(_Stop(at(0.22), TrackingCode.IN_TRANSIT, f"Departed {origin_city}, in transit to "
                                f"{dest_country}", origin_hub, origin.country_code))
             stops.append(_Stop(at(0.5), TrackingCode.ARRIVED_AT_HUB, "Arrived at destination gateway", dest_hub,
                                dest_cc, stage="destination"))
@@ -1279,10 +1283,11 @@ class _Generator:
             if tidy and stop.offset - tidy[-1].offset > dt.timedelta(days=2):
                 previous = tidy[-1]
                 t = previous.offset
+                crossing = stop.country_code != previous.country_code
                 while stop.offset - t > dt.timedelta(days=2):
                     t += _days(rng.uniform(0.8, 1.8))
-                    tidy.append(_Stop(t, TrackingCode.IN_TRANSIT, rng.choice(IN_TRANSIT_SCANS), previous.location,
-                                      previous.country_code))
+                    scan = f"In transit to {stop.location}" if crossing else rng.choice(IN_TRANSIT_SCANS)
+                    tidy.append(_Stop(t, TrackingCode.IN_TRANSIT, scan, previous.location, previous.country_code))
             tidy.append(stop)
         return tidy
 

@@ -7,8 +7,9 @@ from typing import Any
 
 from pydantic import Field
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
-from commerce.models import Product
+from commerce.models import Product, Variant
 from tools.base import ErrorCode, ToolArgs, ToolContext, ToolError, ToolKind, ToolResult, tool
 
 
@@ -42,7 +43,9 @@ class ProductTypes(ToolResult):
 @tool(ToolKind.READ)
 def get_product(context: ToolContext, args: GetProductArgs) -> ProductDetails:
     """Get a product and all its variants (item ids, options, price, availability, stock)."""
-    product = context.session.get(Product, args.product_id)
+    product = context.session.scalars(
+        select(Product).where(Product.id == args.product_id).options(selectinload(Product.variants).selectinload(Variant.stock))
+    ).first()
     if product is None:
         raise ToolError(ErrorCode.NOT_FOUND, f"No product {args.product_id} was found.")
     variants = []
