@@ -15,8 +15,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import func, select
 
-from config import Settings, get_settings
 from commerce.db import Store
+from config import Settings, get_settings
 
 console = Console(stderr=True)
 out = Console()
@@ -39,8 +39,13 @@ def open_store(settings: Settings) -> Store:
 def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
     """A progress callback drawn as a bar on stderr (quiet when stderr is not a terminal)."""
     with Progress(
-        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=False, disable=not console.is_terminal,
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+        disable=not console.is_terminal,
     ) as bar:
         task = bar.add_task(label, total=None)
 
@@ -97,9 +102,15 @@ def status() -> None:
     table.add_column("count", justify="right")
     with store.read() as session:
         for label, model in (
-            ("customers", m.Customer), ("orders", m.Order), ("products", m.Product), ("variants", m.Variant),
-            ("parcels", m.Shipment), ("tracking events", m.TrackingEvent), ("refunds", m.Refund),
-            ("open cases", m.Case), ("audit ledger entries", m.AuditEntry),
+            ("customers", m.Customer),
+            ("orders", m.Order),
+            ("products", m.Product),
+            ("variants", m.Variant),
+            ("parcels", m.Shipment),
+            ("tracking events", m.TrackingEvent),
+            ("refunds", m.Refund),
+            ("open cases", m.Case),
+            ("audit ledger entries", m.AuditEntry),
         ):
             query = select(func.count()).select_from(model)
             if model is m.Case:
@@ -214,9 +225,7 @@ def tools_call(name: str, arguments: str, idempotency_key: str | None, customer_
             gate = PolicyGate(load_profile(settings.policy_profile))
         except ProfileError as e:
             fail(str(e))
-        call = Guard(gate, toolbox).call(
-            name, args, identity_verified=True, confirmed=True, idempotency_key=idempotency_key
-        )
+        call = Guard(gate, toolbox).call(name, args, identity_verified=True, confirmed=True, idempotency_key=idempotency_key)
         if call.outcome is None:
             click.echo(json.dumps({"tool": name, "ok": False, "gate": call.decision.model_dump(mode="json")}, indent=2))
             sys.exit(1)
@@ -254,7 +263,9 @@ def eval_group() -> None:
 
 
 @eval_group.command("tau-retail")
-@click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path), help="Folder with users/orders/products.json.")
+@click.option(
+    "--data", "data_dir", required=True, type=click.Path(path_type=Path), help="Folder with users/orders/products.json."
+)
 @click.option("--tasks", "tasks_file", required=True, type=click.Path(path_type=Path), help="Tasks with ground-truth actions.")
 @click.option("--out", "out_file", required=True, type=click.Path(path_type=Path), help="Where to write one JSON line per task.")
 @click.option("--reference", "reference_file", type=click.Path(path_type=Path), help="Expected end states, to compare.")

@@ -14,24 +14,37 @@ from commerce.db import Store
 from commerce.models import Coupon, Customer, Order, ShipmentStatus
 from tools import REGISTRY, Toolbox, ToolKind, ToolOutcome
 
+
 def order_facts(order: Order) -> OrderFacts:
     delivered = [s.delivered_at for s in order.shipments if s.delivered_at is not None]
     return OrderFacts(
-        order_id=order.id, customer_id=order.customer_id, status=order.status, items_modified=order.items_modified,
-        currency=order.currency, total=order.total, amount_paid=order.amount_paid,
+        order_id=order.id,
+        customer_id=order.customer_id,
+        status=order.status,
+        items_modified=order.items_modified,
+        currency=order.currency,
+        total=order.total,
+        amount_paid=order.amount_paid,
         amount_refunded=order.amount_refunded,
         items=[
             ItemFacts(variant_id=i.variant_id, product_id=i.product_id, unit_price=i.unit_price, quantity=i.quantity)
             for i in order.items
         ],
         shipment_statuses=[ShipmentStatus(s.status) for s in order.shipments],
-        delivered_at=max(delivered) if delivered else None, placed_at=order.placed_at,
+        delivered_at=max(delivered) if delivered else None,
+        placed_at=order.placed_at,
     )
 
 
 def build_request(
-    store: Store, tool: str, arguments: dict[str, Any], *, identity_verified: bool,
-    verified_customer_id: str | None, now: dt.datetime | None = None, coupon_window_days: int = 30,
+    store: Store,
+    tool: str,
+    arguments: dict[str, Any],
+    *,
+    identity_verified: bool,
+    verified_customer_id: str | None,
+    now: dt.datetime | None = None,
+    coupon_window_days: int = 30,
 ) -> ActionRequest:
     """What the gate must know about an action: the order it touches, the customer's standing."""
     facts = None
@@ -49,14 +62,23 @@ def build_request(
             is_vip = bool(customer and customer.is_vip)
             if tool == "issue_coupon" and now is not None:
                 since = now - dt.timedelta(days=coupon_window_days)
-                recent_coupons = session.scalar(
-                    select(func.count()).select_from(Coupon)
-                    .where(Coupon.customer_id == customer_id, Coupon.created_at >= since)
-                ) or 0
+                recent_coupons = (
+                    session.scalar(
+                        select(func.count())
+                        .select_from(Coupon)
+                        .where(Coupon.customer_id == customer_id, Coupon.created_at >= since)
+                    )
+                    or 0
+                )
     return ActionRequest(
-        tool=tool, arguments=arguments, identity_verified=identity_verified,
-        verified_customer_id=verified_customer_id, order=facts, customer_is_vip=is_vip,
-        coupons_issued_recently=recent_coupons, now=now,
+        tool=tool,
+        arguments=arguments,
+        identity_verified=identity_verified,
+        verified_customer_id=verified_customer_id,
+        order=facts,
+        customer_is_vip=is_vip,
+        coupons_issued_recently=recent_coupons,
+        now=now,
     )
 
 
@@ -74,19 +96,26 @@ class Guard:
         self.gate = gate
         self.toolbox = toolbox
 
-    def decide(
-        self, tool: str, arguments: dict[str, Any], *, identity_verified: bool, confirmed: bool = False
-    ) -> GateDecision:
+    def decide(self, tool: str, arguments: dict[str, Any], *, identity_verified: bool, confirmed: bool = False) -> GateDecision:
         caller = self.toolbox.caller
         request = build_request(
-            self.toolbox.store, tool, arguments, identity_verified=identity_verified,
-            verified_customer_id=caller.customer_id, now=caller.clock(),
+            self.toolbox.store,
+            tool,
+            arguments,
+            identity_verified=identity_verified,
+            verified_customer_id=caller.customer_id,
+            now=caller.clock(),
             coupon_window_days=self.gate.profile.coupons.window_days,
         )
         return self.gate.evaluate(request, confirmed=confirmed)
 
     def call(
-        self, tool: str, arguments: dict[str, Any], *, identity_verified: bool, confirmed: bool = False,
+        self,
+        tool: str,
+        arguments: dict[str, Any],
+        *,
+        identity_verified: bool,
+        confirmed: bool = False,
         idempotency_key: str | None = None,
     ) -> GuardedCall:
         decision = self.decide(tool, arguments, identity_verified=identity_verified, confirmed=confirmed)

@@ -40,7 +40,7 @@ def timed(fn: Callable[[int], object], n: int) -> list[float]:
 
 def p95(samples: list[float]) -> float:
     ordered = sorted(samples)
-    return ordered[max(0, int(round(0.95 * len(ordered))) - 1)]
+    return ordered[max(0, round(0.95 * len(ordered)) - 1)]
 
 
 def row(name: str, samples: list[float], baseline: list[float] | None) -> str:
@@ -60,15 +60,20 @@ def main() -> None:
         store = Store(f"sqlite:///{tmp}/demo.db")
         started = time.perf_counter()
         summary = generate_demo_data(store)
-        print(f"demo store: {summary.customers} customers, {summary.orders} orders "
-              f"(generated in {time.perf_counter() - started:.1f} s); {n} calls per tool\n")
+        print(
+            f"demo store: {summary.customers} customers, {summary.orders} orders "
+            f"(generated in {time.perf_counter() - started:.1f} s); {n} calls per tool\n"
+        )
         with store.read() as s:
             orders = s.scalars(select(Order).order_by(Order.id)).all()
             order_ids = [o.id for o in orders]
             owners = {o.id: o.customer_id for o in orders}
             delivered = [o.id for o in orders if o.status == OrderStatus.DELIVERED and o.total >= 1000]
-            movable = [o.id for o in orders if o.status == OrderStatus.PENDING and all(
-                sh.status == ShipmentStatus.LABEL_CREATED for sh in o.shipments)]
+            movable = [
+                o.id
+                for o in orders
+                if o.status == OrderStatus.PENDING and all(sh.status == ShipmentStatus.LABEL_CREATED for sh in o.shipments)
+            ]
             shipped = [o.id for o in orders if o.shipments]
             customers = s.scalars(select(Customer).order_by(Customer.id)).all()
             emails = [c.email for c in customers]
@@ -91,8 +96,12 @@ def main() -> None:
         read_base = timed(bare_read, n)
         write_base = timed(bare_write, n)
         reads = {
-            "get_order": lambda i: box_for(order_ids[i % len(order_ids)]).call("get_order", {"order_id": order_ids[i % len(order_ids)]}),
-            "track_shipment": lambda i: box_for(shipped[i % len(shipped)]).call("track_shipment", {"order_id": shipped[i % len(shipped)]}),
+            "get_order": lambda i: box_for(order_ids[i % len(order_ids)]).call(
+                "get_order", {"order_id": order_ids[i % len(order_ids)]}
+            ),
+            "track_shipment": lambda i: box_for(shipped[i % len(shipped)]).call(
+                "track_shipment", {"order_id": shipped[i % len(shipped)]}
+            ),
             "get_customer": lambda i: staff.call("get_customer", {"customer_id": customer_ids[i % len(customer_ids)]}),
             "find_customer_by_email": lambda i: staff.call("find_customer_by_email", {"email": emails[i % len(emails)]}),
             "get_product": lambda i: staff.call("get_product", {"product_id": product_id}),
@@ -100,24 +109,36 @@ def main() -> None:
 
         def refund(i: int) -> None:
             oid = delivered[i % len(delivered)]
-            outcome = box_for(oid).call("issue_refund", {"order_id": oid, "amount": "1", "reason": "bench"},
-                                        idempotency_key=f"bench-refund-{i}")
+            outcome = box_for(oid).call(
+                "issue_refund", {"order_id": oid, "amount": "1", "reason": "bench"}, idempotency_key=f"bench-refund-{i}"
+            )
             assert outcome.ok, outcome.error
 
         def refund_again(i: int) -> None:
             oid = delivered[i % len(delivered)]
-            outcome = box_for(oid).call("issue_refund", {"order_id": oid, "amount": "1", "reason": "bench"},
-                                        idempotency_key=f"bench-refund-{i}")
+            outcome = box_for(oid).call(
+                "issue_refund", {"order_id": oid, "amount": "1", "reason": "bench"}, idempotency_key=f"bench-refund-{i}"
+            )
             assert outcome.replayed
 
         def coupon(i: int) -> None:
             cid = customer_ids[i % len(customer_ids)]
-            staff.call("issue_coupon", {"customer_id": cid, "percent_off": 10, "reason": "bench"}, idempotency_key=f"bench-coupon-{i}")
+            staff.call(
+                "issue_coupon", {"customer_id": cid, "percent_off": 10, "reason": "bench"}, idempotency_key=f"bench-coupon-{i}"
+            )
 
         def address(i: int) -> None:
             oid = movable[i % len(movable)]
-            new = {"address1": f"{i} Harbour Road", "city": "Dublin", "postal_code": "D02 X285", "country": "Ireland", "country_code": "IE"}
-            outcome = box_for(oid).call("change_shipping_address", {"order_id": oid, "address": new}, idempotency_key=f"bench-address-{i}")
+            new = {
+                "address1": f"{i} Harbour Road",
+                "city": "Dublin",
+                "postal_code": "D02 X285",
+                "country": "Ireland",
+                "country_code": "IE",
+            }
+            outcome = box_for(oid).call(
+                "change_shipping_address", {"order_id": oid, "address": new}, idempotency_key=f"bench-address-{i}"
+            )
             assert outcome.ok, outcome.error
 
         writes = {

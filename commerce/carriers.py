@@ -20,18 +20,54 @@ class Carrier:
 CARRIERS: dict[str, Carrier] = {
     c.code: c
     for c in (
-        Carrier("dhl", "DHL Express", (ServiceLevel.STANDARD, ServiceLevel.EXPRESS), True,
-                {ServiceLevel.STANDARD: 6, ServiceLevel.EXPRESS: 3}, "JD"),
-        Carrier("ups", "UPS", (ServiceLevel.STANDARD, ServiceLevel.EXPRESS), True,
-                {ServiceLevel.STANDARD: 5, ServiceLevel.EXPRESS: 2}, "1Z"),
-        Carrier("fedex", "FedEx", (ServiceLevel.ECONOMY, ServiceLevel.STANDARD, ServiceLevel.EXPRESS), True,
-                {ServiceLevel.ECONOMY: 8, ServiceLevel.STANDARD: 5, ServiceLevel.EXPRESS: 2}, "FX"),
-        Carrier("usps", "USPS", (ServiceLevel.ECONOMY, ServiceLevel.STANDARD), False,
-                {ServiceLevel.ECONOMY: 10, ServiceLevel.STANDARD: 7}, "94"),
-        Carrier("yunexpress", "YunExpress", (ServiceLevel.ECONOMY, ServiceLevel.STANDARD), False,
-                {ServiceLevel.ECONOMY: 18, ServiceLevel.STANDARD: 12}, "YT"),
-        Carrier("dpd", "DPD", (ServiceLevel.STANDARD, ServiceLevel.EXPRESS), True,
-                {ServiceLevel.STANDARD: 4, ServiceLevel.EXPRESS: 2}, "DP"),
+        Carrier(
+            "dhl",
+            "DHL Express",
+            (ServiceLevel.STANDARD, ServiceLevel.EXPRESS),
+            True,
+            {ServiceLevel.STANDARD: 6, ServiceLevel.EXPRESS: 3},
+            "JD",
+        ),
+        Carrier(
+            "ups",
+            "UPS",
+            (ServiceLevel.STANDARD, ServiceLevel.EXPRESS),
+            True,
+            {ServiceLevel.STANDARD: 5, ServiceLevel.EXPRESS: 2},
+            "1Z",
+        ),
+        Carrier(
+            "fedex",
+            "FedEx",
+            (ServiceLevel.ECONOMY, ServiceLevel.STANDARD, ServiceLevel.EXPRESS),
+            True,
+            {ServiceLevel.ECONOMY: 8, ServiceLevel.STANDARD: 5, ServiceLevel.EXPRESS: 2},
+            "FX",
+        ),
+        Carrier(
+            "usps",
+            "USPS",
+            (ServiceLevel.ECONOMY, ServiceLevel.STANDARD),
+            False,
+            {ServiceLevel.ECONOMY: 10, ServiceLevel.STANDARD: 7},
+            "94",
+        ),
+        Carrier(
+            "yunexpress",
+            "YunExpress",
+            (ServiceLevel.ECONOMY, ServiceLevel.STANDARD),
+            False,
+            {ServiceLevel.ECONOMY: 18, ServiceLevel.STANDARD: 12},
+            "YT",
+        ),
+        Carrier(
+            "dpd",
+            "DPD",
+            (ServiceLevel.STANDARD, ServiceLevel.EXPRESS),
+            True,
+            {ServiceLevel.STANDARD: 4, ServiceLevel.EXPRESS: 2},
+            "DP",
+        ),
     )
 }
 

@@ -51,9 +51,7 @@ class Store:
         self.url = url
         self.engine = make_engine(url)
         self._reads = sessionmaker(self.engine, expire_on_commit=False)
-        self._writes = sessionmaker(
-            self.engine.execution_options(**{_IMMEDIATE: True}), expire_on_commit=False
-        )
+        self._writes = sessionmaker(self.engine.execution_options(**{_IMMEDIATE: True}), expire_on_commit=False)
         if create:
             Base.metadata.create_all(self.engine)
 

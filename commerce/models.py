@@ -6,10 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import (
-    Enum as SAEnum,
     JSON,
     Boolean,
     Date,
@@ -22,6 +21,9 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+)
+from sqlalchemy import (
+    Enum as SAEnum,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -76,7 +78,7 @@ def utcnow() -> dt.datetime:
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
         Decimal: Money(),
         dt.datetime: UTCDateTime(),
         dict[str, Any]: JSON,
@@ -208,9 +210,7 @@ class Customer(Base):
     payment_methods: Mapped[list[PaymentMethod]] = relationship(
         back_populates="customer", order_by="PaymentMethod.position", cascade="all, delete-orphan"
     )
-    orders: Mapped[list[Order]] = relationship(
-        back_populates="customer", order_by="(Order.placed_at, Order.id)"
-    )
+    orders: Mapped[list[Order]] = relationship(back_populates="customer", order_by="(Order.placed_at, Order.id)")
 
     @property
     def full_name(self) -> str:
@@ -327,9 +327,7 @@ class Order(Base):
     items: Mapped[list[OrderItem]] = relationship(
         back_populates="order", order_by="OrderItem.position", cascade="all, delete-orphan"
     )
-    shipments: Mapped[list[Shipment]] = relationship(
-        back_populates="order", order_by="Shipment.id", cascade="all, delete-orphan"
-    )
+    shipments: Mapped[list[Shipment]] = relationship(back_populates="order", order_by="Shipment.id", cascade="all, delete-orphan")
     transactions: Mapped[list[PaymentTransaction]] = relationship(
         back_populates="order", order_by="PaymentTransaction.position", cascade="all, delete-orphan"
     )
@@ -341,16 +339,18 @@ class Order(Base):
     @property
     def amount_paid(self) -> Decimal:
         return sum(
-            (t.amount for t in self.transactions
-             if t.kind == TransactionKind.PAYMENT and t.status == TransactionStatus.SUCCEEDED),
+            (
+                t.amount
+                for t in self.transactions
+                if t.kind == TransactionKind.PAYMENT and t.status == TransactionStatus.SUCCEEDED
+            ),
             Decimal("0"),
         )
 
     @property
     def amount_refunded(self) -> Decimal:
         return sum(
-            (t.amount for t in self.transactions
-             if t.kind == TransactionKind.REFUND and t.status == TransactionStatus.SUCCEEDED),
+            (t.amount for t in self.transactions if t.kind == TransactionKind.REFUND and t.status == TransactionStatus.SUCCEEDED),
             Decimal("0"),
         )
 
@@ -411,7 +411,8 @@ class Shipment(Base):
 
     order: Mapped[Order] = relationship(back_populates="shipments")
     events: Mapped[list[TrackingEvent]] = relationship(
-        back_populates="shipment", order_by="(TrackingEvent.occurred_at, TrackingEvent.id)",
+        back_populates="shipment",
+        order_by="(TrackingEvent.occurred_at, TrackingEvent.id)",
         cascade="all, delete-orphan",
     )
 

@@ -34,8 +34,12 @@ class TaskFileError(Exception):
 
 def _address(a: dict[str, Any]) -> dict[str, Any]:
     return {
-        "address1": a.get("address1", ""), "address2": a.get("address2", ""), "city": a.get("city", ""),
-        "state": a.get("state", ""), "postal_code": a.get("zip", ""), "country": a.get("country", ""),
+        "address1": a.get("address1", ""),
+        "address2": a.get("address2", ""),
+        "city": a.get("city", ""),
+        "state": a.get("state", ""),
+        "postal_code": a.get("zip", ""),
+        "country": a.get("country", ""),
         "country_code": "US" if a.get("country") == "USA" else None,
     }
 
@@ -54,17 +58,17 @@ def _translate(name: str, a: dict[str, Any]) -> tuple[str, dict[str, Any]] | Non
         "list_all_product_types": lambda a: ("list_product_types", {}),
         "cancel_pending_order": lambda a: ("cancel_order", {"order_id": a["order_id"], "reason": a["reason"]}),
         "modify_pending_order_address": lambda a: (
-            "change_shipping_address", {"order_id": a["order_id"], "address": _address(a)}
+            "change_shipping_address",
+            {"order_id": a["order_id"], "address": _address(a)},
         ),
         "modify_pending_order_items": lambda a: ("modify_order_items", dict(a)),
         "modify_pending_order_payment": lambda a: ("modify_order_payment", dict(a)),
         "return_delivered_order_items": lambda a: ("return_items", dict(a)),
         "exchange_delivered_order_items": lambda a: ("exchange_items", dict(a)),
-        "modify_user_address": lambda a: (
-            "update_customer_address", {"customer_id": a["user_id"], "address": _address(a)}
-        ),
+        "modify_user_address": lambda a: ("update_customer_address", {"customer_id": a["user_id"], "address": _address(a)}),
         "transfer_to_human_agents": lambda a: (
-            "escalate_to_human", {"reason": "Transferred to a human agent", "summary": str(a.get("summary", ""))}
+            "escalate_to_human",
+            {"reason": "Transferred to a human agent", "summary": str(a.get("summary", ""))},
         ),
     }
     if name in ("think", "calculate"):
@@ -77,8 +81,12 @@ def _translate(name: str, a: dict[str, Any]) -> tuple[str, dict[str, Any]] | Non
 
 
 _OPERATORS: dict[type[ast.AST], Callable[..., Any]] = {
-    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
-    ast.USub: operator.neg, ast.UAdd: operator.pos,
+    ast.Add: operator.add,
+    ast.Sub: operator.sub,
+    ast.Mult: operator.mul,
+    ast.Div: operator.truediv,
+    ast.USub: operator.neg,
+    ast.UAdd: operator.pos,
 }
 
 
@@ -154,8 +162,14 @@ def _float_price_difference(store: Store, order_id: str, item_ids: list[str], ne
 
 # The tables behind each exported record, with the column naming the record.
 _RECORD_TABLES: dict[str, tuple[tuple[str, str], ...]] = {
-    "orders": (("orders", "id"), ("order_items", "order_id"), ("payment_transactions", "order_id"),
-               ("shipments", "order_id"), ("returns", "order_id"), ("exchanges", "order_id")),
+    "orders": (
+        ("orders", "id"),
+        ("order_items", "order_id"),
+        ("payment_transactions", "order_id"),
+        ("shipments", "order_id"),
+        ("returns", "order_id"),
+        ("exchanges", "order_id"),
+    ),
     "users": (("customers", "id"), ("payment_methods", "customer_id"), ("orders", "customer_id")),
     "products": (("products", "id"), ("variants", "product_id")),
 }
@@ -178,8 +192,7 @@ def record_fingerprints(store: Store) -> dict[str, dict[str, int]]:
 
 def touched(before: dict[str, dict[str, int]], after: dict[str, dict[str, int]]) -> dict[str, set[str]]:
     return {
-        kind: {k for k in set(before[kind]) | set(after[kind]) if before[kind].get(k) != after[kind].get(k)}
-        for kind in before
+        kind: {k for k in set(before[kind]) | set(after[kind]) if before[kind].get(k) != after[kind].get(k)} for kind in before
     }
 
 
@@ -222,7 +235,7 @@ class TauRetailReplay:
 
     def __init__(self, data_dir: Path, workdir: Path | None = None) -> None:
         self._tmp = tempfile.TemporaryDirectory(prefix="helloword-replay-") if workdir is None else None
-        self.workdir = Path(self._tmp.name) if self._tmp else workdir  # type: ignore[union-attr]
+        self.workdir: Path = workdir if workdir is not None else Path(self._tmp.name if self._tmp else ".")
         self.template = self.workdir / "template.db"
         template_store = Store(f"sqlite:///{self.template}")
         import_tau_retail(template_store, data_dir)
@@ -271,7 +284,9 @@ class TauRetailReplay:
                 pending_float = None
                 if tool == "modify_order_items":
                     pending_float = _float_price_difference(
-                        store, str(our_args.get("order_id")), list(our_args.get("item_ids", [])),
+                        store,
+                        str(our_args.get("order_id")),
+                        list(our_args.get("item_ids", [])),
                         list(our_args.get("new_item_ids", [])),
                     )
                 # The customer's confirmation is taken as given in a replay.
@@ -314,14 +329,20 @@ def compare(result: TaskResult, reference: dict[str, Any]) -> list[str]:
         else:
             for fname in sorted(set(expected[key]) | set(result.changed[key])):
                 if not values_equal(expected[key].get(fname), result.changed[key].get(fname)):
-                    problems.append(f"{key}.{fname}: expected {expected[key].get(fname)!r}, got {result.changed[key].get(fname)!r}")
+                    problems.append(
+                        f"{key}.{fname}: expected {expected[key].get(fname)!r}, got {result.changed[key].get(fname)!r}"
+                    )
     if len(reference.get("errors", [])) != len(result.errors):
         problems.append(f"errors: expected {reference.get('errors')}, got {result.errors}")
     return problems
 
 
 def replay_tasks(
-    data_dir: Path, tasks: list[dict[str, Any]], out: Path, *, reference: list[dict[str, Any]] | None = None,
+    data_dir: Path,
+    tasks: list[dict[str, Any]],
+    out: Path,
+    *,
+    reference: list[dict[str, Any]] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> ReplaySummary:
     started = time.perf_counter()

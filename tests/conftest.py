@@ -117,8 +117,16 @@ def build_shop(store: Store) -> None:
         s.add(StockLevel(warehouse_id="de-berlin", variant_id="2000000002", on_hand=4))
 
         alice = Customer(
-            id="alice", first_name="Alice", last_name="Martin", email="alice@example.com", preferred_language="fr",
-            country_code="FR", address1="12 rue de la Paix", city="Paris", postal_code="75002", country="France",
+            id="alice",
+            first_name="Alice",
+            last_name="Martin",
+            email="alice@example.com",
+            preferred_language="fr",
+            country_code="FR",
+            address1="12 rue de la Paix",
+            city="Paris",
+            postal_code="75002",
+            country="France",
         )
         alice.payment_methods = [
             PaymentMethod(id="card_alice", kind=PaymentKind.CREDIT_CARD, brand="visa", last_four="4242", position=0),
@@ -126,18 +134,42 @@ def build_shop(store: Store) -> None:
             PaymentMethod(id="gift_alice", kind=PaymentKind.GIFT_CARD, balance=Decimal("50.00"), currency="EUR", position=2),
         ]
         bob = Customer(
-            id="bob", first_name="Bob", last_name="Smith", email="bob@example.com", country_code="US",
-            address1="1 Main St", city="Austin", state="TX", postal_code="73301", country="USA",
+            id="bob",
+            first_name="Bob",
+            last_name="Smith",
+            email="bob@example.com",
+            country_code="US",
+            address1="1 Main St",
+            city="Austin",
+            state="TX",
+            postal_code="73301",
+            country="USA",
         )
         bob.payment_methods = [PaymentMethod(id="card_bob", kind=PaymentKind.CREDIT_CARD, brand="mastercard", last_four="5555")]
         s.add_all([alice, bob])
 
-        def order(oid: str, owner: str, status: OrderStatus, method: str, lines: list[tuple[str, str, str, Decimal]],
-                  currency: str = "EUR", shipment: ShipmentStatus | None = None, placed: int = 0) -> Order:
+        def order(
+            oid: str,
+            owner: str,
+            status: OrderStatus,
+            method: str,
+            lines: list[tuple[str, str, str, Decimal]],
+            currency: str = "EUR",
+            shipment: ShipmentStatus | None = None,
+            placed: int = 0,
+        ) -> Order:
             o = Order(
-                id=oid, customer_id=owner, status=status, currency=currency, placed_at=NOW - dt.timedelta(days=placed),
-                ship_name="X", ship_address1="12 rue de la Paix", ship_city="Paris", ship_postal_code="75002",
-                ship_country="France", ship_country_code="FR",
+                id=oid,
+                customer_id=owner,
+                status=status,
+                currency=currency,
+                placed_at=NOW - dt.timedelta(days=placed),
+                ship_name="X",
+                ship_address1="12 rue de la Paix",
+                ship_city="Paris",
+                ship_postal_code="75002",
+                ship_country="France",
+                ship_country_code="FR",
             )
             o.items = [
                 OrderItem(position=i, product_id=p, variant_id=v, name=n, unit_price=price, options={})
@@ -145,12 +177,22 @@ def build_shop(store: Store) -> None:
             ]
             total = sum((price for *_, price in lines), Decimal("0"))
             o.subtotal = o.total = total
-            o.transactions = [PaymentTransaction(kind=TransactionKind.PAYMENT, amount=total, payment_method_id=method, position=0)]
+            o.transactions = [
+                PaymentTransaction(kind=TransactionKind.PAYMENT, amount=total, payment_method_id=method, position=0)
+            ]
             if status == OrderStatus.CANCELLED:
-                o.transactions.append(PaymentTransaction(kind=TransactionKind.REFUND, amount=total, payment_method_id=method, position=1))
+                o.transactions.append(
+                    PaymentTransaction(kind=TransactionKind.REFUND, amount=total, payment_method_id=method, position=1)
+                )
             if shipment is not None:
-                sh = Shipment(carrier="dhl", tracking_number=f"JD{oid[-4:]}", status=shipment, item_ids=[v for _, v, _, _ in lines],
-                              shipped_at=NOW - dt.timedelta(days=6), promised_delivery_date=(NOW - dt.timedelta(days=1)).date())
+                sh = Shipment(
+                    carrier="dhl",
+                    tracking_number=f"JD{oid[-4:]}",
+                    status=shipment,
+                    item_ids=[v for _, v, _, _ in lines],
+                    shipped_at=NOW - dt.timedelta(days=6),
+                    promised_delivery_date=(NOW - dt.timedelta(days=1)).date(),
+                )
                 sh.events = [
                     TrackingEvent(occurred_at=NOW - dt.timedelta(days=6), code=TrackingCode.PICKED_UP, location="Leipzig"),
                     TrackingEvent(occurred_at=NOW - dt.timedelta(days=4), code=TrackingCode.IN_TRANSIT, location="Paris hub"),
@@ -162,14 +204,35 @@ def build_shop(store: Store) -> None:
 
         shirt_m = ("1000000001", "2000000001", "T-Shirt", Decimal("20.00"))
         mug_l = ("1000000002", "2000000010", "Mug", Decimal("12.00"))
-        s.add_all([
-            order("#A1001", "alice", OrderStatus.PENDING, "card_alice", [shirt_m, shirt_m, mug_l]),
-            order("#A1002", "alice", OrderStatus.DELIVERED, "card_alice", [shirt_m, mug_l], shipment=ShipmentStatus.DELIVERED, placed=9),
-            order("#A1003", "alice", OrderStatus.PROCESSED, "gift_alice", [mug_l], shipment=ShipmentStatus.IN_TRANSIT, placed=7),
-            order("#A1004", "alice", OrderStatus.CANCELLED, "card_alice", [mug_l], placed=20),
-            order("#A1005", "alice", OrderStatus.PENDING, "gift_alice", [shirt_m], placed=1),
-            order("#B2001", "bob", OrderStatus.DELIVERED, "card_bob", [shirt_m], currency="USD", shipment=ShipmentStatus.DELIVERED, placed=5),
-        ])
+        s.add_all(
+            [
+                order("#A1001", "alice", OrderStatus.PENDING, "card_alice", [shirt_m, shirt_m, mug_l]),
+                order(
+                    "#A1002",
+                    "alice",
+                    OrderStatus.DELIVERED,
+                    "card_alice",
+                    [shirt_m, mug_l],
+                    shipment=ShipmentStatus.DELIVERED,
+                    placed=9,
+                ),
+                order(
+                    "#A1003", "alice", OrderStatus.PROCESSED, "gift_alice", [mug_l], shipment=ShipmentStatus.IN_TRANSIT, placed=7
+                ),
+                order("#A1004", "alice", OrderStatus.CANCELLED, "card_alice", [mug_l], placed=20),
+                order("#A1005", "alice", OrderStatus.PENDING, "gift_alice", [shirt_m], placed=1),
+                order(
+                    "#B2001",
+                    "bob",
+                    OrderStatus.DELIVERED,
+                    "card_bob",
+                    [shirt_m],
+                    currency="USD",
+                    shipment=ShipmentStatus.DELIVERED,
+                    placed=5,
+                ),
+            ]
+        )
 
 
 @pytest.fixture

@@ -15,12 +15,19 @@ from tests.conftest import tau_retail_dir
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def helloword(*args: str, data_dir: Path, env: dict[str, str] | None = None, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def helloword(
+    *args: str, data_dir: Path, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "HELLOWORD_DATA_DIR": str(data_dir), "COLUMNS": "200", **(env or {})}
     environment.pop("HELLOWORD_DATABASE_URL", None)
     return subprocess.run(
-        [sys.executable, "-m", "cli", *args], cwd=ROOT, env=environment, capture_output=True, text=True,
-        input=stdin, timeout=300,
+        [sys.executable, "-m", "cli", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=300,
     )
 
 
@@ -55,8 +62,17 @@ def test_a_missing_or_corrupt_import_file_is_one_line_and_exit_code_2(tmp_path: 
 
 def test_eval_with_a_missing_tasks_file_fails_clearly(tmp_path: Path) -> None:
     data = tau_retail_dir() / "data"
-    result = helloword("eval", "tau-retail", "--data", str(data), "--tasks", str(tmp_path / "nope.json"),
-                       "--out", str(tmp_path / "r.jsonl"), data_dir=tmp_path / "d")
+    result = helloword(
+        "eval",
+        "tau-retail",
+        "--data",
+        str(data),
+        "--tasks",
+        str(tmp_path / "nope.json"),
+        "--out",
+        str(tmp_path / "r.jsonl"),
+        data_dir=tmp_path / "d",
+    )
     assert result.returncode == 2 and "nope.json" in result.stderr and "Traceback" not in result.stderr
 
 
@@ -66,8 +82,19 @@ def test_eval_replays_and_prints_the_summary(tmp_path: Path) -> None:
     reference = json.loads((root / "reference_dev.json").read_text())[:3]
     (tmp_path / "tasks.json").write_text(json.dumps(tasks))
     (tmp_path / "ref.json").write_text(json.dumps(reference))
-    result = helloword("eval", "tau-retail", "--data", str(root / "data"), "--tasks", str(tmp_path / "tasks.json"),
-                       "--out", str(tmp_path / "r.jsonl"), "--reference", str(tmp_path / "ref.json"), data_dir=tmp_path / "d")
+    result = helloword(
+        "eval",
+        "tau-retail",
+        "--data",
+        str(root / "data"),
+        "--tasks",
+        str(tmp_path / "tasks.json"),
+        "--out",
+        str(tmp_path / "r.jsonl"),
+        "--reference",
+        str(tmp_path / "ref.json"),
+        data_dir=tmp_path / "d",
+    )
     assert result.returncode == 0, result.stderr
     assert "Tasks: 3" in result.stdout and "matches the reference: 3 of 3" in result.stdout
     assert len((tmp_path / "r.jsonl").read_text().splitlines()) == 3

@@ -9,8 +9,22 @@ from tools.base import REGISTRY, Caller, ErrorCode, ToolError, ToolKind, ToolSpe
 from tools.ledger import Toolbox, ToolOutcome
 
 __all__ = [
-    "REGISTRY", "Caller", "ErrorCode", "ToolError", "ToolKind", "ToolOutcome", "ToolSpec", "Toolbox",
-    "catalog", "coupons", "customers", "escalation", "orders", "refunds", "returns", "shipping",
+    "REGISTRY",
+    "Caller",
+    "ErrorCode",
+    "ToolError",
+    "ToolKind",
+    "ToolOutcome",
+    "ToolSpec",
+    "Toolbox",
+    "catalog",
+    "coupons",
+    "customers",
+    "escalation",
+    "orders",
+    "refunds",
+    "returns",
+    "shipping",
     "tool_schemas",
 ]
 

@@ -102,9 +102,7 @@ class ToolContext:
         for method in customer.payment_methods:
             if method.id == payment_method_id:
                 return method
-        raise ToolError(
-            ErrorCode.NOT_FOUND, f"Payment method {payment_method_id} is not one of this customer's."
-        )
+        raise ToolError(ErrorCode.NOT_FOUND, f"Payment method {payment_method_id} is not one of this customer's.")
 
 
 def require_gift_card_balance(method: PaymentMethod, amount: Decimal, purpose: str) -> None:

@@ -51,9 +51,7 @@ def get_product(context: ToolContext, args: GetProductArgs) -> ProductDetails:
     variants = []
     for v in product.variants:
         stock = sum(s.on_hand - s.reserved for s in v.stock) if v.stock else None
-        variants.append(
-            VariantView(item_id=v.id, options=dict(v.options), price=v.price, available=v.available, in_stock=stock)
-        )
+        variants.append(VariantView(item_id=v.id, options=dict(v.options), price=v.price, available=v.available, in_stock=stock))
     return ProductDetails(product_id=product.id, name=product.name, category=product.category, variants=variants)
 
 

@@ -54,11 +54,22 @@ def issue_coupon(context: ToolContext, args: IssueCouponArgs) -> CouponIssued:
     currency = args.currency.upper() if args.currency else None
     context.session.add(
         Coupon(
-            code=code, customer_id=customer.id, order_id=args.order_id, percent_off=args.percent_off,
-            amount_off=args.amount_off, currency=currency, reason=args.reason, expires_at=expires, created_at=now,
+            code=code,
+            customer_id=customer.id,
+            order_id=args.order_id,
+            percent_off=args.percent_off,
+            amount_off=args.amount_off,
+            currency=currency,
+            reason=args.reason,
+            expires_at=expires,
+            created_at=now,
         )
     )
     return CouponIssued(
-        code=code, customer_id=customer.id, percent_off=args.percent_off, amount_off=args.amount_off,
-        currency=currency, expires_at=expires,
+        code=code,
+        customer_id=customer.id,
+        percent_off=args.percent_off,
+        amount_off=args.amount_off,
+        currency=currency,
+        expires_at=expires,
     )

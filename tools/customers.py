@@ -54,9 +54,7 @@ def find_customer_by_email(context: ToolContext, args: FindCustomerByEmailArgs) 
 
 
 @tool(ToolKind.READ)
-def find_customer_by_name_postal_code(
-    context: ToolContext, args: FindCustomerByNamePostalCodeArgs
-) -> CustomerFound:
+def find_customer_by_name_postal_code(context: ToolContext, args: FindCustomerByNamePostalCodeArgs) -> CustomerFound:
     """Find a customer's id by first name, last name and postal code, when they do not remember their email."""
     candidates = context.session.scalars(
         select(Customer)

@@ -36,9 +36,15 @@ def escalate_to_human(context: ToolContext, args: EscalateToHumanArgs) -> CaseOp
         customer_id = order.customer_id
     now = context.now()
     case = Case(
-        customer_id=customer_id, order_id=args.order_id and context.order(args.order_id).id,
-        conversation_id=context.caller.conversation_id, status=CaseStatus.OPEN, urgency=args.urgency,
-        reason=args.reason, summary=args.summary, brief=args.brief, sla_due_at=sla_deadline(args.urgency, now),
+        customer_id=customer_id,
+        order_id=args.order_id and context.order(args.order_id).id,
+        conversation_id=context.caller.conversation_id,
+        status=CaseStatus.OPEN,
+        urgency=args.urgency,
+        reason=args.reason,
+        summary=args.summary,
+        brief=args.brief,
+        sla_due_at=sla_deadline(args.urgency, now),
         created_at=now,
     )
     context.session.add(case)

@@ -82,9 +82,7 @@ class Toolbox:
     def with_caller(self, caller: Caller) -> Toolbox:
         return Toolbox(self.store, caller)
 
-    def call(
-        self, name: str, arguments: dict[str, Any] | None = None, *, idempotency_key: str | None = None
-    ) -> ToolOutcome:
+    def call(self, name: str, arguments: dict[str, Any] | None = None, *, idempotency_key: str | None = None) -> ToolOutcome:
         raw = dict(arguments or {})
         spec = REGISTRY.get(name)
         if spec is None:
@@ -96,9 +94,7 @@ class Toolbox:
         if spec.kind is ToolKind.READ:
             return self._read(spec, args)
         if not idempotency_key or not idempotency_key.strip():
-            return ToolOutcome.failure(
-                name, raw, ErrorCode.INVALID_ARGUMENT, "A write needs an idempotency key."
-            )
+            return ToolOutcome.failure(name, raw, ErrorCode.INVALID_ARGUMENT, "A write needs an idempotency key.")
         return self._write(spec, args, idempotency_key.strip())
 
     def _read(self, spec: ToolSpec, args: ToolArgs) -> ToolOutcome:
@@ -150,7 +146,9 @@ class Toolbox:
     def _replay(self, tool: str, dumped: dict[str, Any], digest: str, entry: _Recorded) -> ToolOutcome:
         if entry.tool != tool or entry.digest != digest:
             return ToolOutcome.failure(
-                tool, dumped, ErrorCode.IDEMPOTENCY_CONFLICT,
+                tool,
+                dumped,
+                ErrorCode.IDEMPOTENCY_CONFLICT,
                 f"This idempotency key was already used for a different call ({entry.tool}).",
             )
         return ToolOutcome(tool=tool, arguments=dumped, ok=True, result=entry.result, replayed=True)
@@ -160,9 +158,15 @@ class Toolbox:
         with self.store.write() as session:
             session.add(
                 AuditEntry(
-                    idempotency_key=None, tool=tool, arguments=dumped, arguments_digest=digest,
-                    actor=self.caller.actor, customer_id=self.caller.customer_id,
-                    order_id=dumped.get("order_id"), ok=False, error=f"{error.code}: {error.message}",
+                    idempotency_key=None,
+                    tool=tool,
+                    arguments=dumped,
+                    arguments_digest=digest,
+                    actor=self.caller.actor,
+                    customer_id=self.caller.customer_id,
+                    order_id=dumped.get("order_id"),
+                    ok=False,
+                    error=f"{error.code}: {error.message}",
                     created_at=self.caller.clock(),
                 )
             )

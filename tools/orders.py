@@ -55,7 +55,9 @@ class OrderCancelled(ToolResult):
 class ModifyOrderItemsArgs(ToolArgs):
     order_id: str = OrderId
     item_ids: list[str] = ItemIds
-    new_item_ids: list[str] = Field(min_length=1, max_length=50, description="For each item, the variant it becomes (same product).")
+    new_item_ids: list[str] = Field(
+        min_length=1, max_length=50, description="For each item, the variant it becomes (same product)."
+    )
     payment_method_id: str = Field(min_length=1, max_length=64, description="Pays or receives the price difference.")
 
     @model_validator(mode="after")
@@ -104,8 +106,12 @@ def append_transaction(
     order: Order, kind: TransactionKind, amount: Decimal, payment_method_id: str, context: ToolContext
 ) -> PaymentTransaction:
     transaction = PaymentTransaction(
-        kind=kind, amount=amount, payment_method_id=payment_method_id, status=TransactionStatus.SUCCEEDED,
-        position=len(order.transactions), created_at=context.now(),
+        kind=kind,
+        amount=amount,
+        payment_method_id=payment_method_id,
+        status=TransactionStatus.SUCCEEDED,
+        position=len(order.transactions),
+        created_at=context.now(),
     )
     order.transactions.append(transaction)
     return transaction
@@ -144,7 +150,10 @@ def replacement_variants(context: ToolContext, lines: list[OrderItem], new_item_
 
 def price_difference(order: Order, lines: list[OrderItem], variants: list[Variant]) -> Decimal:
     """What the new variants cost minus what the old lines cost, in the order's currency."""
-    new_total = sum((convert(v.price, order.fx_rate, order.currency) * li.quantity for li, v in zip(lines, variants, strict=True)), Decimal("0"))
+    new_total = sum(
+        (convert(v.price, order.fx_rate, order.currency) * li.quantity for li, v in zip(lines, variants, strict=True)),
+        Decimal("0"),
+    )
     old_total = sum((li.line_total for li in lines), Decimal("0"))
     return new_total - old_total
 
@@ -160,9 +169,7 @@ def cancel_order(context: ToolContext, args: CancelOrderArgs) -> OrderCancelled:
     """Cancel an order that has not been handed to a carrier, and refund what was paid to the
     methods it was paid with (gift cards at once, cards and PayPal in 5 to 7 business days)."""
     order = context.order(args.order_id, for_update=True)
-    shippable = order.status == OrderStatus.PENDING or (
-        order.status == OrderStatus.PROCESSED and not_yet_shipped(order)
-    )
+    shippable = order.status == OrderStatus.PENDING or (order.status == OrderStatus.PROCESSED and not_yet_shipped(order))
     if not shippable:
         raise ToolError(ErrorCode.INVALID_STATE, f"Order {order.id} is {order.status.value} and can no longer be cancelled.")
     refunds = [
@@ -183,7 +190,9 @@ def modify_order_items(context: ToolContext, args: ModifyOrderItemsArgs) -> Orde
     refunded to, the given payment method."""
     order = context.order(args.order_id, for_update=True)
     if order.status != OrderStatus.PENDING:
-        raise ToolError(ErrorCode.INVALID_STATE, f"Order {order.id} is {order.status.value}; only pending orders can be modified.")
+        raise ToolError(
+            ErrorCode.INVALID_STATE, f"Order {order.id} is {order.status.value}; only pending orders can be modified."
+        )
     lines = match_lines(order, args.item_ids)
     variants = replacement_variants(context, lines, args.new_item_ids)
     difference = price_difference(order, lines, variants)
@@ -202,7 +211,10 @@ def modify_order_items(context: ToolContext, args: ModifyOrderItemsArgs) -> Orde
     order.total += difference
     order.items_modified = True
     return OrderItemsModified(
-        order_id=order.id, status=order.status.value, price_difference=difference, currency=order.currency,
+        order_id=order.id,
+        status=order.status.value,
+        price_difference=difference,
+        currency=order.currency,
         settlement=transaction_view(settlement),
     )
 
@@ -213,7 +225,9 @@ def modify_order_payment(context: ToolContext, args: ModifyOrderPaymentArgs) -> 
     is refunded (a gift card at once, otherwise in 5 to 7 business days)."""
     order = context.order(args.order_id, for_update=True)
     if order.status != OrderStatus.PENDING:
-        raise ToolError(ErrorCode.INVALID_STATE, f"Order {order.id} is {order.status.value}; only pending orders can be modified.")
+        raise ToolError(
+            ErrorCode.INVALID_STATE, f"Order {order.id} is {order.status.value}; only pending orders can be modified."
+        )
     history = [t for t in order.transactions if t.status == TransactionStatus.SUCCEEDED]
     if len(history) != 1 or history[0].kind != TransactionKind.PAYMENT:
         raise ToolError(ErrorCode.INVALID_STATE, f"Order {order.id} must have exactly one payment to change its method.")

@@ -29,9 +29,13 @@ class RefundLine(ToolResult):
 
 class IssueRefundArgs(ToolArgs):
     order_id: str = Field(min_length=1, max_length=64)
-    amount: Amount | None = Field(default=None, description="In the order's currency; omit to refund everything still refundable.")
+    amount: Amount | None = Field(
+        default=None, description="In the order's currency; omit to refund everything still refundable."
+    )
     destination: RefundDestination = Field(default=RefundDestination.ORIGINAL_METHOD)
-    gift_card_id: str | None = Field(default=None, max_length=64, description="Which of the customer's gift cards, for destination gift_card.")
+    gift_card_id: str | None = Field(
+        default=None, max_length=64, description="Which of the customer's gift cards, for destination gift_card."
+    )
     reason: str = Field(min_length=1, max_length=300)
 
     @model_validator(mode="after")
@@ -49,21 +53,34 @@ class RefundIssued(ToolResult):
 
 
 def refund_to_method(
-    context: ToolContext, order: Order, method: PaymentMethod, amount: Decimal, reason: str,
+    context: ToolContext,
+    order: Order,
+    method: PaymentMethod,
+    amount: Decimal,
+    reason: str,
     destination: RefundDestination = RefundDestination.ORIGINAL_METHOD,
 ) -> RefundLine:
     """Record one refund: a refund transaction on the order, a refund record, and at once
     the gift card's balance when the money goes to a gift card."""
     order.transactions.append(
         PaymentTransaction(
-            kind=TransactionKind.REFUND, amount=amount, payment_method_id=method.id,
-            status=TransactionStatus.SUCCEEDED, position=len(order.transactions), created_at=context.now(),
+            kind=TransactionKind.REFUND,
+            amount=amount,
+            payment_method_id=method.id,
+            status=TransactionStatus.SUCCEEDED,
+            position=len(order.transactions),
+            created_at=context.now(),
         )
     )
     context.session.add(
         Refund(
-            order=order, amount=amount, currency=order.currency, payment_method_id=method.id,
-            destination=destination, reason=reason, created_at=context.now(),
+            order=order,
+            amount=amount,
+            currency=order.currency,
+            payment_method_id=method.id,
+            destination=destination,
+            reason=reason,
+            created_at=context.now(),
         )
     )
     if method.kind == PaymentKind.GIFT_CARD:

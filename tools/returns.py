@@ -25,7 +25,9 @@ ItemIds = Field(min_length=1, max_length=50, description="Item (variant) ids of 
 class ReturnItemsArgs(ToolArgs):
     order_id: str = Field(min_length=1, max_length=64)
     item_ids: list[str] = ItemIds
-    payment_method_id: str = Field(min_length=1, max_length=64, description="Receives the refund: the original payment method or a gift card.")
+    payment_method_id: str = Field(
+        min_length=1, max_length=64, description="Receives the refund: the original payment method or a gift card."
+    )
     reason: str = Field(default="", max_length=300)
 
 
@@ -41,7 +43,9 @@ class ReturnRequested(ToolResult):
 class ExchangeItemsArgs(ToolArgs):
     order_id: str = Field(min_length=1, max_length=64)
     item_ids: list[str] = ItemIds
-    new_item_ids: list[str] = Field(min_length=1, max_length=50, description="For each item, the variant wanted instead (same product).")
+    new_item_ids: list[str] = Field(
+        min_length=1, max_length=50, description="For each item, the variant wanted instead (same product)."
+    )
     payment_method_id: str = Field(min_length=1, max_length=64, description="Pays or receives the price difference.")
 
     @model_validator(mode="after")
@@ -80,10 +84,15 @@ def return_items(context: ToolContext, args: ReturnItemsArgs) -> ReturnRequested
     lines = match_lines(order, args.item_ids)
     order.status = OrderStatus.RETURN_REQUESTED
     ids = sorted(args.item_ids)
-    context.session.add(ReturnRequest(order=order, item_ids=ids, refund_payment_method_id=method.id, reason=args.reason, created_at=context.now()))
+    context.session.add(
+        ReturnRequest(order=order, item_ids=ids, refund_payment_method_id=method.id, reason=args.reason, created_at=context.now())
+    )
     return ReturnRequested(
-        order_id=order.id, status=order.status.value, item_ids=ids,
-        refund_amount=sum((li.line_total for li in lines), Decimal("0")), currency=order.currency,
+        order_id=order.id,
+        status=order.status.value,
+        item_ids=ids,
+        refund_amount=sum((li.line_total for li in lines), Decimal("0")),
+        currency=order.currency,
         payment_method_id=method.id,
     )
 
@@ -102,9 +111,21 @@ def exchange_items(context: ToolContext, args: ExchangeItemsArgs) -> ExchangeReq
     order.status = OrderStatus.EXCHANGE_REQUESTED
     old_ids, new_ids = sorted(args.item_ids), sorted(args.new_item_ids)
     context.session.add(
-        Exchange(order=order, item_ids=old_ids, new_item_ids=new_ids, price_difference=difference, payment_method_id=method.id, created_at=context.now())
+        Exchange(
+            order=order,
+            item_ids=old_ids,
+            new_item_ids=new_ids,
+            price_difference=difference,
+            payment_method_id=method.id,
+            created_at=context.now(),
+        )
     )
     return ExchangeRequested(
-        order_id=order.id, status=order.status.value, item_ids=old_ids, new_item_ids=new_ids,
-        price_difference=difference, currency=order.currency, payment_method_id=method.id,
+        order_id=order.id,
+        status=order.status.value,
+        item_ids=old_ids,
+        new_item_ids=new_ids,
+        price_difference=difference,
+        currency=order.currency,
+        payment_method_id=method.id,
     )

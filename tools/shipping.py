@@ -128,13 +128,13 @@ def track_shipment(context: ToolContext, args: TrackShipmentArgs) -> ShipmentTra
     parcels = []
     for s in shipments:
         last = s.events[-1].occurred_at if s.events else None
-        passed = bool(
-            s.promised_delivery_date and s.status != ShipmentStatus.DELIVERED and now.date() > s.promised_delivery_date
-        )
+        passed = bool(s.promised_delivery_date and s.status != ShipmentStatus.DELIVERED and now.date() > s.promised_delivery_date)
         parcels.append(
             ParcelTracking(
-                shipment=shipment_view(s), events=[tracking_event_view(e) for e in s.events],
-                days_since_last_event=(now - last).days if last else None, promised_date_passed=passed,
+                shipment=shipment_view(s),
+                events=[tracking_event_view(e) for e in s.events],
+                days_since_last_event=(now - last).days if last else None,
+                promised_date_passed=passed,
             )
         )
     return ShipmentTracking(order_id=order_id, order_status=status, parcels=parcels)
@@ -161,7 +161,9 @@ def switch_carrier(context: ToolContext, args: SwitchCarrierArgs) -> CarrierSwit
     if not order.shipments:
         order.shipments.append(
             Shipment(
-                carrier=carrier.code, service_level=args.service_level, status=ShipmentStatus.LABEL_CREATED,
+                carrier=carrier.code,
+                service_level=args.service_level,
+                status=ShipmentStatus.LABEL_CREATED,
                 tracking_number="",
                 item_ids=[i.variant_id for i in order.items],
             )
@@ -172,7 +174,9 @@ def switch_carrier(context: ToolContext, args: SwitchCarrierArgs) -> CarrierSwit
         shipment.tracking_number = _tracking_number(carrier.tracking_prefix, f"{order.id}:{carrier.code}:{index}")
         promised = base + dt.timedelta(days=carrier.transit_days[args.service_level])
         shipment.promised_delivery_date = promised
-    return CarrierSwitched(order_id=order.id, carrier=carrier.code, service_level=args.service_level.value, promised_delivery_date=promised)
+    return CarrierSwitched(
+        order_id=order.id, carrier=carrier.code, service_level=args.service_level.value, promised_delivery_date=promised
+    )
 
 
 @tool(ToolKind.WRITE)
@@ -187,12 +191,20 @@ def intercept_parcel(context: ToolContext, args: InterceptParcelArgs) -> ParcelI
     if carrier is None or not carrier.supports_intercept:
         raise ToolError(ErrorCode.INVALID_STATE, f"{shipment.carrier.upper()} does not accept intercept requests.")
     now = context.now()
-    description = "Intercept requested: return to sender" if args.action == InterceptAction.RETURN_TO_SENDER else "Intercept requested: redirect to a new address"
-    shipment.events.append(TrackingEvent(occurred_at=now, code=TrackingCode.INTERCEPT_REQUESTED, description=description, location=""))
+    description = (
+        "Intercept requested: return to sender"
+        if args.action == InterceptAction.RETURN_TO_SENDER
+        else "Intercept requested: redirect to a new address"
+    )
+    shipment.events.append(
+        TrackingEvent(occurred_at=now, code=TrackingCode.INTERCEPT_REQUESTED, description=description, location="")
+    )
     shipment.status = ShipmentStatus.INTERCEPTED
     if args.action == InterceptAction.REDIRECT and args.address is not None:
         set_shipping_address(order, args.address)
-    return ParcelIntercepted(order_id=order.id, tracking_number=shipment.tracking_number, action=args.action.value, carrier=shipment.carrier)
+    return ParcelIntercepted(
+        order_id=order.id, tracking_number=shipment.tracking_number, action=args.action.value, carrier=shipment.carrier
+    )
 
 
 @tool(ToolKind.WRITE)
@@ -201,7 +213,9 @@ def create_reshipment(context: ToolContext, args: CreateReshipmentArgs) -> Reshi
     warehouse that has them in stock."""
     order = context.order(args.order_id, for_update=True)
     if order.status not in (OrderStatus.PROCESSED, OrderStatus.DELIVERED):
-        raise ToolError(ErrorCode.INVALID_STATE, f"Order {order.id} is {order.status.value}; only shipped orders can be reshipped.")
+        raise ToolError(
+            ErrorCode.INVALID_STATE, f"Order {order.id} is {order.status.value}; only shipped orders can be reshipped."
+        )
     lines = match_lines(order, args.item_ids)
     original = order.shipments[0] if order.shipments else None
     carrier = get_carrier(args.carrier or (original.carrier if original else "dhl"))
@@ -214,18 +228,35 @@ def create_reshipment(context: ToolContext, args: CreateReshipmentArgs) -> Reshi
     now = context.now()
     promised = now.date() + dt.timedelta(days=carrier.transit_days[level])
     shipment = Shipment(
-        carrier=carrier.code, service_level=level, status=ShipmentStatus.LABEL_CREATED,
-        tracking_number=_tracking_number(carrier.tracking_prefix, f"{order.id}:reship:{len(order.reshipments)}:{now.isoformat()}"),
-        item_ids=[li.variant_id for li in lines], warehouse_id=warehouse_id, promised_delivery_date=promised,
+        carrier=carrier.code,
+        service_level=level,
+        status=ShipmentStatus.LABEL_CREATED,
+        tracking_number=_tracking_number(
+            carrier.tracking_prefix, f"{order.id}:reship:{len(order.reshipments)}:{now.isoformat()}"
+        ),
+        item_ids=[li.variant_id for li in lines],
+        warehouse_id=warehouse_id,
+        promised_delivery_date=promised,
         is_reshipment=True,
     )
-    shipment.events.append(TrackingEvent(occurred_at=now, code=TrackingCode.LABEL_CREATED, description="Replacement label created", location=""))
+    shipment.events.append(
+        TrackingEvent(occurred_at=now, code=TrackingCode.LABEL_CREATED, description="Replacement label created", location="")
+    )
     order.shipments.append(shipment)
     context.session.flush()
-    context.session.add(Reshipment(order=order, item_ids=[li.variant_id for li in lines], reason=args.reason, shipment_id=shipment.id, created_at=now))
+    context.session.add(
+        Reshipment(
+            order=order, item_ids=[li.variant_id for li in lines], reason=args.reason, shipment_id=shipment.id, created_at=now
+        )
+    )
     return ReshipmentCreated(
-        order_id=order.id, tracking_number=shipment.tracking_number, carrier=carrier.code, service_level=level.value,
-        item_ids=[li.variant_id for li in lines], warehouse_id=warehouse_id, promised_delivery_date=promised,
+        order_id=order.id,
+        tracking_number=shipment.tracking_number,
+        carrier=carrier.code,
+        service_level=level.value,
+        item_ids=[li.variant_id for li in lines],
+        warehouse_id=warehouse_id,
+        promised_delivery_date=promised,
     )
 
 

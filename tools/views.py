@@ -126,33 +126,55 @@ class OrderView(View):
 
 def address_of_customer(customer: Customer) -> Address:
     return Address(
-        name=customer.full_name, address1=customer.address1 or "-", address2=customer.address2,
-        city=customer.city or "-", state=customer.state, postal_code=customer.postal_code or "-",
-        country=customer.country or customer.country_code, country_code=customer.country_code,
+        name=customer.full_name,
+        address1=customer.address1 or "-",
+        address2=customer.address2,
+        city=customer.city or "-",
+        state=customer.state,
+        postal_code=customer.postal_code or "-",
+        country=customer.country or customer.country_code,
+        country_code=customer.country_code,
     )
 
 
 def address_of_order(order: Order) -> Address:
     return Address(
-        name=order.ship_name, address1=order.ship_address1 or "-", address2=order.ship_address2,
-        city=order.ship_city or "-", state=order.ship_state, postal_code=order.ship_postal_code or "-",
-        country=order.ship_country or order.ship_country_code, country_code=order.ship_country_code,
+        name=order.ship_name,
+        address1=order.ship_address1 or "-",
+        address2=order.ship_address2,
+        city=order.ship_city or "-",
+        state=order.ship_state,
+        postal_code=order.ship_postal_code or "-",
+        country=order.ship_country or order.ship_country_code,
+        country_code=order.ship_country_code,
     )
 
 
 def payment_method_view(method: PaymentMethod) -> PaymentMethodView:
     return PaymentMethodView(
-        id=method.id, kind=method.kind.value, description=method.describe(), brand=method.brand,
-        last_four=method.last_four, balance=method.balance, currency=method.currency,
+        id=method.id,
+        kind=method.kind.value,
+        description=method.describe(),
+        brand=method.brand,
+        last_four=method.last_four,
+        balance=method.balance,
+        currency=method.currency,
     )
 
 
 def customer_view(customer: Customer) -> CustomerView:
     return CustomerView(
-        customer_id=customer.id, first_name=customer.first_name, last_name=customer.last_name,
-        email=customer.email, phone=customer.phone, preferred_language=customer.preferred_language,
-        country_code=customer.country_code, address=address_of_customer(customer), is_vip=customer.is_vip,
-        lifetime_value=customer.lifetime_value, lifetime_value_currency=customer.lifetime_value_currency,
+        customer_id=customer.id,
+        first_name=customer.first_name,
+        last_name=customer.last_name,
+        email=customer.email,
+        phone=customer.phone,
+        preferred_language=customer.preferred_language,
+        country_code=customer.country_code,
+        address=address_of_customer(customer),
+        is_vip=customer.is_vip,
+        lifetime_value=customer.lifetime_value,
+        lifetime_value_currency=customer.lifetime_value_currency,
         payment_methods=[payment_method_view(m) for m in customer.payment_methods],
         order_ids=[o.id for o in customer.orders],
     )
@@ -160,17 +182,23 @@ def customer_view(customer: Customer) -> CustomerView:
 
 def tracking_event_view(event: TrackingEvent) -> TrackingEventView:
     return TrackingEventView(
-        occurred_at=event.occurred_at, code=event.code.value, description=event.description,
+        occurred_at=event.occurred_at,
+        code=event.code.value,
+        description=event.description,
         location=event.location,
     )
 
 
 def shipment_view(shipment: Shipment) -> ShipmentView:
     return ShipmentView(
-        carrier=shipment.carrier, service_level=shipment.service_level.value,
-        tracking_number=shipment.tracking_number, status=shipment.status.value,
-        item_ids=list(shipment.item_ids), shipped_at=shipment.shipped_at,
-        promised_delivery_date=shipment.promised_delivery_date, delivered_at=shipment.delivered_at,
+        carrier=shipment.carrier,
+        service_level=shipment.service_level.value,
+        tracking_number=shipment.tracking_number,
+        status=shipment.status.value,
+        item_ids=list(shipment.item_ids),
+        shipped_at=shipment.shipped_at,
+        promised_delivery_date=shipment.promised_delivery_date,
+        delivered_at=shipment.delivered_at,
         is_reshipment=shipment.is_reshipment,
         last_event=tracking_event_view(shipment.events[-1]) if shipment.events else None,
     )
@@ -178,22 +206,38 @@ def shipment_view(shipment: Shipment) -> ShipmentView:
 
 def transaction_view(transaction: PaymentTransaction) -> TransactionView:
     return TransactionView(
-        kind=transaction.kind.value, amount=transaction.amount,
-        payment_method_id=transaction.payment_method_id, status=transaction.status.value,
+        kind=transaction.kind.value,
+        amount=transaction.amount,
+        payment_method_id=transaction.payment_method_id,
+        status=transaction.status.value,
     )
 
 
 def order_view(order: Order) -> OrderView:
     return OrderView(
-        order_id=order.id, customer_id=order.customer_id, marketplace=order.marketplace.value,
-        status=order.status.value, items_modified=order.items_modified, currency=order.currency,
-        placed_at=order.placed_at, subtotal=order.subtotal, shipping_fee=order.shipping_fee, tax=order.tax,
-        total=order.total, amount_paid=order.amount_paid, amount_refunded=order.amount_refunded,
+        order_id=order.id,
+        customer_id=order.customer_id,
+        marketplace=order.marketplace.value,
+        status=order.status.value,
+        items_modified=order.items_modified,
+        currency=order.currency,
+        placed_at=order.placed_at,
+        subtotal=order.subtotal,
+        shipping_fee=order.shipping_fee,
+        tax=order.tax,
+        total=order.total,
+        amount_paid=order.amount_paid,
+        amount_refunded=order.amount_refunded,
         shipping_address=address_of_order(order),
         items=[
             OrderItemView(
-                position=i.position, product_id=i.product_id, item_id=i.variant_id, name=i.name,
-                options=dict(i.options), unit_price=i.unit_price, quantity=i.quantity,
+                position=i.position,
+                product_id=i.product_id,
+                item_id=i.variant_id,
+                name=i.name,
+                options=dict(i.options),
+                unit_price=i.unit_price,
+                quantity=i.quantity,
             )
             for i in order.items
         ],

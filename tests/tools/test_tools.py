@@ -39,12 +39,21 @@ def call(store: Store, name: str, args: dict[str, Any], *, caller: Caller = ALIC
 def snapshot(store: Store) -> dict[str, Any]:
     """Everything a refused write must leave untouched."""
     with store.read() as s:
-        orders = {o.id: (o.status, o.items_modified, [(t.kind, t.amount, t.payment_method_id) for t in o.transactions],
-                         [(i.variant_id, i.unit_price) for i in o.items], o.ship_address1)
-                  for o in s.scalars(select(Order))}
+        orders = {
+            o.id: (
+                o.status,
+                o.items_modified,
+                [(t.kind, t.amount, t.payment_method_id) for t in o.transactions],
+                [(i.variant_id, i.unit_price) for i in o.items],
+                o.ship_address1,
+            )
+            for o in s.scalars(select(Order))
+        }
         balances = {m.id: m.balance for m in s.scalars(select(PaymentMethod))}
-        counts = {m.__name__: s.scalar(select(func.count()).select_from(m))
-                  for m in (Refund, ReturnRequest, Exchange, Coupon, Case, Shipment)}
+        counts = {
+            m.__name__: s.scalar(select(func.count()).select_from(m))
+            for m in (Refund, ReturnRequest, Exchange, Coupon, Case, Shipment)
+        }
         stock = {(x.warehouse_id, x.variant_id): x.reserved for x in s.scalars(select(StockLevel))}
     return {"orders": orders, "balances": balances, "counts": counts, "stock": stock}
 
@@ -53,10 +62,27 @@ def snapshot(store: Store) -> dict[str, Any]:
 
 
 def test_every_tool_has_a_description_typed_arguments_and_a_schema() -> None:
-    assert {"issue_refund", "create_reshipment", "switch_carrier", "change_shipping_address", "intercept_parcel",
-            "cancel_order", "modify_order_items", "modify_order_payment", "return_items", "exchange_items",
-            "issue_coupon", "escalate_to_human", "find_customer_by_email", "find_customer_by_name_postal_code",
-            "get_customer", "get_order", "track_shipment", "get_product", "list_product_types"} <= set(REGISTRY)
+    assert {
+        "issue_refund",
+        "create_reshipment",
+        "switch_carrier",
+        "change_shipping_address",
+        "intercept_parcel",
+        "cancel_order",
+        "modify_order_items",
+        "modify_order_payment",
+        "return_items",
+        "exchange_items",
+        "issue_coupon",
+        "escalate_to_human",
+        "find_customer_by_email",
+        "find_customer_by_name_postal_code",
+        "get_customer",
+        "get_order",
+        "track_shipment",
+        "get_product",
+        "list_product_types",
+    } <= set(REGISTRY)
     schemas = tool_schemas()
     assert len(schemas) == len(REGISTRY)
     for schema in schemas:
@@ -74,11 +100,19 @@ def test_every_tool_has_a_description_typed_arguments_and_a_schema() -> None:
 def test_find_customer_by_email_and_by_name_and_postal_code(shop: Store) -> None:
     found = call(shop, "find_customer_by_email", {"email": "ALICE@example.com "}, caller=STAFF)
     assert found.ok and found.result == {"customer_id": "alice"}
-    found = call(shop, "find_customer_by_name_postal_code",
-                 {"first_name": "bob", "last_name": "SMITH", "postal_code": "73301"}, caller=STAFF)
+    found = call(
+        shop,
+        "find_customer_by_name_postal_code",
+        {"first_name": "bob", "last_name": "SMITH", "postal_code": "73301"},
+        caller=STAFF,
+    )
     assert found.result == {"customer_id": "bob"}
-    missing = call(shop, "find_customer_by_name_postal_code",
-                   {"first_name": "Bob", "last_name": "Smith", "postal_code": "99999"}, caller=STAFF)
+    missing = call(
+        shop,
+        "find_customer_by_name_postal_code",
+        {"first_name": "Bob", "last_name": "Smith", "postal_code": "99999"},
+        caller=STAFF,
+    )
     assert not missing.ok and missing.error_code == "not_found"
 
 
@@ -91,8 +125,12 @@ def test_get_customer_shows_cards_by_brand_and_last_four_only(shop: Store) -> No
 
 
 def test_a_customer_never_reads_another_customers_records(shop: Store) -> None:
-    for name, args in (("get_order", {"order_id": "#B2001"}), ("get_customer", {"customer_id": "bob"}),
-                       ("track_shipment", {"order_id": "#B2001"}), ("track_shipment", {"tracking_number": "JD2001"})):
+    for name, args in (
+        ("get_order", {"order_id": "#B2001"}),
+        ("get_customer", {"customer_id": "bob"}),
+        ("track_shipment", {"order_id": "#B2001"}),
+        ("track_shipment", {"tracking_number": "JD2001"}),
+    ):
         outcome = call(shop, name, args)
         assert not outcome.ok and outcome.error_code == "forbidden", name
 
@@ -135,30 +173,64 @@ def test_product_reads(shop: Store) -> None:
         ("cancel_order", {"order_id": "#A1002", "reason": "no longer needed"}, "invalid_state"),
         ("cancel_order", {"order_id": "#A1004", "reason": "no longer needed"}, "invalid_state"),
         ("cancel_order", {"order_id": "#ZZZ", "reason": "no longer needed"}, "not_found"),
-        ("modify_order_items", {"order_id": "#A1001", "item_ids": ["2000000001"], "new_item_ids": ["2000000010"],
-                                "payment_method_id": "card_alice"}, "invalid_argument"),
-        ("modify_order_items", {"order_id": "#A1001", "item_ids": ["2000000001"], "new_item_ids": ["2000000003"],
-                                "payment_method_id": "card_alice"}, "out_of_stock"),
-        ("modify_order_items", {"order_id": "#A1001", "item_ids": ["2000000001"] * 3, "new_item_ids": ["2000000002"] * 3,
-                                "payment_method_id": "card_alice"}, "not_found"),
-        ("modify_order_items", {"order_id": "#A1001", "item_ids": ["2000000001"], "new_item_ids": ["2000000002"],
-                                "payment_method_id": "card_bob"}, "not_found"),
-        ("modify_order_items", {"order_id": "#A1002", "item_ids": ["2000000001"], "new_item_ids": ["2000000002"],
-                                "payment_method_id": "card_alice"}, "invalid_state"),
+        (
+            "modify_order_items",
+            {"order_id": "#A1001", "item_ids": ["2000000001"], "new_item_ids": ["2000000010"], "payment_method_id": "card_alice"},
+            "invalid_argument",
+        ),
+        (
+            "modify_order_items",
+            {"order_id": "#A1001", "item_ids": ["2000000001"], "new_item_ids": ["2000000003"], "payment_method_id": "card_alice"},
+            "out_of_stock",
+        ),
+        (
+            "modify_order_items",
+            {
+                "order_id": "#A1001",
+                "item_ids": ["2000000001"] * 3,
+                "new_item_ids": ["2000000002"] * 3,
+                "payment_method_id": "card_alice",
+            },
+            "not_found",
+        ),
+        (
+            "modify_order_items",
+            {"order_id": "#A1001", "item_ids": ["2000000001"], "new_item_ids": ["2000000002"], "payment_method_id": "card_bob"},
+            "not_found",
+        ),
+        (
+            "modify_order_items",
+            {"order_id": "#A1002", "item_ids": ["2000000001"], "new_item_ids": ["2000000002"], "payment_method_id": "card_alice"},
+            "invalid_state",
+        ),
         ("modify_order_payment", {"order_id": "#A1001", "payment_method_id": "card_alice"}, "invalid_argument"),
-        ("return_items", {"order_id": "#A1002", "item_ids": ["2000000001"], "payment_method_id": "paypal_alice"}, "invalid_argument"),
+        (
+            "return_items",
+            {"order_id": "#A1002", "item_ids": ["2000000001"], "payment_method_id": "paypal_alice"},
+            "invalid_argument",
+        ),
         ("return_items", {"order_id": "#A1001", "item_ids": ["2000000001"], "payment_method_id": "card_alice"}, "invalid_state"),
-        ("exchange_items", {"order_id": "#A1002", "item_ids": ["2000000010"], "new_item_ids": ["2000000001"],
-                            "payment_method_id": "card_alice"}, "invalid_argument"),
-        ("change_shipping_address", {"order_id": "#A1003", "address": {"address1": "1 Elm", "city": "Lyon",
-                                     "postal_code": "69001", "country": "France"}}, "invalid_state"),
+        (
+            "exchange_items",
+            {"order_id": "#A1002", "item_ids": ["2000000010"], "new_item_ids": ["2000000001"], "payment_method_id": "card_alice"},
+            "invalid_argument",
+        ),
+        (
+            "change_shipping_address",
+            {"order_id": "#A1003", "address": {"address1": "1 Elm", "city": "Lyon", "postal_code": "69001", "country": "France"}},
+            "invalid_state",
+        ),
         ("switch_carrier", {"order_id": "#A1003", "carrier": "ups", "service_level": "express"}, "invalid_state"),
         ("switch_carrier", {"order_id": "#A1001", "carrier": "pigeon"}, "invalid_argument"),
         ("switch_carrier", {"order_id": "#A1001", "carrier": "usps", "service_level": "express"}, "invalid_argument"),
         ("intercept_parcel", {"order_id": "#A1002", "action": "return_to_sender"}, "invalid_state"),
         ("intercept_parcel", {"order_id": "#A1003", "action": "redirect"}, "invalid_argument"),
         ("create_reshipment", {"order_id": "#A1001", "item_ids": ["2000000001"], "reason": "lost"}, "invalid_state"),
-        ("issue_coupon", {"customer_id": "alice", "percent_off": 10, "amount_off": "5", "currency": "EUR", "reason": "x"}, "invalid_argument"),
+        (
+            "issue_coupon",
+            {"customer_id": "alice", "percent_off": 10, "amount_off": "5", "currency": "EUR", "reason": "x"},
+            "invalid_argument",
+        ),
         ("issue_coupon", {"customer_id": "bob", "percent_off": 10, "reason": "x"}, "forbidden"),
         ("nonexistent_tool", {}, "not_found"),
     ],
@@ -211,13 +283,24 @@ def test_cancel_refunds_the_original_method(shop: Store) -> None:
     with shop.read() as s:
         order = s.get(Order, "#A1005")
         assert order.status == OrderStatus.CANCELLED and order.cancel_reason == "ordered by mistake"
-        assert [(t.kind.value, t.amount) for t in order.transactions] == [("payment", Decimal("20.00")), ("refund", Decimal("20.00"))]
+        assert [(t.kind.value, t.amount) for t in order.transactions] == [
+            ("payment", Decimal("20.00")),
+            ("refund", Decimal("20.00")),
+        ]
         assert s.get(PaymentMethod, "gift_alice").balance == Decimal("70.00")
 
 
 def test_modify_items_charges_the_difference_and_can_use_a_gift_card(shop: Store) -> None:
-    outcome = call(shop, "modify_order_items", {"order_id": "#A1001", "item_ids": ["2000000001", "2000000001"],
-                                                "new_item_ids": ["2000000002", "2000000002"], "payment_method_id": "gift_alice"})
+    outcome = call(
+        shop,
+        "modify_order_items",
+        {
+            "order_id": "#A1001",
+            "item_ids": ["2000000001", "2000000001"],
+            "new_item_ids": ["2000000002", "2000000002"],
+            "payment_method_id": "gift_alice",
+        },
+    )
     assert outcome.ok and outcome.result["price_difference"] == "5.00"
     with shop.read() as s:
         order = s.get(Order, "#A1001")
@@ -232,7 +315,10 @@ def test_modify_payment_moves_the_charge(shop: Store) -> None:
     with shop.read() as s:
         order = s.get(Order, "#A1005")
         assert [(t.kind.value, t.payment_method_id) for t in order.transactions] == [
-            ("payment", "gift_alice"), ("payment", "card_alice"), ("refund", "gift_alice")]
+            ("payment", "gift_alice"),
+            ("payment", "card_alice"),
+            ("refund", "gift_alice"),
+        ]
         assert s.get(PaymentMethod, "gift_alice").balance == Decimal("70.00")
 
 
@@ -242,18 +328,32 @@ def test_gift_card_balance_must_cover_a_new_payment(shop: Store) -> None:
 
 
 def test_return_and_exchange_of_a_delivered_order(shop: Store) -> None:
-    returned = call(shop, "return_items", {"order_id": "#A1002", "item_ids": ["2000000010"], "payment_method_id": "gift_alice"}, key="a")
+    returned = call(
+        shop, "return_items", {"order_id": "#A1002", "item_ids": ["2000000010"], "payment_method_id": "gift_alice"}, key="a"
+    )
     assert returned.ok and returned.result["refund_amount"] == "12.00"
     with shop.read() as s:
         assert s.get(Order, "#A1002").status == OrderStatus.RETURN_REQUESTED
     bob = Caller(actor="test", customer_id="bob", clock=lambda: NOW)
-    exchanged = call(shop, "exchange_items", {"order_id": "#B2001", "item_ids": ["2000000001"], "new_item_ids": ["2000000002"],
-                                              "payment_method_id": "card_bob"}, caller=bob, key="b")
+    exchanged = call(
+        shop,
+        "exchange_items",
+        {"order_id": "#B2001", "item_ids": ["2000000001"], "new_item_ids": ["2000000002"], "payment_method_id": "card_bob"},
+        caller=bob,
+        key="b",
+    )
     assert exchanged.ok and exchanged.result["price_difference"] == "2.50"
 
 
 def test_address_change_carrier_switch_intercept_and_reshipment(shop: Store) -> None:
-    address = {"name": "Alice Martin", "address1": "3 quai Perrache", "city": "Lyon", "postal_code": "69002", "country": "France", "country_code": "FR"}
+    address = {
+        "name": "Alice Martin",
+        "address1": "3 quai Perrache",
+        "city": "Lyon",
+        "postal_code": "69002",
+        "country": "France",
+        "country_code": "FR",
+    }
     assert call(shop, "change_shipping_address", {"order_id": "#A1001", "address": address}, key="1").ok
     switched = call(shop, "switch_carrier", {"order_id": "#A1001", "carrier": "UPS", "service_level": "express"}, key="2")
     assert switched.ok and switched.result["carrier"] == "ups"
@@ -278,7 +378,9 @@ def test_reshipment_needs_stock_somewhere(shop: Store) -> None:
 
 
 def test_coupon_and_escalation(shop: Store) -> None:
-    coupon = call(shop, "issue_coupon", {"customer_id": "alice", "order_id": "#A1003", "percent_off": 10, "reason": "late parcel"}, key="c")
+    coupon = call(
+        shop, "issue_coupon", {"customer_id": "alice", "order_id": "#A1003", "percent_off": 10, "reason": "late parcel"}, key="c"
+    )
     assert coupon.ok and coupon.result["code"].startswith("HW-")
     case = call(shop, "escalate_to_human", {"order_id": "#A1003", "reason": "chargeback threat", "urgency": "red"}, key="e")
     assert case.ok and case.result["urgency"] == "red"
