@@ -78,9 +78,7 @@ _TOOLS: dict[str, _Tool] = {
     "list_product_types": _Tool(False, "catalogue", "listing product types", "Catalogue reads"),
     # writes
     "issue_refund": _Tool(True, "order", "issuing a refund", "Refunds", takes_reason=True, moves_money=True),
-    "create_reshipment": _Tool(
-        True, "order", "sending a replacement", "Reshipments", takes_reason=True, moves_money=True
-    ),
+    "create_reshipment": _Tool(True, "order", "sending a replacement", "Reshipments", takes_reason=True, moves_money=True),
     "switch_carrier": _Tool(True, "order", "switching the carrier", "Carrier switches"),
     "change_shipping_address": _Tool(True, "order", "changing the delivery address", "Address changes"),
     "intercept_parcel": _Tool(True, "order", "intercepting a parcel", "Parcel intercepts"),
@@ -186,9 +184,7 @@ _DEFAULT_ESCALATION = ActionRule(enabled=True, requires_confirmation=False)
 
 class RefundRules(_Clause):
     # The tools check the payment kind; the gate can only see the destination argument.
-    destinations: Annotated[list[RefundDestination], Field(min_length=1)] = Field(
-        default_factory=lambda: list(RefundDestination)
-    )
+    destinations: Annotated[list[RefundDestination], Field(min_length=1)] = Field(default_factory=lambda: list(RefundDestination))
 
 
 class CouponRules(_Clause):
@@ -330,9 +326,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=deep)
             if isinstance(key, Hashable):
                 if key in seen:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"duplicate key {key!r}", key_node.start_mark
-                    )
+                    raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
                 seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -534,11 +528,12 @@ class PolicyGate:
         order_id = request.arguments.get("order_id")
         order = request.order
         if order is not None and order_id is not None and _order_key(order_id) != _order_key(order.order_id):
-            return [_Finding(Verdict.DENY, "gate.order_facts",
-                             f"The facts supplied are for order {order.order_id}, not order {order_id}.")]
-        needs_facts = info.write and request.tool != "escalate_to_human" and (
-            info.target == "order" or order_id is not None
-        )
+            return [
+                _Finding(
+                    Verdict.DENY, "gate.order_facts", f"The facts supplied are for order {order.order_id}, not order {order_id}."
+                )
+            ]
+        needs_facts = info.write and request.tool != "escalate_to_human" and (info.target == "order" or order_id is not None)
         if needs_facts and order is None:
             label = f"order {order_id}" if order_id is not None else "the order"
             return [_Finding(Verdict.DENY, "gate.order_facts", f"Look up {label} before acting on it.")]
@@ -549,16 +544,27 @@ class PolicyGate:
             return []
         identity = self.profile.identity
         if identity.required_for_reads and not request.identity_verified:
-            return [_Finding(Verdict.DENY, "identity.required_for_reads",
-                             f"Verify the customer's identity first ({self._methods_text()}).", identity.text)]
+            return [
+                _Finding(
+                    Verdict.DENY,
+                    "identity.required_for_reads",
+                    f"Verify the customer's identity first ({self._methods_text()}).",
+                    identity.text,
+                )
+            ]
         return self._ownership(request, info)
 
     def _identity_for_write(self, request: ActionRequest) -> list[_Finding]:
         if request.identity_verified:
             return []
-        return [_Finding(Verdict.DENY, "gate.identity",
-                         f"Verify the customer's identity before changing anything ({self._methods_text()}).",
-                         self.profile.identity.text)]
+        return [
+            _Finding(
+                Verdict.DENY,
+                "gate.identity",
+                f"Verify the customer's identity before changing anything ({self._methods_text()}).",
+                self.profile.identity.text,
+            )
+        ]
 
     def _methods_text(self) -> str:
         return "by " + ", or ".join(_METHOD_WORDS[m] for m in self.profile.identity.methods)
@@ -569,25 +575,39 @@ class PolicyGate:
             return []
         findings: list[_Finding] = []
         if request.order is not None and request.order.customer_id != verified:
-            findings.append(_Finding(Verdict.DENY, "gate.ownership",
-                                     f"Order {request.order.order_id} is another customer's order; only the "
-                                     "verified customer's own orders can be handled."))
+            findings.append(
+                _Finding(
+                    Verdict.DENY,
+                    "gate.ownership",
+                    f"Order {request.order.order_id} is another customer's order; only the "
+                    "verified customer's own orders can be handled.",
+                )
+            )
         customer_id = request.arguments.get("customer_id")
         if info.target == "customer" and customer_id is not None and str(customer_id) != verified:
-            findings.append(_Finding(Verdict.DENY, "gate.ownership",
-                                     "That is another customer's account; only the verified customer's own "
-                                     "account can be handled."))
+            findings.append(
+                _Finding(
+                    Verdict.DENY,
+                    "gate.ownership",
+                    "That is another customer's account; only the verified customer's own account can be handled.",
+                )
+            )
         return findings
 
     def _out_of_scope(self, tool: str, rule: ActionRule | None) -> _Finding:
         gerund = _TOOLS[tool].gerund
         text = rule.text if rule is not None else None
         if self.profile.out_of_scope == "escalate":
-            return _Finding(Verdict.APPROVE, "out_of_scope",
-                            f"{_cap(gerund)} is outside what the agent may do under the {self.profile.name} "
-                            "policy, so a human must take it over.", text)
-        return _Finding(Verdict.DENY, "out_of_scope",
-                        f"{_cap(gerund)} is not offered under the {self.profile.name} policy.", text)
+            return _Finding(
+                Verdict.APPROVE,
+                "out_of_scope",
+                f"{_cap(gerund)} is outside what the agent may do under the {self.profile.name} "
+                "policy, so a human must take it over.",
+                text,
+            )
+        return _Finding(
+            Verdict.DENY, "out_of_scope", f"{_cap(gerund)} is not offered under the {self.profile.name} policy.", text
+        )
 
     # ------------------------------------------------ rule 4: order status and shipment stage
 
@@ -600,13 +620,24 @@ class PolicyGate:
         findings: list[_Finding] = []
         if rule.allowed_statuses is not None and order.status not in rule.allowed_statuses:
             allowed = _or_list(_words(s) for s in rule.allowed_statuses)
-            findings.append(_Finding(Verdict.DENY, f"actions.{tool}.allowed_statuses",
-                                     f"{_cap(gerund)} is only possible while the order is {allowed}; "
-                                     f"order {order.order_id} is {_words(order.status)}.", rule.text))
+            findings.append(
+                _Finding(
+                    Verdict.DENY,
+                    f"actions.{tool}.allowed_statuses",
+                    f"{_cap(gerund)} is only possible while the order is {allowed}; "
+                    f"order {order.order_id} is {_words(order.status)}.",
+                    rule.text,
+                )
+            )
         if rule.block_after_items_modified and order.items_modified:
-            findings.append(_Finding(Verdict.DENY, f"actions.{tool}.block_after_items_modified",
-                                     f"Order {order.order_id} already had its items changed, so {gerund} is no "
-                                     "longer possible.", rule.text))
+            findings.append(
+                _Finding(
+                    Verdict.DENY,
+                    f"actions.{tool}.block_after_items_modified",
+                    f"Order {order.order_id} already had its items changed, so {gerund} is no longer possible.",
+                    rule.text,
+                )
+            )
         stage = rule.shipment_stage
         if stage is not None:
             statuses = order.shipment_statuses
@@ -614,17 +645,29 @@ class PolicyGate:
             clause = f"actions.{tool}.shipment_stage"
             if not statuses:
                 if stage.when_not_shipped == "deny":
-                    findings.append(_Finding(Verdict.DENY, clause,
-                                             f"{_cap(gerund)} needs a parcel at the {wanted} stage, and order "
-                                             f"{order.order_id} has not shipped yet.", stage.text))
+                    findings.append(
+                        _Finding(
+                            Verdict.DENY,
+                            clause,
+                            f"{_cap(gerund)} needs a parcel at the {wanted} stage, and order "
+                            f"{order.order_id} has not shipped yet.",
+                            stage.text,
+                        )
+                    )
             else:
                 check = all if stage.match == "all" else any
                 if not check(s in stage.statuses for s in statuses):
                     which = "every parcel" if stage.match == "all" else "a parcel"
                     found = ", ".join(_words(s) for s in statuses)
-                    findings.append(_Finding(Verdict.DENY, clause,
-                                             f"{_cap(gerund)} is only possible while {which} is at the {wanted} stage; "
-                                             f"order {order.order_id} has: {found}.", stage.text))
+                    findings.append(
+                        _Finding(
+                            Verdict.DENY,
+                            clause,
+                            f"{_cap(gerund)} is only possible while {which} is at the {wanted} stage; "
+                            f"order {order.order_id} has: {found}.",
+                            stage.text,
+                        )
+                    )
         return findings
 
     # ------------------------------------------------ rule 5: arguments
@@ -636,9 +679,14 @@ class PolicyGate:
             given = str(request.arguments.get("reason") or "").strip()
             if given.casefold() not in {r.strip().casefold() for r in rule.allowed_reasons}:
                 allowed = _or_list(f"'{r}'" for r in rule.allowed_reasons)
-                findings.append(_Finding(Verdict.DENY, f"actions.{tool}.allowed_reasons",
-                                         f"The reason for {_TOOLS[tool].gerund} must be {allowed}, "
-                                         f"not '{given}'.", rule.text))
+                findings.append(
+                    _Finding(
+                        Verdict.DENY,
+                        f"actions.{tool}.allowed_reasons",
+                        f"The reason for {_TOOLS[tool].gerund} must be {allowed}, not '{given}'.",
+                        rule.text,
+                    )
+                )
         if tool == "issue_refund":
             findings += self._refund_destination(request)
         elif tool == "issue_coupon":
@@ -653,8 +701,9 @@ class PolicyGate:
         if given in refunds.destinations:
             return []
         allowed = _or_list(_words(d) for d in refunds.destinations)
-        return [_Finding(Verdict.DENY, "refunds.destinations",
-                         f"Refunds can only go to the {allowed}, not '{given}'.", refunds.text)]
+        return [
+            _Finding(Verdict.DENY, "refunds.destinations", f"Refunds can only go to the {allowed}, not '{given}'.", refunds.text)
+        ]
 
     def _coupon_limits(self, request: ActionRequest) -> list[_Finding]:
         rules = self.profile.coupons
@@ -679,15 +728,19 @@ class PolicyGate:
             elif currency not in rules.max_amount:
                 deny("max_amount", f"No fixed-amount coupon limit is set for {currency}.")
             elif amount_off > rules.max_amount[currency]:
-                deny("max_amount", f"Coupons can take at most {_money(rules.max_amount[currency], currency)} off; "
-                                   f"{_money(amount_off, currency)} was proposed.")
+                deny(
+                    "max_amount",
+                    f"Coupons can take at most {_money(rules.max_amount[currency], currency)} off; "
+                    f"{_money(amount_off, currency)} was proposed.",
+                )
         if valid_days is not None and rules.max_valid_days is not None and valid_days > rules.max_valid_days:
-            deny("max_valid_days",
-                 f"Coupons can be valid for at most {rules.max_valid_days} days; {valid_days} were proposed.")
+            deny("max_valid_days", f"Coupons can be valid for at most {rules.max_valid_days} days; {valid_days} were proposed.")
         if rules.max_per_customer is not None and request.coupons_issued_recently >= rules.max_per_customer:
-            deny("max_per_customer",
-                 f"This customer already received {request.coupons_issued_recently} coupon(s) in the last "
-                 f"{rules.window_days} days, and the limit is {rules.max_per_customer}.")
+            deny(
+                "max_per_customer",
+                f"This customer already received {request.coupons_issued_recently} coupon(s) in the last "
+                f"{rules.window_days} days, and the limit is {rules.max_per_customer}.",
+            )
         return findings
 
     def _return_window(self, request: ActionRequest) -> list[_Finding]:
@@ -698,9 +751,15 @@ class PolicyGate:
         elapsed = _utc(request.now or dt.datetime.now(dt.UTC)) - _utc(order.delivered_at)
         if elapsed <= dt.timedelta(days=returns.window_days):
             return []
-        return [_Finding(Verdict.DENY, "returns.window_days",
-                         f"Returns and exchanges are accepted within {returns.window_days} days of delivery; "
-                         f"order {order.order_id} was delivered {elapsed.days} days ago.", returns.text)]
+        return [
+            _Finding(
+                Verdict.DENY,
+                "returns.window_days",
+                f"Returns and exchanges are accepted within {returns.window_days} days of delivery; "
+                f"order {order.order_id} was delivered {elapsed.days} days ago.",
+                returns.text,
+            )
+        ]
 
     # ------------------------------------------------ rule 6: money
 
@@ -725,32 +784,35 @@ class PolicyGate:
         return None, None, []
 
     @staticmethod
-    def _reshipment_value(
-        order: OrderFacts, item_ids: Any
-    ) -> tuple[Decimal | None, str | None, list[_Finding]]:
+    def _reshipment_value(order: OrderFacts, item_ids: Any) -> tuple[Decimal | None, str | None, list[_Finding]]:
         if not isinstance(item_ids, list) or not item_ids:
-            return None, order.currency, [_Finding(Verdict.DENY, "gate.arguments",
-                                                   "Name the items to send again.")]
+            return None, order.currency, [_Finding(Verdict.DENY, "gate.arguments", "Name the items to send again.")]
         named = {str(i) for i in item_ids}
         missing = sorted(named - {item.variant_id for item in order.items})
         if missing:
-            return None, order.currency, [_Finding(Verdict.DENY, "gate.arguments",
-                                                   f"Order {order.order_id} has no item {', '.join(missing)}.")]
+            return (
+                None,
+                order.currency,
+                [_Finding(Verdict.DENY, "gate.arguments", f"Order {order.order_id} has no item {', '.join(missing)}.")],
+            )
         value = sum((i.unit_price * i.quantity for i in order.items if i.variant_id in named), Decimal(0))
         return value, order.currency, []
 
-    def _approval(
-        self, request: ActionRequest, rule: ActionRule, amount: Decimal | None, currency: str | None
-    ) -> list[_Finding]:
+    def _approval(self, request: ActionRequest, rule: ActionRule, amount: Decimal | None, currency: str | None) -> list[_Finding]:
         if rule.approval_above is None or amount is None or currency is None:
             return []
         tool = request.tool
         noun = _TOOLS[tool].noun
         clause = f"actions.{tool}.approval_above"
         if currency not in rule.approval_above:
-            return [_Finding(Verdict.APPROVE, clause,
-                             f"No limit is set for {noun.lower()} in {currency}, so a human must approve this one.",
-                             rule.text)]
+            return [
+                _Finding(
+                    Verdict.APPROVE,
+                    clause,
+                    f"No limit is set for {noun.lower()} in {currency}, so a human must approve this one.",
+                    rule.text,
+                )
+            ]
         limit = rule.approval_above[currency]
         vip = request.customer_is_vip and rule.vip_multiplier != 1
         if vip:
@@ -758,11 +820,15 @@ class PolicyGate:
         if amount <= limit:
             return []
         if vip:
-            return [_Finding(Verdict.APPROVE, f"actions.{tool}.vip_multiplier",
-                             f"{noun} above {_money(limit, currency)} need a human's approval, even for a VIP "
-                             "customer.", rule.text)]
-        return [_Finding(Verdict.APPROVE, clause,
-                         f"{noun} above {_money(limit, currency)} need a human's approval.", rule.text)]
+            return [
+                _Finding(
+                    Verdict.APPROVE,
+                    f"actions.{tool}.vip_multiplier",
+                    f"{noun} above {_money(limit, currency)} need a human's approval, even for a VIP customer.",
+                    rule.text,
+                )
+            ]
+        return [_Finding(Verdict.APPROVE, clause, f"{noun} above {_money(limit, currency)} need a human's approval.", rule.text)]
 
     # ------------------------------------------------ rule 7: confirmation
 
@@ -771,14 +837,18 @@ class PolicyGate:
         what = _describe_action(request, amount, currency)
         findings = [_Finding(Verdict.CONFIRM, clause, f"The customer must confirm first: {what}.")]
         if request.tool == "modify_order_items":
-            blocked = [tool for tool, rule in self.profile.actions.items()
-                       if rule.enabled and rule.block_after_items_modified]
+            blocked = [tool for tool, rule in self.profile.actions.items() if rule.enabled and rule.block_after_items_modified]
             if blocked:
                 # Items can be changed only once here, so the customer must know it is final.
                 after = _or_list(_TOOLS[t].gerund for t in blocked)
-                findings.append(_Finding(Verdict.CONFIRM, clause,
-                                         f"After this change, {after} will no longer be possible for this "
-                                         "order, so every item to change must be in this one request."))
+                findings.append(
+                    _Finding(
+                        Verdict.CONFIRM,
+                        clause,
+                        f"After this change, {after} will no longer be possible for this "
+                        "order, so every item to change must be in this one request.",
+                    )
+                )
         return findings
 
     # ------------------------------------------------ the verdict
@@ -789,11 +859,20 @@ class PolicyGate:
         if not findings:
             rule = self.profile.action(request.tool) if request.tool in WRITE_TOOLS else None
             if confirmed and rule is not None and rule.requires_confirmation:
-                return GateDecision(verdict=Verdict.ALLOW, tool=request.tool,
-                                    reasons=["The customer confirmed this action."],
-                                    clauses=[f"actions.{request.tool}.requires_confirmation"], amount=amount)
-            return GateDecision(verdict=Verdict.ALLOW, tool=request.tool,
-                                reasons=[f"Allowed by the {self.profile.name} policy."], clauses=[], amount=amount)
+                return GateDecision(
+                    verdict=Verdict.ALLOW,
+                    tool=request.tool,
+                    reasons=["The customer confirmed this action."],
+                    clauses=[f"actions.{request.tool}.requires_confirmation"],
+                    amount=amount,
+                )
+            return GateDecision(
+                verdict=Verdict.ALLOW,
+                tool=request.tool,
+                reasons=[f"Allowed by the {self.profile.name} policy."],
+                clauses=[],
+                amount=amount,
+            )
         verdict = max((f.verdict for f in findings), key=_SEVERITY.__getitem__)
         deciding = [f for f in findings if f.verdict == verdict]
         reasons = _unique([f.reason for f in deciding] + [f.text for f in deciding if f.text])
@@ -802,6 +881,7 @@ class PolicyGate:
 
 
 # ---------------------------------------------------------------- wording helpers
+
 
 def _money(amount: Decimal, currency: str) -> str:
     return f"{amount.quantize(minor_unit(currency), rounding=ROUND_HALF_UP)} {currency}"
@@ -907,15 +987,19 @@ def _describe_action(request: ActionRequest, amount: Decimal | None, currency: s
             refund = f" and refund {money} to the original payment method" if amount and money else ""
             return f"cancel order {order_id}{refund}"
         case "modify_order_items":
-            return (f"change {_count(len(items), 'item')} of order {order_id} to the new options, settling any "
-                    f"price difference with payment method {method}")
+            return (
+                f"change {_count(len(items), 'item')} of order {order_id} to the new options, settling any "
+                f"price difference with payment method {method}"
+            )
         case "modify_order_payment":
             return f"pay for order {order_id} with payment method {method} instead"
         case "return_items":
             return f"return {_count(len(items), 'item')} of order {order_id}, refunded to payment method {method}"
         case "exchange_items":
-            return (f"exchange {_count(len(items), 'item')} of order {order_id} for the new options, settling any "
-                    f"price difference with payment method {method}")
+            return (
+                f"exchange {_count(len(items), 'item')} of order {order_id} for the new options, settling any "
+                f"price difference with payment method {method}"
+            )
         case "issue_coupon":
             off = f"{args['percent_off']}% off" if args.get("percent_off") is not None else f"{money} off"
             days = f" valid for {args['valid_days']} days" if args.get("valid_days") is not None else ""

@@ -105,7 +105,10 @@ FX_RATES: dict[str, Decimal] = {
 EU = frozenset({"DE", "FR", "ES", "IT", "NL", "PL"})
 
 _DEFAULT_MARKETS: tuple[tuple[Marketplace, int], ...] = (
-    (Marketplace.AMAZON, 35), (Marketplace.SHOPIFY, 30), (Marketplace.EBAY, 15), (Marketplace.OWN_SITE, 20),
+    (Marketplace.AMAZON, 35),
+    (Marketplace.SHOPIFY, 30),
+    (Marketplace.EBAY, 15),
+    (Marketplace.OWN_SITE, 20),
 )
 _DIRECT_MARKETS: tuple[tuple[Marketplace, int], ...] = ((Marketplace.SHOPIFY, 55), (Marketplace.OWN_SITE, 45))
 
@@ -151,66 +154,111 @@ def _codes(prefix: str, low: int, high: int, width: int, suffix: str = "") -> tu
 
 COUNTRIES: tuple[_Country, ...] = (
     _Country(
-        "US", "United States", "en", "USD", 22, Decimal("0.08"),
+        "US",
+        "United States",
+        "en",
+        "USD",
+        22,
+        Decimal("0.08"),
         (
-            _City("New York", "NY", ("100##", "101##"), "212"), _City("Brooklyn", "NY", ("112##",), "718"),
-            _City("Los Angeles", "CA", ("900##",), "213"), _City("San Francisco", "CA", ("941##",), "415"),
-            _City("Chicago", "IL", ("606##",), "312"), _City("Houston", "TX", ("770##",), "713"),
-            _City("Austin", "TX", ("787##",), "512"), _City("Seattle", "WA", ("981##",), "206"),
-            _City("Denver", "CO", ("802##",), "303"), _City("Miami", "FL", ("331##",), "305"),
-            _City("Boston", "MA", ("021##",), "617"), _City("Atlanta", "GA", ("303##",), "404"),
+            _City("New York", "NY", ("100##", "101##"), "212"),
+            _City("Brooklyn", "NY", ("112##",), "718"),
+            _City("Los Angeles", "CA", ("900##",), "213"),
+            _City("San Francisco", "CA", ("941##",), "415"),
+            _City("Chicago", "IL", ("606##",), "312"),
+            _City("Houston", "TX", ("770##",), "713"),
+            _City("Austin", "TX", ("787##",), "512"),
+            _City("Seattle", "WA", ("981##",), "206"),
+            _City("Denver", "CO", ("802##",), "303"),
+            _City("Miami", "FL", ("331##",), "305"),
+            _City("Boston", "MA", ("021##",), "617"),
+            _City("Atlanta", "GA", ("303##",), "404"),
         ),
-        _names("Main Street, Oak Avenue, Maple Drive, Cedar Lane, Park Avenue, Elm Street, "
-               "Washington Street, Lakeview Drive, Pine Street, Sunset Boulevard, Hillcrest Road"),
-        "{n} {s}", ("%#", "%##", "%###"), ("Apt %#", "Apt %@", "Suite %##", "Unit %"),
+        _names(
+            "Main Street, Oak Avenue, Maple Drive, Cedar Lane, Park Avenue, Elm Street, "
+            "Washington Street, Lakeview Drive, Pine Street, Sunset Boulevard, Hillcrest Road"
+        ),
+        "{n} {s}",
+        ("%#", "%##", "%###"),
+        ("Apt %#", "Apt %@", "Suite %##", "Unit %"),
         ("+1 {area} %##-####",),
         _names("James, Michael, Robert, David, Daniel, Ethan, Noah, Liam, Anthony, Tyler"),
         _names("Mary, Jennifer, Emily, Olivia, Ava, Sophia, Madison, Ashley, Grace, Chloe"),
-        _names("Smith, Johnson, Williams, Brown, Jones, Miller, Davis, Garcia, Wilson, Anderson, "
-               "Taylor, Thomas, Moore, Martin, Lee"),
+        _names(
+            "Smith, Johnson, Williams, Brown, Jones, Miller, Davis, Garcia, Wilson, Anderson, Taylor, Thomas, Moore, Martin, Lee"
+        ),
         (24, 67, 68, 71, 73, 76, 98, 108, 174),
         letters="ABCDEFGH",
     ),
     _Country(
-        "GB", "United Kingdom", "en", "GBP", 10, Decimal("0.20"),
+        "GB",
+        "United Kingdom",
+        "en",
+        "GBP",
+        10,
+        Decimal("0.20"),
         (
             _City("London", "Greater London", ("E% #@@", "N% #@@", "SE1% #@@", "SW% #@@", "NW% #@@")),
             _City("Manchester", "Greater Manchester", ("M% #@@", "M1% #@@")),
             _City("Birmingham", "West Midlands", ("B% #@@", "B1% #@@")),
-            _City("Leeds", "West Yorkshire", ("LS% #@@",)), _City("Glasgow", "Scotland", ("G% #@@",)),
-            _City("Bristol", "Bristol", ("BS% #@@",)), _City("Edinburgh", "Scotland", ("EH% #@@",)),
+            _City("Leeds", "West Yorkshire", ("LS% #@@",)),
+            _City("Glasgow", "Scotland", ("G% #@@",)),
+            _City("Bristol", "Bristol", ("BS% #@@",)),
+            _City("Edinburgh", "Scotland", ("EH% #@@",)),
         ),
-        _names("High Street, Station Road, Church Lane, Victoria Road, King's Road, Mill Lane, "
-               "Queen Street, Park Road, Albert Terrace"),
-        "{n} {s}", ("%", "%#", "%##"), ("Flat %", "Flat %@", "Flat %#"),
+        _names(
+            "High Street, Station Road, Church Lane, Victoria Road, King's Road, Mill Lane, "
+            "Queen Street, Park Road, Albert Terrace"
+        ),
+        "{n} {s}",
+        ("%", "%#", "%##"),
+        ("Flat %", "Flat %@", "Flat %#"),
         ("+44 7%## ######",),
         _names("Oliver, George, Harry, Jack, Charlie, Thomas, William, Alfie, Arthur, Oscar"),
         _names("Olivia, Amelia, Isla, Ava, Emily, Sophie, Poppy, Isabella, Jessica, Lily"),
-        _names("Smith, Jones, Taylor, Brown, Williams, Wilson, Johnson, Davies, Evans, Walker, "
-               "Wright, Thompson, Robinson, Hughes"),
+        _names(
+            "Smith, Jones, Taylor, Brown, Williams, Wilson, Johnson, Davies, Evans, Walker, Wright, Thompson, Robinson, Hughes"
+        ),
         (31, 81, 86, 90, 109, 151),
         letters="ABDEFGHJLNPQRSTUWXYZ",
     ),
     _Country(
-        "DE", "Germany", "de", "EUR", 10, Decimal("0.19"),
+        "DE",
+        "Germany",
+        "de",
+        "EUR",
+        10,
+        Decimal("0.19"),
         (
-            _City("Berlin", "Berlin", ("10###", "12###", "13###")), _City("Hamburg", "Hamburg", ("20###", "22###")),
-            _City("München", "Bayern", ("80###", "81###")), _City("Köln", "Nordrhein-Westfalen", ("50###", "51###")),
-            _City("Frankfurt am Main", "Hessen", ("60###",)), _City("Stuttgart", "Baden-Württemberg", ("70###",)),
-            _City("Leipzig", "Sachsen", ("04###",)), _City("Düsseldorf", "Nordrhein-Westfalen", ("40###",)),
+            _City("Berlin", "Berlin", ("10###", "12###", "13###")),
+            _City("Hamburg", "Hamburg", ("20###", "22###")),
+            _City("München", "Bayern", ("80###", "81###")),
+            _City("Köln", "Nordrhein-Westfalen", ("50###", "51###")),
+            _City("Frankfurt am Main", "Hessen", ("60###",)),
+            _City("Stuttgart", "Baden-Württemberg", ("70###",)),
+            _City("Leipzig", "Sachsen", ("04###",)),
+            _City("Düsseldorf", "Nordrhein-Westfalen", ("40###",)),
         ),
-        _names("Hauptstraße, Schillerstraße, Goethestraße, Bahnhofstraße, Lindenstraße, Gartenweg, "
-               "Bergstraße, Kastanienallee, Mozartstraße"),
-        "{s} {n}", ("%", "%#", "%#a", "1%#"), ("%. OG", "Hinterhaus", "Wohnung %#", "c/o Hausverwaltung"),
+        _names(
+            "Hauptstraße, Schillerstraße, Goethestraße, Bahnhofstraße, Lindenstraße, Gartenweg, "
+            "Bergstraße, Kastanienallee, Mozartstraße"
+        ),
+        "{s} {n}",
+        ("%", "%#", "%#a", "1%#"),
+        ("%. OG", "Hinterhaus", "Wohnung %#", "c/o Hausverwaltung"),
         ("+49 15% ########", "+49 17% #######", "+49 16% #######"),
         _names("Lukas, Leon, Finn, Jonas, Maximilian, Paul, Felix, Thomas, Jürgen, Tobias"),
         _names("Anna, Lea, Hannah, Marie, Sophie, Katharina, Sabine, Laura, Julia, Mia"),
-        _names("Müller, Schmidt, Schneider, Fischer, Weber, Meyer, Wagner, Becker, Schulz, Hoffmann, "
-               "Koch, Richter, Klein, Wolf"),
+        _names("Müller, Schmidt, Schneider, Fischer, Weber, Meyer, Wagner, Becker, Schulz, Hoffmann, Koch, Richter, Klein, Wolf"),
         (46, 79, 84, 87, 91, 93),
     ),
     _Country(
-        "FR", "France", "fr", "EUR", 7, Decimal("0.20"),
+        "FR",
+        "France",
+        "fr",
+        "EUR",
+        7,
+        Decimal("0.20"),
         (
             _City("Paris", "Île-de-France", _codes("750", 1, 20, 2)),
             _City("Lyon", "Auvergne-Rhône-Alpes", _codes("6900", 1, 9, 1)),
@@ -220,44 +268,70 @@ COUNTRIES: tuple[_Country, ...] = (
             _City("Nice", "Provence-Alpes-Côte d'Azur", ("06000", "06100", "06200", "06300")),
             _City("Lille", "Hauts-de-France", ("59000", "59160", "59260", "59800")),
         ),
-        _names("rue de la République, avenue Victor Hugo, rue Pasteur, boulevard Voltaire, rue des Lilas, "
-               "rue du Faubourg Saint-Antoine, avenue Jean Jaurès, rue Nationale"),
-        "{n} {s}", ("%", "%#", "%# bis", "1%#"), ("Bâtiment @", "Appartement %#", "Escalier %, porte %"),
+        _names(
+            "rue de la République, avenue Victor Hugo, rue Pasteur, boulevard Voltaire, rue des Lilas, "
+            "rue du Faubourg Saint-Antoine, avenue Jean Jaurès, rue Nationale"
+        ),
+        "{n} {s}",
+        ("%", "%#", "%# bis", "1%#"),
+        ("Bâtiment @", "Appartement %#", "Escalier %, porte %"),
         ("+33 6 ## ## ## ##", "+33 7 ## ## ## ##"),
         _names("Louis, Gabriel, Jules, Hugo, Arthur, Lucas, Nathan, Antoine, Julien, Thomas"),
         _names("Emma, Jade, Louise, Chloé, Léa, Camille, Manon, Inès, Sarah, Juliette"),
-        _names("Martin, Bernard, Dubois, Thomas, Robert, Richard, Petit, Durand, Leroy, Moreau, "
-               "Lefèvre, Girard, Fontaine"),
+        _names("Martin, Bernard, Dubois, Thomas, Robert, Richard, Petit, Durand, Leroy, Moreau, Lefèvre, Girard, Fontaine"),
         (78, 82, 88, 90, 92, 176),
     ),
     _Country(
-        "ES", "Spain", "es", "EUR", 5, Decimal("0.21"),
+        "ES",
+        "Spain",
+        "es",
+        "EUR",
+        5,
+        Decimal("0.21"),
         (
-            _City("Madrid", "Madrid", _codes("280", 1, 55, 2)), _City("Barcelona", "Barcelona", _codes("080", 1, 42, 2)),
-            _City("Valencia", "Valencia", _codes("460", 1, 26, 2)), _City("Sevilla", "Sevilla", _codes("410", 1, 20, 2)),
-            _City("Málaga", "Málaga", _codes("290", 1, 18, 2)), _City("Bilbao", "Bizkaia", _codes("480", 1, 15, 2)),
+            _City("Madrid", "Madrid", _codes("280", 1, 55, 2)),
+            _City("Barcelona", "Barcelona", _codes("080", 1, 42, 2)),
+            _City("Valencia", "Valencia", _codes("460", 1, 26, 2)),
+            _City("Sevilla", "Sevilla", _codes("410", 1, 20, 2)),
+            _City("Málaga", "Málaga", _codes("290", 1, 18, 2)),
+            _City("Bilbao", "Bizkaia", _codes("480", 1, 15, 2)),
         ),
-        _names("Calle Mayor, Gran Vía, Calle de Alcalá, Avenida de la Constitución, Calle Real, "
-               "Paseo de la Castellana, Calle del Sol, Calle Serrano"),
-        "{s}, {n}", ("%", "%#", "%##"), ("%º @", "Piso %, puerta @", "Bajo @"),
+        _names(
+            "Calle Mayor, Gran Vía, Calle de Alcalá, Avenida de la Constitución, Calle Real, "
+            "Paseo de la Castellana, Calle del Sol, Calle Serrano"
+        ),
+        "{s}, {n}",
+        ("%", "%#", "%##"),
+        ("%º @", "Piso %, puerta @", "Bajo @"),
         ("+34 6## ### ###", "+34 7## ### ###"),
         _names("Hugo, Martín, Lucas, Mateo, Alejandro, Javier, Pablo, Daniel, Sergio, Álvaro"),
         _names("Lucía, Sofía, Martina, María, Paula, Carmen, Laura, Elena, Marta, Alba"),
-        _names("García, Fernández, González, Rodríguez, López, Martínez, Sánchez, Pérez, Gómez, "
-               "Jiménez, Ruiz, Navarro"),
+        _names("García, Fernández, González, Rodríguez, López, Martínez, Sánchez, Pérez, Gómez, Jiménez, Ruiz, Navarro"),
         (2, 37, 80, 83, 88, 95),
         letters="ABCD",
     ),
     _Country(
-        "IT", "Italy", "it", "EUR", 5, Decimal("0.22"),
+        "IT",
+        "Italy",
+        "it",
+        "EUR",
+        5,
+        Decimal("0.22"),
         (
-            _City("Roma", "RM", _codes("00", 118, 199, 3)), _City("Milano", "MI", _codes("20", 121, 162, 3)),
-            _City("Napoli", "NA", _codes("80", 121, 147, 3)), _City("Torino", "TO", _codes("10", 121, 156, 3)),
-            _City("Firenze", "FI", _codes("50", 121, 145, 3)), _City("Bologna", "BO", _codes("40", 121, 141, 3)),
+            _City("Roma", "RM", _codes("00", 118, 199, 3)),
+            _City("Milano", "MI", _codes("20", 121, 162, 3)),
+            _City("Napoli", "NA", _codes("80", 121, 147, 3)),
+            _City("Torino", "TO", _codes("10", 121, 156, 3)),
+            _City("Firenze", "FI", _codes("50", 121, 145, 3)),
+            _City("Bologna", "BO", _codes("40", 121, 141, 3)),
         ),
-        _names("Via Roma, Via Garibaldi, Corso Vittorio Emanuele II, Via Dante, Via Mazzini, Viale dei Mille, "
-               "Via Verdi, Corso Italia"),
-        "{s} {n}", ("%", "%#", "1%#"), ("Scala @", "Interno %", "Piano %"),
+        _names(
+            "Via Roma, Via Garibaldi, Corso Vittorio Emanuele II, Via Dante, Via Mazzini, Viale dei Mille, "
+            "Via Verdi, Corso Italia"
+        ),
+        "{s} {n}",
+        ("%", "%#", "1%#"),
+        ("Scala @", "Interno %", "Piano %"),
         ("+39 3## ### ####",),
         _names("Leonardo, Francesco, Alessandro, Lorenzo, Mattia, Giuseppe, Marco, Luca, Davide, Andrea"),
         _names("Sofia, Giulia, Aurora, Alice, Ginevra, Chiara, Francesca, Martina, Sara, Elena"),
@@ -266,72 +340,111 @@ COUNTRIES: tuple[_Country, ...] = (
         letters="ABCD",
     ),
     _Country(
-        "NL", "Netherlands", "nl", "EUR", 4, Decimal("0.21"),
+        "NL",
+        "Netherlands",
+        "nl",
+        "EUR",
+        4,
+        Decimal("0.21"),
         (
-            _City("Amsterdam", "Noord-Holland", ("10%# @@",)), _City("Rotterdam", "Zuid-Holland", ("30%# @@",)),
-            _City("Utrecht", "Utrecht", ("35%# @@",)), _City("Den Haag", "Zuid-Holland", ("25%# @@",)),
-            _City("Eindhoven", "Noord-Brabant", ("56%# @@",)), _City("Groningen", "Groningen", ("97%# @@",)),
+            _City("Amsterdam", "Noord-Holland", ("10%# @@",)),
+            _City("Rotterdam", "Zuid-Holland", ("30%# @@",)),
+            _City("Utrecht", "Utrecht", ("35%# @@",)),
+            _City("Den Haag", "Zuid-Holland", ("25%# @@",)),
+            _City("Eindhoven", "Noord-Brabant", ("56%# @@",)),
+            _City("Groningen", "Groningen", ("97%# @@",)),
         ),
-        _names("Keizersgracht, Prinsengracht, Dorpsstraat, Kerkstraat, Molenweg, Stationsweg, Julianalaan, "
-               "Beukenlaan"),
-        "{s} {n}", ("%", "%#", "%#A", "1%#"), ("% hoog", "hs"),
+        _names("Keizersgracht, Prinsengracht, Dorpsstraat, Kerkstraat, Molenweg, Stationsweg, Julianalaan, Beukenlaan"),
+        "{s} {n}",
+        ("%", "%#", "%#A", "1%#"),
+        ("% hoog", "hs"),
         ("+31 6 ########",),
         _names("Daan, Sem, Lucas, Levi, Bram, Thijs, Ruben, Jesse, Milan, Finn"),
         _names("Emma, Julia, Mila, Tess, Sophie, Fenna, Anouk, Sanne, Lotte, Eva"),
-        _names("de Jong, Jansen, de Vries, van den Berg, van Dijk, Bakker, Janssen, Visser, Smit, Meijer, "
-               "de Boer, Mulder"),
+        _names("de Jong, Jansen, de Vries, van den Berg, van Dijk, Bakker, Janssen, Visser, Smit, Meijer, de Boer, Mulder"),
         (77, 84, 94, 145),
         letters="ABCDEGHJKLMNPRTVWXZ",
     ),
     _Country(
-        "PL", "Poland", "pl", "PLN", 4, Decimal("0.23"),
+        "PL",
+        "Poland",
+        "pl",
+        "PLN",
+        4,
+        Decimal("0.23"),
         (
             _City("Warszawa", "mazowieckie", ("00-###", "01-###", "02-###", "03-###", "04-###")),
             _City("Kraków", "małopolskie", ("30-###", "31-###")),
             _City("Wrocław", "dolnośląskie", ("50-###", "51-###", "53-###", "54-###")),
-            _City("Gdańsk", "pomorskie", ("80-###",)), _City("Poznań", "wielkopolskie", ("60-###", "61-###")),
+            _City("Gdańsk", "pomorskie", ("80-###",)),
+            _City("Poznań", "wielkopolskie", ("60-###", "61-###")),
             _City("Łódź", "łódzkie", ("90-###", "91-###", "92-###", "93-###")),
         ),
-        _names("ul. Marszałkowska, ul. Piotrkowska, ul. Długa, ul. Mickiewicza, ul. Słowackiego, "
-               "al. Jerozolimskie, ul. Kościuszki, ul. Ogrodowa"),
-        "{s} {n}", ("%", "%#", "%#@", "1%#"), ("m. %", "m. %#", "lok. %"),
+        _names(
+            "ul. Marszałkowska, ul. Piotrkowska, ul. Długa, ul. Mickiewicza, ul. Słowackiego, "
+            "al. Jerozolimskie, ul. Kościuszki, ul. Ogrodowa"
+        ),
+        "{s} {n}",
+        ("%", "%#", "%#@", "1%#"),
+        ("m. %", "m. %#", "lok. %"),
         ("+48 5## ### ###", "+48 6## ### ###", "+48 7## ### ###", "+48 88# ### ###"),
         _names("Jakub, Jan, Antoni, Szymon, Aleksander, Piotr, Tomasz, Michał, Krzysztof, Marek"),
         _names("Zuzanna, Julia, Maja, Zofia, Hanna, Agnieszka, Katarzyna, Magdalena, Anna, Alicja"),
-        _names("Nowak, Wójcik, Kowalczyk, Woźniak, Mazur, Krawczyk, Kaczmarek, Zając, Król, Wieczorek, "
-               "Kowalski|Kowalska, Wiśniewski|Wiśniewska, Lewandowski|Lewandowska"),
+        _names(
+            "Nowak, Wójcik, Kowalczyk, Woźniak, Mazur, Krawczyk, Kaczmarek, Zając, Król, Wieczorek, "
+            "Kowalski|Kowalska, Wiśniewski|Wiśniewska, Lewandowski|Lewandowska"
+        ),
         (31, 46, 83, 89, 178),
         letters="ABCD",
     ),
     _Country(
-        "JP", "Japan", "ja", "JPY", 6, Decimal("0.10"),
+        "JP",
+        "Japan",
+        "ja",
+        "JPY",
+        6,
+        Decimal("0.10"),
         (
             _City("Tokyo", "Tokyo", ("10%-####", "11%-####", "13%-####", "15%-####", "16%-####")),
             _City("Osaka", "Osaka", ("53%-####", "54%-####")),
-            _City("Yokohama", "Kanagawa", ("22%-####", "23%-####")), _City("Kyoto", "Kyoto", ("60%-####",)),
-            _City("Sapporo", "Hokkaido", ("06%-####",)), _City("Fukuoka", "Fukuoka", ("81%-####",)),
+            _City("Yokohama", "Kanagawa", ("22%-####", "23%-####")),
+            _City("Kyoto", "Kyoto", ("60%-####",)),
+            _City("Sapporo", "Hokkaido", ("06%-####",)),
+            _City("Fukuoka", "Fukuoka", ("81%-####",)),
         ),
         _names("Honcho, Chuo, Nishiki, Sakuragaoka, Midorigaoka, Asahicho, Kotobukicho, Minamimachi"),
-        "{n} {s}", ("%-%-%", "%-%#-%", "%-%-%#"), ("Room %0%", "Sunny Heights %0%", "Maison Sakura %0%"),
+        "{n} {s}",
+        ("%-%-%", "%-%#-%", "%-%-%#"),
+        ("Room %0%", "Sunny Heights %0%", "Maison Sakura %0%"),
         ("+81 90-####-####", "+81 80-####-####", "+81 70-####-####"),
         _names("翔太/shota, 蓮/ren, 大翔/hiroto, 悠真/yuma, 健太/kenta, 拓海/takumi, 陽太/hinata, 大輔/daisuke"),
         _names("陽葵/himari, 結衣/yui, さくら/sakura, 美咲/misaki, 葵/aoi, 優子/yuko, 花子/hanako, 愛/ai"),
-        _names("佐藤/sato, 鈴木/suzuki, 高橋/takahashi, 田中/tanaka, 伊藤/ito, 渡辺/watanabe, 山本/yamamoto, "
-               "中村/nakamura, 小林/kobayashi, 加藤/kato"),
+        _names(
+            "佐藤/sato, 鈴木/suzuki, 高橋/takahashi, 田中/tanaka, 伊藤/ito, 渡辺/watanabe, 山本/yamamoto, "
+            "中村/nakamura, 小林/kobayashi, 加藤/kato"
+        ),
         (60, 114, 126, 133, 153),
         card_brands=("visa", "mastercard", "jcb", "amex"),
         markets=((Marketplace.AMAZON, 50), (Marketplace.SHOPIFY, 25), (Marketplace.OWN_SITE, 25)),
     ),
     _Country(
-        "KR", "South Korea", "ko", "KRW", 4, Decimal("0.10"),
+        "KR",
+        "South Korea",
+        "ko",
+        "KRW",
+        4,
+        Decimal("0.10"),
         (
             _City("Seoul", "Seoul", ("01###", "02###", "03###", "04###", "05###", "06###", "07###", "08###")),
             _City("Busan", "Busan", ("46###", "47###", "48###", "49###")),
             _City("Incheon", "Incheon", ("21###", "22###", "23###")),
-            _City("Daegu", "Daegu", ("41###", "42###")), _City("Daejeon", "Daejeon", ("34###", "35###")),
+            _City("Daegu", "Daegu", ("41###", "42###")),
+            _City("Daejeon", "Daejeon", ("34###", "35###")),
         ),
         _names("Teheran-ro, Gangnam-daero, Sejong-daero, Haeundae-ro, Olympic-ro, Dongil-ro, Jungang-ro"),
-        "{n} {s}", ("%", "%#", "%##"), ("Apt %0%-%#0%", "%0%-dong %0%-ho", "Unit %0%"),
+        "{n} {s}",
+        ("%", "%#", "%##"),
+        ("Apt %0%-%#0%", "%0%-dong %0%-ho", "Unit %0%"),
         ("+82 10-####-####",),
         _names("민준/minjun, 서준/seojun, 도윤/doyun, 지호/jiho, 현우/hyunwoo, 준서/junseo, 성민/sungmin"),
         _names("서연/seoyeon, 지우/jiwoo, 하은/haeun, 수아/sua, 민지/minji, 지민/jimin, 유나/yuna"),
@@ -340,7 +453,12 @@ COUNTRIES: tuple[_Country, ...] = (
         markets=_DIRECT_MARKETS,
     ),
     _Country(
-        "BR", "Brazil", "pt", "BRL", 5, Decimal("0.17"),
+        "BR",
+        "Brazil",
+        "pt",
+        "BRL",
+        5,
+        Decimal("0.17"),
         (
             _City("São Paulo", "SP", ("01###-###", "02###-###", "03###-###", "04###-###", "05###-###"), "11"),
             _City("Rio de Janeiro", "RJ", ("20###-###", "21###-###", "22###-###"), "21"),
@@ -349,9 +467,13 @@ COUNTRIES: tuple[_Country, ...] = (
             _City("Porto Alegre", "RS", ("90###-###", "91###-###"), "51"),
             _City("Salvador", "BA", ("40###-###", "41###-###"), "71"),
         ),
-        _names("Rua das Flores, Avenida Paulista, Rua Augusta, Rua XV de Novembro, Avenida Brasil, "
-               "Rua da Consolação, Rua Oscar Freire, Avenida Atlântica"),
-        "{s}, {n}", ("%", "%#", "%##", "%###"), ("Apto %#", "Casa %", "Bloco @, Apto %0%"),
+        _names(
+            "Rua das Flores, Avenida Paulista, Rua Augusta, Rua XV de Novembro, Avenida Brasil, "
+            "Rua da Consolação, Rua Oscar Freire, Avenida Atlântica"
+        ),
+        "{s}, {n}",
+        ("%", "%#", "%##", "%###"),
+        ("Apto %#", "Casa %", "Bloco @, Apto %0%"),
         ("+55 {area} 9####-####",),
         _names("Miguel, Arthur, Gael, Heitor, Davi, Gabriel, Pedro, Rafael, Lucas, Bernardo"),
         _names("Helena, Alice, Laura, Maria Clara, Valentina, Beatriz, Júlia, Manuela, Lívia, Ana"),
@@ -361,15 +483,26 @@ COUNTRIES: tuple[_Country, ...] = (
         card_brands=("visa", "mastercard", "elo"),
     ),
     _Country(
-        "TR", "Türkiye", "tr", "TRY", 3, Decimal("0.20"),
+        "TR",
+        "Türkiye",
+        "tr",
+        "TRY",
+        3,
+        Decimal("0.20"),
         (
-            _City("İstanbul", "İstanbul", ("34###",)), _City("Ankara", "Ankara", ("06###",)),
-            _City("İzmir", "İzmir", ("35###",)), _City("Bursa", "Bursa", ("16###",)),
+            _City("İstanbul", "İstanbul", ("34###",)),
+            _City("Ankara", "Ankara", ("06###",)),
+            _City("İzmir", "İzmir", ("35###",)),
+            _City("Bursa", "Bursa", ("16###",)),
             _City("Antalya", "Antalya", ("07###",)),
         ),
-        _names("Atatürk Caddesi, İstiklal Caddesi, Cumhuriyet Caddesi, Bağdat Caddesi, Lale Sokak, Gül Sokak, "
-               "Gazi Mustafa Kemal Bulvarı"),
-        "{s} No: {n}", ("%", "%#", "%##"), ("Daire %", "Kat %, Daire %#", "D: %#"),
+        _names(
+            "Atatürk Caddesi, İstiklal Caddesi, Cumhuriyet Caddesi, Bağdat Caddesi, Lale Sokak, Gül Sokak, "
+            "Gazi Mustafa Kemal Bulvarı"
+        ),
+        "{s} No: {n}",
+        ("%", "%#", "%##"),
+        ("Daire %", "Kat %, Daire %#", "D: %#"),
         ("+90 5%# ### ## ##",),
         _names("Yusuf, Eymen, Mustafa, Ali, Emre, Mehmet, Ahmet, Burak, Can, Kerem"),
         _names("Zeynep, Elif, Defne, Ayşe, Esra, Büşra, Ebru, Merve, Selin, Derya"),
@@ -377,34 +510,52 @@ COUNTRIES: tuple[_Country, ...] = (
         (78, 85, 88, 176, 212),
     ),
     _Country(
-        "MX", "Mexico", "es", "MXN", 4, Decimal("0.16"),
+        "MX",
+        "Mexico",
+        "es",
+        "MXN",
+        4,
+        Decimal("0.16"),
         (
             _City("Ciudad de México", "CDMX", ("01###", "03###", "06###", "11###", "14###"), "55"),
-            _City("Guadalajara", "Jalisco", ("44###",), "33"), _City("Zapopan", "Jalisco", ("45###",), "33"),
+            _City("Guadalajara", "Jalisco", ("44###",), "33"),
+            _City("Zapopan", "Jalisco", ("45###",), "33"),
             _City("Monterrey", "Nuevo León", ("64###",), "81"),
             _City("San Pedro Garza García", "Nuevo León", ("66###",), "81"),
         ),
-        _names("Avenida Insurgentes Sur, Paseo de la Reforma, Calle Hidalgo, Avenida Juárez, Calle Morelos, "
-               "Avenida Revolución, Calle 5 de Mayo"),
-        "{s} {n}", ("%", "%#", "%##", "%###"), ("Int. %", "Depto. %0%", "Int. %@"),
+        _names(
+            "Avenida Insurgentes Sur, Paseo de la Reforma, Calle Hidalgo, Avenida Juárez, Calle Morelos, "
+            "Avenida Revolución, Calle 5 de Mayo"
+        ),
+        "{s} {n}",
+        ("%", "%#", "%##", "%###"),
+        ("Int. %", "Depto. %0%", "Int. %@"),
         ("+52 {area} #### ####",),
         _names("Santiago, Mateo, Sebastián, Leonardo, Emiliano, Diego, José, Luis, Carlos, Miguel Ángel"),
         _names("Sofía, Valentina, Regina, Camila, Ximena, María José, Fernanda, Daniela, Guadalupe, Andrea"),
-        _names("Hernández, García, Martínez, López, González, Pérez, Rodríguez, Sánchez, Ramírez, Cruz, "
-               "Flores, Gómez"),
+        _names("Hernández, García, Martínez, López, González, Pérez, Rodríguez, Sánchez, Ramírez, Cruz, Flores, Gómez"),
         (187, 189, 200, 201),
         letters="ABCD",
     ),
     _Country(
-        "CN", "China", "zh", "CNY", 3, Decimal("0.091"),
+        "CN",
+        "China",
+        "zh",
+        "CNY",
+        3,
+        Decimal("0.091"),
         (
-            _City("Beijing", "Beijing", ("100###", "101###")), _City("Shanghai", "Shanghai", ("200###", "201###")),
-            _City("Guangzhou", "Guangdong", ("510###",)), _City("Shenzhen", "Guangdong", ("518###",)),
-            _City("Hangzhou", "Zhejiang", ("310###",)), _City("Chengdu", "Sichuan", ("610###",)),
+            _City("Beijing", "Beijing", ("100###", "101###")),
+            _City("Shanghai", "Shanghai", ("200###", "201###")),
+            _City("Guangzhou", "Guangdong", ("510###",)),
+            _City("Shenzhen", "Guangdong", ("518###",)),
+            _City("Hangzhou", "Zhejiang", ("310###",)),
+            _City("Chengdu", "Sichuan", ("610###",)),
         ),
-        _names("Jianguo Road, Nanjing Road, Zhongshan Road, Renmin Road, Jiefang Road, Huaihai Road, "
-               "Shennan Avenue"),
-        "No. {n} {s}", ("%", "%#", "%##"), ("Room %0%, Building %", "Unit %, Room %0%"),
+        _names("Jianguo Road, Nanjing Road, Zhongshan Road, Renmin Road, Jiefang Road, Huaihai Road, Shennan Avenue"),
+        "No. {n} {s}",
+        ("%", "%#", "%##"),
+        ("Room %0%, Building %", "Unit %, Room %0%"),
         ("+86 13# #### ####", "+86 15# #### ####", "+86 18# #### ####"),
         _names("伟/wei, 强/qiang, 磊/lei, 洋/yang, 俊杰/junjie, 浩然/haoran, 子轩/zixuan, 宇航/yuhang"),
         _names("静/jing, 丽/li, 敏/min, 婷/ting, 雪/xue, 欣怡/xinyi, 梓涵/zihan, 芳/fang"),
@@ -414,41 +565,60 @@ COUNTRIES: tuple[_Country, ...] = (
         markets=_DIRECT_MARKETS,
     ),
     _Country(
-        "SA", "Saudi Arabia", "ar", "SAR", 3, Decimal("0.15"),
+        "SA",
+        "Saudi Arabia",
+        "ar",
+        "SAR",
+        3,
+        Decimal("0.15"),
         (
             _City("Riyadh", "Riyadh Province", ("11###", "12###", "13###")),
             _City("Jeddah", "Makkah Province", ("21###", "23###")),
             _City("Dammam", "Eastern Province", ("31###", "32###")),
-            _City("Mecca", "Makkah Province", ("24###",)), _City("Medina", "Madinah Province", ("42###",)),
+            _City("Mecca", "Makkah Province", ("24###",)),
+            _City("Medina", "Madinah Province", ("42###",)),
         ),
-        _names("King Fahd Road, Olaya Street, Prince Sultan Road, Tahlia Street, King Abdulaziz Road, "
-               "Al Madinah Road"),
-        "{n} {s}", ("%###",), ("Unit %", "Unit %#", "Floor %, Unit %"),
+        _names("King Fahd Road, Olaya Street, Prince Sultan Road, Tahlia Street, King Abdulaziz Road, Al Madinah Road"),
+        "{n} {s}",
+        ("%###",),
+        ("Unit %", "Unit %#", "Floor %, Unit %"),
         ("+966 5% ### ####",),
         _names("محمد/mohammed, عبدالله/abdullah, فهد/fahad, خالد/khalid, فيصل/faisal, عمر/omar, سلطان/sultan"),
         _names("نورة/noura, سارة/sara, ريم/reem, لمى/lama, فاطمة/fatimah, هيا/haya, جود/joud"),
-        _names("القحطاني/alqahtani, الغامدي/alghamdi, العتيبي/alotaibi, الحربي/alharbi, الزهراني/alzahrani, "
-               "الشهري/alshehri, المطيري/almutairi, الدوسري/aldosari"),
+        _names(
+            "القحطاني/alqahtani, الغامدي/alghamdi, العتيبي/alotaibi, الحربي/alharbi, الزهراني/alzahrani, "
+            "الشهري/alshehri, المطيري/almutairi, الدوسري/aldosari"
+        ),
         (5, 37, 46, 51, 188),
         markets=((Marketplace.AMAZON, 40), (Marketplace.SHOPIFY, 35), (Marketplace.OWN_SITE, 25)),
     ),
     _Country(
-        "KZ", "Kazakhstan", "ru", "KZT", 2, Decimal("0.12"),
+        "KZ",
+        "Kazakhstan",
+        "ru",
+        "KZT",
+        2,
+        Decimal("0.12"),
         (
             # Kazpost's postcode since 2015: region letter, two digits, then letter-digit-letter-digit.
             _City("Almaty", "Almaty", ("A01@#@#", "A05@#@#", "A10@#@#", "A15@#@#", "A25@#@#")),
             _City("Astana", "Astana", ("Z00@#@#", "Z01@#@#", "Z05@#@#", "Z10@#@#")),
             _City("Karaganda", "Karaganda Region", ("M00@#@#", "M01@#@#")),
         ),
-        _names("Abay Avenue, Dostyk Avenue, Tole Bi Street, Satpayev Street, Kabanbay Batyr Avenue, "
-               "Furmanov Street, Republic Avenue"),
-        "{s} {n}", ("%", "%#", "%##"), ("apt. %", "apt. %#", "apt. %##"),
+        _names(
+            "Abay Avenue, Dostyk Avenue, Tole Bi Street, Satpayev Street, Kabanbay Batyr Avenue, Furmanov Street, Republic Avenue"
+        ),
+        "{s} {n}",
+        ("%", "%#", "%##"),
+        ("apt. %", "apt. %#", "apt. %##"),
         ("+7 70% ### ## ##", "+7 747 ### ## ##", "+7 77% ### ## ##"),
         _names("Александр/aleksandr, Дмитрий/dmitry, Ерлан/erlan, Нурлан/nurlan, Артём/artem, Тимур/timur"),
         _names("Айгерим/aigerim, Ольга/olga, Анна/anna, Динара/dinara, Екатерина/ekaterina, Алия/aliya"),
-        _names("Иванов|Иванова/ivanov|ivanova, Нурланов|Нурланова/nurlanov|nurlanova, "
-               "Ахметов|Ахметова/akhmetov|akhmetova, Смирнов|Смирнова/smirnov|smirnova, "
-               "Сулейменов|Сулейменова/suleimenov|suleimenova, Ким/kim, Попов|Попова/popov|popova"),
+        _names(
+            "Иванов|Иванова/ivanov|ivanova, Нурланов|Нурланова/nurlanov|nurlanova, "
+            "Ахметов|Ахметова/akhmetov|akhmetova, Смирнов|Смирнова/smirnov|smirnova, "
+            "Сулейменов|Сулейменова/suleimenov|suleimenova, Ким/kim, Попов|Попова/popov|popova"
+        ),
         (2, 37, 89, 92, 178),
         letters="ABCDEFHKMNPRSTXY",
         markets=_DIRECT_MARKETS,
@@ -492,16 +662,36 @@ _EU_FULFILMENT: tuple[tuple[str, int], ...] = (("de_leipzig", 85), ("cn_shenzhen
 
 # Where parcels are sorted or cross borders: a carrier's own hub where it has one, else the country's gateway.
 GATEWAYS: dict[str, str] = {
-    "US": "Jamaica, NY", "GB": "East Midlands", "DE": "Leipzig", "FR": "Roissy-en-France", "ES": "Madrid",
-    "IT": "Milano Malpensa", "NL": "Amsterdam Schiphol", "PL": "Warszawa", "JP": "Narita", "KR": "Incheon",
-    "BR": "Campinas", "TR": "İstanbul", "MX": "Ciudad de México", "CN": "Shenzhen", "SA": "Riyadh",
+    "US": "Jamaica, NY",
+    "GB": "East Midlands",
+    "DE": "Leipzig",
+    "FR": "Roissy-en-France",
+    "ES": "Madrid",
+    "IT": "Milano Malpensa",
+    "NL": "Amsterdam Schiphol",
+    "PL": "Warszawa",
+    "JP": "Narita",
+    "KR": "Incheon",
+    "BR": "Campinas",
+    "TR": "İstanbul",
+    "MX": "Ciudad de México",
+    "CN": "Shenzhen",
+    "SA": "Riyadh",
     "KZ": "Almaty",
 }
 CARRIER_HUBS: dict[tuple[str, str], str] = {
-    ("ups", "US"): "Louisville, KY", ("fedex", "US"): "Memphis, TN", ("dhl", "US"): "Cincinnati, OH",
-    ("usps", "US"): "Jersey City, NJ", ("dpd", "DE"): "Aschaffenburg", ("ups", "DE"): "Köln",
-    ("fedex", "DE"): "Köln", ("dpd", "GB"): "Hinckley", ("fedex", "CN"): "Guangzhou", ("ups", "CN"): "Shenzhen",
-    ("fedex", "FR"): "Roissy-en-France", ("ups", "PL"): "Warszawa",
+    ("ups", "US"): "Louisville, KY",
+    ("fedex", "US"): "Memphis, TN",
+    ("dhl", "US"): "Cincinnati, OH",
+    ("usps", "US"): "Jersey City, NJ",
+    ("dpd", "DE"): "Aschaffenburg",
+    ("ups", "DE"): "Köln",
+    ("fedex", "DE"): "Köln",
+    ("dpd", "GB"): "Hinckley",
+    ("fedex", "CN"): "Guangzhou",
+    ("ups", "CN"): "Shenzhen",
+    ("fedex", "FR"): "Roissy-en-France",
+    ("ups", "PL"): "Warszawa",
 }
 
 SHIPPING_USD: dict[ServiceLevel, Decimal] = {
@@ -512,18 +702,33 @@ SHIPPING_USD: dict[ServiceLevel, Decimal] = {
 FREE_SHIPPING_FROM_USD = Decimal("75")
 _LEVEL_WEIGHTS: dict[ServiceLevel, int] = {ServiceLevel.ECONOMY: 3, ServiceLevel.STANDARD: 5, ServiceLevel.EXPRESS: 2}
 
-CANCEL_REASONS = ("no longer needed", "ordered by mistake", "found a better price elsewhere",
-                  "delivery estimate too slow", "wrong shipping address entered")
-RETURN_REASONS = ("does not fit", "changed my mind", "not as described", "arrived too late",
-                  "quality below expectations", "ordered the wrong size")
+CANCEL_REASONS = (
+    "no longer needed",
+    "ordered by mistake",
+    "found a better price elsewhere",
+    "delivery estimate too slow",
+    "wrong shipping address entered",
+)
+RETURN_REASONS = (
+    "does not fit",
+    "changed my mind",
+    "not as described",
+    "arrived too late",
+    "quality below expectations",
+    "ordered the wrong size",
+)
 CUSTOMS_HOLD_REASONS = (
     "Held by import customs: import duties and taxes unpaid",
     "Held by import customs: commercial invoice required",
     "Held by import customs: recipient identification required",
     "Held by import customs: declared value under review",
 )
-DELIVERED_SIGNED = ("Delivered: signed for by recipient", "Delivered: handed to resident",
-                    "Delivered to parcel locker", "Delivered: left with neighbour")
+DELIVERED_SIGNED = (
+    "Delivered: signed for by recipient",
+    "Delivered: handed to resident",
+    "Delivered to parcel locker",
+    "Delivered: left with neighbour",
+)
 DELIVERED_UNSIGNED = ("Delivered: left at front door", "Delivered to mailbox", "Delivered: left in a safe place")
 IN_TRANSIT_SCANS = ("In transit", "Processed through sort facility", "In transit to next facility")
 
@@ -531,53 +736,99 @@ IN_TRANSIT_SCANS = ("In transit", "Processed through sort facility", "In transit
 # ---------------------------------------------------------------- catalogue
 
 _CATALOGUE: tuple[tuple[str, str, int, dict[str, tuple[str, ...]]], ...] = (
-    ("T-Shirt", "Apparel", 24, {"color": ("white", "black", "navy", "red", "heather grey"),
-                                "size": ("S", "M", "L", "XL"), "material": ("cotton", "organic cotton")}),
+    (
+        "T-Shirt",
+        "Apparel",
+        24,
+        {
+            "color": ("white", "black", "navy", "red", "heather grey"),
+            "size": ("S", "M", "L", "XL"),
+            "material": ("cotton", "organic cotton"),
+        },
+    ),
     ("Hoodie", "Apparel", 49, {"color": ("black", "grey", "forest green", "burgundy"), "size": ("S", "M", "L", "XL")}),
-    ("Slim Jeans", "Apparel", 59, {"waist": ("28", "30", "32", "34", "36"), "length": ("30", "32", "34"),
-                                   "color": ("indigo", "black")}),
+    (
+        "Slim Jeans",
+        "Apparel",
+        59,
+        {"waist": ("28", "30", "32", "34", "36"), "length": ("30", "32", "34"), "color": ("indigo", "black")},
+    ),
     ("Rain Jacket", "Apparel", 89, {"color": ("yellow", "navy", "olive"), "size": ("S", "M", "L", "XL")}),
-    ("Wool Scarf", "Accessories", 35, {"color": ("camel", "charcoal", "red tartan"),
-                                       "material": ("merino wool", "cashmere blend")}),
-    ("Running Shoes", "Footwear", 95, {"color": ("black/white", "blue", "neon green"),
-                                       "size": ("EU 38", "EU 39", "EU 40", "EU 41", "EU 42", "EU 43", "EU 44")}),
-    ("Leather Sneakers", "Footwear", 110, {"color": ("white", "black", "tan"),
-                                           "size": ("EU 37", "EU 38", "EU 39", "EU 40", "EU 42", "EU 44")}),
-    ("Travel Backpack", "Bags", 79, {"color": ("black", "grey", "navy"), "capacity": ("25L", "35L"),
-                                     "material": ("nylon", "recycled polyester")}),
-    ("Canvas Tote Bag", "Bags", 22, {"color": ("natural", "black", "olive"),
-                                     "print": ("plain", "botanical", "city skyline")}),
-    ("Leather Wallet", "Accessories", 45, {"color": ("brown", "black"),
-                                           "style": ("bifold", "card holder", "zip-around")}),
-    ("Polarized Sunglasses", "Accessories", 65, {"frame": ("black", "tortoise", "gold"),
-                                                 "lens": ("grey", "brown", "green")}),
-    ("Stainless Water Bottle", "Outdoor", 28, {"capacity": ("500ml", "750ml", "1000ml"),
-                                               "color": ("white", "black", "sage", "coral")}),
-    ("Wireless Earbuds", "Electronics", 79, {"color": ("black", "white", "blue"),
-                                             "case": ("standard", "wireless charging")}),
+    (
+        "Wool Scarf",
+        "Accessories",
+        35,
+        {"color": ("camel", "charcoal", "red tartan"), "material": ("merino wool", "cashmere blend")},
+    ),
+    (
+        "Running Shoes",
+        "Footwear",
+        95,
+        {"color": ("black/white", "blue", "neon green"), "size": ("EU 38", "EU 39", "EU 40", "EU 41", "EU 42", "EU 43", "EU 44")},
+    ),
+    (
+        "Leather Sneakers",
+        "Footwear",
+        110,
+        {"color": ("white", "black", "tan"), "size": ("EU 37", "EU 38", "EU 39", "EU 40", "EU 42", "EU 44")},
+    ),
+    (
+        "Travel Backpack",
+        "Bags",
+        79,
+        {"color": ("black", "grey", "navy"), "capacity": ("25L", "35L"), "material": ("nylon", "recycled polyester")},
+    ),
+    ("Canvas Tote Bag", "Bags", 22, {"color": ("natural", "black", "olive"), "print": ("plain", "botanical", "city skyline")}),
+    ("Leather Wallet", "Accessories", 45, {"color": ("brown", "black"), "style": ("bifold", "card holder", "zip-around")}),
+    ("Polarized Sunglasses", "Accessories", 65, {"frame": ("black", "tortoise", "gold"), "lens": ("grey", "brown", "green")}),
+    (
+        "Stainless Water Bottle",
+        "Outdoor",
+        28,
+        {"capacity": ("500ml", "750ml", "1000ml"), "color": ("white", "black", "sage", "coral")},
+    ),
+    ("Wireless Earbuds", "Electronics", 79, {"color": ("black", "white", "blue"), "case": ("standard", "wireless charging")}),
     ("Bluetooth Speaker", "Electronics", 59, {"color": ("black", "red", "teal"), "size": ("mini", "standard")}),
-    ("Smart Watch", "Electronics", 199, {"case size": ("40mm", "44mm"), "color": ("black", "silver", "rose gold"),
-                                         "band": ("silicone", "leather", "steel")}),
+    (
+        "Smart Watch",
+        "Electronics",
+        199,
+        {"case size": ("40mm", "44mm"), "color": ("black", "silver", "rose gold"), "band": ("silicone", "leather", "steel")},
+    ),
     ("Fitness Tracker", "Electronics", 69, {"color": ("black", "lilac", "mint"), "band size": ("S/M", "L/XL")}),
-    ("Phone Case", "Electronics", 19, {"model": ("iPhone 15", "iPhone 16", "Galaxy S24", "Pixel 9"),
-                                       "color": ("clear", "black", "pink")}),
+    (
+        "Phone Case",
+        "Electronics",
+        19,
+        {"model": ("iPhone 15", "iPhone 16", "Galaxy S24", "Pixel 9"), "color": ("clear", "black", "pink")},
+    ),
     ("Power Bank", "Electronics", 39, {"capacity": ("10000mAh", "20000mAh"), "color": ("black", "white")}),
     ("USB-C Hub", "Electronics", 45, {"ports": ("5-in-1", "7-in-1", "9-in-1"), "color": ("space grey", "silver")}),
-    ("Mechanical Keyboard", "Electronics", 119, {"switch": ("red", "brown", "blue"),
-                                                 "layout": ("US ANSI", "UK ISO", "DE ISO"),
-                                                 "backlight": ("white", "RGB")}),
-    ("Wireless Mouse", "Electronics", 35, {"color": ("black", "white", "graphite"),
-                                           "connectivity": ("Bluetooth", "2.4GHz receiver")}),
+    (
+        "Mechanical Keyboard",
+        "Electronics",
+        119,
+        {"switch": ("red", "brown", "blue"), "layout": ("US ANSI", "UK ISO", "DE ISO"), "backlight": ("white", "RGB")},
+    ),
+    (
+        "Wireless Mouse",
+        "Electronics",
+        35,
+        {"color": ("black", "white", "graphite"), "connectivity": ("Bluetooth", "2.4GHz receiver")},
+    ),
     ("Action Camera", "Electronics", 249, {"resolution": ("4K", "5.3K"), "bundle": ("standard", "adventure kit")}),
     ("Desk Lamp", "Home", 49, {"color": ("black", "white", "brass"), "brightness": ("standard", "high")}),
     ("Scented Candle", "Home", 24, {"scent": ("lavender", "sandalwood", "fig", "sea salt"), "size": ("200g", "400g")}),
     ("Ceramic Vase", "Home", 39, {"color": ("matte white", "terracotta", "sage"), "height": ("20cm", "30cm")}),
-    ("Linen Bedding Set", "Home", 139, {"size": ("single", "double", "king"),
-                                        "color": ("white", "oat", "sage", "charcoal")}),
+    ("Linen Bedding Set", "Home", 139, {"size": ("single", "double", "king"), "color": ("white", "oat", "sage", "charcoal")}),
     ("Silk Pillowcase", "Home", 45, {"color": ("ivory", "champagne", "blush", "navy"), "size": ("standard", "king")}),
     ("Wall Clock", "Home", 55, {"color": ("black", "oak", "white"), "diameter": ("30cm", "40cm")}),
-    ("Electric Kettle", "Kitchen", 69, {"capacity": ("1L", "1.7L"), "color": ("matte black", "stainless", "cream"),
-                                        "plug": ("US", "EU", "UK")}),
+    (
+        "Electric Kettle",
+        "Kitchen",
+        69,
+        {"capacity": ("1L", "1.7L"), "color": ("matte black", "stainless", "cream"), "plug": ("US", "EU", "UK")},
+    ),
     ("Coffee Grinder", "Kitchen", 89, {"type": ("burr", "blade"), "color": ("black", "white")}),
     ("French Press", "Kitchen", 32, {"capacity": ("350ml", "1L"), "material": ("glass", "stainless steel")}),
     ("Chef's Knife", "Kitchen", 79, {"blade": ("20cm", "24cm"), "steel": ("German steel", "Damascus")}),
@@ -792,8 +1043,9 @@ class _Generator:
                     on_hand = held
                 else:
                     on_hand = held + rng.randint(0, 150)
-                self.stock.append(StockLevel(id=next_id, warehouse_id=warehouse.id, variant_id=variant.id,
-                                             on_hand=on_hand, reserved=held))
+                self.stock.append(
+                    StockLevel(id=next_id, warehouse_id=warehouse.id, variant_id=variant.id, on_hand=on_hand, reserved=held)
+                )
                 next_id += 1
 
     # ------------------------------------------------------------ customers
@@ -809,8 +1061,7 @@ class _Generator:
             first, first_ascii = _name(rng.choice(country.female if female else country.male), female)
             last, last_ascii = _name(rng.choice(country.last), female)
             while True:
-                local = rng.choice((f"{first_ascii}.{last_ascii}", f"{first_ascii}{last_ascii}",
-                                    f"{first_ascii[0]}{last_ascii}"))
+                local = rng.choice((f"{first_ascii}.{last_ascii}", f"{first_ascii}{last_ascii}", f"{first_ascii[0]}{last_ascii}"))
                 email = f"{local}{rng.randint(1, 9999)}@{rng.choice(('example.com', 'example.net', 'example.org'))}"
                 if email not in emails:
                     emails.add(email)
@@ -851,14 +1102,24 @@ class _Generator:
         for position, kind in enumerate(kinds):
             method_id = self._seven_digits(f"{kind.value}_")
             if kind == PaymentKind.CREDIT_CARD:
-                method = PaymentMethod(id=method_id, customer_id=customer.id, kind=kind,
-                                       brand=rng.choice(country.card_brands), last_four=f"{rng.randrange(10000):04d}",
-                                       position=position)
+                method = PaymentMethod(
+                    id=method_id,
+                    customer_id=customer.id,
+                    kind=kind,
+                    brand=rng.choice(country.card_brands),
+                    last_four=f"{rng.randrange(10000):04d}",
+                    position=position,
+                )
             elif kind == PaymentKind.GIFT_CARD:
                 balance = Decimal(rng.choice((0, 10, 25, 40, 50, 75, 100, 150, 200)))
-                method = PaymentMethod(id=method_id, customer_id=customer.id, kind=kind,
-                                       balance=convert(balance, FX_RATES[country.currency], country.currency),
-                                       currency=country.currency, position=position)
+                method = PaymentMethod(
+                    id=method_id,
+                    customer_id=customer.id,
+                    kind=kind,
+                    balance=convert(balance, FX_RATES[country.currency], country.currency),
+                    currency=country.currency,
+                    position=position,
+                )
             else:
                 method = PaymentMethod(id=method_id, customer_id=customer.id, kind=kind, position=position)
             methods.append(method)
@@ -874,24 +1135,34 @@ class _Generator:
         def share(per_2000: int) -> int:
             return max(1, round(n * per_2000 / 2000))
 
-        plan: list[str] = []
-        plan += ["customs_hold"] * share(20)
-        plan += ["stalled"] * share(16)
-        plan += ["late"] * share(16)
-        plan += ["returned_to_sender"] * share(10)
-        plan += ["delivered_not_received"] * share(14)
-        plan += ["damaged_on_arrival"] * share(14)
-        plan += ["wrong_variant_shipped"] * share(14)
-        duplicates = share(12)
-        plan += ["duplicate"] * duplicates  # each becomes two orders
-        rest = n - len(plan) - duplicates
-        # Shares trimmed so that, with the planted cases added, the whole comes to about
-        # pending 20%, processed 30%, delivered 40%, cancelled 5%, returns and exchanges 5%.
-        ordinary = [
-            ("pending", 19), ("processed", 27), ("delivered", 38),
-            ("cancelled", 5), ("return_requested", 3), ("exchange_requested", 2),
+        planted = [
+            ("customs_hold", share(20)),
+            ("stalled", share(16)),
+            ("late", share(16)),
+            ("returned_to_sender", share(10)),
+            ("delivered_not_received", share(14)),
+            ("damaged_on_arrival", share(14)),
+            ("wrong_variant_shipped", share(14)),
+            ("duplicate", share(12)),
         ]
-        plan += [_weighted(rng, ordinary) for _ in range(max(0, rest))]
+        plan: list[str] = []
+        budget = n // 2  # a tiny shop still gets mostly ordinary orders
+        for scenario, count in planted:
+            cost = 2 if scenario == "duplicate" else 1  # a duplicate is two orders
+            taken = min(count, budget // cost)
+            plan += [scenario] * taken
+            budget -= taken * cost
+        rest = n - sum(2 if p == "duplicate" else 1 for p in plan)
+        # Trimmed so that, planted cases included, pending/processed/delivered/cancelled/other is about 20/30/40/5/5.
+        ordinary = [
+            ("pending", 19),
+            ("processed", 27),
+            ("delivered", 38),
+            ("cancelled", 5),
+            ("return_requested", 3),
+            ("exchange_requested", 2),
+        ]
+        plan += [_weighted(rng, ordinary) for _ in range(rest)]
         rng.shuffle(plan)
         return plan
 
@@ -930,10 +1201,7 @@ class _Generator:
         rng = self.rng
         options = FULFILMENT.get(country.code, _EU_FULFILMENT)
         if scenario == "customs_hold":
-            options = tuple(
-                (w, weight) for w, weight in options
-                if _needs_customs(WAREHOUSE_BY_ID[w].country_code, country.code)
-            )
+            options = tuple((w, weight) for w, weight in options if _needs_customs(WAREHOUSE_BY_ID[w].country_code, country.code))
             if not options:
                 options = (("cn_shenzhen", 1),) if country.code != "CN" else (("us_edison", 1),)
         warehouse_id = _weighted(rng, options)
@@ -958,13 +1226,17 @@ class _Generator:
         country = customer.country
         currency = country.currency
         rate = FX_RATES[currency]
-        recent = scenario in ("pending", "processed", "customs_hold", "stalled", "late", "duplicate",
-                              "exchange_requested")
+        recent = scenario in ("pending", "processed", "customs_hold", "stalled", "late", "duplicate", "exchange_requested")
         picked = self._pick_items(scenario, recent)
         items = [
             OrderItem(
-                position=pos, product_id=ref.product.id, variant_id=ref.variant.id, name=ref.product.name,
-                unit_price=convert(ref.variant.price, rate, currency), quantity=qty, options=dict(ref.variant.options),
+                position=pos,
+                product_id=ref.product.id,
+                variant_id=ref.variant.id,
+                name=ref.product.name,
+                unit_price=convert(ref.variant.price, rate, currency),
+                quantity=qty,
+                options=dict(ref.variant.options),
             )
             for pos, (ref, qty) in enumerate(picked)
         ]
@@ -996,8 +1268,15 @@ class _Generator:
             ship_country_code=c.country_code,
             ip_address=self._ip(country),
         )
-        draft = _OrderDraft(seq=len(self.orders), order=order, customer=customer, items=items,
-                            warehouse_id=warehouse_id, carrier=carrier, level=level)
+        draft = _OrderDraft(
+            seq=len(self.orders),
+            order=order,
+            customer=customer,
+            items=items,
+            warehouse_id=warehouse_id,
+            carrier=carrier,
+            level=level,
+        )
         self._fulfil(draft, scenario)
         self._pay(draft)
         return draft
@@ -1011,22 +1290,49 @@ class _Generator:
         rng = self.rng
         src = first.order
         order = Order(
-            customer_id=src.customer_id, marketplace=src.marketplace, currency=src.currency, fx_rate=src.fx_rate,
-            status=OrderStatus.PENDING, items_modified=False,
+            customer_id=src.customer_id,
+            marketplace=src.marketplace,
+            currency=src.currency,
+            fx_rate=src.fx_rate,
+            status=OrderStatus.PENDING,
+            items_modified=False,
             placed_at=src.placed_at + dt.timedelta(seconds=rng.randint(45, 540)),
-            subtotal=src.subtotal, shipping_fee=src.shipping_fee, tax=src.tax, total=src.total,
-            ship_name=src.ship_name, ship_address1=src.ship_address1, ship_address2=src.ship_address2,
-            ship_city=src.ship_city, ship_state=src.ship_state, ship_postal_code=src.ship_postal_code,
-            ship_country=src.ship_country, ship_country_code=src.ship_country_code, ip_address=src.ip_address,
+            subtotal=src.subtotal,
+            shipping_fee=src.shipping_fee,
+            tax=src.tax,
+            total=src.total,
+            ship_name=src.ship_name,
+            ship_address1=src.ship_address1,
+            ship_address2=src.ship_address2,
+            ship_city=src.ship_city,
+            ship_state=src.ship_state,
+            ship_postal_code=src.ship_postal_code,
+            ship_country=src.ship_country,
+            ship_country_code=src.ship_country_code,
+            ip_address=src.ip_address,
         )
         items = [
-            OrderItem(position=i.position, product_id=i.product_id, variant_id=i.variant_id, name=i.name,
-                      unit_price=i.unit_price, quantity=i.quantity, options=dict(i.options))
+            OrderItem(
+                position=i.position,
+                product_id=i.product_id,
+                variant_id=i.variant_id,
+                name=i.name,
+                unit_price=i.unit_price,
+                quantity=i.quantity,
+                options=dict(i.options),
+            )
             for i in first.items
         ]
-        draft = _OrderDraft(seq=len(self.orders) + 1, order=order, customer=first.customer, items=items,
-                            warehouse_id=first.warehouse_id, carrier=first.carrier, level=first.level,
-                            duplicate_of=first)
+        draft = _OrderDraft(
+            seq=len(self.orders) + 1,
+            order=order,
+            customer=first.customer,
+            items=items,
+            warehouse_id=first.warehouse_id,
+            carrier=first.carrier,
+            level=first.level,
+            duplicate_of=first,
+        )
         self._pay(draft)
         return draft
 
@@ -1037,23 +1343,50 @@ class _Generator:
         method = methods[0] if rng.random() < 0.7 else rng.choice(methods)
         paid_at = order.placed_at + dt.timedelta(seconds=rng.randint(3, 90))
         if rng.random() < 0.03:
-            draft.transactions.append(PaymentTransaction(
-                position=0, kind=TransactionKind.PAYMENT, status=TransactionStatus.FAILED, amount=order.total,
-                payment_method_id=method.id, created_at=order.placed_at + dt.timedelta(seconds=2)))
+            draft.transactions.append(
+                PaymentTransaction(
+                    position=0,
+                    kind=TransactionKind.PAYMENT,
+                    status=TransactionStatus.FAILED,
+                    amount=order.total,
+                    payment_method_id=method.id,
+                    created_at=order.placed_at + dt.timedelta(seconds=2),
+                )
+            )
             method = rng.choice(methods)
-        draft.transactions.append(PaymentTransaction(
-            position=len(draft.transactions), kind=TransactionKind.PAYMENT, status=TransactionStatus.SUCCEEDED,
-            amount=order.total, payment_method_id=method.id, created_at=paid_at))
+        draft.transactions.append(
+            PaymentTransaction(
+                position=len(draft.transactions),
+                kind=TransactionKind.PAYMENT,
+                status=TransactionStatus.SUCCEEDED,
+                amount=order.total,
+                payment_method_id=method.id,
+                created_at=paid_at,
+            )
+        )
         if order.status == OrderStatus.CANCELLED:
             assert order.cancelled_at is not None
             refunded_at = order.cancelled_at + dt.timedelta(seconds=rng.randint(60, 3 * 3600))
-            draft.transactions.append(PaymentTransaction(
-                position=len(draft.transactions), kind=TransactionKind.REFUND, status=TransactionStatus.SUCCEEDED,
-                amount=order.total, payment_method_id=method.id, created_at=refunded_at))
-            draft.refunds.append(Refund(
-                amount=order.total, currency=order.currency, payment_method_id=method.id,
-                destination=RefundDestination.ORIGINAL_METHOD, reason=f"order cancelled: {order.cancel_reason}",
-                created_at=refunded_at))
+            draft.transactions.append(
+                PaymentTransaction(
+                    position=len(draft.transactions),
+                    kind=TransactionKind.REFUND,
+                    status=TransactionStatus.SUCCEEDED,
+                    amount=order.total,
+                    payment_method_id=method.id,
+                    created_at=refunded_at,
+                )
+            )
+            draft.refunds.append(
+                Refund(
+                    amount=order.total,
+                    currency=order.currency,
+                    payment_method_id=method.id,
+                    destination=RefundDestination.ORIGINAL_METHOD,
+                    reason=f"order cancelled: {order.cancel_reason}",
+                    created_at=refunded_at,
+                )
+            )
         paying = next(t.payment_method_id for t in draft.transactions if t.status == TransactionStatus.SUCCEEDED)
         for ret in draft.returns:
             ret.refund_payment_method_id = paying
@@ -1102,9 +1435,14 @@ class _Generator:
             cut = rng.randint(1, len(variant_ids) - 1)
             parcels = [variant_ids[:cut], variant_ids[cut:]]
         routes = [
-            self._route(draft, duration, customs, hold_clears=customs and rng.random() < 0.08,
-                        damaged=issue == ProductIssue.DAMAGED_ON_ARRIVAL,
-                        unsigned=issue == ProductIssue.DELIVERED_NOT_RECEIVED)
+            self._route(
+                draft,
+                duration,
+                customs,
+                hold_clears=customs and rng.random() < 0.08,
+                damaged=issue == ProductIssue.DAMAGED_ON_ARRIVAL,
+                unsigned=issue == ProductIssue.DELIVERED_NOT_RECEIVED,
+            )
         ]
         gaps = [dt.timedelta(0)]
         if len(parcels) == 2:
@@ -1128,89 +1466,123 @@ class _Generator:
         if scenario == "return_requested":
             order.status = OrderStatus.RETURN_REQUESTED
             lines = rng.sample(draft.items, k=rng.randint(1, len(draft.items)))
-            draft.returns.append(ReturnRequest(
-                item_ids=[i.variant_id for i in sorted(lines, key=lambda i: i.position)],
-                refund_payment_method_id="", reason=rng.choice(RETURN_REASONS),
-                created_at=self._after(delivered_at, delivered_ago)))
+            draft.returns.append(
+                ReturnRequest(
+                    item_ids=[i.variant_id for i in sorted(lines, key=lambda i: i.position)],
+                    refund_payment_method_id="",
+                    reason=rng.choice(RETURN_REASONS),
+                    created_at=self._after(delivered_at, delivered_ago),
+                )
+            )
         elif scenario == "exchange_requested":
             order.status = OrderStatus.EXCHANGE_REQUESTED
             item = draft.items[0]
-            siblings = [r.variant for r in self.by_product[item.product_id]
-                        if r.variant.available and r.variant.id != item.variant_id]
+            siblings = [
+                r.variant for r in self.by_product[item.product_id] if r.variant.available and r.variant.id != item.variant_id
+            ]
             new = rng.choice(siblings)
-            draft.exchanges.append(Exchange(
-                item_ids=[item.variant_id], new_item_ids=[new.id],
-                price_difference=convert(new.price, order.fx_rate, order.currency) - item.unit_price,
-                payment_method_id="", created_at=self._after(delivered_at, delivered_ago)))
+            draft.exchanges.append(
+                Exchange(
+                    item_ids=[item.variant_id],
+                    new_item_ids=[new.id],
+                    price_difference=convert(new.price, order.fx_rate, order.currency) - item.unit_price,
+                    payment_method_id="",
+                    created_at=self._after(delivered_at, delivered_ago),
+                )
+            )
 
     def _after(self, delivered_at: dt.datetime, delivered_ago: dt.timedelta) -> dt.datetime:
         window = min(25.0, delivered_ago.total_seconds() / 86400 - 0.05)
         return delivered_at + _days(self.rng.uniform(0.02, max(0.03, window)))
 
-    def _in_flight(self, draft: _OrderDraft, scenario: str, transit: int,
-                   customs: bool) -> tuple[dt.datetime, list[_Stop], ShipmentStatus]:
+    def _in_flight(
+        self, draft: _OrderDraft, scenario: str, transit: int, customs: bool
+    ) -> tuple[dt.datetime, list[_Stop], ShipmentStatus]:
         """Pickup time, the scans seen so far and the parcel's status, for a parcel not yet delivered."""
         rng = self.rng
         now = self.now
         if scenario == "processed":
-            route = self._route(draft, _days(transit * rng.uniform(0.7, 1.0)), customs,
-                                hold_clears=False, damaged=False, unsigned=False)
+            route = self._route(
+                draft, _days(transit * rng.uniform(0.7, 1.0)), customs, hold_clears=False, damaged=False, unsigned=False
+            )
             end = min(route[-1].offset, _days(transit))
             elapsed = _days(rng.uniform(0.05, max(0.1, end.total_seconds() / 86400 - 0.1)))
             seen = [s for s in route if s.offset <= elapsed]
             return now - elapsed, seen, _status_after(seen[-1].code)
         if scenario == "late":
             # Delayed but still moving: the promised date has passed, the scans keep coming.
-            route = self._route(draft, _days(transit + rng.uniform(3.0, 8.0)), customs,
-                                hold_clears=False, damaged=False, unsigned=False)
+            route = self._route(
+                draft, _days(transit + rng.uniform(3.0, 8.0)), customs, hold_clears=False, damaged=False, unsigned=False
+            )
             arrives = route[-1].offset.total_seconds() / 86400
             elapsed = _days(rng.uniform(transit + 1.2, arrives - 0.15))
             seen = [s for s in route if s.offset <= elapsed and s.code != TrackingCode.DELIVERED]
             return now - elapsed, seen, _status_after(seen[-1].code)
         if scenario == "stalled":
-            route = self._route(draft, _days(transit * rng.uniform(0.9, 1.3)), customs,
-                                hold_clears=False, damaged=False, unsigned=False)
+            route = self._route(
+                draft, _days(transit * rng.uniform(0.9, 1.3)), customs, hold_clears=False, damaged=False, unsigned=False
+            )
             cut = _days(route[-1].offset.total_seconds() / 86400 * rng.uniform(0.1, 0.6))
             seen = [s for s in route if s.offset <= cut]
             silent = _days(rng.uniform(3.6, 9.0))
             return now - silent - seen[-1].offset, seen, ShipmentStatus.IN_TRANSIT
         if scenario == "customs_hold":
-            route = self._route(draft, _days(transit * rng.uniform(0.8, 1.0)), True,
-                                hold_clears=False, damaged=False, unsigned=False)
+            route = self._route(
+                draft, _days(transit * rng.uniform(0.8, 1.0)), True, hold_clears=False, damaged=False, unsigned=False
+            )
             arrival = next(i for i, s in enumerate(route) if s.stage == "destination")
             seen = route[: arrival + 1]
             gateway = seen[-1]
-            hold = _Stop(gateway.offset + _hours(rng.uniform(2.0, 10.0)), TrackingCode.CUSTOMS_HOLD,
-                         rng.choice(CUSTOMS_HOLD_REASONS), gateway.location, gateway.country_code)
+            hold = _Stop(
+                gateway.offset + _hours(rng.uniform(2.0, 10.0)),
+                TrackingCode.CUSTOMS_HOLD,
+                rng.choice(CUSTOMS_HOLD_REASONS),
+                gateway.location,
+                gateway.country_code,
+            )
             seen.append(hold)
             held_for = _days(rng.uniform(4.0, 12.0))
             return now - held_for - hold.offset, seen, ShipmentStatus.CUSTOMS_HOLD
         # returned_to_sender: two failed attempts, uncollected at the depot, sent back.
-        route = self._route(draft, _days(transit * rng.uniform(0.7, 1.0)), customs,
-                            hold_clears=False, damaged=False, unsigned=False)
+        route = self._route(
+            draft, _days(transit * rng.uniform(0.7, 1.0)), customs, hold_clears=False, damaged=False, unsigned=False
+        )
         out = next(i for i, s in enumerate(route) if s.code == TrackingCode.OUT_FOR_DELIVERY)
         seen = route[:out]
         depot = seen[-1]
         t = depot.offset
-        failure = rng.choice(("Delivery attempted: recipient not available",
-                              "Delivery attempted: address incomplete", "Delivery refused by recipient"))
+        failure = rng.choice(
+            (
+                "Delivery attempted: recipient not available",
+                "Delivery attempted: address incomplete",
+                "Delivery refused by recipient",
+            )
+        )
         for day in range(2):
             t += _hours(rng.uniform(10.0, 14.0) if day == 0 else rng.uniform(20.0, 26.0))
-            seen.append(_Stop(t, TrackingCode.OUT_FOR_DELIVERY, "Out for delivery", depot.location,
-                              depot.country_code))
+            seen.append(_Stop(t, TrackingCode.OUT_FOR_DELIVERY, "Out for delivery", depot.location, depot.country_code))
             t += _hours(rng.uniform(2.0, 6.0))
             seen.append(_Stop(t, TrackingCode.DELIVERY_FAILED, failure, depot.location, depot.country_code))
         t += _hours(rng.uniform(3.0, 8.0))
-        seen.append(_Stop(t, TrackingCode.ARRIVED_AT_HUB, "Held at the delivery depot awaiting collection",
-                          depot.location, depot.country_code))
+        seen.append(
+            _Stop(
+                t,
+                TrackingCode.ARRIVED_AT_HUB,
+                "Held at the delivery depot awaiting collection",
+                depot.location,
+                depot.country_code,
+            )
+        )
         t += _days(rng.uniform(5.0, 8.0))
-        seen.append(_Stop(t, TrackingCode.RETURNED_TO_SENDER, "Not collected: returning to sender",
-                          depot.location, depot.country_code))
+        seen.append(
+            _Stop(t, TrackingCode.RETURNED_TO_SENDER, "Not collected: returning to sender", depot.location, depot.country_code)
+        )
         since = _days(rng.uniform(0.5, 6.0))
         return now - since - t, seen, ShipmentStatus.RETURNED_TO_SENDER
 
-    def _route(self, draft: _OrderDraft, duration: dt.timedelta, customs: bool, *,
-               hold_clears: bool, damaged: bool, unsigned: bool) -> list[_Stop]:
+    def _route(
+        self, draft: _OrderDraft, duration: dt.timedelta, customs: bool, *, hold_clears: bool, damaged: bool, unsigned: bool
+    ) -> list[_Stop]:
         """Every scan of a parcel's journey from the warehouse to the door, relative to pickup."""
         rng = self.rng
         order = draft.order
@@ -1229,48 +1601,84 @@ class _Generator:
             return _days(d * min(1.0, max(0.0, fraction + rng.uniform(-0.03, 0.03))))
 
         stops = [
-            _Stop(-_hours(rng.uniform(1.0, 20.0)), TrackingCode.LABEL_CREATED,
-                  f"Shipment information received by {carrier.name}", warehouse, origin.country_code),
-            _Stop(dt.timedelta(0), TrackingCode.PICKED_UP, "Picked up from the seller's warehouse", warehouse,
-                  origin.country_code),
-            _Stop(at(0.1), TrackingCode.ARRIVED_AT_HUB, f"Arrived at {carrier.name} sort facility", origin_hub,
-                  origin.country_code),
+            _Stop(
+                -_hours(rng.uniform(1.0, 20.0)),
+                TrackingCode.LABEL_CREATED,
+                f"Shipment information received by {carrier.name}",
+                warehouse,
+                origin.country_code,
+            ),
+            _Stop(
+                dt.timedelta(0), TrackingCode.PICKED_UP, "Picked up from the seller's warehouse", warehouse, origin.country_code
+            ),
+            _Stop(
+                at(0.1), TrackingCode.ARRIVED_AT_HUB, f"Arrived at {carrier.name} sort facility", origin_hub, origin.country_code
+            ),
         ]
         if origin.country_code == dest_cc:
-            stops.append(_Stop(at(0.3), TrackingCode.IN_TRANSIT, "Departed sort facility", origin_hub,
-                               origin.country_code))
+            stops.append(_Stop(at(0.3), TrackingCode.IN_TRANSIT, "Departed sort facility", origin_hub, origin.country_code))
         else:
             if customs:
-                stops.append(_Stop(at(0.16), TrackingCode.EXPORT_CLEARED, "Export customs clearance completed",
-                                   origin_hub, origin.country_code))
-            stops.append(_Stop(at(0.22), TrackingCode.IN_TRANSIT, f"Departed {origin_city}, in transit to "
-                               f"{dest_country}", origin_hub, origin.country_code))
-            stops.append(_Stop(at(0.5), TrackingCode.ARRIVED_AT_HUB, "Arrived at destination gateway", dest_hub,
-                               dest_cc, stage="destination"))
+                stops.append(
+                    _Stop(
+                        at(0.16),
+                        TrackingCode.EXPORT_CLEARED,
+                        "Export customs clearance completed",
+                        origin_hub,
+                        origin.country_code,
+                    )
+                )
+            stops.append(
+                _Stop(
+                    at(0.22),
+                    TrackingCode.IN_TRANSIT,
+                    f"Departed {origin_city}, in transit to {dest_country}",
+                    origin_hub,
+                    origin.country_code,
+                )
+            )
+            stops.append(
+                _Stop(
+                    at(0.5), TrackingCode.ARRIVED_AT_HUB, "Arrived at destination gateway", dest_hub, dest_cc, stage="destination"
+                )
+            )
             if customs:
                 if hold_clears:
-                    stops.append(_Stop(at(0.54), TrackingCode.CUSTOMS_HOLD, rng.choice(CUSTOMS_HOLD_REASONS),
-                                       dest_hub, dest_cc))
-                stops.append(_Stop(at(0.6), TrackingCode.CUSTOMS_CLEARED, "Import customs clearance completed",
-                                   dest_hub, dest_cc))
-            stops.append(_Stop(at(0.66), TrackingCode.IN_TRANSIT, f"Departed facility, in transit to "
-                               f"{order.ship_city}", dest_hub, dest_cc))
+                    stops.append(_Stop(at(0.54), TrackingCode.CUSTOMS_HOLD, rng.choice(CUSTOMS_HOLD_REASONS), dest_hub, dest_cc))
+                stops.append(
+                    _Stop(at(0.6), TrackingCode.CUSTOMS_CLEARED, "Import customs clearance completed", dest_hub, dest_cc)
+                )
+            stops.append(
+                _Stop(at(0.66), TrackingCode.IN_TRANSIT, f"Departed facility, in transit to {order.ship_city}", dest_hub, dest_cc)
+            )
         if damaged:
-            stops.append(_Stop(at(0.75), TrackingCode.DAMAGED, "Parcel damaged in transit, repackaged at facility",
-                               dest_hub, dest_cc))
-        stops.append(_Stop(at(0.85), TrackingCode.ARRIVED_AT_HUB, "Arrived at local delivery facility", local,
-                           dest_cc))
+            stops.append(
+                _Stop(at(0.75), TrackingCode.DAMAGED, "Parcel damaged in transit, repackaged at facility", dest_hub, dest_cc)
+            )
+        stops.append(_Stop(at(0.85), TrackingCode.ARRIVED_AT_HUB, "Arrived at local delivery facility", local, dest_cc))
         delivered = _days(d)
         if not unsigned and d >= 2.5 and rng.random() < 0.06:
             first_try = delivered - _days(1.0)
-            stops.append(_Stop(first_try - _hours(rng.uniform(2.0, 5.0)), TrackingCode.OUT_FOR_DELIVERY,
-                               "Out for delivery", local, dest_cc))
-            stops.append(_Stop(first_try, TrackingCode.DELIVERY_FAILED,
-                               "Delivery attempted: recipient not available", local, dest_cc))
-        stops.append(_Stop(delivered - _hours(rng.uniform(2.0, 6.0)), TrackingCode.OUT_FOR_DELIVERY,
-                           "Out for delivery", local, dest_cc))
-        stops.append(_Stop(delivered, TrackingCode.DELIVERED,
-                           rng.choice(DELIVERED_UNSIGNED if unsigned else DELIVERED_SIGNED), local, dest_cc))
+            stops.append(
+                _Stop(
+                    first_try - _hours(rng.uniform(2.0, 5.0)), TrackingCode.OUT_FOR_DELIVERY, "Out for delivery", local, dest_cc
+                )
+            )
+            stops.append(
+                _Stop(first_try, TrackingCode.DELIVERY_FAILED, "Delivery attempted: recipient not available", local, dest_cc)
+            )
+        stops.append(
+            _Stop(delivered - _hours(rng.uniform(2.0, 6.0)), TrackingCode.OUT_FOR_DELIVERY, "Out for delivery", local, dest_cc)
+        )
+        stops.append(
+            _Stop(
+                delivered,
+                TrackingCode.DELIVERED,
+                rng.choice(DELIVERED_UNSIGNED if unsigned else DELIVERED_SIGNED),
+                local,
+                dest_cc,
+            )
+        )
         return self._tidy(stops)
 
     def _tidy(self, stops: list[_Stop]) -> list[_Stop]:
@@ -1291,14 +1699,27 @@ class _Generator:
             tidy.append(stop)
         return tidy
 
-    def _add_shipment(self, draft: _OrderDraft, variant_ids: list[str], shipped_at: dt.datetime,
-                      stops: list[_Stop], status: ShipmentStatus, transit: int) -> None:
+    def _add_shipment(
+        self,
+        draft: _OrderDraft,
+        variant_ids: list[str],
+        shipped_at: dt.datetime,
+        stops: list[_Stop],
+        status: ShipmentStatus,
+        transit: int,
+    ) -> None:
         carrier = draft.carrier
         delivered_at = shipped_at + stops[-1].offset if status == ShipmentStatus.DELIVERED else None
         shipment = Shipment(
-            carrier=carrier.code, service_level=draft.level, tracking_number=self._tracking_number(carrier),
-            status=status, item_ids=list(variant_ids), warehouse_id=draft.warehouse_id, shipped_at=shipped_at,
-            promised_delivery_date=shipped_at.date() + dt.timedelta(days=transit), delivered_at=delivered_at,
+            carrier=carrier.code,
+            service_level=draft.level,
+            tracking_number=self._tracking_number(carrier),
+            status=status,
+            item_ids=list(variant_ids),
+            warehouse_id=draft.warehouse_id,
+            shipped_at=shipped_at,
+            promised_delivery_date=shipped_at.date() + dt.timedelta(days=transit),
+            delivered_at=delivered_at,
             is_reshipment=False,
         )
         draft.shipments.append(_ShipmentDraft(shipment, stops))
@@ -1329,11 +1750,9 @@ class _Generator:
                 order.id = f"#{shopify_next}"
                 shopify_next += 1
             elif order.marketplace == Marketplace.AMAZON:
-                order.id = self.ids.draw(lambda r: f"{r.randint(111, 408)}-{r.randrange(10**7):07d}-"
-                                                   f"{r.randrange(10**7):07d}")
+                order.id = self.ids.draw(lambda r: f"{r.randint(111, 408)}-{r.randrange(10**7):07d}-{r.randrange(10**7):07d}")
             elif order.marketplace == Marketplace.EBAY:
-                order.id = self.ids.draw(lambda r: f"{r.randint(10, 29)}-{r.randint(10000, 99999)}-"
-                                                   f"{r.randint(10000, 99999)}")
+                order.id = self.ids.draw(lambda r: f"{r.randint(10, 29)}-{r.randint(10000, 99999)}-{r.randint(10000, 99999)}")
             else:
                 order.id = self.ids.draw(lambda r: f"#W{r.randint(1_000_000, 9_999_999)}")
             for item in draft.items:
@@ -1361,10 +1780,15 @@ class _Generator:
             for ship in draft.shipments:
                 assert ship.shipment.shipped_at is not None
                 ship.events = [
-                    TrackingEvent(id=event_id + i, shipment_id=ship.shipment.id,
-                                  occurred_at=ship.shipment.shipped_at + stop.offset, code=stop.code,
-                                  description=stop.description, location=stop.location,
-                                  country_code=stop.country_code)
+                    TrackingEvent(
+                        id=event_id + i,
+                        shipment_id=ship.shipment.id,
+                        occurred_at=ship.shipment.shipped_at + stop.offset,
+                        code=stop.code,
+                        description=stop.description,
+                        location=stop.location,
+                        country_code=stop.country_code,
+                    )
                     for i, stop in enumerate(ship.stops)
                 ]
                 event_id += len(ship.stops)
@@ -1423,7 +1847,11 @@ def generate_demo_data(
     """
     if customers < 1 or orders < 1:
         raise ValueError("customers and orders must both be at least 1")
-    reference = (now or REFERENCE_NOW).astimezone(dt.UTC)
+    reference = now or REFERENCE_NOW
+    # A naive instant is taken as UTC, as the store does with naive timestamps.
+    reference = reference.replace(tzinfo=dt.UTC) if reference.tzinfo is None else reference.astimezone(dt.UTC)
+    if progress is not None:
+        progress(0, orders)
     gen = _Generator(seed, customers, orders, reference)
     gen.build_catalogue()
     gen.build_customers()
@@ -1453,8 +1881,7 @@ def generate_demo_data(
 
 
 def _rows(draft: _OrderDraft) -> list[Base]:
-    rows: list[Base] = [draft.order, *draft.items, *draft.transactions, *draft.refunds, *draft.returns,
-                        *draft.exchanges]
+    rows: list[Base] = [draft.order, *draft.items, *draft.transactions, *draft.refunds, *draft.returns, *draft.exchanges]
     for ship in draft.shipments:
         rows.append(ship.shipment)
         rows += ship.events
@@ -1466,9 +1893,15 @@ def _summarise(gen: _Generator) -> DemoSummary:
     today = now.date()
     shipments = [s for d in gen.orders for s in d.shipments]
     messy = {
-        "customs_hold": 0, "stalled_no_events": 0, "promised_date_passed": 0, "returned_to_sender": 0,
-        "delivered_not_received": 0, "damaged_on_arrival": 0, "wrong_variant_shipped": 0,
-        "duplicate_order": 0, "oversold_stock": 0,
+        "customs_hold": 0,
+        "stalled_no_events": 0,
+        "promised_date_passed": 0,
+        "returned_to_sender": 0,
+        "delivered_not_received": 0,
+        "damaged_on_arrival": 0,
+        "wrong_variant_shipped": 0,
+        "duplicate_order": 0,
+        "oversold_stock": 0,
     }
     for ship in shipments:
         s = ship.shipment

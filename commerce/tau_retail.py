@@ -60,9 +60,7 @@ STATUS_FROM_TAU: dict[str, tuple[OrderStatus, bool]] = {
     "return requested": (OrderStatus.RETURN_REQUESTED, False),
     "exchange requested": (OrderStatus.EXCHANGE_REQUESTED, False),
 }
-STATUS_TO_TAU: dict[OrderStatus, str] = {
-    status: name for name, (status, modified) in STATUS_FROM_TAU.items() if not modified
-}
+STATUS_TO_TAU: dict[OrderStatus, str] = {status: name for name, (status, modified) in STATUS_FROM_TAU.items() if not modified}
 PENDING_ITEMS_MODIFIED = "pending (item modified)"
 
 # What a parcel's status is when an order arrives in a given state.
@@ -531,8 +529,7 @@ def import_tau_retail(
             progress(done, total)
 
     names = {
-        user_id: f"{record['name']['first_name']} {record['name']['last_name']}".strip()
-        for user_id, record in users.items()
+        user_id: f"{record['name']['first_name']} {record['name']['last_name']}".strip() for user_id, record in users.items()
     }
     with store.write() as session:
         # Staged flushes: order items and returns reference rows through keys the ORM does not order by.
@@ -589,9 +586,7 @@ def export_users(session: Session, only: Collection[str] | None = None) -> dict[
     """users.json as the store has it (or just the users named in `only`); each user's
     order list comes from their orders."""
     order_query = select(Order.customer_id, Order.id).order_by(Order.placed_at, Order.id)
-    customer_query = (
-        select(Customer).options(selectinload(Customer.payment_methods)).order_by(Customer.created_at, Customer.id)
-    )
+    customer_query = select(Customer).options(selectinload(Customer.payment_methods)).order_by(Customer.created_at, Customer.id)
     if only is not None:
         order_query = order_query.where(Order.customer_id.in_(list(only)))
         customer_query = customer_query.where(Customer.id.in_(list(only)))
@@ -693,15 +688,13 @@ def export_orders(session: Session, only: Collection[str] | None = None) -> dict
     """orders.json as the store has it (or just the orders named in `only`), oldest first."""
     query = select(Order) if only is None else select(Order).where(Order.id.in_(list(only)))
     orders = session.scalars(
-        query
-        .options(
+        query.options(
             selectinload(Order.items),
             selectinload(Order.shipments),
             selectinload(Order.transactions),
             selectinload(Order.returns),
             selectinload(Order.exchanges),
-        )
-        .order_by(Order.placed_at, Order.id)
+        ).order_by(Order.placed_at, Order.id)
     ).all()
     return {order.id: _export_order(order) for order in orders}
 

@@ -60,8 +60,13 @@ def make_request(
     args = {"order_id": order.order_id} if order is not None else {}
     args.update(arguments or {})
     return ActionRequest(
-        tool=tool, arguments=args, identity_verified=verified, verified_customer_id=customer if verified else None,
-        order=order, now=NOW, **extra,
+        tool=tool,
+        arguments=args,
+        identity_verified=verified,
+        verified_customer_id=customer if verified else None,
+        order=order,
+        now=NOW,
+        **extra,
     )
 
 
@@ -191,10 +196,15 @@ def test_profile_yaml_errors_name_the_line(tmp_path: Path) -> None:
 
 def test_settings_that_do_not_fit_a_tool_are_rejected() -> None:
     with pytest.raises(ValueError) as caught:
-        profile_with("default", {"actions": {
-            "update_customer_address": {"allowed_statuses": ["pending"], "approval_above": {"EUR": 5}},
-            "escalate_to_human": {"enabled": False},
-        }})
+        profile_with(
+            "default",
+            {
+                "actions": {
+                    "update_customer_address": {"allowed_statuses": ["pending"], "approval_above": {"EUR": 5}},
+                    "escalate_to_human": {"enabled": False},
+                }
+            },
+        )
     message = str(caught.value)
     assert "actions.update_customer_address.allowed_statuses: this tool does not act on an order" in message
     assert "actions.update_customer_address.approval_above: this tool moves no money" in message
@@ -220,8 +230,9 @@ def test_an_unknown_tool_is_denied(default_gate: PolicyGate) -> None:
     assert_verdict(decision, Verdict.DENY, "gate.unknown_tool")
 
 
-@pytest.mark.parametrize("tool", ["find_customer_by_email", "find_customer_by_name_postal_code", "get_product",
-                                  "list_product_types"])
+@pytest.mark.parametrize(
+    "tool", ["find_customer_by_email", "find_customer_by_name_postal_code", "get_product", "list_product_types"]
+)
 def test_lookups_and_catalogue_reads_need_no_identity(tau_gate: PolicyGate, tool: str) -> None:
     assert tool in READ_TOOLS
     assert_verdict(tau_gate.evaluate(make_request(tool, verified=False)), Verdict.ALLOW)
@@ -258,14 +269,14 @@ def test_writes_need_a_verified_customer(default_gate: PolicyGate) -> None:
     order = make_order()
     denied = default_gate.evaluate(make_request("cancel_order", {"reason": "changed my mind"}, order=order, verified=False))
     assert_verdict(denied, Verdict.DENY, "gate.identity")
-    allowed = default_gate.evaluate(make_request("cancel_order", {"reason": "changed my mind"}, order=order),
-                                    confirmed=True)
+    allowed = default_gate.evaluate(make_request("cancel_order", {"reason": "changed my mind"}, order=order), confirmed=True)
     assert_verdict(allowed, Verdict.ALLOW)
 
 
 def test_handing_over_to_a_human_never_needs_identity(tau_gate: PolicyGate) -> None:
-    request = make_request("escalate_to_human", {"order_id": None, "reason": "r", "summary": "s", "urgency": "red"},
-                           verified=False)
+    request = make_request(
+        "escalate_to_human", {"order_id": None, "reason": "r", "summary": "s", "urgency": "red"}, verified=False
+    )
     assert_verdict(tau_gate.evaluate(request), Verdict.ALLOW)
 
 
@@ -290,8 +301,9 @@ def test_order_actions_need_the_order_looked_up(default_gate: PolicyGate) -> Non
     wrong = default_gate.evaluate(make_request("cancel_order", {"order_id": "#W999", "reason": "x"}, order=make_order()))
     assert_verdict(wrong, Verdict.DENY, "gate.order_facts")
     # The number without the leading '#' is the same order.
-    same = default_gate.evaluate(make_request("cancel_order", {"order_id": "W100", "reason": "x"}, order=make_order()),
-                                 confirmed=True)
+    same = default_gate.evaluate(
+        make_request("cancel_order", {"order_id": "W100", "reason": "x"}, order=make_order()), confirmed=True
+    )
     assert_verdict(same, Verdict.ALLOW)
 
 
@@ -300,8 +312,7 @@ def test_order_actions_need_the_order_looked_up(default_gate: PolicyGate) -> Non
 
 def test_a_disabled_tool_goes_to_a_human(tau_gate: PolicyGate) -> None:
     order = make_order(status=OrderStatus.DELIVERED)
-    decision = tau_gate.evaluate(make_request("issue_refund", {"amount": "5", "reason": "x"}, order=order),
-                                 confirmed=True)
+    decision = tau_gate.evaluate(make_request("issue_refund", {"amount": "5", "reason": "x"}, order=order), confirmed=True)
     assert_verdict(decision, Verdict.APPROVE, "out_of_scope")
 
 
@@ -314,8 +325,7 @@ def test_a_disabled_tool_is_refused_when_the_profile_says_deny() -> None:
 
 def test_a_tool_missing_from_the_profile_is_out_of_scope() -> None:
     gate = PolicyGate(profile_with("default", {"actions": {"cancel_order": {"allowed_statuses": ["pending"]}}}))
-    decision = gate.evaluate(make_request("switch_carrier", {"carrier": "dhl", "service_level": "express"},
-                                          order=make_order()))
+    decision = gate.evaluate(make_request("switch_carrier", {"carrier": "dhl", "service_level": "express"}, order=make_order()))
     assert_verdict(decision, Verdict.APPROVE, "out_of_scope")
     escalation = gate.evaluate(make_request("escalate_to_human", {"reason": "r", "summary": "s", "urgency": "blue"}))
     assert_verdict(escalation, Verdict.ALLOW)
@@ -335,19 +345,28 @@ def test_order_status_must_be_allowed(tau_gate: PolicyGate) -> None:
 
 def test_returns_need_a_delivered_order(tau_gate: PolicyGate) -> None:
     args = {"item_ids": ["v_cap"], "payment_method_id": "pm_1"}
-    assert_verdict(tau_gate.evaluate(make_request("return_items", args, order=make_order(status=OrderStatus.DELIVERED))),
-                   Verdict.CONFIRM)
-    assert_verdict(tau_gate.evaluate(make_request("return_items", args, order=make_order())),
-                   Verdict.DENY, "actions.return_items.allowed_statuses")
+    assert_verdict(
+        tau_gate.evaluate(make_request("return_items", args, order=make_order(status=OrderStatus.DELIVERED))), Verdict.CONFIRM
+    )
+    assert_verdict(
+        tau_gate.evaluate(make_request("return_items", args, order=make_order())),
+        Verdict.DENY,
+        "actions.return_items.allowed_statuses",
+    )
 
 
-@pytest.mark.parametrize("tool, arguments", [
-    ("cancel_order", {"reason": "ordered by mistake"}),
-    ("modify_order_items", {"item_ids": ["v_cap"], "new_item_ids": ["v_cap_red"], "payment_method_id": "pm_1"}),
-    ("modify_order_payment", {"payment_method_id": "pm_2"}),
-    ("change_shipping_address", {"address": {"address1": "1 Main St", "city": "Austin", "state": "TX",
-                                             "postal_code": "78701", "country": "USA"}}),
-])
+@pytest.mark.parametrize(
+    "tool, arguments",
+    [
+        ("cancel_order", {"reason": "ordered by mistake"}),
+        ("modify_order_items", {"item_ids": ["v_cap"], "new_item_ids": ["v_cap_red"], "payment_method_id": "pm_1"}),
+        ("modify_order_payment", {"payment_method_id": "pm_2"}),
+        (
+            "change_shipping_address",
+            {"address": {"address1": "1 Main St", "city": "Austin", "state": "TX", "postal_code": "78701", "country": "USA"}},
+        ),
+    ],
+)
 def test_nothing_more_changes_after_items_were_modified(tau_gate: PolicyGate, tool: str, arguments: dict[str, Any]) -> None:
     fresh = tau_gate.evaluate(make_request(tool, arguments, order=make_order()))
     assert_verdict(fresh, Verdict.CONFIRM)
@@ -361,18 +380,21 @@ def test_items_modified_does_not_block_returns(tau_gate: PolicyGate) -> None:
     assert_verdict(tau_gate.evaluate(make_request("return_items", args, order=order)), Verdict.CONFIRM)
 
 
-@pytest.mark.parametrize("tool, arguments", [
-    ("change_shipping_address", {"address": {"address1": "5 Rue X", "city": "Lyon", "postal_code": "69001",
-                                             "country": "France", "state": ""}}),
-    ("switch_carrier", {"carrier": "ups", "service_level": "express"}),
-    ("cancel_order", {"reason": "too slow"}),
-])
-def test_address_carrier_and_cancel_only_before_pickup(default_gate: PolicyGate, tool: str,
-                                                      arguments: dict[str, Any]) -> None:
+@pytest.mark.parametrize(
+    "tool, arguments",
+    [
+        (
+            "change_shipping_address",
+            {"address": {"address1": "5 Rue X", "city": "Lyon", "postal_code": "69001", "country": "France", "state": ""}},
+        ),
+        ("switch_carrier", {"carrier": "ups", "service_level": "express"}),
+        ("cancel_order", {"reason": "too slow"}),
+    ],
+)
+def test_address_carrier_and_cancel_only_before_pickup(default_gate: PolicyGate, tool: str, arguments: dict[str, Any]) -> None:
     unshipped = make_order(status=OrderStatus.PENDING)
     labelled = make_order(status=OrderStatus.PROCESSED, shipment_statuses=[ShipmentStatus.LABEL_CREATED])
-    moving = make_order(status=OrderStatus.PROCESSED,
-                        shipment_statuses=[ShipmentStatus.LABEL_CREATED, ShipmentStatus.IN_TRANSIT])
+    moving = make_order(status=OrderStatus.PROCESSED, shipment_statuses=[ShipmentStatus.LABEL_CREATED, ShipmentStatus.IN_TRANSIT])
     assert_verdict(default_gate.evaluate(make_request(tool, arguments, order=unshipped)), Verdict.CONFIRM)
     assert_verdict(default_gate.evaluate(make_request(tool, arguments, order=labelled)), Verdict.CONFIRM)
     decision = default_gate.evaluate(make_request(tool, arguments, order=moving))
@@ -416,24 +438,31 @@ def test_refund_destination_must_be_allowed() -> None:
     order = make_order(status=OrderStatus.DELIVERED)
     original = gate.evaluate(make_request("issue_refund", {"amount": "10", "reason": "x"}, order=order))
     assert_verdict(original, Verdict.CONFIRM)
-    gift = gate.evaluate(make_request("issue_refund", {"amount": "10", "reason": "x", "destination": "gift_card",
-                                                      "gift_card_id": "gc_1"}, order=order))
+    gift = gate.evaluate(
+        make_request(
+            "issue_refund", {"amount": "10", "reason": "x", "destination": "gift_card", "gift_card_id": "gc_1"}, order=order
+        )
+    )
     assert_verdict(gift, Verdict.DENY, "refunds.destinations")
 
 
-@pytest.mark.parametrize("arguments, recent, clause", [
-    ({"percent_off": 15, "valid_days": 90}, 1, None),
-    ({"percent_off": 20, "valid_days": 30}, 0, "coupons.max_percent"),
-    ({"amount_off": "20", "currency": "EUR", "valid_days": 30}, 0, None),
-    ({"amount_off": "25", "currency": "EUR", "valid_days": 30}, 0, "coupons.max_amount"),
-    ({"amount_off": "3000", "currency": "JPY", "valid_days": 30}, 0, None),
-    ({"amount_off": "5", "currency": "XYZ", "valid_days": 30}, 0, "coupons.max_amount"),
-    ({"percent_off": 10, "valid_days": 120}, 0, "coupons.max_valid_days"),
-    ({"percent_off": 10, "valid_days": 30}, 2, "coupons.max_per_customer"),
-])
+@pytest.mark.parametrize(
+    "arguments, recent, clause",
+    [
+        ({"percent_off": 15, "valid_days": 90}, 1, None),
+        ({"percent_off": 20, "valid_days": 30}, 0, "coupons.max_percent"),
+        ({"amount_off": "20", "currency": "EUR", "valid_days": 30}, 0, None),
+        ({"amount_off": "25", "currency": "EUR", "valid_days": 30}, 0, "coupons.max_amount"),
+        ({"amount_off": "3000", "currency": "JPY", "valid_days": 30}, 0, None),
+        ({"amount_off": "5", "currency": "XYZ", "valid_days": 30}, 0, "coupons.max_amount"),
+        ({"percent_off": 10, "valid_days": 120}, 0, "coupons.max_valid_days"),
+        ({"percent_off": 10, "valid_days": 30}, 2, "coupons.max_per_customer"),
+    ],
+)
 def test_coupon_limits(default_gate: PolicyGate, arguments: dict[str, Any], recent: int, clause: str | None) -> None:
-    request = make_request("issue_coupon", {"customer_id": CUSTOMER, "order_id": None, "reason": "late", **arguments},
-                           coupons_issued_recently=recent)
+    request = make_request(
+        "issue_coupon", {"customer_id": CUSTOMER, "order_id": None, "reason": "late", **arguments}, coupons_issued_recently=recent
+    )
     decision = default_gate.evaluate(request)
     if clause is None:
         assert_verdict(decision, Verdict.ALLOW)  # coupons need no confirmation in the default profile
@@ -442,15 +471,19 @@ def test_coupon_limits(default_gate: PolicyGate, arguments: dict[str, Any], rece
 
 
 def test_coupon_amount_is_the_money_it_moves(default_gate: PolicyGate) -> None:
-    request = make_request("issue_coupon", {"customer_id": CUSTOMER, "amount_off": "12.50", "currency": "EUR",
-                                            "reason": "late", "valid_days": 30})
+    request = make_request(
+        "issue_coupon", {"customer_id": CUSTOMER, "amount_off": "12.50", "currency": "EUR", "reason": "late", "valid_days": 30}
+    )
     assert default_gate.evaluate(request).amount == Decimal("12.50")
 
 
-@pytest.mark.parametrize("tool, arguments", [
-    ("return_items", {"item_ids": ["v_cap"], "payment_method_id": "pm_1"}),
-    ("exchange_items", {"item_ids": ["v_cap"], "new_item_ids": ["v_cap_red"], "payment_method_id": "pm_1"}),
-])
+@pytest.mark.parametrize(
+    "tool, arguments",
+    [
+        ("return_items", {"item_ids": ["v_cap"], "payment_method_id": "pm_1"}),
+        ("exchange_items", {"item_ids": ["v_cap"], "new_item_ids": ["v_cap_red"], "payment_method_id": "pm_1"}),
+    ],
+)
 def test_return_window(default_gate: PolicyGate, tool: str, arguments: dict[str, Any]) -> None:
     def decide(delivered_at: dt.datetime | None) -> GateDecision:
         order = make_order(status=OrderStatus.DELIVERED, delivered_at=delivered_at)
@@ -467,8 +500,7 @@ def test_return_window(default_gate: PolicyGate, tool: str, arguments: dict[str,
 
 def test_tau_retail_has_no_return_window(tau_gate: PolicyGate) -> None:
     order = make_order(status=OrderStatus.DELIVERED, delivered_at=NOW - dt.timedelta(days=400))
-    decision = tau_gate.evaluate(make_request("return_items", {"item_ids": ["v_cap"], "payment_method_id": "pm_1"},
-                                              order=order))
+    decision = tau_gate.evaluate(make_request("return_items", {"item_ids": ["v_cap"], "payment_method_id": "pm_1"}, order=order))
     assert_verdict(decision, Verdict.CONFIRM)
 
 
@@ -481,10 +513,12 @@ def test_an_amount_that_is_not_a_number_is_denied(default_gate: PolicyGate) -> N
 # ---------------------------------------------------------------- rule 6: money
 
 
-def refund(gate: PolicyGate, amount: str | None, *, currency: str = "EUR", vip: bool = False,
-           paid: str = "500", refunded: str = "0") -> GateDecision:
-    order = make_order(status=OrderStatus.DELIVERED, currency=currency, amount_paid=Decimal(paid),
-                       amount_refunded=Decimal(refunded))
+def refund(
+    gate: PolicyGate, amount: str | None, *, currency: str = "EUR", vip: bool = False, paid: str = "500", refunded: str = "0"
+) -> GateDecision:
+    order = make_order(
+        status=OrderStatus.DELIVERED, currency=currency, amount_paid=Decimal(paid), amount_refunded=Decimal(refunded)
+    )
     args: dict[str, Any] = {"reason": "damaged", "destination": "original_method"}
     if amount is not None:
         args["amount"] = amount
@@ -531,10 +565,13 @@ def test_a_currency_without_a_limit_needs_a_human(default_gate: PolicyGate) -> N
 
 
 def test_reshipment_value_is_the_named_lines(default_gate: PolicyGate) -> None:
-    order = make_order(status=OrderStatus.DELIVERED, items=[
-        ItemFacts(variant_id="v_lamp", product_id="p_lamp", unit_price=Decimal("70.00"), quantity=2),
-        ItemFacts(variant_id="v_bulb", product_id="p_bulb", unit_price=Decimal("15.00"), quantity=1),
-    ])
+    order = make_order(
+        status=OrderStatus.DELIVERED,
+        items=[
+            ItemFacts(variant_id="v_lamp", product_id="p_lamp", unit_price=Decimal("70.00"), quantity=2),
+            ItemFacts(variant_id="v_bulb", product_id="p_bulb", unit_price=Decimal("15.00"), quantity=1),
+        ],
+    )
 
     def reship(*item_ids: str) -> GateDecision:
         args = {"item_ids": list(item_ids), "reason": "damaged", "carrier": None, "service_level": None}
@@ -557,8 +594,7 @@ def test_cancel_moves_what_was_paid_and_not_refunded(default_gate: PolicyGate) -
 
 def test_tau_retail_has_no_amount_limits(tau_gate: PolicyGate) -> None:
     order = make_order(amount_paid=Decimal("99999"), total=Decimal("99999"))
-    decision = tau_gate.evaluate(make_request("cancel_order", {"reason": "ordered by mistake"}, order=order),
-                                 confirmed=True)
+    decision = tau_gate.evaluate(make_request("cancel_order", {"reason": "ordered by mistake"}, order=order), confirmed=True)
     assert_verdict(decision, Verdict.ALLOW)
 
 
@@ -605,8 +641,18 @@ def test_default_profile_confirms_consequential_writes(tool: str) -> None:
     assert rule.requires_confirmation
 
 
-@pytest.mark.parametrize("tool", ["cancel_order", "modify_order_items", "modify_order_payment", "change_shipping_address",
-                                  "return_items", "exchange_items", "update_customer_address"])
+@pytest.mark.parametrize(
+    "tool",
+    [
+        "cancel_order",
+        "modify_order_items",
+        "modify_order_payment",
+        "change_shipping_address",
+        "return_items",
+        "exchange_items",
+        "update_customer_address",
+    ],
+)
 def test_tau_retail_confirms_every_consequential_write(tool: str) -> None:
     rule = load_profile("tau-retail").actions[tool]
     assert rule.enabled and rule.requires_confirmation

@@ -121,9 +121,13 @@ def test_counts_after_import(full: FullImport) -> None:
     users, orders, products = (_read(DATA_DIR / name) for name in FILES)
     variants = sum(len(p["variants"]) for p in products.values())
     assert (full.summary.users, full.summary.orders, full.summary.products, full.summary.variants) == (
-        len(users), len(orders), len(products), variants,
+        len(users),
+        len(orders),
+        len(products),
+        variants,
     )
     with full.store.read() as s:
+
         def count(model: Any) -> int:
             return int(s.scalar(select(func.count()).select_from(model)) or 0)
 
@@ -317,7 +321,9 @@ def test_small_import_rows(small_store: Store) -> None:
         assert w2 is not None and w2.status == OrderStatus.CANCELLED and w2.cancel_reason == "ordered by mistake"
         returned = s.scalars(select(ReturnRequest)).one()
         assert (returned.order_id, returned.item_ids, returned.refund_payment_method_id) == (
-            "#W3", ["green", "red"], "gift_card_1",
+            "#W3",
+            ["green", "red"],
+            "gift_card_1",
         )
         exchange = s.scalars(select(Exchange)).one()
         assert exchange.price_difference == Decimal("-0.51")
@@ -336,8 +342,13 @@ def test_export_follows_changes_in_the_store(small_store: Store) -> None:
         w1.status = OrderStatus.CANCELLED
         w1.cancel_reason = "no longer needed"
         w1.transactions.append(
-            PaymentTransaction(position=1, kind=TransactionKind.REFUND, status=TransactionStatus.FAILED,
-                               amount=Decimal("42.00"), payment_method_id="credit_card_1")
+            PaymentTransaction(
+                position=1,
+                kind=TransactionKind.REFUND,
+                status=TransactionStatus.FAILED,
+                amount=Decimal("42.00"),
+                payment_method_id="credit_card_1",
+            )
         )
         w3 = s.get(Order, "#W3")
         assert w3 is not None
@@ -415,20 +426,31 @@ def test_unknown_status(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [
-        (lambda u, o, p: o["#W1"]["items"][0].update(price="21.00"),
-         "orders.json: order #W1 item 1: 'price' should be a number, not a string"),
-        (lambda u, o, p: o["#W3"].pop("return_payment_method_id"),
-         "orders.json: order #W3 has no 'return_payment_method_id'"),
-        (lambda u, o, p: o["#W1"]["payment_history"][0].update(payment_method_id="card_9"),
-         "orders.json: order #W1 uses payment method card_9, which is not in users.json"),
-        (lambda u, o, p: u["ada_lovelace_1"]["orders"].reverse(),
-         "users.json: user ada_lovelace_1 lists their orders in a different order than orders.json"),
-        (lambda u, o, p: u["ada_lovelace_1"]["payment_methods"]["paypal_1"].update(source="cash"),
-         "users.json: user ada_lovelace_1 payment method paypal_1 has unknown source 'cash'"),
-        (lambda u, o, p: p["100"]["variants"]["red"].update(price=20.505),
-         "products.json: product 100 variant red: 'price' has more than two decimal places (20.505)"),
-        (lambda u, o, p: o["#W2"].update(user_id="nobody\nelse"),
-         "orders.json: order #W2 belongs to user nobody else, who is not in users.json"),
+        (
+            lambda u, o, p: o["#W1"]["items"][0].update(price="21.00"),
+            "orders.json: order #W1 item 1: 'price' should be a number, not a string",
+        ),
+        (lambda u, o, p: o["#W3"].pop("return_payment_method_id"), "orders.json: order #W3 has no 'return_payment_method_id'"),
+        (
+            lambda u, o, p: o["#W1"]["payment_history"][0].update(payment_method_id="card_9"),
+            "orders.json: order #W1 uses payment method card_9, which is not in users.json",
+        ),
+        (
+            lambda u, o, p: u["ada_lovelace_1"]["orders"].reverse(),
+            "users.json: user ada_lovelace_1 lists their orders in a different order than orders.json",
+        ),
+        (
+            lambda u, o, p: u["ada_lovelace_1"]["payment_methods"]["paypal_1"].update(source="cash"),
+            "users.json: user ada_lovelace_1 payment method paypal_1 has unknown source 'cash'",
+        ),
+        (
+            lambda u, o, p: p["100"]["variants"]["red"].update(price=20.505),
+            "products.json: product 100 variant red: 'price' has more than two decimal places (20.505)",
+        ),
+        (
+            lambda u, o, p: o["#W2"].update(user_id="nobody\nelse"),
+            "orders.json: order #W2 belongs to user nobody else, who is not in users.json",
+        ),
     ],
 )
 def test_record_errors_name_file_and_record(tmp_path: Path, edit: Any, expected: str) -> None:
