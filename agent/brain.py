@@ -1,0 +1,73 @@
+"""What a brain proposes for a turn. Both brains (offline and LLM) only propose; the guard
+disposes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from agent.state import ConversationState
+
+ReplyPart = tuple[str, dict[str, str]]
+NESTED = "\x00"  # a value that is itself a template key, rendered in the same language
+
+
+def nested(key: str) -> str:
+    return NESTED + key
+
+
+@dataclass
+class Decision:
+    """One turn's plan: a reply, a proposed tool call, or a hand-over to a human."""
+
+    kind: Literal["reply", "propose", "escalate"]
+    parts: list[ReplyPart] = field(default_factory=list)  # said before anything else
+    tool: str | None = None
+    arguments: dict[str, Any] = field(default_factory=dict)
+    ask: ReplyPart | None = None  # how the proposal is put to the customer
+    offer: bool = False  # ask for a yes even when the policy would not require it
+    reason: str = ""  # for escalations: why a human must decide (English)
+    urgency: str | None = None  # raise the case's urgency
+    recommendation: str = ""  # the resolution a human should consider (English)
+    read_only: bool = False  # a read tool the brain wants run before answering
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "parts": [list(p) for p in self.parts],
+            "tool": self.tool,
+            "arguments": self.arguments,
+            "ask": list(self.ask) if self.ask else None,
+            "offer": self.offer,
+            "reason": self.reason,
+            "urgency": self.urgency,
+            "recommendation": self.recommendation,
+        }
+
+    @classmethod
+    def from_state(cls, data: dict[str, Any]) -> Decision:
+        return cls(
+            kind=data["kind"],
+            parts=[(k, dict(v)) for k, v in data.get("parts", [])],
+            tool=data.get("tool"),
+            arguments=dict(data.get("arguments") or {}),
+            ask=(str(data["ask"][0]), dict(data["ask"][1])) if data.get("ask") else None,
+            offer=bool(data.get("offer")),
+            reason=data.get("reason", ""),
+            urgency=data.get("urgency"),
+            recommendation=data.get("recommendation", ""),
+        )
+
+
+class Brain(Protocol):
+    name: str
+
+    def decide(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        """Plan the turn from the understood message and the retrieved context."""
+        ...
+
+    def describe_result(
+        self, state: ConversationState, context: dict[str, Any], tool: str, result: dict[str, Any]
+    ) -> list[ReplyPart]:
+        """Tell the customer what a successful action did."""
+        ...

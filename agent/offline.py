@@ -1,0 +1,580 @@
+"""The offline brain: a playbook per intent, drawn from the policy profile, answered from
+reply templates in the customer's language. No model, no network."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from agent.brain import Decision, ReplyPart, nested
+from agent.replies import format_date, format_list, format_money
+from agent.state import ConversationState
+from commerce.carriers import get_carrier
+
+GIFT_CARD = {
+    "en": "gift card",
+    "es": "tarjeta regalo",
+    "fr": "carte cadeau",
+    "de": "Geschenkkarte",
+    "it": "carta regalo",
+    "pt": "cartão-presente",
+    "nl": "cadeaukaart",
+    "pl": "karta podarunkowa",
+    "tr": "hediye kartı",
+    "ru": "подарочная карта",
+    "ar": "بطاقة الهدايا",
+    "zh": "礼品卡",
+    "ja": "ギフトカード",
+    "ko": "기프트 카드",
+}
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "zh": "Chinese"}
+COUPON_PERCENT = 10  # offered for a late parcel, capped by the profile
+
+
+@lru_cache(maxsize=1)
+def _event_labels() -> dict[str, dict[str, str]]:
+    path = Path(__file__).resolve().parents[1] / "prompts" / "tracking_events.yaml"
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(code): {str(k): str(v) for k, v in labels.items()} for code, labels in data.items()}
+
+
+def event_label(code: str, description: str, language: str) -> str:
+    """A tracking event in the customer's language; the carrier's own words when we have no label."""
+    labels = _event_labels().get(code, {})
+    return labels.get(language) or description or labels.get("en") or code.replace("_", " ")
+
+
+def _d(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+class OfflineBrain:
+    name = "offline"
+
+    # ------------------------------------------------------------ formatting in the customer's locale
+
+    def _lang(self, state: ConversationState) -> str:
+        return state.get("language") or "en"
+
+    def _country(self, context: dict[str, Any]) -> str | None:
+        customer = context.get("customer") or {}
+        code = customer.get("country_code")
+        return str(code) if code else None
+
+    def money(self, state: ConversationState, context: dict[str, Any], amount: Any, currency: str) -> str:
+        return str(format_money(_d(amount), currency, self._lang(state), self._country(context)))
+
+    def date(self, state: ConversationState, context: dict[str, Any], value: Any) -> str:
+        if value is None:
+            return "-"
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value) if "T" in value else dt.date.fromisoformat(value)
+        return str(format_date(value, self._lang(state), self._country(context)))
+
+    def method(self, state: ConversationState, context: dict[str, Any], method_id: str) -> str:
+        for method in (context.get("customer") or {}).get("payment_methods", []):
+            if method["id"] == method_id:
+                if method["kind"] == "credit_card":
+                    return f"{(method.get('brand') or 'card').title()} •••• {method.get('last_four')}"
+                if method["kind"] == "paypal":
+                    return "PayPal"
+                return GIFT_CARD.get(self._lang(state), GIFT_CARD["en"])
+        return method_id
+
+    def items(self, state: ConversationState, order: dict[str, Any], item_ids: list[str]) -> str:
+        names = []
+        remaining = list(item_ids)
+        for item in order.get("items", []):
+            if item["item_id"] in remaining:
+                remaining.remove(item["item_id"])
+                options = " ".join(str(v) for v in item.get("options", {}).values())
+                names.append(f"{item['name']} ({options})" if options else item["name"])
+        return str(format_list(names, self._lang(state)))
+
+    def carrier_name(self, code: str) -> str:
+        carrier = get_carrier(code)
+        return carrier.name if carrier else code.upper()
+
+    # ------------------------------------------------------------ facts
+
+    @staticmethod
+    def original_method(order: dict[str, Any]) -> str | None:
+        for t in order.get("payment_history", []):
+            if t["kind"] == "payment":
+                return str(t["payment_method_id"])
+        return None
+
+    @staticmethod
+    def refundable(order: dict[str, Any]) -> Decimal:
+        return _d(order.get("amount_paid", 0)) - _d(order.get("amount_refunded", 0))
+
+    def hinted_items(self, state: ConversationState, order: dict[str, Any]) -> list[str]:
+        """The order's items the customer named (by product name or option words), else all."""
+        words = set(re.findall(r"\w+", state.get("message", "").lower()))
+        hints = {h.lower() for h in (state.get("slots") or {}).get("item_hints", [])}
+        chosen = []
+        for item in order.get("items", []):
+            name_words = set(re.findall(r"\w+", item["name"].lower()))
+            if name_words & (words | hints):
+                chosen.append(item["item_id"])
+        return chosen or [i["item_id"] for i in order.get("items", [])]
+
+    def parcel(self, context: dict[str, Any]) -> dict[str, Any] | None:
+        parcels = (context.get("tracking") or {}).get("parcels") or []
+        return parcels[-1] if parcels else None
+
+    def tracking_values(self, state: ConversationState, context: dict[str, Any], parcel: dict[str, Any]) -> dict[str, str]:
+        shipment = parcel["shipment"]
+        last = shipment.get("last_event") or {}
+        return {
+            "order_id": str((context.get("order") or {}).get("order_id", "")),
+            "carrier": self.carrier_name(shipment["carrier"]),
+            "tracking": shipment["tracking_number"],
+            "event": event_label(str(last.get("code", "")), str(last.get("description") or ""), self._lang(state))
+            if last
+            else "-",
+            "location": last.get("location") or "-",
+            "date": self.date(state, context, last.get("occurred_at")),
+            "promised": self.date(state, context, shipment.get("promised_delivery_date")),
+        }
+
+    # ------------------------------------------------------------ playbooks
+
+    def decide(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        intent = state.get("intent", "other")
+        signals = state.get("signals") or {}
+        if signals.get("legal_threat"):
+            return Decision(
+                "escalate",
+                reason="The customer threatens a chargeback, dispute or legal action.",
+                urgency="red",
+                recommendation="Call or write to the customer within the hour; settle before the dispute is filed.",
+            )
+        if intent == "human_agent" or signals.get("wants_human"):
+            return Decision(
+                "escalate", reason="The customer asked for a human agent.", recommendation="Take over the conversation."
+            )
+        if intent == "greeting":
+            return Decision("reply", parts=[("greeting", {"shop": str(context.get("shop", "our shop"))})])
+        if intent in ("policy_question", "customs_duties") and not context.get("order"):
+            return self.policy_answer(state, context)
+        if intent == "complaint":
+            return Decision(
+                "escalate",
+                reason="The customer complains about the service.",
+                urgency="orange",
+                recommendation="Apologise personally and offer a goodwill gesture within policy.",
+            )
+        if intent == "other" or not context.get("order"):
+            return Decision("reply", parts=[("didnt_understand", {})])
+        handler = getattr(self, f"on_{intent}", None)
+        if handler is None:
+            return Decision("reply", parts=[("didnt_understand", {})])
+        decision: Decision = handler(state, context)
+        return decision
+
+    def policy_answer(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        hits = context.get("hits") or []
+        if not hits:
+            return Decision(
+                "escalate",
+                parts=[("policy_not_found", {})],
+                reason="No policy answers the customer's question.",
+                urgency="blue",
+                recommendation="Answer the policy question and add it to the knowledge base.",
+            )
+        hit = hits[0]
+        # The chunk starts with its title and section headings; the customer needs the text.
+        body = "\n".join(line for line in hit["text"].splitlines() if not line.lstrip().startswith("#"))
+        text = re.sub(r"\s+", " ", body).strip()
+        if hit["language"] == self._lang(state):
+            return Decision("reply", parts=[("policy_answer", {"answer": text})])
+        language = LANGUAGE_NAMES.get(hit["language"], hit["language"])
+        return Decision("reply", parts=[("policy_answer_other_language", {"answer": text, "language": language})])
+
+    def on_track_order(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        order = context["order"]
+        parcel = self.parcel(context)
+        if parcel is None or parcel["shipment"]["status"] == "label_created":
+            return Decision("reply", parts=[("track_not_shipped", {"order_id": order["order_id"]})])
+        values = self.tracking_values(state, context, parcel)
+        status = parcel["shipment"]["status"]
+        if status == "delivered":
+            delivered = parcel["shipment"].get("delivered_at") or (parcel["shipment"].get("last_event") or {}).get("occurred_at")
+            values["date"] = self.date(state, context, delivered)
+            return Decision("reply", parts=[("track_delivered", values)])
+        if parcel.get("promised_date_passed") or (parcel.get("days_since_last_event") or 0) >= 3:
+            return self.on_delivery_delay(state, context)
+        if status == "customs_hold":
+            return Decision("reply", parts=[("track_customs", values)])
+        return Decision("reply", parts=[("track_in_transit", values)])
+
+    def on_delivery_delay(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        order = context["order"]
+        parcel = self.parcel(context)
+        if parcel is None or parcel["shipment"]["status"] in ("label_created", "delivered"):
+            return (
+                self.on_track_order(state, context)
+                if parcel
+                else Decision("reply", parts=[("track_not_shipped", {"order_id": order["order_id"]})])
+            )
+        values = self.tracking_values(state, context, parcel)
+        late = parcel.get("promised_date_passed") or (parcel.get("days_since_last_event") or 0) >= 3
+        key = "track_customs" if parcel["shipment"]["status"] == "customs_hold" else "track_in_transit"
+        if not late:
+            return Decision("reply", parts=[(key, values)])
+        parts: list[ReplyPart] = [("delay_apology", values)]
+        if parcel["shipment"]["status"] == "customs_hold":
+            parts.append(("track_customs", values))
+        percent = min(COUPON_PERCENT, int((context.get("profile") or {}).get("max_coupon_percent") or COUPON_PERCENT))
+        if percent <= 0 or context.get("coupon_already_offered"):
+            return Decision("reply", parts=parts)
+        return Decision(
+            "propose",
+            parts=parts,
+            tool="issue_coupon",
+            offer=True,
+            arguments={
+                "customer_id": order["customer_id"],
+                "order_id": order["order_id"],
+                "percent_off": percent,
+                "reason": "late parcel",
+                "valid_days": 90,
+            },
+            ask=("offer_coupon", {"discount": f"{percent}%"}),
+            recommendation=f"Apologise for the delay and offer a {percent}% coupon.",
+        )
+
+    def _reship(self, state: ConversationState, context: dict[str, Any], reason: str) -> Decision:
+        order = context["order"]
+        if order["status"] not in ("processed", "delivered"):
+            return self.on_track_order(state, context)
+        item_ids = self.hinted_items(state, order)
+        parcel = self.parcel(context)
+        carrier = parcel["shipment"]["carrier"] if parcel else "dhl"
+        return Decision(
+            "propose",
+            tool="create_reshipment",
+            arguments={"order_id": order["order_id"], "item_ids": item_ids, "reason": reason},
+            ask=("propose_reship", {"items": self.items(state, order, item_ids), "carrier": self.carrier_name(carrier)}),
+            recommendation=f"Reship {len(item_ids)} item(s) ({reason}).",
+        )
+
+    def on_damaged_item(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        return self._reship(state, context, "damaged on arrival")
+
+    def on_wrong_item(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        return self._reship(state, context, "wrong item shipped")
+
+    def on_missing_item(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        return self._reship(state, context, "item missing from the parcel")
+
+    def on_reship_request(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        return self._reship(state, context, "customer asked for a reshipment")
+
+    def on_not_received(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        order = context["order"]
+        if order["status"] != "delivered":
+            return self.on_delivery_delay(state, context)
+        limits = (context.get("profile") or {}).get("dnr_reship_below") or {}
+        limit = limits.get(order["currency"])
+        if limit is not None and _d(order["total"]) < _d(limit):
+            return self._reship(state, context, "delivered but not received")
+        return Decision(
+            "escalate",
+            reason="The carrier shows the parcel delivered but the customer did not receive it.",
+            urgency="orange",
+            recommendation="Open a carrier investigation (proof of delivery); reship or refund once it confirms.",
+        )
+
+    def on_return_request(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        order = context["order"]
+        if order["status"] == "pending":
+            return self.on_cancel_order(state, context)
+        item_ids = self.hinted_items(state, order)
+        method = self.original_method(order) or ""
+        amount = sum((_d(i["unit_price"]) * i["quantity"] for i in order["items"] if i["item_id"] in item_ids), Decimal("0"))
+        return Decision(
+            "propose",
+            tool="return_items",
+            arguments={
+                "order_id": order["order_id"],
+                "item_ids": item_ids,
+                "payment_method_id": method,
+                "reason": "customer return",
+            },
+            ask=(
+                "propose_return",
+                {
+                    "items": self.items(state, order, item_ids),
+                    "amount": self.money(state, context, amount, order["currency"]),
+                    "method": self.method(state, context, method),
+                },
+            ),
+            recommendation="Open the return to the original payment method.",
+        )
+
+    def on_refund_request(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        order = context["order"]
+        if order["status"] == "pending":
+            return self.on_cancel_order(state, context)
+        amount = self.refundable(order)
+        method = self.original_method(order) or ""
+        return Decision(
+            "propose",
+            tool="issue_refund",
+            arguments={"order_id": order["order_id"], "amount": str(amount), "reason": "customer refund request"},
+            ask=(
+                "propose_refund",
+                {"amount": self.money(state, context, amount, order["currency"]), "method": self.method(state, context, method)},
+            ),
+            recommendation=f"Refund {amount} {order['currency']} to the original payment method.",
+        )
+
+    def on_refund_status(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        order = context["order"]
+        refunds = [t for t in order.get("payment_history", []) if t["kind"] == "refund"]
+        if not refunds:
+            return Decision("reply", parts=[("refund_status_none", {"order_id": order["order_id"]})])
+        last = refunds[-1]
+        is_gift = any(
+            m["id"] == last["payment_method_id"] and m["kind"] == "gift_card"
+            for m in (context.get("customer") or {}).get("payment_methods", [])
+        )
+        return Decision(
+            "reply",
+            parts=[
+                (
+                    "refund_status_issued",
+                    {
+                        "amount": self.money(state, context, last["amount"], order["currency"]),
+                        "method": self.method(state, context, last["payment_method_id"]),
+                        "date": self.date(state, context, context.get("last_refund_at") or order.get("placed_at")),
+                        "arrival": nested("arrival_immediately") if is_gift else nested("arrival_days"),
+                    },
+                )
+            ],
+        )
+
+    def on_cancel_order(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        order = context["order"]
+        method = self.original_method(order) or ""
+        return Decision(
+            "propose",
+            tool="cancel_order",
+            arguments={"order_id": order["order_id"], "reason": "no longer needed"},
+            ask=(
+                "propose_cancel",
+                {
+                    "order_id": order["order_id"],
+                    "amount": self.money(state, context, self.refundable(order), order["currency"]),
+                    "method": self.method(state, context, method),
+                },
+            ),
+            recommendation="Cancel the order and refund the original payment method.",
+        )
+
+    def on_change_address(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        order = context["order"]
+        raw = (state.get("slots") or {}).get("address")
+        if not raw:
+            return Decision("reply", parts=[("ask_address", {"order_id": order["order_id"]})])
+        address = parse_address(raw, order)
+        shown = raw.strip()
+        parcel = self.parcel(context)
+        if parcel is not None and parcel["shipment"]["status"] in ("in_transit", "customs_hold", "out_for_delivery"):
+            return Decision(
+                "propose",
+                tool="intercept_parcel",
+                arguments={"order_id": order["order_id"], "action": "redirect", "address": address},
+                ask=("propose_intercept", {"carrier": self.carrier_name(parcel["shipment"]["carrier"]), "address": shown}),
+                recommendation="Ask the carrier to redirect the parcel.",
+            )
+        return Decision(
+            "propose",
+            tool="change_shipping_address",
+            arguments={"order_id": order["order_id"], "address": address},
+            ask=("propose_address_change", {"order_id": order["order_id"], "address": shown}),
+            recommendation="Change the shipping address before the parcel leaves.",
+        )
+
+    def on_switch_carrier(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        order = context["order"]
+        parcel = self.parcel(context)
+        current = parcel["shipment"]["carrier"] if parcel else "dhl"
+        carrier = get_carrier(current)
+        code = current if carrier and any(s.value == "express" for s in carrier.service_levels) else "dhl"
+        return Decision(
+            "propose",
+            tool="switch_carrier",
+            arguments={"order_id": order["order_id"], "carrier": code, "service_level": "express"},
+            ask=(
+                "propose_switch_carrier",
+                {"order_id": order["order_id"], "carrier": self.carrier_name(code), "service": "express"},
+            ),
+            recommendation="Upgrade the shipment to express.",
+        )
+
+    def _handover(self, reason: str, urgency: str, recommendation: str) -> Decision:
+        return Decision("escalate", reason=reason, urgency=urgency, recommendation=recommendation)
+
+    def on_exchange_request(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        return self._handover(
+            "The customer wants to exchange items for another variant.",
+            "yellow",
+            "Confirm the wanted variant and open the exchange.",
+        )
+
+    def on_modify_order(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        return self._handover(
+            "The customer wants to modify an order.",
+            "yellow",
+            "Confirm the changes with the customer and modify the pending order.",
+        )
+
+    def on_payment_issue(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        return self._handover(
+            "The customer reports a payment problem.",
+            "orange",
+            "Check the payment provider for double charges or failed captures.",
+        )
+
+    def on_invoice_request(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        return self._handover("The customer asks for an invoice.", "blue", "Send the invoice for the order.")
+
+    def on_customs_duties(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        parcel = self.parcel(context)
+        answer = self.policy_answer(state, context)
+        if parcel is not None and parcel["shipment"]["status"] == "customs_hold":
+            answer.parts.insert(0, ("track_customs", self.tracking_values(state, context, parcel)))
+        return answer
+
+    def on_policy_question(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        return self.policy_answer(state, context)
+
+    # ------------------------------------------------------------ after an action
+
+    def describe_result(
+        self, state: ConversationState, context: dict[str, Any], tool: str, result: dict[str, Any]
+    ) -> list[ReplyPart]:
+        order = context.get("order") or {}
+        currency = str(result.get("currency") or order.get("currency") or "USD")
+        if tool == "issue_coupon":
+            discount = (
+                f"{result['percent_off']}%"
+                if result.get("percent_off")
+                else self.money(state, context, result.get("amount_off") or 0, str(result.get("currency") or currency))
+            )
+            return [
+                (
+                    "done_coupon",
+                    {"code": result["code"], "discount": discount, "date": self.date(state, context, result["expires_at"])},
+                )
+            ]
+        if tool in ("issue_refund", "cancel_order"):
+            lines = result.get("refunds", [])
+            total = sum((_d(line["amount"]) for line in lines), Decimal("0"))
+            method = self.method(state, context, lines[0]["payment_method_id"]) if lines else "-"
+            immediate = bool(lines) and all(line["arrives"] == "immediately" for line in lines)
+            values = {
+                "amount": self.money(state, context, total, currency),
+                "method": method,
+                "order_id": str(result.get("order_id", "")),
+                "arrival": nested("arrival_immediately") if immediate else nested("arrival_days"),
+            }
+            return [("done_refund" if tool == "issue_refund" else "done_cancel", values)]
+        if tool == "create_reshipment":
+            return [
+                (
+                    "done_reship",
+                    {
+                        "items": self.items(state, order, result["item_ids"]),
+                        "carrier": self.carrier_name(result["carrier"]),
+                        "tracking": result["tracking_number"],
+                        "promised": self.date(state, context, result["promised_delivery_date"]),
+                    },
+                )
+            ]
+        if tool == "return_items":
+            return [
+                (
+                    "done_return",
+                    {
+                        "amount": self.money(state, context, result["refund_amount"], currency),
+                        "method": self.method(state, context, result["payment_method_id"]),
+                    },
+                )
+            ]
+        if tool == "exchange_items":
+            return [("done_exchange", {})]
+        if tool == "change_shipping_address":
+            return [("done_address_change", {"order_id": result["order_id"], "address": format_address(result["address"])})]
+        if tool == "intercept_parcel":
+            address = format_address(context.get("proposed_address") or {}) or "-"
+            return [("done_intercept", {"carrier": self.carrier_name(result["carrier"]), "address": address})]
+        if tool == "switch_carrier":
+            return [
+                (
+                    "done_switch_carrier",
+                    {
+                        "order_id": result["order_id"],
+                        "carrier": self.carrier_name(result["carrier"]),
+                        "service": result["service_level"],
+                        "promised": self.date(state, context, result.get("promised_delivery_date")),
+                    },
+                )
+            ]
+        return []
+
+
+POSTAL = re.compile(r"\b(\d{5}(?:-\d{3,4})?|\d{4}\s?[A-Z]{2}|\d{2}-\d{3}|\d{3}-\d{4}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})\b", re.I)
+
+
+def parse_address(raw: str, order: dict[str, Any]) -> dict[str, Any]:
+    """A free-text address ("12 Elm Street, 75002 Paris, France") split into fields; what
+    cannot be told apart keeps the order's current value."""
+    current = order.get("shipping_address") or {}
+    parts = [p.strip() for p in re.split(r"[,\n;]", raw) if p.strip()]
+    address1 = parts[0] if parts else raw.strip()
+    postal, city = current.get("postal_code", "-"), current.get("city", "-")
+    country = current.get("country", "-")
+    for part in parts[1:]:
+        match = POSTAL.search(part)
+        if match:
+            postal = match.group(1)
+            rest = (part[: match.start()] + part[match.end() :]).strip(" ,")
+            if rest:
+                city = rest
+    if len(parts) >= 3 and not POSTAL.search(parts[-1]):
+        country = parts[-1]
+    elif len(parts) == 2 and not POSTAL.search(parts[1]):
+        city = parts[1]
+    return {
+        "name": current.get("name", ""),
+        "address1": address1[:200],
+        "address2": "",
+        "city": city[:100],
+        "state": current.get("state", ""),
+        "postal_code": postal[:20],
+        "country": country[:100],
+        "country_code": current.get("country_code") if country == current.get("country") else None,
+    }
+
+
+def format_address(address: dict[str, Any]) -> str:
+    if not address:
+        return ""
+    pieces = [
+        address.get("address1", ""),
+        " ".join(p for p in (address.get("postal_code", ""), address.get("city", "")) if p),
+        address.get("country", ""),
+    ]
+    return ", ".join(p for p in pieces if p and p != "-")

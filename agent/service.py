@@ -1,0 +1,249 @@
+"""The support agent as the CLI and the server use it: one call per customer message, one
+per human reply, with conversations persisted by the LangGraph checkpointer."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.types import Command
+
+from agent.brain import Brain
+from agent.graph import AgentDeps, build_graph
+from agent.identity import verify_customer_token
+from agent.offline import OfflineBrain
+from agent.policy import PolicyGate, load_profile
+from agent.replies import default_catalogue
+from agent.understanding import IntentClassifier
+from commerce.db import Store
+from commerce.models import Case, CaseStatus, Message, utcnow
+from config import Settings
+from knowledge.embedders import make_embedder
+
+MAX_MESSAGE_CHARS = 4000
+
+
+class MessageError(ValueError):
+    """A message the agent cannot take (empty, too long); nothing was stored."""
+
+
+@dataclass
+class TurnResult:
+    conversation: str
+    reply: str
+    language: str
+    intent: str
+    urgency: str
+    actions: list[dict[str, Any]] = field(default_factory=list)
+    status: str = "open"
+    case_id: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "conversation": self.conversation,
+            "reply": self.reply,
+            "language": self.language,
+            "intent": self.intent,
+            "urgency": self.urgency,
+            "actions": self.actions,
+            "status": self.status,
+        }
+
+
+def secret_key(settings: Settings) -> str:
+    """The key that signs customer tokens: from the settings, else one kept in the data dir."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / "secret.key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class SupportAgent:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        store: Store | None = None,
+        brain: Brain | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+        knowledge: Any | None = None,
+        use_knowledge: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.store = store or Store(settings.resolved_database_url)
+        self.clock = clock or utcnow
+        self.profile = load_profile(settings.policy_profile)
+        embedder = make_embedder(settings.embedder, settings.embedder_model)
+        cache = settings.data_dir / "cache"
+        cache.mkdir(parents=True, exist_ok=True)
+        classifier = IntentClassifier(embedder, cache_dir=cache)
+        if knowledge is None and use_knowledge:
+            from knowledge.store import open_knowledge_base
+
+            knowledge = open_knowledge_base(settings)
+        self.knowledge = knowledge
+        self.deps = AgentDeps(
+            store=self.store,
+            profile=self.profile,
+            gate=PolicyGate(self.profile),
+            brain=brain or OfflineBrain(),
+            classifier=classifier,
+            catalogue=default_catalogue(),
+            knowledge=knowledge,
+            clock=self.clock,
+            shop_name=settings.shop_name,
+        )
+        path = Path(settings.data_dir) / "checkpoints.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._connection = sqlite3.connect(str(path), check_same_thread=False)
+        self._connection.execute("PRAGMA journal_mode=WAL")
+        self.checkpointer = SqliteSaver(self._connection)
+        self.graph = build_graph(self.deps, self.checkpointer)
+        self._secret = secret_key(settings)
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def _lock(self, conversation_id: str) -> threading.Lock:
+        # One turn at a time per conversation; different conversations run in parallel.
+        with self._locks_guard:
+            return self._locks.setdefault(conversation_id, threading.Lock())
+
+    @staticmethod
+    def _config(conversation_id: str) -> RunnableConfig:
+        return {"configurable": {"thread_id": conversation_id}}
+
+    def state(self, conversation_id: str) -> dict[str, Any]:
+        snapshot = self.graph.get_state(self._config(conversation_id))
+        return dict(snapshot.values or {})
+
+    def waiting_for_human(self, conversation_id: str) -> bool:
+        snapshot = self.graph.get_state(self._config(conversation_id))
+        return bool(snapshot.next) and "wait_for_human" in snapshot.next
+
+    def _record(
+        self,
+        conversation_id: str,
+        role: str,
+        text: str,
+        *,
+        language: str | None = None,
+        intent: str | None = None,
+        customer_id: str | None = None,
+    ) -> None:
+        with self.store.write() as session:
+            session.add(
+                Message(
+                    conversation_id=conversation_id,
+                    role=role,
+                    text=text,
+                    language=language,
+                    intent=intent,
+                    customer_id=customer_id,
+                    created_at=self.clock(),
+                )
+            )
+
+    def _result(self, conversation_id: str, values: dict[str, Any]) -> TurnResult:
+        return TurnResult(
+            conversation=conversation_id,
+            reply=str(values.get("reply", "")),
+            language=str(values.get("language", "en")),
+            intent=str(values.get("intent", "other")),
+            urgency=str(values.get("urgency", "blue")),
+            actions=[dict(a) for a in values.get("actions", [])],
+            status=str(values.get("status", "open")),
+            case_id=values.get("case_id"),
+        )
+
+    def handle(self, conversation_id: str, text: str, *, customer_token: str | None = None) -> TurnResult:
+        """One customer message in, the agent's turn out."""
+        conversation_id = conversation_id.strip()
+        if not conversation_id or len(conversation_id) > 64:
+            raise MessageError("a conversation id of 1 to 64 characters is required")
+        text = (text or "").strip()
+        if not text:
+            raise MessageError("the message is empty")
+        if len(text) > MAX_MESSAGE_CHARS:
+            raise MessageError(f"the message is too long ({len(text)} characters; at most {MAX_MESSAGE_CHARS})")
+        with self._lock(conversation_id):
+            config = self._config(conversation_id)
+            values = self.state(conversation_id)
+            if self.waiting_for_human(conversation_id):
+                return self._while_waiting(conversation_id, text, values)
+            update: dict[str, Any] = {"message": text, "conversation_id": conversation_id}
+            if customer_token and not values.get("customer_id"):
+                customer_id = verify_customer_token(customer_token, self._secret)
+                if customer_id is None:
+                    raise MessageError("the customer token is invalid or expired")
+                update.update(customer_id=customer_id, identity_method="signed_token")
+            self._record(conversation_id, "customer", text, customer_id=values.get("customer_id"))
+            out = self.graph.invoke(update, config)
+            result = self._result(
+                conversation_id, {**self.state(conversation_id), **{k: v for k, v in out.items() if not k.startswith("__")}}
+            )
+            self._record(
+                conversation_id,
+                "agent",
+                result.reply,
+                language=result.language,
+                intent=result.intent,
+                customer_id=self.state(conversation_id).get("customer_id"),
+            )
+            return result
+
+    def _while_waiting(self, conversation_id: str, text: str, values: dict[str, Any]) -> TurnResult:
+        """The case is with a human: the message joins it, and the customer hears when to expect an answer."""
+        from agent.replies import format_date
+
+        language = str(values.get("language", "en"))
+        self._record(conversation_id, "customer", text, language=language, customer_id=values.get("customer_id"))
+        due = dt.datetime.fromisoformat(values["sla_due_at"]) if values.get("sla_due_at") else self.clock()
+        reply = self.deps.catalogue.render(
+            "escalated_waiting", language, deadline=f"{format_date(due, language)} {due:%H:%M} UTC"
+        )
+        self._record(conversation_id, "agent", reply, language=language)
+        return TurnResult(
+            conversation_id,
+            reply,
+            language,
+            str(values.get("intent", "other")),
+            str(values.get("urgency", "blue")),
+            [],
+            "escalated",
+            values.get("case_id"),
+        )
+
+    def reply_as_human(self, conversation_id: str, text: str, *, agent: str = "agent", resolve: bool = False) -> TurnResult:
+        """A human agent's answer resumes the paused thread and reaches the customer."""
+        text = text.strip()
+        if not text:
+            raise MessageError("the reply is empty")
+        with self._lock(conversation_id):
+            if not self.waiting_for_human(conversation_id):
+                raise MessageError(f"conversation {conversation_id} is not waiting for a human")
+            values = self.state(conversation_id)
+            self.graph.invoke(Command(resume={"text": text, "agent": agent, "resolve": resolve}), self._config(conversation_id))
+            after = self.state(conversation_id)
+            self._record(conversation_id, "human", text, language=after.get("language"), customer_id=after.get("customer_id"))
+            if resolve and values.get("case_id"):
+                with self.store.write() as session:
+                    case = session.get(Case, values["case_id"])
+                    if case is not None:
+                        case.status = CaseStatus.RESOLVED
+                        case.resolved_at = self.clock()
+            return self._result(conversation_id, after)

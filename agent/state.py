@@ -1,0 +1,81 @@
+"""The conversation state the graph carries from turn to turn (persisted by the checkpointer)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypedDict
+
+ConversationStatus = Literal["open", "awaiting_confirmation", "escalated", "resolved"]
+
+# Intents that are about one order and need a verified customer.
+ORDER_INTENTS = frozenset(
+    {
+        "track_order",
+        "delivery_delay",
+        "not_received",
+        "damaged_item",
+        "wrong_item",
+        "missing_item",
+        "return_request",
+        "exchange_request",
+        "refund_request",
+        "refund_status",
+        "cancel_order",
+        "change_address",
+        "modify_order",
+        "switch_carrier",
+        "reship_request",
+        "payment_issue",
+        "invoice_request",
+    }
+)
+
+
+class PendingAction(TypedDict):
+    """A write proposed to the customer, waiting for their yes."""
+
+    tool: str
+    arguments: dict[str, Any]
+    key: str  # idempotency key fixed when proposed, so a repeated "yes" acts once
+    intent: str
+    order_id: str | None
+
+
+class ActionRecord(TypedDict):
+    tool: str
+    arguments: dict[str, Any]
+    ok: bool
+    result: dict[str, Any] | None
+    error: str | None
+
+
+class ConversationState(TypedDict, total=False):
+    conversation_id: str
+    turn: int
+    message: str
+    language: str
+    customer_id: str | None
+    customer_name: str | None
+    identity_method: str | None
+    order_id: str | None
+    intent: str
+    intent_confidence: float
+    deferred_intent: str | None  # what the customer asked before we had to verify them
+    slots: dict[str, Any]
+    signals: dict[str, Any]
+    urgency: str
+    urgency_reasons: list[str]
+    pending: PendingAction | None
+    confirming: bool  # this turn answers a pending proposal with yes
+    misunderstood: int
+    status: ConversationStatus
+    decision: dict[str, Any] | None
+    gate: dict[str, Any] | None
+    actions: list[ActionRecord]  # this turn
+    actions_log: list[ActionRecord]  # the whole conversation, for the case brief
+    cited: list[str]  # policy clause and knowledge chunk ids used so far
+    context: dict[str, Any]  # this turn's customer, order, tracking and policy hits
+    reply_parts: list[tuple[str, dict[str, str]]]
+    reply: str
+    case_id: int | None
+    sla_due_at: str | None
+    transcript: list[dict[str, str]]  # the customer's own words, with language

@@ -1,0 +1,965 @@
+"""Offline understanding of one customer message: what the customer wants (intent), the
+details they gave (order numbers, emails, postal codes, names, amounts, an address, item
+hints), how they said it (yes/no, asking for a human, legal threats, anger) and how urgent
+the case is.
+
+Intents come from two sources that are combined: per-language keyword lexicons and a
+nearest-neighbour vote over example messages in all fourteen languages, embedded with the
+multilingual embedder. Both live in `prompts/intents/<lang>.yaml`. The language of the
+message is detected elsewhere and passed in; keywords of that language and of English
+(shoppers everywhere write "refund", "tracking", "ok") are matched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from commerce.models import UrgencyLevel
+from knowledge.embedders import Embedder, Vectors
+
+INTENTS: tuple[str, ...] = (
+    "track_order",
+    "delivery_delay",
+    "not_received",
+    "damaged_item",
+    "wrong_item",
+    "missing_item",
+    "return_request",
+    "exchange_request",
+    "refund_request",
+    "refund_status",
+    "cancel_order",
+    "change_address",
+    "modify_order",
+    "switch_carrier",
+    "reship_request",
+    "payment_issue",
+    "invoice_request",
+    "customs_duties",
+    "policy_question",
+    "complaint",
+    "human_agent",
+    "greeting",
+    "other",
+)
+LEXICON_INTENTS: tuple[str, ...] = tuple(i for i in INTENTS if i != "other")
+LANGUAGES: tuple[str, ...] = ("en", "es", "fr", "de", "it", "pt", "nl", "pl", "tr", "ru", "ar", "zh", "ja", "ko")
+FALLBACK_LANGUAGE = "en"
+DEFAULT_DIRECTORY = Path(__file__).resolve().parents[1] / "prompts" / "intents"
+SIGNAL_KEYS: tuple[str, ...] = ("yes", "no", "human", "legal", "angry", "items")
+
+# Bump when the way examples are embedded changes, so stale disk caches are ignored.
+CACHE_FORMAT = "intent-examples-v1"
+
+# Classification: each intent's embedding score is the mean similarity of its K nearest
+# examples; scores become a distribution with a softmax at this temperature.
+NEAREST_K = 3
+TEMPERATURE = 0.012
+# Weight of the keyword distribution when the message has keyword hits (the rest is the
+# embedding distribution). English keywords count a little less in another language.
+KEYWORD_WEIGHT = 0.5
+FALLBACK_KEYWORD_FACTOR = 0.8
+# Below this combined probability the message is "other"; without any keyword hit, a
+# nearest example less similar than this also means "other".
+MIN_CONFIDENCE = 0.3
+MIN_SIMILARITY = 0.83
+# A message counts as "just a greeting" when at most this much content is left once the
+# greeting words are removed, or when it is this short and nothing else matched.
+GREETING_LEFTOVER_UNITS = 2.0
+GREETING_SHORT_UNITS = 6.0
+# A message is "essentially an answer" (yes/no) when it is at most this long.
+ANSWER_MAX_UNITS = 6.0
+# How many of each lexicon's examples must exist per intent.
+MIN_EXAMPLES = 6
+MAX_EXAMPLES = 10
+
+
+# ---------------------------------------------------------------- text normalisation
+
+_CHAR_MAP = str.maketrans(
+    {
+        "ł": "l",
+        "ß": "ss",
+        "ı": "i",
+        "ø": "o",
+        "æ": "ae",
+        "œ": "oe",
+        "đ": "d",
+        "ё": "е",
+        "ـ": "",  # Arabic tatweel
+        "أ": "ا",
+        "إ": "ا",
+        "آ": "ا",
+        "ٱ": "ا",
+        "ى": "ي",
+        "ة": "ه",
+        "’": "'",
+        "‘": "'",
+        "`": "'",
+    }
+)
+_NON_WORD = re.compile(r"[^\w#]+")
+_SPACES = re.compile(r"\s+")
+_CJK_GAP = re.compile(r"(?<=[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]) (?=[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff])")
+
+
+def _is_latin(ch: str) -> bool:
+    return ch < "\u0250" or "\u1e00" <= ch <= "\u1eff"
+
+
+def normalise(text: str) -> str:
+    """Lower case, no accents on Latin letters (customers often skip them), light Arabic
+    normalisation, punctuation turned into single spaces; kana, Hangul and Cyrillic kept."""
+    text = unicodedata.normalize("NFKC", text).lower().translate(_CHAR_MAP)
+    out: list[str] = []
+    latin_base = False
+    for ch in unicodedata.normalize("NFD", text):
+        if unicodedata.combining(ch):
+            if latin_base or "\u064b" <= ch <= "\u065f" or ch == "\u0670":
+                continue
+            out.append(ch)
+            continue
+        latin_base = _is_latin(ch)
+        out.append(ch)
+    text = unicodedata.normalize("NFC", "".join(out)).replace("_", " ")
+    text = _SPACES.sub(" ", _NON_WORD.sub(" ", text)).strip()
+    return _CJK_GAP.sub("", text)
+
+
+def _script(text: str) -> str:
+    for ch in text:
+        o = ord(ch)
+        if 0x3040 <= o <= 0x30FF or 0x3400 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF:
+            return "cjk"
+        if 0xAC00 <= o <= 0xD7AF or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F:
+            return "hangul"
+        if 0x0600 <= o <= 0x06FF or 0x0750 <= o <= 0x077F:
+            return "arabic"
+        if ch.isalpha():
+            return "word"
+    return "word"
+
+
+def _units(normalised: str) -> float:
+    """Length in rough words: Han and kana characters count 0.4 each (no spaces to split on)."""
+    cjk = sum(1 for ch in normalised if _script(ch) == "cjk")
+    rest = "".join(" " if _script(ch) == "cjk" else ch for ch in normalised)
+    return len(rest.split()) + 0.4 * cjk
+
+
+# ---------------------------------------------------------------- lexicons
+
+
+@dataclass(frozen=True)
+class Phrase:
+    """One lexicon entry, as written and as matched against normalised text."""
+
+    text: str
+    normalised: str
+    pattern: re.Pattern[str]
+    weight: float
+
+
+@dataclass(frozen=True)
+class Match:
+    label: str
+    phrase: Phrase
+    start: int
+    end: int
+    weight: float
+
+    @property
+    def length(self) -> int:
+        return self.end - self.start
+
+
+def compile_phrase(text: str) -> Phrase | None:
+    """Han/kana and Hangul phrases match anywhere (no spaces between words); other scripts
+    match at a word start, and whole words only when shorter than five letters (longer ones
+    also match their inflections: "refund" → "refunded"). A trailing "*" forces a prefix match."""
+    prefix = text.strip().endswith("*")
+    norm = normalise(text.strip().rstrip("*"))
+    if not norm:
+        return None
+    script = _script(norm)
+    body = r"\s?".join(re.escape(part) for part in norm.split(" "))
+    letters = len(norm.replace(" ", ""))
+    last_word = norm.split(" ")[-1]
+    if script == "cjk":
+        pattern = body if letters >= 2 else "^" + body
+        units = max(1.0, letters / 2.0)
+    elif script == "hangul":
+        pattern = body if letters >= 2 or prefix else r"(?<![가-힣])" + body + r"(?![가-힣])"
+        units = float(len(norm.split(" "))) + max(0.0, (letters - 3) / 3.0)
+    elif script == "arabic":
+        end = "" if prefix or len(last_word) > 2 else r"(?![^\W\d_])"
+        pattern = r"(?<![^\W\d_])(?:[وفبلك]|[وفبك]?ال|لل)?" + body + end
+        units = float(len(norm.split(" ")))
+    else:
+        end = "" if prefix or len(last_word) >= 5 else r"(?![^\W_])"
+        pattern = r"(?<![^\W_])" + body + end
+        units = float(len(norm.split(" ")))
+    weight = min(3.0, 1.0 + 0.5 * (units - 1.0))
+    return Phrase(text=text.strip().rstrip("*"), normalised=norm, pattern=re.compile(pattern), weight=weight)
+
+
+def _phrases(values: Iterable[Any]) -> tuple[Phrase, ...]:
+    out: list[Phrase] = []
+    seen: set[str] = set()
+    for value in values:
+        phrase = compile_phrase(str(value))
+        if phrase is not None and phrase.normalised not in seen:
+            seen.add(phrase.normalised)
+            out.append(phrase)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """What one `prompts/intents/<lang>.yaml` file holds."""
+
+    language: str
+    keywords: Mapping[str, tuple[Phrase, ...]]
+    examples: Mapping[str, tuple[str, ...]]
+    signals: Mapping[str, tuple[Phrase, ...]]  # yes, no, human, legal, angry, items
+
+
+def _parse_lexicon(language: str, data: Any, source: str) -> Lexicon:
+    if not isinstance(data, dict):
+        raise ValueError(f"{source}: expected a mapping at the top level")
+    intents = data.get("intents")
+    if not isinstance(intents, dict):
+        raise ValueError(f"{source}: missing 'intents'")
+    unknown = set(intents) - set(LEXICON_INTENTS)
+    if unknown:
+        raise ValueError(f"{source}: unknown intents {sorted(unknown)}")
+    keywords: dict[str, tuple[Phrase, ...]] = {}
+    examples: dict[str, tuple[str, ...]] = {}
+    for intent in LEXICON_INTENTS:
+        entry = intents.get(intent)
+        if not isinstance(entry, dict):
+            raise ValueError(f"{source}: intent {intent!r} is missing")
+        words = entry.get("keywords") or []
+        texts = entry.get("examples") or []
+        if not isinstance(words, list) or not isinstance(texts, list):
+            raise ValueError(f"{source}: {intent}: keywords and examples must be lists")
+        if not MIN_EXAMPLES <= len(texts) <= MAX_EXAMPLES:
+            raise ValueError(f"{source}: {intent}: {len(texts)} examples, expected {MIN_EXAMPLES}–{MAX_EXAMPLES}")
+        keywords[intent] = _phrases(words)
+        examples[intent] = tuple(str(t).strip() for t in texts)
+    signals: dict[str, tuple[Phrase, ...]] = {}
+    for key in SIGNAL_KEYS:
+        values = data.get(key, [])
+        if not isinstance(values, list):
+            raise ValueError(f"{source}: {key!r} must be a list (quote the keys 'yes' and 'no')")
+        signals[key] = _phrases(values)
+    return Lexicon(language=language, keywords=keywords, examples=examples, signals=signals)
+
+
+def _lexicon_files(directory: Path) -> list[Path]:
+    files = sorted(p for p in directory.glob("*.yaml") if p.is_file())
+    if not files:
+        raise FileNotFoundError(f"no intent lexicons in {directory}")
+    return files
+
+
+@lru_cache(maxsize=8)
+def _load_lexicons_cached(directory: Path) -> dict[str, Lexicon]:
+    lexicons: dict[str, Lexicon] = {}
+    for path in _lexicon_files(directory):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        lexicons[path.stem] = _parse_lexicon(path.stem, data, str(path))
+    return lexicons
+
+
+def load_lexicons(directory: Path | None = None) -> dict[str, Lexicon]:
+    """All languages' lexicons from a directory (default `prompts/intents`), loaded once."""
+    return _load_lexicons_cached((directory or DEFAULT_DIRECTORY).resolve())
+
+
+def _find(text: str, groups: Iterable[tuple[str, Iterable[Phrase], float]]) -> list[Match]:
+    """Every lexicon hit in normalised text, then the longest non-overlapping ones ("where
+    is my refund" beats "refund"; "no problem" beats "no")."""
+    found: list[Match] = []
+    for label, phrases, factor in groups:
+        for phrase in phrases:
+            for m in phrase.pattern.finditer(text):
+                if m.end() > m.start():
+                    found.append(Match(label, phrase, m.start(), m.end(), phrase.weight * factor))
+    found.sort(key=lambda match: (-match.length, -match.weight, match.start))
+    chosen: list[Match] = []
+    for match in found:
+        if all(match.end <= c.start or match.start >= c.end for c in chosen):
+            chosen.append(match)
+    chosen.sort(key=lambda m: m.start)
+    return chosen
+
+
+def _languages(language: str, lexicons: Mapping[str, Lexicon]) -> list[tuple[Lexicon, float]]:
+    out: list[tuple[Lexicon, float]] = []
+    if language in lexicons:
+        out.append((lexicons[language], 1.0))
+    if language != FALLBACK_LANGUAGE and FALLBACK_LANGUAGE in lexicons:
+        out.append((lexicons[FALLBACK_LANGUAGE], FALLBACK_KEYWORD_FACTOR))
+    return out
+
+
+# ---------------------------------------------------------------- intents
+
+
+@dataclass(frozen=True)
+class IntentGuess:
+    """The intent (one of INTENTS), how sure (0–1), the next best intent and what decided:
+    "keyword", "embedding" or "combined" (both agreed)."""
+
+    intent: str
+    confidence: float
+    runner_up: str | None
+    method: str
+
+
+class IntentClassifier:
+    """Keyword lexicons plus nearest examples, for the fourteen languages.
+
+    The example vectors are computed once per process; with `cache_dir` they are also
+    stored on disk, keyed by the lexicon files' contents and the embedder, so a restart
+    does not embed the 2,000-odd examples again."""
+
+    def __init__(self, embedder: Embedder, directory: Path | None = None, cache_dir: Path | None = None) -> None:
+        self.embedder = embedder
+        self.directory = (directory or DEFAULT_DIRECTORY).resolve()
+        self.lexicons = load_lexicons(self.directory)
+        labels: list[int] = []
+        texts: list[str] = []
+        for language in sorted(self.lexicons):
+            for index, intent in enumerate(LEXICON_INTENTS):
+                for example in self.lexicons[language].examples[intent]:
+                    labels.append(index)
+                    texts.append(example)
+        order = np.argsort(np.asarray(labels), kind="stable")
+        self._texts = [texts[i] for i in order]
+        self._labels = np.asarray(labels, dtype=np.int64)[order]
+        bounds = np.searchsorted(self._labels, np.arange(len(LEXICON_INTENTS) + 1))
+        self._slices = [(int(bounds[i]), int(bounds[i + 1])) for i in range(len(LEXICON_INTENTS))]
+        self.cache_key = self._cache_key()
+        self.cache_path = cache_dir / f"{CACHE_FORMAT}-{self.cache_key[:24]}.npz" if cache_dir is not None else None
+        self.matrix = self._load_or_embed()
+
+    # -------------------------------------------------------------- example vectors
+
+    def _cache_key(self) -> str:
+        digest = hashlib.sha256()
+        digest.update(f"{CACHE_FORMAT}\0{self.embedder.name}\0{self.embedder.dimension}\0".encode())
+        for path in _lexicon_files(self.directory):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        return digest.hexdigest()
+
+    def _load_or_embed(self) -> Vectors:
+        path = self.cache_path
+        if path is not None and path.exists():
+            try:
+                with np.load(path) as data:
+                    cached = np.asarray(data["vectors"], dtype=np.float32)
+                if cached.shape == (len(self._texts), self.embedder.dimension):
+                    return cached
+            except (OSError, ValueError, KeyError):
+                pass  # unreadable cache: embed again and overwrite it
+        matrix = self.embedder.embed_queries(self._texts).astype(np.float32)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_name(path.name + ".partial.npz")
+            np.savez(partial, vectors=matrix)
+            partial.replace(path)
+        return matrix
+
+    # -------------------------------------------------------------- classification
+
+    def classify(self, text: str, language: str) -> IntentGuess:
+        return self.classify_many([text], [language])[0]
+
+    def classify_many(self, texts: Sequence[str], languages: Sequence[str]) -> list[IntentGuess]:
+        if len(texts) != len(languages):
+            raise ValueError("classify_many needs one language per text")
+        wanted = [i for i, t in enumerate(texts) if normalise(t)]
+        vectors = self.embedder.embed_queries([texts[i] for i in wanted]) if wanted else None
+        guesses = [IntentGuess("other", 1.0, None, "keyword")] * len(texts)
+        for row, index in enumerate(wanted):
+            assert vectors is not None
+            guesses[index] = self._decide(texts[index], languages[index], vectors[row])
+        return guesses
+
+    def keyword_scores(self, text: str, language: str) -> dict[str, float]:
+        """Summed weights of the intents' keywords found in the text."""
+        return self._keyword_scores(normalise(text), language)[0]
+
+    def _keyword_scores(self, norm: str, language: str) -> tuple[dict[str, float], list[Match]]:
+        groups: list[tuple[str, Iterable[Phrase], float]] = []
+        for lexicon, factor in _languages(language, self.lexicons):
+            for intent in LEXICON_INTENTS:
+                groups.append((intent, lexicon.keywords[intent], factor))
+        matches = _find(norm, groups)
+        scores: dict[str, float] = {}
+        for match in matches:
+            scores[match.label] = scores.get(match.label, 0.0) + match.weight
+        return scores, matches
+
+    def embedding_scores(self, vector: Vectors) -> np.ndarray[Any, np.dtype[np.float64]]:
+        """Per intent, the mean cosine similarity of its nearest examples."""
+        sims = self.matrix @ np.asarray(vector, dtype=np.float32).reshape(-1)
+        scores = np.empty(len(LEXICON_INTENTS), dtype=np.float64)
+        for index, (start, stop) in enumerate(self._slices):
+            block = sims[start:stop]
+            k = min(NEAREST_K, block.shape[0])
+            scores[index] = float(np.mean(np.partition(block, -k)[-k:])) if k else -1.0
+        return scores
+
+    def _decide(self, text: str, language: str, vector: Vectors) -> IntentGuess:
+        norm = normalise(text)
+        kw_scores, matches = self._keyword_scores(norm, language)
+        emb = self.embedding_scores(vector)
+        greeting = LEXICON_INTENTS.index("greeting")
+        if not self._just_greeting(norm, matches, emb):
+            emb[greeting] = -1.0
+            kw_scores.pop("greeting", None)
+        logits = (emb - emb.max()) / TEMPERATURE
+        emb_dist = np.exp(logits)
+        emb_dist /= emb_dist.sum()
+        if kw_scores:
+            total = sum(kw_scores.values())
+            kw_dist = np.array([kw_scores.get(i, 0.0) / total for i in LEXICON_INTENTS])
+            combined = (1.0 - KEYWORD_WEIGHT) * emb_dist + KEYWORD_WEIGHT * kw_dist
+        else:
+            combined = emb_dist
+        ranking = np.argsort(-combined)
+        best, second = int(ranking[0]), int(ranking[1])
+        intent, runner_up = LEXICON_INTENTS[best], LEXICON_INTENTS[second]
+        confidence = float(combined[best])
+        if not kw_scores:
+            method = "embedding"
+        elif LEXICON_INTENTS[int(np.argmax(emb_dist))] == intent and max(kw_scores, key=kw_scores.__getitem__) == intent:
+            method = "combined"
+        elif max(kw_scores, key=kw_scores.__getitem__) == intent:
+            method = "keyword"
+        else:
+            method = "embedding"
+        too_far = not kw_scores and float(emb.max()) < MIN_SIMILARITY
+        if confidence < MIN_CONFIDENCE or too_far:
+            return IntentGuess("other", round(1.0 - confidence, 4), intent, method)
+        return IntentGuess(intent, round(confidence, 4), runner_up, method)
+
+    def _just_greeting(self, norm: str, matches: Sequence[Match], emb: np.ndarray[Any, np.dtype[np.float64]]) -> bool:
+        others = [m for m in matches if m.label != "greeting"]
+        if others:
+            return False
+        leftover = norm
+        for m in sorted(matches, key=lambda m: -m.start):
+            leftover = leftover[: m.start] + " " + leftover[m.end :]
+        if _units(_SPACES.sub(" ", leftover).strip()) <= GREETING_LEFTOVER_UNITS and matches:
+            return True
+        greeting = LEXICON_INTENTS.index("greeting")
+        return _units(norm) <= GREETING_SHORT_UNITS and int(np.argmax(emb)) == greeting
+
+
+# ---------------------------------------------------------------- signals
+
+
+@dataclass(frozen=True)
+class Signals:
+    """How the customer said it: an answer to a yes/no question ("yes", "no" or None), a
+    request for a human, a legal or dispute threat, strong frustration."""
+
+    affirmation: str | None
+    wants_human: bool
+    legal_threat: bool
+    angry: bool
+
+
+_CLAUSE_END = re.compile(r"[.!?;,。！？、，…]|\s-\s")
+_SHOUTING_MIN_LETTERS = 12
+
+
+def _signal_groups(language: str, key: str, lexicons: Mapping[str, Lexicon]) -> list[tuple[str, Iterable[Phrase], float]]:
+    return [(key, lexicon.signals[key], factor) for lexicon, factor in _languages(language, lexicons)]
+
+
+def _affirmation(text: str, language: str, lexicons: Mapping[str, Lexicon]) -> str | None:
+    norm = normalise(text)
+    if not norm:
+        return None
+    groups = _signal_groups(language, "yes", lexicons) + _signal_groups(language, "no", lexicons)
+    matches = _find(norm, groups)
+    if not matches:
+        return None
+    if _units(norm) <= ANSWER_MAX_UNITS:
+        return "no" if any(m.label == "no" for m in matches) else "yes"
+    if matches[0].start != 0:
+        return None
+    # A longer message that opens with an answer: the opening clause decides, unless the
+    # customer changes their mind further on ("yes… actually no, keep it").
+    first_clause = normalise(_CLAUSE_END.split(text.strip(), maxsplit=1)[0])
+    opening = [m for m in matches if m.end <= max(len(first_clause), matches[0].end)]
+    if any(m.label == "no" and _units(m.phrase.normalised) >= 2 for m in matches):
+        return "no"
+    return "no" if any(m.label == "no" for m in opening) else "yes"
+
+
+def _shouting(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha() and ch.lower() != ch.upper()]
+    if len(letters) < _SHOUTING_MIN_LETTERS:
+        return False
+    return sum(1 for ch in letters if ch.isupper()) / len(letters) >= 0.7
+
+
+def read_signals(text: str, language: str, directory: Path | None = None) -> Signals:
+    """Yes/no, human, legal and anger signals from the lexicons of the message's language
+    and English. "yes"/"no" only when the message is essentially an answer (short, or opens
+    with it); "no" wins over "yes" ("yes... actually no")."""
+    lexicons = load_lexicons(directory)
+    norm = normalise(text)
+    wants_human = bool(_find(norm, _signal_groups(language, "human", lexicons)))
+    legal = bool(_find(norm, _signal_groups(language, "legal", lexicons)))
+    angry = bool(_find(norm, _signal_groups(language, "angry", lexicons))) or _shouting(text) or "!!!" in text
+    return Signals(
+        affirmation=_affirmation(text, language, lexicons), wants_human=wants_human, legal_threat=legal, angry=angry
+    )
+
+
+# ---------------------------------------------------------------- slots
+
+
+@dataclass(frozen=True)
+class Slots:
+    """Details found in the message. Order numbers are normalised ("#1001", "#W1234567",
+    "123-1234567-1234567"); amounts carry an ISO currency code when one is given."""
+
+    order_ids: tuple[str, ...]
+    emails: tuple[str, ...]
+    postal_codes: tuple[str, ...]
+    names: tuple[str, ...]
+    amounts: tuple[tuple[Decimal, str | None], ...]
+    address: str | None
+    item_hints: tuple[str, ...]
+
+
+_NB = r"(?<![0-9A-Za-z-])"  # not glued to a preceding ASCII letter, digit or dash
+_NA = r"(?![0-9A-Za-z-])"
+_AMAZON = re.compile(_NB + r"\d{3}-\d{7}-\d{7}" + _NA)
+_EBAY = re.compile(_NB + r"\d{2}-\d{5}-\d{5}" + _NA)
+_W_ORDER = re.compile(r"(?<![0-9A-Za-z])#?\s?([Ww]\d{7})(?!\d)")
+_HASH_ORDER = re.compile(r"(?<![0-9A-Za-z&])#\s?(\d{3,10})(?![\d.,]?\d)")
+_ORDER_LABEL = (
+    r"(?:order|pedido|encomenda|commande|cde|bestellung|bestellnummer|auftragsnummer|auftrag|ordine|"
+    r"bestelling|bestelnummer|ordernummer|zam[oó]wieni[ae]|sipari[sş]|номер\s+заказа|заказ[а-я]*|"
+    r"رقم\s+الطلب|رقم\s+طلبي|الطلب|طلبي|طلب|订单号?|訂單號?|注文番号|ご注文番号|注文|주문\s?번호|주문)"
+)
+_ORDER_FILLER = (
+    r"(?:\s*(?:number|num\.?|no\.?|nr\.?|n\.?\s?[°ºo]\.?|#|:|：|número|numero|nummer|numer|numaras[ıi]|numaram|"
+    r"номер|№|رقم|号|號|は|是|为|：|은|는|ist|est|es|è|é|is)\s*)*"
+)
+_LABELLED_ORDER = re.compile(
+    r"(?i)(?<![^\W\d_])" + _ORDER_LABEL + r"(?:[a-z]{0,3})?" + _ORDER_FILLER + r"\s*#?\s?(\d{3,10})(?![\d.,]?\d)"
+)
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+
+_POSTAL_PATTERNS: tuple[str, ...] = (
+    r"\d{5}-\d{3}",  # Brazil
+    r"\d{5}-\d{4}",  # US ZIP+4
+    r"\d{3}-\d{4}",  # Japan
+    r"\d{2}-\d{3}",  # Poland
+    r"\d{4}\s?[A-Z]{2}",  # Netherlands
+    r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}",  # United Kingdom
+    r"\d{5}",  # US, Germany, France, Spain, Italy, Korea…
+)
+_POSTAL_ANY = r"(?:" + "|".join(_POSTAL_PATTERNS) + r")"
+_POSTAL_LABEL = re.compile(
+    r"(?i)(?:postal\s?code|post\s?code|zip\s?code|zip|plz|postleitzahl|code\s+postal|c\.p\.|cp|c[oó]digo\s+postal|cap|cep|"
+    r"kod\s+pocztowy|posta\s+kodu|почтовый\s+индекс|индекс|الرمز\s+البريدي|邮编|邮政编码|郵便番号|〒|우편\s?번호)"
+    r"(?:\s*(?:is|es|est|ist|è|é|:|：|は|是|는|은|-))*\s*(" + _POSTAL_ANY.replace("[A-Z]", "[A-Za-z]") + r")" + _NA
+)
+_POSTAL_IN_ADDRESS = re.compile(_NB + r"(" + _POSTAL_ANY + r")" + _NA)
+_POSTAL_BEFORE_CITY = re.compile(
+    _NB + r"(\d{5}(?:-\d{3,4})?|\d{4}\s?[A-Z]{2}|\d{2}-\d{3})\s+(?=[A-ZÀ-ÝŁŚŻŹĆŃÓ][a-zà-ÿąćęłńóśźżğışç]{2,})"
+)
+_POSTAL_AFTER_STATE = re.compile(r"(?<![A-Za-z])[A-Z]{2}\s+(\d{5}(?:-\d{4})?)" + _NA)
+
+_NAME_WORD = r"[^\W\d_][^\W\d_'’.-]*"
+_LATIN_NAME_INTRO = (
+    r"my\s+name\s+is|my\s+name's|me\s+llamo|mi\s+nombre\s+es|je\s+m['’]\s?appelle|mon\s+nom\s+est|"
+    r"ich\s+hei(?:ß|ss)e|mein\s+name\s+ist|mi\s+chiamo|il\s+mio\s+nome\s+[èe]|meu\s+nome\s+[ée]|me\s+chamo|"
+    r"mijn\s+naam\s+is|ik\s+heet|nazywam\s+si[ęe]|mam\s+na\s+imi[ęe]|(?:benim\s+)?ad[ıi]m|ismim|меня\s+зовут|моё\s+имя|мое\s+имя"
+)
+_LATIN_NAME = re.compile(
+    r"(?i:(?<![^\W\d_])(?:" + _LATIN_NAME_INTRO + r"))[\s:,]+(" + _NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r"){0,3})"
+)
+_ARABIC_NAME = re.compile(r"(?:اسمي|إسمي|أنا\s+اسمي)\s*[:：]?\s+([\u0621-\u064a]+(?:\s+[\u0621-\u064a]+)?)")
+_CHINESE_NAME = re.compile(
+    r"(?:我叫|我的名字是|我的名字叫|我名叫)\s*([\u4e00-\u9fff]{1,4}?)(?=[\s,，。.!！?？、;；]|我|的|订单|想|要|在|$)"
+)
+_JAPANESE_NAME = re.compile(
+    r"(?:私の名前は|名前は|わたしは|私は)\s*([\u4e00-\u9fff\u30a0-\u30ffー々・A-Za-z ]{1,12}?)\s*(?:です|と申します|といいます|と言います)"
+)
+_JAPANESE_MOSHIMASU = re.compile(r"(?<![\u4e00-\u9fff\u30a0-\u30ffー々])([\u4e00-\u9fff\u30a0-\u30ffー々]{2,8})と申します")
+_KOREAN_NAME = re.compile(r"(?:제\s?이름은|이름은)\s*([가-힣]{2,4}?)(?:입니다|이에요|예요|이고|이며|라고|이라고|\s|[.,!]|$)")
+_KOREAN_JEONEUN = re.compile(r"저는\s*([가-힣]{2,4}?)(?:입니다|이에요|예요|이라고\s?합니다|라고\s?합니다)")
+_NAME_PARTICLES = frozenset({"de", "da", "do", "dos", "das", "del", "della", "di", "van", "von", "der", "den", "la", "le", "du", "ten"})
+_NAME_STOP = frozenset(
+    {
+        "and", "i", "my", "the", "from", "here", "please", "y", "et", "und", "e", "en", "ve", "и", "mi", "mon", "mein",
+        "il", "meu", "mijn", "moje", "moj", "benim", "order", "pedido", "commande", "bestellung", "ordine", "im",
+        "a", "an", "au", "aus", "de", "da", "por", "pour", "para", "per", "voor", "z", "ze", "with", "con", "avec", "mit",
+        "com", "met", "ich", "je", "yo", "io", "eu", "ik", "ja", "ben", "я", "а", "but", "pero", "mais", "aber",
+        "ma", "mas", "maar", "ale", "ama", "но", "is", "es", "est", "ist", "è", "é", "zamowienie", "siparis",
+    }
+)  # fmt: skip
+_ARABIC_NAME_STOP = frozenset({"و", "من", "في", "رقم", "طلبي", "وطلبي", "ورقم", "واريد", "وأريد", "اريد", "أريد", "عندي", "لدي"})
+
+_CURRENCY_PREFIX: dict[str, str] = {
+    "R$": "BRL", "US$": "USD", "CA$": "CAD", "C$": "CAD", "AU$": "AUD", "A$": "AUD", "MX$": "MXN", "HK$": "HKD",
+    "€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "₩": "KRW", "₺": "TRY", "₽": "RUB", "₹": "INR", "zł": "PLN",
+}  # fmt: skip
+_CURRENCY_CODES = (
+    "EUR", "USD", "GBP", "JPY", "CNY", "RMB", "KRW", "TRY", "PLN", "BRL", "RUB", "CHF", "SEK", "NOK", "DKK", "CAD", "AUD",
+    "MXN", "AED", "SAR", "EGP", "MAD", "HKD", "TWD", "INR", "CZK", "HUF", "RON",
+)  # fmt: skip
+_CURRENCY_SUFFIX: dict[str, str] = {
+    "€": "EUR", "$": "USD", "£": "GBP", "¥": "JPY", "円": "JPY", "元": "CNY", "块": "CNY", "塊": "CNY", "원": "KRW",
+    "₩": "KRW", "₺": "TRY", "tl": "TRY", "zł": "PLN", "zl": "PLN", "złotych": "PLN", "zlotych": "PLN", "złote": "PLN",
+    "₽": "RUB", "руб": "RUB", "руб.": "RUB", "рублей": "RUB", "рубля": "RUB", "р.": "RUB", "euro": "EUR", "euros": "EUR",
+    "eur": "EUR", "евро": "EUR", "dollars": "USD", "dollar": "USD", "dólares": "USD", "dolares": "USD", "dollari": "USD",
+    "долларов": "USD", "pounds": "GBP", "pound": "GBP", "livres": "GBP", "yen": "JPY", "yuan": "CNY", "won": "KRW",
+    "lira": "TRY", "liras": "TRY", "lire": "TRY", "reais": "BRL", "real": "BRL", "usd": "USD", "pln": "PLN",
+    "يورو": "EUR", "دولار": "USD", "ريال": "SAR", "درهم": "AED", "جنيه": "EGP", "юаней": "CNY", "фунтов": "GBP",
+    "ユーロ": "EUR", "ドル": "USD", "欧元": "EUR", "美元": "USD", "유로": "EUR", "달러": "USD",
+}  # fmt: skip
+_NUMBER = r"\d{1,3}(?:[.,'\u00a0\u202f ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?"
+
+
+def _alternatives(tokens: Iterable[str]) -> str:
+    return "|".join(re.escape(t) for t in sorted(tokens, key=len, reverse=True))
+
+
+_AMOUNT_PREFIX = re.compile(
+    r"(?<![A-Za-z0-9])(?P<cur>" + _alternatives(_CURRENCY_PREFIX) + r"|" + "|".join(_CURRENCY_CODES) + r")"
+    r"\s?(?P<num>" + _NUMBER + r")(?![\d])"
+)
+_AMOUNT_SUFFIX = re.compile(
+    r"(?<![\d.,])(?P<num>" + _NUMBER + r")\s?(?P<cur>" + _alternatives(_CURRENCY_SUFFIX) + r"|" + "|".join(_CURRENCY_CODES) + r")"
+    r"(?![A-Za-z\u0400-\u04ff\u0600-\u06ff])",
+    re.IGNORECASE,
+)
+
+_ADDRESS_STRONG = (
+    r"new\s+(?:delivery\s+|shipping\s+)?address(?:\s+is)?|my\s+(?:new\s+)?address\s+is|ship\s+(?:it\s+)?to|deliver\s+(?:it\s+)?to|"
+    r"send\s+it\s+to|nueva\s+direcci[oó]n(?:\s+es)?|mi\s+(?:nueva\s+)?direcci[oó]n\s+es|enviar(?:lo)?\s+a|"
+    r"nouvelle\s+adresse(?:\s+est)?|mon\s+(?:adresse|nouvelle\s+adresse)\s+est|livrer\s+[àa]|"
+    r"neue\s+(?:liefer)?adresse(?:\s+ist)?|meine\s+(?:neue\s+)?adresse\s+ist|liefern\s+an|"
+    r"nuovo\s+indirizzo(?:\s+[èe])?|il\s+mio\s+(?:nuovo\s+)?indirizzo\s+[èe]|"
+    r"novo\s+endere[çc]o(?:\s+[ée])?|nova\s+morada|meu\s+(?:novo\s+)?endere[çc]o\s+[ée]|a\s+minha\s+morada\s+[ée]|"
+    r"nieuw\s+adres(?:\s+is)?|mijn\s+(?:nieuwe\s+)?adres\s+is|nowy\s+adres(?:\s+to)?|m[oó]j\s+(?:nowy\s+)?adres\s+to|"
+    r"yeni\s+adres(?:im)?|adresim|новый\s+адрес|мой\s+(?:новый\s+)?адрес|"
+    r"العنوان\s+الجديد|عنواني\s+الجديد|عنواني|新地址|新的地址|新しい住所|새\s?주소"
+)
+_ADDRESS_WEAK = (
+    r"address|shipping\s+address|delivery\s+address|direcci[oó]n|adresse|lieferadresse|anschrift|indirizzo|endere[çc]o|morada|"
+    r"adres|адрес|العنوان|地址|收货地址|住所|お届け先|주소|배송지"
+)
+_ADDRESS = re.compile(
+    r"(?i)(?:(?<![^\W\d_])(?:" + _ADDRESS_STRONG + r")(?:\s*[:：]\s*|\s*(?:は|是|为|는|은)\s*|\s+)"
+    r"|(?<![^\W\d_])(?:" + _ADDRESS_WEAK + r")\s*[:：]\s*)(?P<addr>[^\n]+)"
+)
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?。！？])\s*")
+_ADDRESS_TAIL = re.compile(
+    r"(?i)(?:[,;]?\s*(?:please|thanks|thank\s+you|thx|gracias|por\s+favor|merci|s'il\s+vous\s+pla[iî]t|danke|bitte|grazie|"
+    r"per\s+favore|obrigad[oa]|bedankt|alstublieft|dzi[eę]kuj[eę]|prosz[eę]|te[sş]ekk[uü]rler|l[uü]tfen|спасибо|пожалуйста|"
+    r"شكرا|من\s+فضلك|谢谢|请|ありがとう(?:ございます)?|お願いします|감사합니다))+\s*[.!。！]*\s*$"
+)
+_SIZE_LABEL = re.compile(
+    r"(?i)(?<![^\W\d_])(size|talla|taille|gr[öo](?:ß|ss)e|taglia|tamanho|maat|rozmiar|beden|размер|مقاس|尺码|尺寸|サイズ|사이즈)"
+    r"\s*[:：]?\s*(\d{1,2}(?:[.,]5)?|[2-5]?X{0,3}[SML]|XX?L)(?![\w])"
+)
+_SIZE_TOKEN = re.compile(r"(?<![\w])((?:[2-5]X|X{1,3})[SL]|XS)(?![\w])")
+
+
+def _clean_name(words: list[str]) -> str | None:
+    kept: list[str] = []
+    capitalised = words[0][:1].isupper()
+    for index, word in enumerate(words):
+        word = word.strip(".'’-")
+        if not word:
+            break
+        low = word.lower()
+        if capitalised:
+            if word[:1].isupper() or (low in _NAME_PARTICLES and kept and index + 1 < len(words) and words[index + 1][:1].isupper()):
+                kept.append(word)
+            else:
+                break
+        else:
+            if low in _NAME_STOP or len(kept) >= 2:
+                break
+            kept.append(word.capitalize())
+    return " ".join(kept) if kept else None
+
+
+def _names(text: str) -> list[str]:
+    names: list[str] = []
+    for m in _LATIN_NAME.finditer(text):
+        name = _clean_name(m.group(1).split())
+        if name:
+            names.append(name)
+    for m in _ARABIC_NAME.finditer(text):
+        words = m.group(1).split()
+        kept = [words[0]] if words[0] not in _ARABIC_NAME_STOP else []
+        if kept and len(words) > 1 and words[1] not in _ARABIC_NAME_STOP and not words[1].startswith("و"):
+            kept.append(words[1])
+        if kept:
+            names.append(" ".join(kept))
+    for pattern in (_CHINESE_NAME, _JAPANESE_NAME, _JAPANESE_MOSHIMASU, _KOREAN_NAME, _KOREAN_JEONEUN):
+        for m in pattern.finditer(text):
+            name = m.group(1).strip()
+            if name:
+                names.append(name)
+    return names
+
+
+def _parse_number(raw: str) -> Decimal | None:
+    s = raw.replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("'", "")
+    if "," in s and "." in s:
+        decimal_mark = "," if s.rfind(",") > s.rfind(".") else "."
+        s = s.replace("." if decimal_mark == "," else ",", "").replace(decimal_mark, ".")
+    elif "," in s or "." in s:
+        mark = "," if "," in s else "."
+        parts = s.split(mark)
+        s = parts[0] + "." + parts[1] if len(parts) == 2 and len(parts[1]) in (1, 2) else "".join(parts)
+    try:
+        return Decimal(s)
+    except InvalidOperation:
+        return None
+
+
+def _currency(token: str, language: str) -> str | None:
+    if token in _CURRENCY_CODES:
+        return "CNY" if token == "RMB" else token
+    code = _CURRENCY_PREFIX.get(token) or _CURRENCY_SUFFIX.get(token) or _CURRENCY_SUFFIX.get(token.lower())
+    if code == "JPY" and token == "¥" and language == "zh":
+        return "CNY"
+    return code
+
+
+def _overlaps(span: tuple[int, int], spans: Iterable[tuple[int, int]]) -> bool:
+    return any(span[0] < end and start < span[1] for start, end in spans)
+
+
+def _dedupe(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
+
+
+def _address(text: str) -> tuple[str | None, tuple[int, int] | None]:
+    m = _ADDRESS.search(text)
+    if m is None:
+        return None, None
+    raw = m.group("addr")
+    segments = [s for s in _SENTENCE_SPLIT.split(raw) if s.strip()]
+    if not segments:
+        return None, None
+    kept = [segments[0]]
+    for segment in segments[1:]:
+        if not any(ch.isdigit() for ch in segment):
+            break
+        kept.append(segment)
+    address = _ADDRESS_TAIL.sub("", " ".join(s.strip() for s in kept)).strip().rstrip(".。,，;")
+    if not address or not any(ch.isdigit() or ch.isalpha() for ch in address):
+        return None, None
+    if not any(ch.isdigit() for ch in address) and _units(normalise(address)) < 2:
+        return None, None
+    return address, (m.start("addr"), m.start("addr") + len(raw))
+
+
+def extract_slots(text: str, language: str, directory: Path | None = None) -> Slots:
+    """Order numbers, emails, postal codes, names, amounts, a new address and item hints."""
+    text = unicodedata.normalize("NFKC", text)
+    taken: list[tuple[int, int]] = []
+    orders: list[tuple[int, str]] = []
+
+    def take(start: int, end: int, value: str) -> None:
+        if not _overlaps((start, end), taken):
+            taken.append((start, end))
+            orders.append((start, value))
+
+    for m in _AMAZON.finditer(text):
+        take(m.start(), m.end(), m.group(0))
+    for m in _EBAY.finditer(text):
+        take(m.start(), m.end(), m.group(0))
+    for m in _W_ORDER.finditer(text):
+        take(m.start(), m.end(), "#" + m.group(1).upper())
+    for m in _HASH_ORDER.finditer(text):
+        take(m.start(), m.end(), "#" + m.group(1))
+    emails = [m.group(0).lower() for m in _EMAIL.finditer(text)]
+    email_spans = [m.span() for m in _EMAIL.finditer(text)]
+
+    amounts: list[tuple[int, Decimal, str | None]] = []
+    amount_spans: list[tuple[int, int]] = []
+    for pattern in (_AMOUNT_PREFIX, _AMOUNT_SUFFIX):
+        for m in pattern.finditer(text):
+            if _overlaps(m.span(), taken + amount_spans + email_spans):
+                continue
+            value = _parse_number(m.group("num"))
+            if value is not None:
+                amounts.append((m.start(), value, _currency(m.group("cur"), language)))
+                amount_spans.append(m.span())
+
+    for m in _LABELLED_ORDER.finditer(text):
+        span = m.span(1)
+        if not _overlaps(span, amount_spans + email_spans):
+            take(span[0], span[1], "#" + m.group(1))
+
+    address, address_span = _address(text)
+    postal: list[tuple[int, str]] = []
+    blocked = taken + amount_spans + email_spans
+
+    def add_postal(start: int, end: int, value: str) -> None:
+        if not _overlaps((start, end), blocked) and all(start != s for s, _ in postal):
+            postal.append((start, _SPACES.sub(" ", value.upper())))
+
+    for m in _POSTAL_LABEL.finditer(text):
+        add_postal(m.start(1), m.end(1), m.group(1))
+    if address_span is not None:
+        offset = address_span[0]
+        for m in _POSTAL_IN_ADDRESS.finditer(text[address_span[0] : address_span[1]]):
+            add_postal(offset + m.start(1), offset + m.end(1), m.group(1))
+    for pattern in (_POSTAL_BEFORE_CITY, _POSTAL_AFTER_STATE):
+        for m in pattern.finditer(text):
+            add_postal(m.start(1), m.end(1), m.group(1))
+
+    lexicons = load_lexicons(directory)
+    hints = [m.phrase.text for m in _find(normalise(text), _signal_groups(language, "items", lexicons))]
+    hints += [f"{m.group(1)} {m.group(2)}" for m in _SIZE_LABEL.finditer(text)]
+    hints += [m.group(1) for m in _SIZE_TOKEN.finditer(text)]
+
+    return Slots(
+        order_ids=_dedupe(v for _, v in sorted(orders)),
+        emails=_dedupe(emails),
+        postal_codes=_dedupe(v for _, v in sorted(postal)),
+        names=_dedupe(_names(text)),
+        amounts=tuple(dict.fromkeys((v, c) for _, v, c in sorted(amounts, key=lambda a: a[0]))),
+        address=address,
+        item_hints=_dedupe(hints),
+    )
+
+
+# ---------------------------------------------------------------- urgency
+
+
+@dataclass(frozen=True)
+class UrgencyAssessment:
+    """The case's level and, in plain English, every factor that set it."""
+
+    level: UrgencyLevel
+    reasons: tuple[str, ...]
+
+
+HIGH_VALUE_EUR = Decimal(500)
+DAYS_LATE_ORANGE = 3
+DAYS_WITHOUT_SCAN_ORANGE = 5
+_RANK = {UrgencyLevel.BLUE: 0, UrgencyLevel.YELLOW: 1, UrgencyLevel.ORANGE: 2, UrgencyLevel.RED: 3}
+
+# Problems with the goods themselves or their delivery.
+SEVERE_INTENTS: dict[str, str] = {
+    "not_received": "parcel not received",
+    "damaged_item": "damaged item",
+    "wrong_item": "wrong item sent",
+    "missing_item": "item missing from the parcel",
+}
+ROUTINE_INTENTS: dict[str, str] = {
+    "delivery_delay": "delivery delay",
+    "return_request": "return request",
+    "exchange_request": "exchange request",
+    "refund_request": "refund request",
+    "refund_status": "refund status question",
+    "cancel_order": "cancellation request",
+    "change_address": "address change",
+    "modify_order": "order change",
+    "switch_carrier": "carrier change",
+    "reship_request": "reshipment request",
+    "payment_issue": "payment issue",
+    "customs_duties": "customs or duties question",
+    "complaint": "complaint",
+    "human_agent": "asks for a human agent",
+}
+# Intents that count as "a problem" for a VIP customer.
+PROBLEM_INTENTS: frozenset[str] = frozenset(SEVERE_INTENTS) | {
+    "delivery_delay", "refund_status", "payment_issue", "customs_duties", "complaint", "reship_request",
+}  # fmt: skip
+
+
+def _amount_text(value: Decimal) -> str:
+    if value == value.to_integral_value():
+        return str(value.quantize(Decimal(1)))
+    return str(value.quantize(Decimal("0.01")))
+
+
+def assess_urgency(
+    *,
+    intent: str,
+    signals: Signals,
+    order_value_eur: Decimal | None = None,
+    customer_is_vip: bool = False,
+    days_since_last_scan: int | None = None,
+    promised_date_passed: bool = False,
+    days_late: int = 0,
+) -> UrgencyAssessment:
+    """red: legal/chargeback/dispute risk, or a high-value order (≥ 500 EUR) that did not
+    arrive or arrived damaged; orange: non-delivery, damage, wrong or missing items, ≥ 3
+    days past the promised date, ≥ 5 days without a scan, a VIP with a problem, an angry
+    customer; yellow: short delays, returns, exchanges, refunds, changes, cancellations,
+    payments; blue: questions, invoices, greetings, anything else."""
+    level = UrgencyLevel.BLUE
+    reasons: list[str] = []
+
+    def raise_to(new: UrgencyLevel, reason: str) -> None:
+        nonlocal level
+        if _RANK[new] > _RANK[level]:
+            level = new
+        if reason not in reasons:
+            reasons.append(reason)
+
+    late_days = max(days_late, 0)
+    stalled = days_since_last_scan is not None and days_since_last_scan >= DAYS_WITHOUT_SCAN_ORANGE
+    very_late = promised_date_passed and late_days >= DAYS_LATE_ORANGE
+    non_delivery = intent in SEVERE_INTENTS or (intent in ("delivery_delay", "track_order") and (stalled or very_late))
+    high_value = order_value_eur is not None and order_value_eur >= HIGH_VALUE_EUR
+
+    if signals.legal_threat:
+        raise_to(UrgencyLevel.RED, "legal, chargeback or platform-dispute threat")
+    if high_value and non_delivery and order_value_eur is not None:
+        raise_to(UrgencyLevel.RED, f"order value {_amount_text(order_value_eur)} EUR")
+    if intent in SEVERE_INTENTS:
+        raise_to(UrgencyLevel.ORANGE, SEVERE_INTENTS[intent])
+    if very_late:
+        raise_to(UrgencyLevel.ORANGE, f"promised delivery date passed {late_days} days ago")
+    elif promised_date_passed:
+        raise_to(UrgencyLevel.YELLOW, "promised delivery date passed" + (f" {late_days} days ago" if late_days else ""))
+    if stalled:
+        raise_to(UrgencyLevel.ORANGE, f"{days_since_last_scan} days without a tracking scan")
+    if customer_is_vip and (intent in PROBLEM_INTENTS or stalled or promised_date_passed):
+        raise_to(UrgencyLevel.ORANGE, "VIP customer with a problem")
+    if signals.angry:
+        raise_to(UrgencyLevel.ORANGE, "angry tone")
+    if intent in ROUTINE_INTENTS:
+        raise_to(UrgencyLevel.YELLOW, ROUTINE_INTENTS[intent])
+    if signals.wants_human and intent != "human_agent":
+        raise_to(UrgencyLevel.YELLOW, "asks for a human agent")
+    if not reasons:
+        reasons.append({"greeting": "greeting", "policy_question": "policy question", "invoice_request": "invoice request",
+                        "track_order": "tracking question"}.get(intent, "general question"))  # fmt: skip
+    return UrgencyAssessment(level=level, reasons=tuple(reasons))

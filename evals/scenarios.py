@@ -1,0 +1,303 @@
+"""Scripted conversations a seller can read: each scenario picks a customer and order from
+the demo shop, plays the customer's messages through the real agent, and checks intent,
+language, urgency, tool calls, escalation and the end state.
+
+Scenario files (`evals/scenarios/*.yaml`) hold a list of scenarios:
+
+    - id: es-late-parcel-coupon
+      language: es
+      intent: delivery_delay            # the scenario's main intent, for the report
+      pick: {shipment_status: in_transit, promised_passed: true}
+      turns:
+        - say: "Hola, mi pedido {order_id} no llega. Mi email es {email}"
+          expect: {language: es, intent: delivery_delay, status: awaiting_confirmation}
+        - say: "sí, gracias"
+          expect: {actions: [issue_coupon], status: open}
+      end: {coupons: 1, refunds: 0, cases: 0}
+
+Placeholders: {order_id} {email} {first_name} {last_name} {postal_code} {other_order_id}
+(an order of another customer) {other_email}.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy import func, select
+
+from commerce.db import Store
+from commerce.demo import REFERENCE_NOW, generate_demo_data
+from commerce.models import Case, Coupon, Customer, Exchange, Order, Refund, Reshipment, ReturnRequest
+from config import Settings
+
+SCENARIO_DIR = Path(__file__).parent / "scenarios"
+END_COUNTS: dict[str, Any] = {
+    "refunds": Refund,
+    "coupons": Coupon,
+    "cases": Case,
+    "reshipments": Reshipment,
+    "returns": ReturnRequest,
+    "exchanges": Exchange,
+}
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be used; the message names the file and scenario."""
+
+
+@dataclass
+class ScenarioResult:
+    id: str
+    language: str
+    intent: str
+    passed: bool
+    turns: int
+    escalated: bool
+    failures: list[str] = field(default_factory=list)
+    transcript: list[dict[str, Any]] = field(default_factory=list)
+
+
+def load_scenarios(directory: Path = SCENARIO_DIR) -> list[dict[str, Any]]:
+    scenarios: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for path in sorted(directory.glob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        except yaml.YAMLError as e:
+            raise ScenarioError(f"{path.name}: not valid YAML: {e}") from e
+        if not isinstance(data, list):
+            raise ScenarioError(f"{path.name}: expected a list of scenarios")
+        for scenario in data:
+            if not isinstance(scenario, dict) or not scenario.get("id") or not scenario.get("turns"):
+                raise ScenarioError(f"{path.name}: every scenario needs an id and turns")
+            if scenario["id"] in seen:
+                raise ScenarioError(f"{path.name}: scenario id {scenario['id']} is used twice")
+            seen.add(scenario["id"])
+            scenario["_file"] = path.name
+            scenarios.append(scenario)
+    return scenarios
+
+
+def _matches(order: Order, pick: dict[str, Any], now: dt.datetime) -> bool:
+    shipment = order.shipments[-1] if order.shipments else None
+    for key, wanted in pick.items():
+        if key == "status" and order.status.value != wanted:
+            return False
+        if key == "shipment_status" and (shipment is None or shipment.status.value != wanted):
+            return False
+        if key == "no_shipment" and bool(order.shipments) == bool(wanted):
+            return False
+        if key == "promised_passed":
+            passed = bool(
+                shipment
+                and shipment.promised_delivery_date
+                and shipment.delivered_at is None
+                and shipment.promised_delivery_date < now.date()
+            )
+            if passed != bool(wanted):
+                return False
+        if key == "issue" and (order.issue.value if order.issue else None) != wanted:
+            return False
+        if key == "currency" and order.currency != wanted:
+            return False
+        if key == "marketplace" and order.marketplace.value != wanted:
+            return False
+        if key == "max_total" and order.total > wanted:
+            return False
+        if key == "min_total" and order.total < wanted:
+            return False
+        if key == "min_items" and len(order.items) < wanted:
+            return False
+        if key == "vip" and order.customer.is_vip != bool(wanted):
+            return False
+        if key == "language" and order.customer.preferred_language != wanted:
+            return False
+        if key == "carrier" and (shipment is None or shipment.carrier != wanted):
+            return False
+    return True
+
+
+def pick_values(store: Store, pick: dict[str, Any], now: dt.datetime, skip: int = 0) -> dict[str, str]:
+    """Placeholder values for a scenario: the first matching order (after `skip`), its customer,
+    and an order of someone else."""
+    with store.read() as session:
+        orders = session.scalars(select(Order).order_by(Order.placed_at, Order.id)).all()
+        matching = [o for o in orders if _matches(o, pick, now) and o.duplicate_of is None]
+        if len(matching) <= skip:
+            raise ScenarioError(f"no demo order matches {pick}")
+        order = matching[skip]
+        customer: Customer = order.customer
+        other = next(o for o in orders if o.customer_id != customer.id)
+        return {
+            "order_id": order.id,
+            "email": customer.email,
+            "first_name": customer.first_name,
+            "last_name": customer.last_name,
+            "postal_code": customer.postal_code,
+            "customer_id": customer.id,
+            "other_order_id": other.id,
+            "other_email": other.customer.email,
+        }
+
+
+def _counts(store: Store) -> dict[str, int]:
+    with store.read() as session:
+        return {name: int(session.scalar(select(func.count()).select_from(model)) or 0) for name, model in END_COUNTS.items()}
+
+
+def _check_turn(expect: dict[str, Any], turn: dict[str, Any]) -> list[str]:
+    problems = []
+    for key in ("language", "intent", "status", "urgency"):
+        if key in expect:
+            wanted = expect[key]
+            options = wanted if isinstance(wanted, list) else [wanted]
+            if turn.get(key) not in options:
+                problems.append(f"{key}: expected {wanted}, got {turn.get(key)}")
+    if "actions" in expect:
+        done = [a["tool"] for a in turn.get("actions", []) if a["ok"]]
+        if done != list(expect["actions"]):
+            problems.append(f"actions: expected {expect['actions']}, got {done}")
+    for needle in expect.get("reply_contains", []):
+        if needle.lower() not in turn.get("reply", "").lower():
+            problems.append(f"reply does not contain {needle!r}")
+    for needle in expect.get("reply_excludes", []):
+        if needle.lower() in turn.get("reply", "").lower():
+            problems.append(f"reply contains {needle!r}")
+    return problems
+
+
+class ScenarioRunner:
+    """Builds the demo shop once, then gives every scenario a fresh copy of it."""
+
+    def __init__(self, workdir: Path, *, seed: int = 7, progress: Callable[[int, int], None] | None = None) -> None:
+        self.workdir = workdir
+        self.template = workdir / "template.db"
+        self.now = REFERENCE_NOW
+        template = Store(f"sqlite:///{self.template}")
+        generate_demo_data(template, seed=seed, now=self.now)
+        template.dispose()
+        self.cache = workdir / "cache"
+        self.cache.mkdir(exist_ok=True)
+        self.knowledge: Any = None
+
+    def _fresh(self, name: str) -> tuple[Store, Path]:
+        folder = self.workdir / name
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / "helloword.db"
+        source_connection, target_connection = sqlite3.connect(self.template), sqlite3.connect(target)
+        source_connection.backup(target_connection)
+        source_connection.close()
+        target_connection.close()
+        return Store(f"sqlite:///{target}", create=False), folder
+
+    def run(self, scenario: dict[str, Any]) -> ScenarioResult:
+        from agent.service import MessageError, SupportAgent
+
+        store, folder = self._fresh(scenario["id"])
+        settings = Settings(data_dir=folder, policy_profile=scenario.get("profile", "default"))
+        if self.knowledge is None:
+            from knowledge.store import open_knowledge_base
+
+            self.knowledge = open_knowledge_base(Settings(data_dir=self.workdir))
+        agent = SupportAgent(settings, store=store, clock=lambda: self.now, knowledge=self.knowledge)
+        (folder / "cache").mkdir(exist_ok=True)
+        result = ScenarioResult(
+            id=scenario["id"],
+            language=scenario.get("language", "en"),
+            intent=scenario.get("intent", "other"),
+            passed=True,
+            turns=0,
+            escalated=False,
+        )
+        try:
+            values = pick_values(store, scenario.get("pick", {}), self.now, int(scenario.get("skip", 0)))
+            before = _counts(store)
+            for number, turn in enumerate(scenario["turns"], start=1):
+                text = str(turn["say"]).format(**values)
+                if turn.get("human_reply"):
+                    outcome = agent.reply_as_human(scenario["id"], text, resolve=bool(turn.get("resolve")))
+                else:
+                    try:
+                        outcome = agent.handle(scenario["id"], text)
+                    except MessageError as e:
+                        result.transcript.append({"say": text, "error": str(e)})
+                        if not turn.get("expect", {}).get("error"):
+                            result.failures.append(f"turn {number}: {e}")
+                        continue
+                data = outcome.as_json()
+                result.transcript.append({"say": text, **data})
+                result.turns += 1
+                result.escalated = result.escalated or data["status"] == "escalated"
+                for problem in _check_turn(turn.get("expect", {}), data):
+                    result.failures.append(f"turn {number}: {problem}")
+            after = _counts(store)
+            for name, wanted in (scenario.get("end") or {}).items():
+                if name in END_COUNTS and after[name] - before[name] != int(wanted):
+                    result.failures.append(f"end: {name} expected {wanted} new, got {after[name] - before[name]}")
+                if name == "status" and result.transcript and result.transcript[-1].get("status") != wanted:
+                    result.failures.append(f"end: status expected {wanted}, got {result.transcript[-1].get('status')}")
+        finally:
+            agent.close()
+            store.dispose()
+        result.passed = not result.failures
+        return result
+
+
+def summarise(results: list[ScenarioResult]) -> dict[str, Any]:
+    def table(key: str) -> dict[str, dict[str, float]]:
+        groups: dict[str, list[ScenarioResult]] = defaultdict(list)
+        for r in results:
+            groups[getattr(r, key)].append(r)
+        return {
+            name: {
+                "scenarios": len(group),
+                "pass_rate": sum(r.passed for r in group) / len(group),
+                "resolved_without_human": sum(not r.escalated for r in group) / len(group),
+                "mean_turns": statistics.mean(r.turns for r in group),
+            }
+            for name, group in sorted(groups.items())
+        }
+
+    return {
+        "scenarios": len(results),
+        "passed": sum(r.passed for r in results),
+        "by_language": table("language"),
+        "by_intent": table("intent"),
+        "failures": {r.id: r.failures for r in results if not r.passed},
+    }
+
+
+def run_scenarios(
+    scenarios: list[dict[str, Any]],
+    report_path: Path | None = None,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    workdir: Path | None = None,
+) -> tuple[list[ScenarioResult], dict[str, Any]]:
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="helloword-scenarios-") as tmp:
+        runner = ScenarioRunner(workdir or Path(tmp))
+        results = []
+        for index, scenario in enumerate(scenarios):
+            results.append(runner.run(scenario))
+            if progress:
+                progress(index + 1, len(scenarios))
+    summary = summarise(results)
+    summary["seconds"] = round(time.perf_counter() - started, 1)
+    if report_path is not None:
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        report_path.write_text(
+            json.dumps({"summary": summary, "results": [r.__dict__ for r in results]}, ensure_ascii=False, indent=2, default=str)
+        )
+    return results, summary
