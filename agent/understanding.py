@@ -111,7 +111,6 @@ _CHAR_MAP = str.maketrans(
 )
 _NON_WORD = re.compile(r"[^\w#]+")
 _SPACES = re.compile(r"\s+")
-_CJK_GAP = re.compile(r"(?<=[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff]) (?=[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff])")
 
 
 def _is_latin(ch: str) -> bool:
@@ -133,29 +132,37 @@ def normalise(text: str) -> str:
         latin_base = _is_latin(ch)
         out.append(ch)
     text = unicodedata.normalize("NFC", "".join(out)).replace("_", " ")
-    text = _SPACES.sub(" ", _NON_WORD.sub(" ", text)).strip()
-    return _CJK_GAP.sub("", text)
+    return _SPACES.sub(" ", _NON_WORD.sub(" ", text)).strip()
 
 
 def _script(text: str) -> str:
+    """The script that decides how a phrase is matched: Han/kana, Hangul or Arabic when the
+    text has any such letter ("T恤" is Chinese), otherwise space-separated words."""
+    found = set()
     for ch in text:
         o = ord(ch)
         if 0x3040 <= o <= 0x30FF or 0x3400 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF:
-            return "cjk"
-        if 0xAC00 <= o <= 0xD7AF or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F:
-            return "hangul"
-        if 0x0600 <= o <= 0x06FF or 0x0750 <= o <= 0x077F:
-            return "arabic"
-        if ch.isalpha():
-            return "word"
+            found.add("cjk")
+        elif 0xAC00 <= o <= 0xD7AF or 0x1100 <= o <= 0x11FF or 0x3130 <= o <= 0x318F:
+            found.add("hangul")
+        elif 0x0600 <= o <= 0x06FF or 0x0750 <= o <= 0x077F:
+            found.add("arabic")
+    for script in ("cjk", "hangul", "arabic"):
+        if script in found:
+            return script
     return "word"
 
 
 def _units(normalised: str) -> float:
     """Length in rough words: Han and kana characters count 0.4 each (no spaces to split on)."""
-    cjk = sum(1 for ch in normalised if _script(ch) == "cjk")
-    rest = "".join(" " if _script(ch) == "cjk" else ch for ch in normalised)
+    cjk = sum(1 for ch in normalised if _is_cjk(ch))
+    rest = "".join(" " if _is_cjk(ch) else ch for ch in normalised)
     return len(rest.split()) + 0.4 * cjk
+
+
+def _is_cjk(ch: str) -> bool:
+    o = ord(ch)
+    return 0x3040 <= o <= 0x30FF or 0x3400 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF
 
 
 # ---------------------------------------------------------------- lexicons
@@ -193,23 +200,28 @@ def compile_phrase(text: str) -> Phrase | None:
     if not norm:
         return None
     script = _script(norm)
-    body = r"\s?".join(re.escape(part) for part in norm.split(" "))
+    words = norm.split(" ")
     letters = len(norm.replace(" ", ""))
-    last_word = norm.split(" ")[-1]
+    last_word = words[-1]
+    # Inner words may carry a short inflection or particle the phrase does not spell out
+    # ("ponowną wysyłkę", "منتجا خاطئا", "주문을 취소").
+    suffix = {"hangul": "[가-힣]{0,2}", "arabic": "[\u0621-\u064a]{0,2}", "word": "[^\\W\\d_]{0,3}"}.get(script, "")
+    parts = [re.escape(w) + (suffix if len(w) >= (1 if script == "hangul" else 4) else "") for w in words[:-1]]
+    body = r"\s?".join([*parts, re.escape(last_word)])
     if script == "cjk":
         pattern = body if letters >= 2 else "^" + body
         units = max(1.0, letters / 2.0)
     elif script == "hangul":
         pattern = body if letters >= 2 or prefix else r"(?<![가-힣])" + body + r"(?![가-힣])"
-        units = float(len(norm.split(" "))) + max(0.0, (letters - 3) / 3.0)
+        units = float(len(words)) + max(0.0, (letters - 3) / 3.0)
     elif script == "arabic":
         end = "" if prefix or len(last_word) > 2 else r"(?![^\W\d_])"
         pattern = r"(?<![^\W\d_])(?:[وفبلك]|[وفبك]?ال|لل)?" + body + end
-        units = float(len(norm.split(" ")))
+        units = float(len(words))
     else:
         end = "" if prefix or len(last_word) >= 5 else r"(?![^\W_])"
         pattern = r"(?<![^\W_])" + body + end
-        units = float(len(norm.split(" ")))
+        units = float(len(words))
     weight = min(3.0, 1.0 + 0.5 * (units - 1.0))
     return Phrase(text=text.strip().rstrip("*"), normalised=norm, pattern=re.compile(pattern), weight=weight)
 

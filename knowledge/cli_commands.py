@@ -95,8 +95,8 @@ def search(query: str, k: int, language: str | None, topic: str | None, profile:
         _err.print("no policy chunks stored for this profile: run `helloword kb ingest`", highlight=False)
         return
     table = Table(show_lines=False)
-    table.add_column("score", justify="right")
-    table.add_column("id")
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("id", no_wrap=True)
     table.add_column("title › section")
     table.add_column("text")
     for hit in hits:

@@ -1,5 +1,5 @@
-"""The policy knowledge base: chunks of the seller's policy documents in a Chroma collection,
-searched by meaning across languages.
+"""The policy knowledge base: chunks of the seller's policy documents in Chroma, searched by
+meaning across languages.
 
 Each policy profile has its own collection, and every collection records the embedder that
 built it: vectors from two models never mix.
@@ -68,7 +68,6 @@ def _content_hash(chunk: Chunk) -> str:
 def _metadata(chunk: Chunk, profile: str) -> dict[str, str | int]:
     return {
         "chunk_id": chunk.id,
-        "key": chunk.key,
         "language": chunk.language,
         "topic": chunk.topic,
         "title": chunk.title,
@@ -169,25 +168,30 @@ class KnowledgeBase:
         self._client.delete_collection(collection.name)
         return None
 
-    def _collection(self, profile: str, *, create: bool = False) -> Any | None:
+    def _collection(self, profile: str) -> Any | None:
+        """The profile's collection, or None when nothing was ever stored for it."""
         name = self._name(profile)
-        if name in self._collections:
-            return self._collections[name]
-        from chromadb.errors import NotFoundError
+        if name not in self._collections:
+            from chromadb.errors import NotFoundError
 
-        try:
-            found = self._checked(self._client.get_collection(name, embedding_function=None), rebuild=False)
-        except NotFoundError:
-            found = None
-        if found is None and create:
-            found = self._client.create_collection(
-                name,
+            try:
+                found = self._checked(self._client.get_collection(name, embedding_function=None), rebuild=False)
+            except NotFoundError:
+                return None
+            self._collections[name] = found
+        return self._collections[name]
+
+    def _writable(self, profile: str) -> Any:
+        """The profile's collection, created (cosine space, embedder recorded) on first write."""
+        found = self._collection(profile)
+        if found is None:
+            found = self._client.get_or_create_collection(
+                self._name(profile),
                 configuration={"hnsw": {"space": "cosine"}},
                 metadata={"embedder": self.embedder.name, "dimension": self.embedder.dimension, "profile": profile},
                 embedding_function=None,
             )
-        if found is not None:
-            self._collections[name] = found
+            self._collections[self._name(profile)] = found
         return found
 
     def profiles(self) -> list[str]:
@@ -207,7 +211,7 @@ class KnowledgeBase:
         """Make the profile's chunks equal to the documents in `directory`: new and changed chunks are
         embedded and upserted, unchanged ones kept, vanished ones deleted. Returns the chunk count."""
         chunks = chunk_directory(directory)
-        collection = self._collection(profile, create=True)
+        collection = self._writable(profile)
         wanted = {c.id: c for c in chunks}
         stored = collection.get(include=["metadatas"])
         stored_hash = {
@@ -256,7 +260,7 @@ class KnowledgeBase:
             raise ValueError(f"expected {len(chunks)} vectors of {self.embedder.dimension} numbers, got shape {array.shape}")
         if not chunks:
             return
-        collection = self._collection(profile, create=True)
+        collection = self._writable(profile)
         for start in range(0, len(chunks), self._max_batch):
             batch = chunks[start : start + self._max_batch]
             collection.upsert(
