@@ -338,6 +338,39 @@ def eval_group() -> None:
     """Evaluations and replays."""
 
 
+@eval_group.command("scenarios")
+@click.option("--dir", "directory", type=click.Path(path_type=Path), default=None, help="Folder of scenario YAML files.")
+@click.option("--only", default=None, help="Run the scenarios whose id contains this text.")
+@click.option("--report", type=click.Path(path_type=Path), default=Path("evals-report.json"), show_default=True)
+def eval_scenarios(directory: Path | None, only: str | None, report: Path) -> None:
+    """Play the scripted customer conversations through the agent on a fresh demo shop each."""
+    from evals.scenarios import SCENARIO_DIR, ScenarioError, load_scenarios, run_scenarios
+
+    try:
+        scenarios = load_scenarios(directory or SCENARIO_DIR)
+    except ScenarioError as e:
+        fail(str(e))
+    if only:
+        scenarios = [s for s in scenarios if only in s["id"]]
+    if not scenarios:
+        fail("no scenarios to run")
+    with progress_bar("Scenarios") as update:
+        _, summary = run_scenarios(scenarios, report, progress=update)
+    for title, key in (("language", "by_language"), ("intent", "by_intent")):
+        table = Table(title=f"Scenarios by {title}")
+        for column in (title, "scenarios", "pass rate", "resolved without a human", "mean turns"):
+            table.add_column(column, justify="left" if column == title else "right")
+        for name, row in summary[key].items():
+            table.add_row(name, str(row["scenarios"]), f"{row['pass_rate']:.0%}",
+                          f"{row['resolved_without_human']:.0%}", f"{row['mean_turns']:.1f}")
+        out.print(table)
+    out.print(f"Passed {summary['passed']} of {summary['scenarios']} in {summary['seconds']} s; report: {report}")
+    for scenario_id, failures in summary["failures"].items():
+        out.print(f"  {scenario_id}: " + "; ".join(failures), highlight=False, soft_wrap=True)
+    if summary["failures"]:
+        sys.exit(1)
+
+
 @eval_group.command("tau-retail")
 @click.option(
     "--data", "data_dir", required=True, type=click.Path(path_type=Path), help="Folder with users/orders/products.json."

@@ -36,6 +36,14 @@ class Settings(BaseSettings):
     )
     shop_name: str = Field(default="Helloword Demo Shop", description="The shop's name in greetings.")
 
+    cache_dir: Path | None = Field(
+        default=None, description="Where computed model data (intent example vectors) is cached; the data dir's cache/ when unset."
+    )
+
+    @property
+    def resolved_cache_dir(self) -> Path:
+        return self.cache_dir if self.cache_dir is not None else self.data_dir / "cache"
+
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"

@@ -11,6 +11,7 @@ and the thread pauses (`interrupt`) until a human's reply resumes it (`Command(r
 from __future__ import annotations
 
 import dataclasses
+import re
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from commerce.money import approx_eur
 from tools import Caller, Toolbox, ToolOutcome
 
 URGENCY_ORDER = ["blue", "yellow", "orange", "red"]
+SHOP_ORDER_REF = re.compile(r"#[A-Za-z0-9][A-Za-z0-9-]{2,30}")
 POLICY_INTENTS = frozenset({"policy_question", "customs_duties"})
 # How the knowledge base is searched for intents whose playbook cites policy.
 KB_TOPIC_HINT = {
@@ -110,6 +112,9 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
             "address": slots.address,
             "item_hints": list(slots.item_hints),
         }
+        if not slot_dict["order_ids"]:
+            # Shops number orders their own way (#A1003, #SO-2291): any '#' reference with a digit counts.
+            slot_dict["order_ids"] = [m.group(0) for m in SHOP_ORDER_REF.finditer(text) if any(c.isdigit() for c in m.group(0))]
         updates: dict[str, Any] = {
             "turn": state.get("turn", 0) + 1,
             "language": language,
@@ -185,7 +190,8 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
                 and order.result["customer_id"] == found.result["customer_id"]
             ):
                 customer_id, method_used = found.result["customer_id"], IdentityMethod.ORDER_NUMBER_EMAIL.value
-        if customer_id is None and emails and IdentityMethod.EMAIL in methods:
+        # An email that does not match the order it came with proves nothing on its own.
+        if customer_id is None and emails and not attempted and IdentityMethod.EMAIL in methods:
             attempted = True
             found = staff.call("find_customer_by_email", {"email": emails[0]})
             if found.ok and found.result:

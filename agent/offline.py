@@ -323,21 +323,17 @@ class OfflineBrain:
         )
 
     def on_refund_request(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        """Money goes back when the order is cancelled or the items come back; a refund
+        without a return is a human's call."""
         order = context["order"]
         if order["status"] == "pending":
             return self.on_cancel_order(state, context)
-        amount = self.refundable(order)
-        method = self.original_method(order) or ""
-        return Decision(
-            "propose",
-            tool="issue_refund",
-            arguments={"order_id": order["order_id"], "amount": str(amount), "reason": "customer refund request"},
-            ask=(
-                "propose_refund",
-                {"amount": self.money(state, context, amount, order["currency"]), "method": self.method(state, context, method)},
-            ),
-            recommendation=f"Refund {amount} {order['currency']} to the original payment method.",
-        )
+        if order["status"] == "delivered":
+            return self.on_return_request(state, context)
+        if order["status"] in ("cancelled", "return_requested"):
+            return self.on_refund_status(state, context)
+        return self._handover("The customer asks for a refund on an order that is on its way.", "yellow",
+                              "Offer to intercept the parcel or to refund once it comes back.")
 
     def on_refund_status(self, state: ConversationState, context: dict[str, Any]) -> Decision:
         order = context["order"]

@@ -86,7 +86,7 @@ class SupportAgent:
         self.clock = clock or utcnow
         self.profile = load_profile(settings.policy_profile)
         embedder = make_embedder(settings.embedder, settings.embedder_model)
-        cache = settings.data_dir / "cache"
+        cache = settings.resolved_cache_dir
         cache.mkdir(parents=True, exist_ok=True)
         classifier = IntentClassifier(embedder, cache_dir=cache)
         if knowledge is None and use_knowledge:

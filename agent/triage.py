@@ -54,7 +54,7 @@ def triage_batch(classifier: IntentClassifier, batch: list[tuple[Any, str]]) -> 
 
 def triage_lines(lines: Iterable[str], settings: Settings) -> Iterator[dict[str, Any]]:
     """One result per non-empty input line, in input order (errors included)."""
-    cache = settings.data_dir / "cache"
+    cache = settings.resolved_cache_dir
     cache.mkdir(parents=True, exist_ok=True)
     classifier = IntentClassifier(make_embedder(settings.embedder, settings.embedder_model), cache_dir=cache)
     pending: list[tuple[int, tuple[Any, str] | dict[str, Any]]] = []

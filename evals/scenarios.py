@@ -205,13 +205,12 @@ class ScenarioRunner:
         from agent.service import MessageError, SupportAgent
 
         store, folder = self._fresh(scenario["id"])
-        settings = Settings(data_dir=folder, policy_profile=scenario.get("profile", "default"))
+        settings = Settings(data_dir=folder, policy_profile=scenario.get("profile", "default"), cache_dir=self.cache)
         if self.knowledge is None:
             from knowledge.store import open_knowledge_base
 
-            self.knowledge = open_knowledge_base(Settings(data_dir=self.workdir))
+            self.knowledge = open_knowledge_base(Settings(data_dir=self.workdir, cache_dir=self.cache))
         agent = SupportAgent(settings, store=store, clock=lambda: self.now, knowledge=self.knowledge)
-        (folder / "cache").mkdir(exist_ok=True)
         result = ScenarioResult(
             id=scenario["id"],
             language=scenario.get("language", "en"),
