@@ -371,6 +371,35 @@ def eval_scenarios(directory: Path | None, only: str | None, report: Path) -> No
         sys.exit(1)
 
 
+@eval_group.command("tau-chat")
+@click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path), help="Folder with users/orders/products.json.")
+@click.option("--tasks", "tasks_file", required=True, type=click.Path(path_type=Path))
+@click.option("--reference", "reference_file", required=True, type=click.Path(path_type=Path))
+@click.option("--show", is_flag=True, help="Print the conversations of unresolved tasks.")
+def eval_tau_chat(data_dir: Path, tasks_file: Path, reference_file: Path, show: bool) -> None:
+    """Serve tau-retail customers through the agent (cancel, address change, return) and
+    count the tasks whose end state matches the reference."""
+    from commerce.tau_retail import TauRetailFormatError, load_tau_retail
+    from evals.tau_chat import replay_conversations
+    from evals.tau_retail import TaskFileError, load_json_list
+
+    try:
+        load_tau_retail(data_dir)
+        tasks, reference = load_json_list(tasks_file), load_json_list(reference_file)
+    except (TauRetailFormatError, TaskFileError) as e:
+        fail(str(e))
+    with progress_bar("Conversations") as update:
+        summary = replay_conversations(data_dir, tasks, reference, progress=update,
+                                       cache_dir=get_settings().resolved_cache_dir)
+    out.print(f"Tasks: {summary.tasks}; stated in a message or two: {summary.eligible}; "
+              f"resolved by the agent to the reference end state: {summary.resolved} of {summary.eligible}")
+    for item in summary.unresolved:
+        out.print(f"  task {item['index']}: " + "; ".join(item["problems"]), highlight=False, soft_wrap=True)
+        if show:
+            for line in item["transcript"]:
+                out.print(f"    customer: {line['customer']}\n    agent: {line['agent']}", highlight=False, soft_wrap=True)
+
+
 @eval_group.command("tau-retail")
 @click.option(
     "--data", "data_dir", required=True, type=click.Path(path_type=Path), help="Folder with users/orders/products.json."

@@ -34,6 +34,9 @@ GIFT_CARD = {
     "ko": "기프트 카드",
 }
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "zh": "Chinese"}
+GIFT_CARD_WORDS = ("gift card", "giftcard", "gift-card", *(w for w in GIFT_CARD.values() if w != "gift card"))
+MISTAKE_WORDS = ("mistake", "by accident", "accidentally", "error", "erreur", "versehentlich", "aus versehen", "errore",
+                 "engano", "ongeluk", "vergissing", "pomyłk", "yanlışlıkla", "ошибк", "بالخطأ", "错", "間違", "실수")
 COUPON_PERCENT = 10  # offered for a late parcel, capped by the profile
 
 
@@ -117,15 +120,37 @@ class OfflineBrain:
         return _d(order.get("amount_paid", 0)) - _d(order.get("amount_refunded", 0))
 
     def hinted_items(self, state: ConversationState, order: dict[str, Any]) -> list[str]:
-        """The order's items the customer named (by product name or option words), else all."""
-        words = set(re.findall(r"\w+", state.get("message", "").lower()))
-        hints = {h.lower() for h in (state.get("slots") or {}).get("item_hints", [])}
-        chosen = []
+        """The order's items the customer named (product name, narrowed by option words such
+        as colour or size when several items share a name), else all of them."""
+        text = state.get("message", "").lower()
+        words = set(re.findall(r"\w+", text)) | {h.lower() for h in (state.get("slots") or {}).get("item_hints", [])}
+        named = []
         for item in order.get("items", []):
             name_words = set(re.findall(r"\w+", item["name"].lower()))
-            if name_words & (words | hints):
+            if name_words and name_words <= words:
+                options = [str(v).lower() for v in item.get("options", {}).values()]
+                named.append((item, sum(1 for o in options if o and o in text)))
+        chosen = []
+        for item, score in named:
+            rivals = [sc for other, sc in named if other["name"] == item["name"]]
+            if score == max(rivals):
                 chosen.append(item["item_id"])
         return chosen or [i["item_id"] for i in order.get("items", [])]
+
+    def refund_method(self, state: ConversationState, context: dict[str, Any], order: dict[str, Any]) -> str:
+        """Where the customer wants a refund: a gift card or PayPal when they say so, else the original method."""
+        text = state.get("message", "").lower()
+        methods = (context.get("customer") or {}).get("payment_methods", [])
+        wanted = None
+        if any(w in text for w in GIFT_CARD_WORDS):
+            wanted = "gift_card"
+        elif "paypal" in text:
+            wanted = "paypal"
+        if wanted:
+            for method in methods:
+                if method["kind"] == wanted:
+                    return str(method["id"])
+        return self.original_method(order) or ""
 
     def parcel(self, context: dict[str, Any]) -> dict[str, Any] | None:
         parcels = (context.get("tracking") or {}).get("parcels") or []
@@ -300,7 +325,7 @@ class OfflineBrain:
         if order["status"] == "pending":
             return self.on_cancel_order(state, context)
         item_ids = self.hinted_items(state, order)
-        method = self.original_method(order) or ""
+        method = self.refund_method(state, context, order)
         amount = sum((_d(i["unit_price"]) * i["quantity"] for i in order["items"] if i["item_id"] in item_ids), Decimal("0"))
         return Decision(
             "propose",
@@ -366,7 +391,7 @@ class OfflineBrain:
         return Decision(
             "propose",
             tool="cancel_order",
-            arguments={"order_id": order["order_id"], "reason": "no longer needed"},
+            arguments={"order_id": order["order_id"], "reason": cancel_reason(state)},
             ask=(
                 "propose_cancel",
                 {
@@ -531,38 +556,45 @@ class OfflineBrain:
         return []
 
 
+def cancel_reason(state: ConversationState) -> str:
+    text = state.get("message", "").lower()
+    return "ordered by mistake" if any(w in text for w in MISTAKE_WORDS) else "no longer needed"
+
+
 POSTAL = re.compile(r"\b(\d{5}(?:-\d{3,4})?|\d{4}\s?[A-Z]{2}|\d{2}-\d{3}|\d{3}-\d{4}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})\b", re.I)
 
 
 def parse_address(raw: str, order: dict[str, Any]) -> dict[str, Any]:
-    """A free-text address ("12 Elm Street, 75002 Paris, France") split into fields; what
-    cannot be told apart keeps the order's current value."""
+    """A free-text address ("12 Elm Street, Apt 4, Austin, TX 78701, USA" or "3 quai Perrache,
+    69002 Lyon, France") split into fields; what cannot be told apart keeps the order's value."""
     current = order.get("shipping_address") or {}
     parts = [p.strip() for p in re.split(r"[,\n;]", raw) if p.strip()]
-    address1 = parts[0] if parts else raw.strip()
-    postal, city = current.get("postal_code", "-"), current.get("city", "-")
+    if not parts:
+        parts = [raw.strip()]
     country = current.get("country", "-")
-    for part in parts[1:]:
-        match = POSTAL.search(part)
+    if len(parts) >= 3 and not any(ch.isdigit() for ch in parts[-1]):
+        country = parts.pop()
+    postal, city, region = current.get("postal_code", "-"), current.get("city", "-"), current.get("state", "")
+    postal_index = None
+    for index in range(len(parts) - 1, 0, -1):
+        match = POSTAL.search(parts[index])
         if match:
-            postal = match.group(1)
-            rest = (part[: match.start()] + part[match.end() :]).strip(" ,")
-            if rest:
+            postal_index, postal, region = index, match.group(1), ""
+            rest = (parts[index][: match.start()] + parts[index][match.end():]).strip(" ,")
+            if re.fullmatch(r"[A-Z]{2,3}", rest):
+                region = rest  # "TX 78701": a state code before the zip
+            elif rest:
                 city = rest
-    if len(parts) >= 3 and not POSTAL.search(parts[-1]):
-        country = parts[-1]
-    elif len(parts) == 2 and not POSTAL.search(parts[1]):
-        city = parts[1]
-    return {
-        "name": current.get("name", ""),
-        "address1": address1[:200],
-        "address2": "",
-        "city": city[:100],
-        "state": current.get("state", ""),
-        "postal_code": postal[:20],
-        "country": country[:100],
-        "country_code": current.get("country_code") if country == current.get("country") else None,
-    }
+            break
+    address1 = parts[0]
+    middle = parts[1:postal_index] if postal_index is not None else parts[1:]
+    if middle and (postal_index is None or city in ("-", current.get("city")) or region):
+        city = middle.pop()
+    address2 = ", ".join(middle)
+    same_country = country == current.get("country")
+    return {"name": current.get("name", ""), "address1": address1[:200], "address2": address2[:200], "city": city[:100],
+            "state": region[:100], "postal_code": postal[:20], "country": country[:100],
+            "country_code": current.get("country_code") if same_country else None}
 
 
 def format_address(address: dict[str, Any]) -> str:
