@@ -13,12 +13,14 @@ message is detected elsewhere and passed in; keywords of that language and of En
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import threading
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +80,9 @@ MIN_SIMILARITY = 0.83
 # greeting words are removed, or when it is this short and nothing else matched.
 GREETING_LEFTOVER_UNITS = 2.0
 GREETING_SHORT_UNITS = 6.0
+# A short message without greeting words is a greeting only when it is this close to the
+# greeting examples ("howdy"), not merely closer to them than to other intents.
+GREETING_MIN_SIMILARITY = 0.9
 # A message is "essentially an answer" (yes/no) when it is at most this long.
 ANSWER_MAX_UNITS = 6.0
 # How many of each lexicon's examples must exist per intent.
@@ -191,6 +196,7 @@ class Match:
         return self.end - self.start
 
 
+@cache
 def compile_phrase(text: str) -> Phrase | None:
     """Han/kana and Hangul phrases match anywhere (no spaces between words); other scripts
     match at a word start, and whole words only when shorter than five letters (longer ones
@@ -286,13 +292,24 @@ def _lexicon_files(directory: Path) -> list[Path]:
     return files
 
 
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_lexicon_files(directory: Path) -> tuple[dict[str, Lexicon], bytes]:
+    """Parse every `<lang>.yaml` of a directory; also return the raw contents (for hashing)."""
+    lexicons: dict[str, Lexicon] = {}
+    raw = bytearray()
+    for path in _lexicon_files(directory):
+        content = path.read_bytes()
+        raw += path.name.encode() + b"\0" + content + b"\0"
+        data = yaml.load(content.decode("utf-8"), Loader=_YAML_LOADER)  # a safe loader: no object construction
+        lexicons[path.stem] = _parse_lexicon(path.stem, data, str(path))
+    return lexicons, bytes(raw)
+
+
 @lru_cache(maxsize=8)
 def _load_lexicons_cached(directory: Path) -> dict[str, Lexicon]:
-    lexicons: dict[str, Lexicon] = {}
-    for path in _lexicon_files(directory):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        lexicons[path.stem] = _parse_lexicon(path.stem, data, str(path))
-    return lexicons
+    return read_lexicon_files(directory)[0]
 
 
 def load_lexicons(directory: Path | None = None) -> dict[str, Lexicon]:
@@ -346,12 +363,12 @@ class IntentClassifier:
 
     The example vectors are computed once per process; with `cache_dir` they are also
     stored on disk, keyed by the lexicon files' contents and the embedder, so a restart
-    does not embed the 2,000-odd examples again."""
+    does not embed the ~2,500 examples again."""
 
     def __init__(self, embedder: Embedder, directory: Path | None = None, cache_dir: Path | None = None) -> None:
         self.embedder = embedder
         self.directory = (directory or DEFAULT_DIRECTORY).resolve()
-        self.lexicons = load_lexicons(self.directory)
+        self.lexicons, raw = read_lexicon_files(self.directory)
         labels: list[int] = []
         texts: list[str] = []
         for language in sorted(self.lexicons):
@@ -364,17 +381,16 @@ class IntentClassifier:
         self._labels = np.asarray(labels, dtype=np.int64)[order]
         bounds = np.searchsorted(self._labels, np.arange(len(LEXICON_INTENTS) + 1))
         self._slices = [(int(bounds[i]), int(bounds[i + 1])) for i in range(len(LEXICON_INTENTS))]
-        self.cache_key = self._cache_key()
+        self.cache_key = self._cache_key(raw)
         self.cache_path = cache_dir / f"{CACHE_FORMAT}-{self.cache_key[:24]}.npz" if cache_dir is not None else None
         self.matrix = self._load_or_embed()
 
     # -------------------------------------------------------------- example vectors
 
-    def _cache_key(self) -> str:
+    def _cache_key(self, raw: bytes) -> str:
         digest = hashlib.sha256()
         digest.update(f"{CACHE_FORMAT}\0{self.embedder.name}\0{self.embedder.dimension}\0".encode())
-        for path in _lexicon_files(self.directory):
-            digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(raw)
         return digest.hexdigest()
 
     def _load_or_embed(self) -> Vectors:
@@ -390,7 +406,7 @@ class IntentClassifier:
         matrix = self.embedder.embed_queries(self._texts).astype(np.float32)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_name(path.name + ".partial.npz")
+            partial = path.with_name(f"{path.stem}.{os.getpid()}.{threading.get_ident()}.partial.npz")
             np.savez(partial, vectors=matrix)
             partial.replace(path)
         return matrix
@@ -480,7 +496,11 @@ class IntentClassifier:
         if _units(_SPACES.sub(" ", leftover).strip()) <= GREETING_LEFTOVER_UNITS and matches:
             return True
         greeting = LEXICON_INTENTS.index("greeting")
-        return _units(norm) <= GREETING_SHORT_UNITS and int(np.argmax(emb)) == greeting
+        return (
+            _units(norm) <= GREETING_SHORT_UNITS
+            and int(np.argmax(emb)) == greeting
+            and float(emb[greeting]) >= GREETING_MIN_SIMILARITY
+        )
 
 
 # ---------------------------------------------------------------- signals
@@ -542,9 +562,7 @@ def read_signals(text: str, language: str, directory: Path | None = None) -> Sig
     wants_human = bool(_find(norm, _signal_groups(language, "human", lexicons)))
     legal = bool(_find(norm, _signal_groups(language, "legal", lexicons)))
     angry = bool(_find(norm, _signal_groups(language, "angry", lexicons))) or _shouting(text) or "!!!" in text
-    return Signals(
-        affirmation=_affirmation(text, language, lexicons), wants_human=wants_human, legal_threat=legal, angry=angry
-    )
+    return Signals(affirmation=_affirmation(text, language, lexicons), wants_human=wants_human, legal_threat=legal, angry=angry)
 
 
 # ---------------------------------------------------------------- slots
@@ -570,17 +588,25 @@ _AMAZON = re.compile(_NB + r"\d{3}-\d{7}-\d{7}" + _NA)
 _EBAY = re.compile(_NB + r"\d{2}-\d{5}-\d{5}" + _NA)
 _W_ORDER = re.compile(r"(?<![0-9A-Za-z])#?\s?([Ww]\d{7})(?!\d)")
 _HASH_ORDER = re.compile(r"(?<![0-9A-Za-z&])#\s?(\d{3,10})(?![\d.,]?\d)")
-_ORDER_LABEL = (
-    r"(?:order|pedido|encomenda|commande|cde|bestellung|bestellnummer|auftragsnummer|auftrag|ordine|"
-    r"bestelling|bestelnummer|ordernummer|zam[oó]wieni[ae]|sipari[sş]|номер\s+заказа|заказ[а-я]*|"
-    r"رقم\s+الطلب|رقم\s+طلبي|الطلب|طلبي|طلب|订单号?|訂單號?|注文番号|ご注文番号|注文|주문\s?번호|주문)"
+# Words that introduce an order number. Latin and Cyrillic labels must start a word; Han,
+# kana, Hangul and Arabic ones attach to what precedes them ("我的订单1001").
+_ORDER_LABEL_WORDS = (
+    r"(?:order|order\s+id|pedido|encomenda|commande|cde|bestellung|bestellnummer|bestellnr\.?|auftragsnummer|auftrag|"
+    r"ordine|bestelling|bestelnummer|ordernummer|zam[oó]wieni[ae]|sipari[sş](?:im|imin)?|номер\s+заказа|заказ[а-я]*)"
 )
+_ORDER_LABEL_ATTACHED = r"(?:رقم\s+الطلب|رقم\s+طلبي|الطلب|طلبي|طلب|订单号?|訂單號?|注文番号|ご注文番号|注文|주문\s?번호|주문)"
 _ORDER_FILLER = (
-    r"(?:\s*(?:number|num\.?|no\.?|nr\.?|n\.?\s?[°ºo]\.?|#|:|：|número|numero|nummer|numer|numaras[ıi]|numaram|"
+    r"(?:\s*(?:number|num\.?|no\.?|nr\.?|n\.?\s?[°ºo]\.?|id|#|:|：|número|numero|nummer|numer|numaras[ıi]|numaram|"
     r"номер|№|رقم|号|號|は|是|为|：|은|는|ist|est|es|è|é|is)\s*)*"
 )
 _LABELLED_ORDER = re.compile(
-    r"(?i)(?<![^\W\d_])" + _ORDER_LABEL + r"(?:[a-z]{0,3})?" + _ORDER_FILLER + r"\s*#?\s?(\d{3,10})(?![\d.,]?\d)"
+    r"(?i)(?:(?<![^\W\d_])"
+    + _ORDER_LABEL_WORDS
+    + r"|"
+    + _ORDER_LABEL_ATTACHED
+    + r")"
+    + _ORDER_FILLER
+    + r"\s*#?\s?(\d{3,10})(?![\d.,]?\d)"
 )
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 
@@ -595,7 +621,7 @@ _POSTAL_PATTERNS: tuple[str, ...] = (
 )
 _POSTAL_ANY = r"(?:" + "|".join(_POSTAL_PATTERNS) + r")"
 _POSTAL_LABEL = re.compile(
-    r"(?i)(?:postal\s?code|post\s?code|zip\s?code|zip|plz|postleitzahl|code\s+postal|c\.p\.|cp|c[oó]digo\s+postal|cap|cep|"
+    r"(?i)(?<![^\W\d_])(?:postal\s?code|post\s?code|zip\s?code|zip|plz|postleitzahl|code\s+postal|c\.p\.|cp|c[oó]digo\s+postal|cap|cep|"
     r"kod\s+pocztowy|posta\s+kodu|почтовый\s+индекс|индекс|الرمز\s+البريدي|邮编|邮政编码|郵便番号|〒|우편\s?번호)"
     r"(?:\s*(?:is|es|est|ist|è|é|:|：|は|是|는|은|-))*\s*(" + _POSTAL_ANY.replace("[A-Z]", "[A-Za-z]") + r")" + _NA
 )
@@ -605,26 +631,31 @@ _POSTAL_BEFORE_CITY = re.compile(
 )
 _POSTAL_AFTER_STATE = re.compile(r"(?<![A-Za-z])[A-Z]{2}\s+(\d{5}(?:-\d{4})?)" + _NA)
 
-_NAME_WORD = r"[^\W\d_][^\W\d_'’.-]*"
+_NAME_WORD = r"[^\W\d_](?:[^\W\d_]|['’-](?=[^\W\d_]))*"
 _LATIN_NAME_INTRO = (
     r"my\s+name\s+is|my\s+name's|me\s+llamo|mi\s+nombre\s+es|je\s+m['’]\s?appelle|mon\s+nom\s+est|"
     r"ich\s+hei(?:ß|ss)e|mein\s+name\s+ist|mi\s+chiamo|il\s+mio\s+nome\s+[èe]|meu\s+nome\s+[ée]|me\s+chamo|"
     r"mijn\s+naam\s+is|ik\s+heet|nazywam\s+si[ęe]|mam\s+na\s+imi[ęe]|(?:benim\s+)?ad[ıi]m|ismim|меня\s+зовут|моё\s+имя|мое\s+имя"
 )
 _LATIN_NAME = re.compile(
-    r"(?i:(?<![^\W\d_])(?:" + _LATIN_NAME_INTRO + r"))[\s:,]+(" + _NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r"){0,3})"
+    r"(?i:(?<![^\W\d_])(" + _LATIN_NAME_INTRO + r"))[\s:,]+(" + _NAME_WORD + r"(?:[ \t]+" + _NAME_WORD + r"){0,3})"
 )
+# Introductions that are also ordinary words ("adım" is "step" in Turkish).
+_WEAK_NAME_INTROS = frozenset({"adim", "ismim"})
 _ARABIC_NAME = re.compile(r"(?:اسمي|إسمي|أنا\s+اسمي)\s*[:：]?\s+([\u0621-\u064a]+(?:\s+[\u0621-\u064a]+)?)")
 _CHINESE_NAME = re.compile(
     r"(?:我叫|我的名字是|我的名字叫|我名叫)\s*([\u4e00-\u9fff]{1,4}?)(?=[\s,，。.!！?？、;；]|我|的|订单|想|要|在|$)"
 )
 _JAPANESE_NAME = re.compile(
-    r"(?:私の名前は|名前は|わたしは|私は)\s*([\u4e00-\u9fff\u30a0-\u30ffー々・A-Za-z ]{1,12}?)\s*(?:です|と申します|といいます|と言います)"
+    r"(?:私の名前は|名前は|わたしは|私は)\s*([\u4e00-\u9fff\u30a0-\u30ffー々・A-Za-z ]{1,12}?)"
+    r"\s*(?:です|と申します|といいます|と言います)"
 )
 _JAPANESE_MOSHIMASU = re.compile(r"(?<![\u4e00-\u9fff\u30a0-\u30ffー々])([\u4e00-\u9fff\u30a0-\u30ffー々]{2,8})と申します")
 _KOREAN_NAME = re.compile(r"(?:제\s?이름은|이름은)\s*([가-힣]{2,4}?)(?:입니다|이에요|예요|이고|이며|라고|이라고|\s|[.,!]|$)")
 _KOREAN_JEONEUN = re.compile(r"저는\s*([가-힣]{2,4}?)(?:입니다|이에요|예요|이라고\s?합니다|라고\s?합니다)")
-_NAME_PARTICLES = frozenset({"de", "da", "do", "dos", "das", "del", "della", "di", "van", "von", "der", "den", "la", "le", "du", "ten"})
+_NAME_PARTICLES = frozenset(
+    {"de", "da", "do", "dos", "das", "del", "della", "di", "van", "von", "der", "den", "la", "le", "du", "ten"}
+)
 _NAME_STOP = frozenset(
     {
         "and", "i", "my", "the", "from", "here", "please", "y", "et", "und", "e", "en", "ve", "и", "mi", "mon", "mein",
@@ -649,8 +680,8 @@ _CURRENCY_SUFFIX: dict[str, str] = {
     "₩": "KRW", "₺": "TRY", "tl": "TRY", "zł": "PLN", "zl": "PLN", "złotych": "PLN", "zlotych": "PLN", "złote": "PLN",
     "₽": "RUB", "руб": "RUB", "руб.": "RUB", "рублей": "RUB", "рубля": "RUB", "р.": "RUB", "euro": "EUR", "euros": "EUR",
     "eur": "EUR", "евро": "EUR", "dollars": "USD", "dollar": "USD", "dólares": "USD", "dolares": "USD", "dollari": "USD",
-    "долларов": "USD", "pounds": "GBP", "pound": "GBP", "livres": "GBP", "yen": "JPY", "yuan": "CNY", "won": "KRW",
-    "lira": "TRY", "liras": "TRY", "lire": "TRY", "reais": "BRL", "real": "BRL", "usd": "USD", "pln": "PLN",
+    "долларов": "USD", "pounds": "GBP", "livres": "GBP", "yen": "JPY", "yuan": "CNY", "won": "KRW",
+    "lira": "TRY", "liras": "TRY", "lire": "TRY", "reais": "BRL", "usd": "USD", "pln": "PLN",
     "يورو": "EUR", "دولار": "USD", "ريال": "SAR", "درهم": "AED", "جنيه": "EGP", "юаней": "CNY", "фунтов": "GBP",
     "ユーロ": "EUR", "ドル": "USD", "欧元": "EUR", "美元": "USD", "유로": "EUR", "달러": "USD",
 }  # fmt: skip
@@ -712,7 +743,9 @@ def _clean_name(words: list[str]) -> str | None:
             break
         low = word.lower()
         if capitalised:
-            if word[:1].isupper() or (low in _NAME_PARTICLES and kept and index + 1 < len(words) and words[index + 1][:1].isupper()):
+            if word[:1].isupper() or (
+                low in _NAME_PARTICLES and kept and index + 1 < len(words) and words[index + 1][:1].isupper()
+            ):
                 kept.append(word)
             else:
                 break
@@ -726,7 +759,10 @@ def _clean_name(words: list[str]) -> str | None:
 def _names(text: str) -> list[str]:
     names: list[str] = []
     for m in _LATIN_NAME.finditer(text):
-        name = _clean_name(m.group(1).split())
+        words = m.group(2).split()
+        if m.group(1).lower().replace("ı", "i") in _WEAK_NAME_INTROS and not words[0][:1].isupper():
+            continue
+        name = _clean_name(words)
         if name:
             names.append(name)
     for m in _ARABIC_NAME.finditer(text):
@@ -957,10 +993,11 @@ def assess_urgency(
         raise_to(UrgencyLevel.RED, f"order value {_amount_text(order_value_eur)} EUR")
     if intent in SEVERE_INTENTS:
         raise_to(UrgencyLevel.ORANGE, SEVERE_INTENTS[intent])
+    late = f" {late_days} day{'s' if late_days != 1 else ''} ago" if late_days else ""
     if very_late:
-        raise_to(UrgencyLevel.ORANGE, f"promised delivery date passed {late_days} days ago")
+        raise_to(UrgencyLevel.ORANGE, f"promised delivery date passed{late}")
     elif promised_date_passed:
-        raise_to(UrgencyLevel.YELLOW, "promised delivery date passed" + (f" {late_days} days ago" if late_days else ""))
+        raise_to(UrgencyLevel.YELLOW, f"promised delivery date passed{late}")
     if stalled:
         raise_to(UrgencyLevel.ORANGE, f"{days_since_last_scan} days without a tracking scan")
     if customer_is_vip and (intent in PROBLEM_INTENTS or stalled or promised_date_passed):

@@ -1,0 +1,746 @@
+"""Offline understanding of a customer message: intents in fourteen languages, slots,
+yes/no and tone signals, urgency levels, and the on-disk cache of example vectors."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from agent.understanding import (
+    INTENTS,
+    LANGUAGES,
+    LEXICON_INTENTS,
+    IntentClassifier,
+    IntentGuess,
+    Signals,
+    assess_urgency,
+    extract_slots,
+    load_lexicons,
+    read_signals,
+)
+from commerce.models import UrgencyLevel
+from knowledge.embedders import Embedder, Vectors, make_embedder
+
+
+class CountingEmbedder:
+    """Wraps the real embedder and counts the texts it is asked to embed."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dimension = inner.dimension
+        self.texts = 0
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        self.texts += len(texts)
+        return self.inner.embed_queries(texts)
+
+    def embed_passages(self, texts: Sequence[str]) -> Vectors:
+        self.texts += len(texts)
+        return self.inner.embed_passages(texts)
+
+
+# ------------------------------------------------------------------ messages
+
+# At least two messages per intent, in several languages.
+PER_INTENT: list[tuple[str, str, str]] = [
+    ("en", "Any update on where my order is? I placed it on Monday.", "track_order"),
+    ("it", "Mi dite a che punto è la spedizione del mio ordine?", "track_order"),
+    ("de", "Die Lieferung ist jetzt schon fünf Tage über dem angekündigten Termin.", "delivery_delay"),
+    ("ja", "予定日から1週間過ぎてもまだ届きません。遅すぎます。", "delivery_delay"),
+    ("fr", "Le livreur affirme avoir déposé le colis mais je n'ai rien eu.", "not_received"),
+    ("ko", "배송완료라고 나오는데 물건을 받은 적이 없어요.", "not_received"),
+    ("es", "Las gafas llegaron con una patilla rota.", "damaged_item"),
+    ("tr", "Kutudan çıkan tabakların ikisi kırıktı.", "damaged_item"),
+    ("en", "You sent a case for an iPhone 12 but I ordered one for the iPhone 14.", "wrong_item"),
+    ("ru", "Прислали не тот цвет: заказывала зелёный, пришёл жёлтый.", "wrong_item"),
+    ("pt", "A caixa veio sem o controle remoto, está faltando.", "missing_item"),
+    ("nl", "De schroeven voor de kast ontbreken in het pakket.", "missing_item"),
+    ("pl", "Chciałabym odesłać sukienkę, jest za duża.", "return_request"),
+    ("zh", "这条裤子不合适，我想退回去。", "return_request"),
+    ("fr", "Est-ce possible d'avoir le même pull en taille L à la place du M ?", "exchange_request"),
+    ("ar", "أريد استبدال الحذاء بمقاس 40.", "exchange_request"),
+    ("de", "Ich will mein Geld zurück für die kaputte Lampe.", "refund_request"),
+    ("ja", "商品代金を返金していただけますか。", "refund_request"),
+    ("es", "Hace dos semanas que os devolví el paquete y el reembolso sigue sin aparecer.", "refund_status"),
+    ("en", "It's been 10 days since you got my return and I still haven't seen the refund.", "refund_status"),
+    ("it", "Annullate per favore l'ordine, ho sbagliato prodotto.", "cancel_order"),
+    ("ko", "방금 한 주문 취소 부탁드려요.", "cancel_order"),
+    ("nl", "Ik ben verhuisd, kunnen jullie het pakket naar mijn nieuwe adres sturen?", "change_address"),
+    ("ru", "Нужно поменять адрес доставки, я ошибся в номере квартиры.", "change_address"),
+    ("en", "Before you ship it, could you add a second pair of the same socks?", "modify_order"),
+    ("pt", "Dá para tirar um item do pedido antes de enviar?", "modify_order"),
+    ("de", "Könnten Sie das Paket bitte mit DPD statt mit Hermes schicken?", "switch_carrier"),
+    ("es", "¿Podéis mandarlo por mensajería urgente en lugar de por Correos?", "switch_carrier"),
+    ("fr", "Le colis vous est revenu, pouvez-vous me le réexpédier à la même adresse ?", "reship_request"),
+    ("zh", "包裹被退回了，麻烦重新发一次。", "reship_request"),
+    ("en", "My card was charged but the site said the payment failed.", "payment_issue"),
+    ("tr", "Ödeme yaparken kartım sürekli reddediliyor.", "payment_issue"),
+    ("it", "Mi serve la fattura con la partita IVA della mia ditta.", "invoice_request"),
+    ("pl", "Proszę o fakturę VAT na moją firmę.", "invoice_request"),
+    ("nl", "Ik moet 20 euro invoerrechten betalen, klopt dat?", "customs_duties"),
+    ("ja", "関税を請求されましたが、誰が負担するのですか？", "customs_duties"),
+    ("fr", "Combien de temps ai-je pour renvoyer un article ?", "policy_question"),
+    ("ar", "هل تشحنون إلى المغرب؟", "policy_question"),
+    ("de", "Ihr Kundenservice ist wirklich unterirdisch, ich bin sehr enttäuscht.", "complaint"),
+    ("ko", "응대가 너무 불친절해서 항의하고 싶어요.", "complaint"),
+    ("es", "Quiero que me atienda una persona, no una máquina.", "human_agent"),
+    ("pl", "Poproszę o kontakt z żywym człowiekiem.", "human_agent"),
+    ("pt", "Olá, boa tarde!", "greeting"),
+    ("ru", "Добрый вечер!", "greeting"),
+]
+
+# One message per language for a handful of intents.
+PER_LANGUAGE: dict[str, dict[str, str]] = {
+    "en": {"track_order": "Where's my parcel at?", "damaged_item": "The lamp shade came bent and the base is cracked.",
+           "refund_request": "I'd like my money back please.", "cancel_order": "Please cancel the order I made yesterday.",
+           "human_agent": "Can I speak to a human?"},
+    "es": {"track_order": "¿Dónde anda mi pedido?", "damaged_item": "El móvil llegó con la pantalla rota.",
+           "refund_request": "Quiero que me devolváis el dinero.", "cancel_order": "Cancelad el pedido, por favor.",
+           "human_agent": "Necesito hablar con un agente humano."},
+    "fr": {"track_order": "Où en est ma livraison ?", "damaged_item": "Le produit est arrivé abîmé.",
+           "refund_request": "Je souhaite être remboursée de cet achat.", "cancel_order": "Je voudrais annuler ma commande.",
+           "human_agent": "Je veux parler à un conseiller."},
+    "de": {"track_order": "Wo ist mein Paket gerade?", "damaged_item": "Die Tasse ist zerbrochen angekommen.",
+           "refund_request": "Ich hätte gern eine Rückerstattung.", "cancel_order": "Bitte die Bestellung stornieren.",
+           "human_agent": "Ich möchte mit einem Mitarbeiter sprechen."},
+    "it": {"track_order": "Dov'è il mio pacco adesso?", "damaged_item": "Il prodotto è arrivato rotto.",
+           "refund_request": "Vorrei il rimborso.", "cancel_order": "Voglio annullare l'ordine.",
+           "human_agent": "Posso parlare con un operatore?"},
+    "pt": {"track_order": "Onde anda a minha encomenda?", "damaged_item": "O copo chegou partido.",
+           "refund_request": "Quero o meu dinheiro de volta.", "cancel_order": "Quero cancelar o meu pedido.",
+           "human_agent": "Quero falar com um atendente."},
+    "nl": {"track_order": "Waar is mijn pakket nu?", "damaged_item": "Het bord is gebroken aangekomen.",
+           "refund_request": "Ik wil graag een terugbetaling.", "cancel_order": "Annuleer mijn bestelling alstublieft.",
+           "human_agent": "Ik wil met een medewerker praten."},
+    "pl": {"track_order": "Gdzie jest teraz moja paczka?", "damaged_item": "Kubek przyszedł rozbity.",
+           "refund_request": "Proszę o zwrot pieniędzy.", "cancel_order": "Chcę anulować zamówienie.",
+           "human_agent": "Chcę porozmawiać z konsultantem."},
+    "tr": {"track_order": "Kargom şu an nerede?", "damaged_item": "Bardak kırık geldi.",
+           "refund_request": "Paramı iade eder misiniz?", "cancel_order": "Siparişimi iptal edin lütfen.",
+           "human_agent": "Bir temsilciyle görüşmek istiyorum."},
+    "ru": {"track_order": "Где сейчас моя посылка?", "damaged_item": "Кружка пришла разбитой.",
+           "refund_request": "Верните мне деньги, пожалуйста.", "cancel_order": "Хочу отменить заказ.",
+           "human_agent": "Соедините с оператором."},
+    "ar": {"track_order": "أين طردي الآن؟", "damaged_item": "الكوب وصل مكسور.",
+           "refund_request": "أريد استرداد أموالي.", "cancel_order": "أريد إلغاء الطلب.",
+           "human_agent": "أريد التحدث مع موظف."},
+    "zh": {"track_order": "我的包裹现在在哪里？", "damaged_item": "杯子到的时候碎了。",
+           "refund_request": "请给我退款。", "cancel_order": "我想取消订单。",
+           "human_agent": "我要找人工客服。"},
+    "ja": {"track_order": "荷物は今どこですか？", "damaged_item": "マグカップが割れて届きました。",
+           "refund_request": "返金をお願いしたいです。", "cancel_order": "注文を取り消してもらえますか。",
+           "human_agent": "オペレーターと話したいです。"},
+    "ko": {"track_order": "택배 지금 어디 있어요?", "damaged_item": "컵이 깨진 채로 왔어요.",
+           "refund_request": "환불 받고 싶어요.", "cancel_order": "주문한 거 취소하고 싶습니다.",
+           "human_agent": "상담원과 통화하고 싶어요."},
+}  # fmt: skip
+
+# Held out: written for this test, not taken from the lexicons; the overall accuracy on
+# these is measured and must stay at or above 0.8.
+HELD_OUT: list[tuple[str, str, str]] = [
+    ("en", "Hi, could you check where order #1043 is? The tracking link doesn't load.", "track_order"),
+    ("en", "It's day 12 and the parcel is still in transit.", "delivery_delay"),
+    ("en", "The app says delivered at 2pm but my doorstep was empty all day.", "not_received"),
+    ("en", "Only one of the two cushions was in the bag.", "missing_item"),
+    ("en", "What's your policy on returning opened cosmetics?", "policy_question"),
+    ("en", "I need the VAT invoice for my records.", "invoice_request"),
+    ("en", "Please cancel, I found it cheaper.", "cancel_order"),
+    ("en", "Could you resend the order? The courier returned it to you.", "reship_request"),
+    ("en", "What's the capital of Australia?", "other"),
+    ("es", "¿Podéis decirme si mi pedido ya salió del almacén?", "track_order"),
+    ("es", "Me ha llegado el modelo equivocado de zapatillas.", "wrong_item"),
+    ("es", "Quiero devolver la chaqueta, me queda grande.", "return_request"),
+    ("es", "Me he cambiado de piso, ¿podéis cambiar la dirección de entrega?", "change_address"),
+    ("es", "Necesito factura con mi NIF, por favor.", "invoice_request"),
+    ("es", "¿Me recomendáis un buen restaurante por aquí?", "other"),
+    ("fr", "Le colis est bloqué à Roissy depuis dix jours.", "delivery_delay"),
+    ("fr", "La télécommande n'était pas dans la boîte.", "missing_item"),
+    ("fr", "Je voudrais échanger mes baskets contre une pointure au-dessus.", "exchange_request"),
+    ("fr", "Toujours pas de remboursement alors que vous avez reçu le retour.", "refund_status"),
+    ("fr", "Je dois payer des droits de douane pour recevoir mon colis, c'est normal ?", "customs_duties"),
+    ("fr", "Vous êtes vraiment nuls, je veux faire une réclamation.", "complaint"),
+    ("de", "Mein Paket wurde als zugestellt markiert, ist aber nicht da.", "not_received"),
+    ("de", "Der Mixer funktioniert nicht, er lässt sich nicht einschalten.", "damaged_item"),
+    ("de", "Kann ich noch eine zweite Tasse zur Bestellung hinzufügen?", "modify_order"),
+    ("de", "Bitte nicht mit DHL, lieber mit UPS versenden.", "switch_carrier"),
+    ("de", "Mir wurde der Betrag zweimal von der Kreditkarte abgebucht.", "payment_issue"),
+    ("de", "Guten Morgen!", "greeting"),
+    ("it", "Sono passate tre settimane e il pacco non si è mosso.", "delivery_delay"),
+    ("it", "Mi è arrivata una taglia diversa da quella ordinata.", "wrong_item"),
+    ("it", "Potete rimandarmi il pacco? È tornato al mittente.", "reship_request"),
+    ("it", "Quanto costa la spedizione in Austria?", "policy_question"),
+    ("it", "Mi passate una persona vera per favore?", "human_agent"),
+    ("it", "Qual è la ricetta della carbonara?", "other"),
+    ("pt", "Preciso alterar o endereço de entrega, mudei de apartamento.", "change_address"),
+    ("pt", "O fone veio com defeito, não liga.", "damaged_item"),
+    ("pt", "Quero devolver a blusa, não serviu.", "return_request"),
+    ("pt", "Quando cai o estorno do pedido que devolvi?", "refund_status"),
+    ("pt", "Preciso da nota fiscal da compra.", "invoice_request"),
+    ("pt", "Obrigado pela ajuda, tchau!", "greeting"),
+    ("nl", "Wanneer wordt mijn bestelling geleverd?", "track_order"),
+    ("nl", "Het pakket is al 10 dagen onderweg zonder update.", "delivery_delay"),
+    ("nl", "Het deksel van de pan ontbreekt.", "missing_item"),
+    ("nl", "Kan ik de trui ruilen voor maat L?", "exchange_request"),
+    ("nl", "Ik heb dubbel betaald voor dezelfde bestelling.", "payment_issue"),
+    ("nl", "Moet ik douanekosten betalen bij levering?", "customs_duties"),
+    ("pl", "Kurier twierdzi, że dostarczył, ale nic nie dostałem.", "not_received"),
+    ("pl", "Dostałam niebieską bluzkę, a zamawiałam białą.", "wrong_item"),
+    ("pl", "Czy mogę jeszcze zmienić rozmiar w zamówieniu?", "modify_order"),
+    ("pl", "Proszę wysłać przez InPost, nie Pocztą Polską.", "switch_carrier"),
+    ("pl", "Obsługa jest fatalna, nikt nie odpowiada na maile.", "complaint"),
+    ("pl", "Ile kosztuje bilet do kina?", "other"),
+    ("tr", "Kargomun son durumu nedir?", "track_order"),
+    ("tr", "Paket bir haftadır aynı yerde, hiç ilerlemiyor.", "delivery_delay"),
+    ("tr", "Tişört yırtık geldi.", "damaged_item"),
+    ("tr", "Kazağı iade etmek istiyorum, beden olmadı.", "return_request"),
+    ("tr", "Adresimi değiştirmem lazım, yanlış yazmışım.", "change_address"),
+    ("tr", "Gerçek bir kişiyle görüşebilir miyim?", "human_agent"),
+    ("ru", "Посылка пришла без зарядного устройства.", "missing_item"),
+    ("ru", "Можно обменять куртку на размер M?", "exchange_request"),
+    ("ru", "Когда мне вернут деньги за возврат?", "refund_status"),
+    ("ru", "Отправьте, пожалуйста, товар повторно, первая посылка потерялась.", "reship_request"),
+    ("ru", "Нужна счёт-фактура для бухгалтерии.", "invoice_request"),
+    ("ru", "Посоветуйте хороший фильм на вечер.", "other"),
+    ("ar", "متى يصل طلبي؟", "track_order"),
+    ("ar", "وصلني لون غير الذي طلبته.", "wrong_item"),
+    ("ar", "أريد إرجاع القميص.", "return_request"),
+    ("ar", "تم خصم المبلغ من بطاقتي مرتين.", "payment_issue"),
+    ("ar", "لماذا يطلبون مني رسوم جمركية؟", "customs_duties"),
+    ("ar", "خدمتكم سيئة جدا وغير مقبولة.", "complaint"),
+    ("zh", "我的包裹三个星期了还没到，物流也不更新。", "delivery_delay"),
+    ("zh", "快递显示签收了，但我没拿到。", "not_received"),
+    ("zh", "我想换一个大一号的尺码。", "exchange_request"),
+    ("zh", "我想改一下收货地址。", "change_address"),
+    ("zh", "能帮我开个发票吗？", "invoice_request"),
+    ("zh", "你好呀", "greeting"),
+    ("ja", "注文した本が1冊足りません。", "missing_item"),
+    ("ja", "返金はいつ頃になりますか？", "refund_status"),
+    ("ja", "発送前なら商品を一つ追加できますか？", "modify_order"),
+    ("ja", "配送業者をヤマトに変更してほしいです。", "switch_carrier"),
+    ("ja", "関税を払う必要がありますか？", "customs_duties"),
+    ("ja", "明日の天気はどうですか？", "other"),
+    ("ko", "주문한 상품 배송 조회 좀 해주세요.", "track_order"),
+    ("ko", "사이즈가 다른 게 왔어요.", "wrong_item"),
+    ("ko", "재발송 가능한가요? 택배가 분실됐어요.", "reship_request"),
+    ("ko", "결제가 두 번 됐어요.", "payment_issue"),
+    ("ko", "교환은 며칠 안에 해야 하나요?", "policy_question"),
+    ("ko", "사람이랑 직접 통화하고 싶어요.", "human_agent"),
+]
+
+PER_LANGUAGE_CASES = [(lang, text, intent) for lang, cases in PER_LANGUAGE.items() for intent, text in cases.items()]
+ALL_CASES = PER_INTENT + PER_LANGUAGE_CASES + HELD_OUT
+MIN_HELD_OUT_ACCURACY = 0.8
+
+
+# ------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("intent-cache")
+
+
+@pytest.fixture(scope="module")
+def embedder() -> Embedder:
+    return make_embedder()
+
+
+@pytest.fixture(scope="module")
+def classifier(embedder: Embedder, cache_dir: Path) -> IntentClassifier:
+    return IntentClassifier(CountingEmbedder(embedder), cache_dir=cache_dir)
+
+
+@pytest.fixture(scope="module")
+def guesses(classifier: IntentClassifier) -> dict[tuple[str, str], IntentGuess]:
+    """Every test message classified once, in one batch."""
+    results = classifier.classify_many([t for _, t, _ in ALL_CASES], [lang for lang, _, _ in ALL_CASES])
+    return {(lang, text): guess for (lang, text, _), guess in zip(ALL_CASES, results, strict=True)}
+
+
+# ------------------------------------------------------------------ lexicons
+
+
+def test_every_language_has_every_intent_and_signal_list() -> None:
+    lexicons = load_lexicons()
+    assert sorted(lexicons) == sorted(LANGUAGES)
+    assert INTENTS[-1] == "other" and len(INTENTS) == 23
+    for lexicon in lexicons.values():
+        for intent in LEXICON_INTENTS:
+            assert 6 <= len(lexicon.examples[intent]) <= 10, (lexicon.language, intent)
+            assert lexicon.keywords[intent], (lexicon.language, intent)
+        for key in ("yes", "no", "human", "legal", "angry"):
+            assert lexicon.signals[key], (lexicon.language, key)
+
+
+def test_test_messages_are_not_copies_of_the_lexicon_examples() -> None:
+    examples = {e for lexicon in load_lexicons().values() for texts in lexicon.examples.values() for e in texts}
+    assert not [text for _, text, _ in ALL_CASES if text in examples]
+    assert len(HELD_OUT) >= 60
+    assert {intent for _, _, intent in PER_INTENT} == set(LEXICON_INTENTS)
+
+
+# ------------------------------------------------------------------ intents
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("language", "text", "intent"), PER_INTENT)
+def test_each_intent_is_recognised(guesses: dict[tuple[str, str], IntentGuess], language: str, text: str, intent: str) -> None:
+    assert guesses[(language, text)].intent == intent
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("language", "text", "intent"), PER_LANGUAGE_CASES)
+def test_core_intents_in_every_language(
+    guesses: dict[tuple[str, str], IntentGuess], language: str, text: str, intent: str
+) -> None:
+    assert guesses[(language, text)].intent == intent
+
+
+@pytest.mark.slow
+def test_held_out_accuracy(guesses: dict[tuple[str, str], IntentGuess], capsys: pytest.CaptureFixture[str]) -> None:
+    right = [guesses[(lang, text)].intent == intent for lang, text, intent in HELD_OUT]
+    accuracy = sum(right) / len(right)
+    with capsys.disabled():
+        print(f"\nheld-out intent accuracy: {accuracy:.3f} ({sum(right)}/{len(right)})")
+    assert accuracy >= MIN_HELD_OUT_ACCURACY
+
+
+@pytest.mark.slow
+def test_guess_shape_and_methods(classifier: IntentClassifier) -> None:
+    guess = classifier.classify("Where is my order? I want a refund!", "en")
+    assert guess.intent in INTENTS and guess.runner_up in INTENTS
+    assert 0.0 <= guess.confidence <= 1.0
+    assert guess.method in ("keyword", "embedding", "combined")
+    assert classifier.classify("Where is my order?", "en").method == "combined"
+    assert classifier.classify("", "en").intent == "other"
+    assert classifier.classify_many([], []) == []
+    with pytest.raises(ValueError):
+        classifier.classify_many(["hi"], [])
+
+
+@pytest.mark.slow
+def test_greeting_only_when_the_message_is_just_a_greeting(classifier: IntentClassifier) -> None:
+    assert classifier.classify("Hello!", "en").intent == "greeting"
+    assert classifier.classify("Bonjour", "fr").intent == "greeting"
+    assert classifier.classify("Hello, my vase arrived broken", "en").intent == "damaged_item"
+    assert classifier.classify("Hola, quiero cancelar mi pedido", "es").intent == "cancel_order"
+    assert classifier.classify("こんにちは、返品したいです", "ja").intent == "return_request"
+
+
+@pytest.mark.slow
+def test_off_topic_messages_are_other(classifier: IntentClassifier) -> None:
+    assert classifier.classify("asdkjh qwpoe", "en").intent == "other"
+    assert classifier.classify("Какая сегодня погода?", "ru").intent == "other"
+
+
+@pytest.mark.slow
+def test_unknown_language_falls_back_to_english_keywords(classifier: IntentClassifier) -> None:
+    assert classifier.classify("refund please", "sv").intent == "refund_request"
+
+
+@pytest.mark.slow
+def test_classification_latency(classifier: IntentClassifier, capsys: pytest.CaptureFixture[str]) -> None:
+    texts = [text for _, text, _ in HELD_OUT[:10]]
+    languages = [lang for lang, _, _ in HELD_OUT[:10]]
+    start = time.perf_counter()
+    for text, language in zip(texts, languages, strict=True):
+        classifier.classify(text, language)
+    single = (time.perf_counter() - start) / len(texts)
+    start = time.perf_counter()
+    classifier.classify_many(texts, languages)
+    batched = (time.perf_counter() - start) / len(texts)
+    with capsys.disabled():
+        print(f"\nclassification latency: {single * 1000:.1f} ms single, {batched * 1000:.1f} ms per message batched")
+    assert single < 2.0
+
+
+# ------------------------------------------------------------------ disk cache
+
+
+@pytest.mark.slow
+def test_disk_cache_is_reused(classifier: IntentClassifier, embedder: Embedder, cache_dir: Path) -> None:
+    assert classifier.cache_path is not None and classifier.cache_path.exists()
+    counting = CountingEmbedder(embedder)
+    again = IntentClassifier(counting, cache_dir=cache_dir)
+    assert counting.texts == 0
+    assert again.cache_path == classifier.cache_path
+    assert (again.matrix == classifier.matrix).all()
+    assert again.classify("Where is my parcel?", "en").intent == "track_order"
+    assert counting.texts == 1  # only the message itself
+
+
+def test_cache_key_follows_lexicons_and_embedder(tmp_path: Path) -> None:
+    class Fake:
+        name = "fake"
+        dimension = 4
+
+        def __init__(self) -> None:
+            self.texts = 0
+
+        def embed_queries(self, texts: Sequence[str]) -> Vectors:
+            self.texts += len(texts)
+            rng = np.random.default_rng(len(texts))
+            vectors = rng.normal(size=(len(texts), 4)).astype(np.float32)
+            unit: Vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+            return unit
+
+        embed_passages = embed_queries
+
+    lexicons = tmp_path / "intents"
+    lexicons.mkdir()
+    source = Path(__file__).resolve().parents[2] / "prompts" / "intents" / "en.yaml"
+    (lexicons / "en.yaml").write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    cache = tmp_path / "cache"
+    first = Fake()
+    IntentClassifier(first, directory=lexicons, cache_dir=cache)
+    assert first.texts == len(LEXICON_INTENTS) * 8
+    second = Fake()
+    IntentClassifier(second, directory=lexicons, cache_dir=cache)
+    assert second.texts == 0
+    (lexicons / "en.yaml").write_text(source.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    third = Fake()
+    IntentClassifier(third, directory=lexicons, cache_dir=cache)
+    assert third.texts > 0
+    assert len(list(cache.glob("*.npz"))) == 2
+
+
+# ------------------------------------------------------------------ slots
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("My Amazon order 112-1234567-1234567 never came", ("112-1234567-1234567",)),
+        ("eBay order 12-34567-89012 please", ("12-34567-89012",)),
+        ("It's about #1001", ("#1001",)),
+        ("order 1001 is late", ("#1001",)),
+        ("order number: 1001", ("#1001",)),
+        ("Mi pedido 1001 no ha llegado", ("#1001",)),
+        ("Meine Bestellung 1001 ist kaputt", ("#1001",)),
+        ("Bestellnummer 1001", ("#1001",)),
+        ("commande n°1001", ("#1001",)),
+        ("ma commande nº 1001", ("#1001",)),
+        ("ordine 1001", ("#1001",)),
+        ("encomenda 1001", ("#1001",)),
+        ("bestelling 1001", ("#1001",)),
+        ("zamówienie nr 1001", ("#1001",)),
+        ("sipariş no 1001", ("#1001",)),
+        ("заказ №1001", ("#1001",)),
+        ("رقم الطلب 1001", ("#1001",)),
+        ("我的订单1001还没到", ("#1001",)),
+        ("Order ID: 1001", ("#1001",)),
+        ("注文番号は1001です", ("#1001",)),
+        ("주문번호 1001 확인 부탁해요", ("#1001",)),
+        ("#W1234567", ("#W1234567",)),
+        ("w1234567", ("#W1234567",)),
+        ("order W7654321 and #w1234567", ("#W7654321", "#W1234567")),
+    ],
+)
+def test_order_numbers(text: str, expected: tuple[str, ...]) -> None:
+    assert extract_slots(text, "en").order_ids == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Call me on +49 151 23456789",
+        "my phone is 0612345678",
+        "postal code 75001",
+        "I paid 1001 € for it",
+        "order 1200 € of furniture",
+        "Ich wohne in 10115 Berlin",
+        "it cost $1,234.50",
+        "I ordered 100 pieces last week",
+    ],
+)
+def test_not_order_numbers(text: str) -> None:
+    assert extract_slots(text, "en").order_ids == ()
+
+
+def test_emails() -> None:
+    slots = extract_slots("Write to Anna.Schmidt+shop@Example.co.uk or bob@mail.com.", "en")
+    assert slots.emails == ("anna.schmidt+shop@example.co.uk", "bob@mail.com")
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("zip code 94105", "en", "94105"),
+        ("postcode sw1a 1aa", "en", "SW1A 1AA"),
+        ("new address: 5 High Street, Leeds LS1 4DY", "en", "LS1 4DY"),
+        ("PLZ 10115", "de", "10115"),
+        ("Hauptstraße 5, 10115 Berlin", "de", "10115"),
+        ("code postal : 75002", "fr", "75002"),
+        ("Calle Mayor 5, 28013 Madrid", "es", "28013"),
+        ("CAP 20121", "it", "20121"),
+        ("Kerkstraat 5, 1017 GC Amsterdam", "nl", "1017 GC"),
+        ("ul. Marszałkowska 10, 00-950 Warszawa", "pl", "00-950"),
+        ("〒150-0001 東京都渋谷区", "ja", "150-0001"),
+        ("우편번호 06236", "ko", "06236"),
+        ("CEP 01310-100", "pt", "01310-100"),
+        ("Springfield, IL 62701", "en", "62701"),
+    ],
+)
+def test_postal_codes(text: str, language: str, expected: str) -> None:
+    assert extract_slots(text, language).postal_codes == (expected,)
+
+
+def test_no_postal_code_without_a_label_or_an_address() -> None:
+    assert extract_slots("I waited 12345 seconds", "en").postal_codes == ()
+    assert extract_slots("order 10115 is late", "en").postal_codes == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Hi, my name is Anna Schmidt and my parcel is late", "en", "Anna Schmidt"),
+        ("my name is john smith", "en", "John Smith"),
+        ("Hola, me llamo Lucía Fernández", "es", "Lucía Fernández"),
+        ("Bonjour, je m'appelle Jean-Pierre Dubois", "fr", "Jean-Pierre Dubois"),
+        ("Hallo, ich heiße Jonas Weber", "de", "Jonas Weber"),
+        ("Ciao, mi chiamo Giulia e ho un problema", "it", "Giulia"),
+        ("Olá, meu nome é João Silva", "pt", "João Silva"),
+        ("Mijn naam is Sanne de Vries", "nl", "Sanne de Vries"),
+        ("Nazywam się Katarzyna Nowak", "pl", "Katarzyna Nowak"),
+        ("Merhaba, adım Ayşe Yılmaz", "tr", "Ayşe Yılmaz"),
+        ("Здравствуйте, меня зовут Иван Петров", "ru", "Иван Петров"),
+        ("مرحبا، اسمي محمد علي", "ar", "محمد علي"),
+        ("你好，我叫王小明，我的订单没到", "zh", "王小明"),
+        ("私は田中です。", "ja", "田中"),
+        ("名前は佐藤花子です", "ja", "佐藤花子"),
+        ("제 이름은 김민수입니다", "ko", "김민수"),
+    ],
+)
+def test_names(text: str, language: str, expected: str) -> None:
+    assert extract_slots(text, language).names == (expected,)
+
+
+def test_no_name_without_an_introduction() -> None:
+    assert extract_slots("Bir adım daha atmam gerekiyor", "tr").names == ()
+    assert extract_slots("Anna Schmidt here, my parcel is late", "en").names == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("I was charged €12.50", "en", (Decimal("12.50"), "EUR")),
+        ("Me cobraron 12,50 € de más", "es", (Decimal("12.50"), "EUR")),
+        ("Total 1.234,50 EUR", "de", (Decimal("1234.50"), "EUR")),
+        ("It was $1,234.50", "en", (Decimal("1234.50"), "USD")),
+        ("£20 for postage", "en", (Decimal("20"), "GBP")),
+        ("¥3000でした", "ja", (Decimal("3000"), "JPY")),
+        ("5000円です", "ja", (Decimal("5000"), "JPY")),
+        ("¥200", "zh", (Decimal("200"), "CNY")),
+        ("花了200元", "zh", (Decimal("200"), "CNY")),
+        ("₩50,000 결제", "ko", (Decimal("50000"), "KRW")),
+        ("R$ 99,90 no cartão", "pt", (Decimal("99.90"), "BRL")),
+        ("zapłaciłam 49,99 zł", "pl", (Decimal("49.99"), "PLN")),
+        ("150 TL ödedim", "tr", (Decimal("150"), "TRY")),
+        ("списали 1 500 ₽", "ru", (Decimal("1500"), "RUB")),
+        ("USD 30 extra", "en", (Decimal("30"), "USD")),
+        ("25 euros de douane", "fr", (Decimal("25"), "EUR")),
+    ],
+)
+def test_amounts(text: str, language: str, expected: tuple[Decimal, str]) -> None:
+    assert extract_slots(text, language).amounts == (expected,)
+
+
+def test_order_number_and_amount_in_one_message() -> None:
+    slots = extract_slots("Order #1001: you charged me 45,00 € instead of 30,00 €", "fr")
+    assert slots.order_ids == ("#1001",)
+    assert slots.amounts == ((Decimal("45.00"), "EUR"), (Decimal("30.00"), "EUR"))
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Please change it. New address: 5 High Street, Leeds LS1 4DY. Thanks!", "en", "5 High Street, Leeds LS1 4DY"),
+        ("nueva dirección: Calle Mayor 5, 28013 Madrid", "es", "Calle Mayor 5, 28013 Madrid"),
+        ("Neue Adresse: Hauptstraße 5, 10115 Berlin, danke", "de", "Hauptstraße 5, 10115 Berlin"),
+        ("Ma nouvelle adresse est 12 rue de la Paix, 75002 Paris", "fr", "12 rue de la Paix, 75002 Paris"),
+        ("新地址：上海市浦东新区世纪大道100号", "zh", "上海市浦东新区世纪大道100号"),
+    ],
+)
+def test_address(text: str, language: str, expected: str) -> None:
+    assert extract_slots(text, language).address == expected
+
+
+def test_no_address_without_one() -> None:
+    assert extract_slots("I need to change my address", "en").address is None
+
+
+def test_item_hints() -> None:
+    assert extract_slots("I got the red dress in size M instead of the blue one", "en").item_hints == (
+        "red",
+        "dress",
+        "blue",
+        "size M",
+    )
+    assert "XL" in extract_slots("Pedí una M y me llegó una XL", "es").item_hints
+    assert "schwarz" in extract_slots("Die Jacke ist schwarz statt blau", "de").item_hints
+
+
+# ------------------------------------------------------------------ signals
+
+YES = {"en": "yes please", "es": "vale", "fr": "d'accord", "de": "klar", "it": "certo", "pt": "sim", "nl": "ja hoor",
+       "pl": "tak", "tr": "evet", "ru": "да", "ar": "نعم", "zh": "好的", "ja": "はい", "ko": "네"}  # fmt: skip
+NO = {"en": "no thanks", "es": "no, gracias", "fr": "non merci", "de": "nein", "it": "no grazie", "pt": "não", "nl": "nee",
+      "pl": "nie", "tr": "hayır", "ru": "нет", "ar": "لا", "zh": "不要", "ja": "いいえ", "ko": "아니요"}  # fmt: skip
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_yes_and_no_in_every_language(language: str) -> None:
+    assert read_signals(YES[language], language).affirmation == "yes"
+    assert read_signals(NO[language], language).affirmation == "no"
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("yes... actually no", "en", "no"),
+        ("ok wait, no", "en", "no"),
+        ("Yes. Actually no, don't cancel it, I changed my mind about the whole thing", "en", "no"),
+        ("sí... bueno, mejor no", "es", "no"),
+        ("oui, en fait non", "fr", "no"),
+        ("好的，算了，不要了", "zh", "no"),
+        ("はい、やっぱりやめます", "ja", "no"),
+        ("no problem, go ahead", "en", "yes"),
+        ("Yes please, go ahead and refund it to my card", "en", "yes"),
+        ("ok", "de", "yes"),
+        ("Sure!", "en", "yes"),
+        ("你好", "zh", None),
+        ("Where is my parcel? It was due yesterday and nobody answers", "en", None),
+    ],
+)
+def test_affirmation_edge_cases(text: str, language: str, expected: str | None) -> None:
+    assert read_signals(text, language).affirmation == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("I want to talk to a real person", "en"),
+        ("Quiero hablar con una persona", "es"),
+        ("Ich will einen Mitarbeiter sprechen", "de"),
+        ("转人工", "zh"),
+        ("상담원 연결해 주세요", "ko"),
+    ],
+)
+def test_wants_human(text: str, language: str) -> None:
+    assert read_signals(text, language).wants_human
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("If this isn't fixed I'll file a chargeback", "en"),
+        ("I'm opening a PayPal dispute", "en"),
+        ("I will open an A-to-z claim", "en"),
+        ("Voy a llamar a mi abogado", "es"),
+        ("Je vais saisir l'UFC Que Choisir", "fr"),
+        ("Ich schalte meinen Anwalt ein", "de"),
+        ("Vou reclamar no Procon", "pt"),
+        ("Подам в суд", "ru"),
+        ("我要去消协投诉，还要给差评", "zh"),
+        ("消費者センターに相談します", "ja"),
+        ("Tüketici hakem heyetine başvuracağım", "tr"),
+        ("سأتوجه إلى حماية المستهلك", "ar"),
+        ("I'll leave a 1 star review everywhere", "en"),
+    ],
+)
+def test_legal_threats(text: str, language: str) -> None:
+    assert read_signals(text, language).legal_threat
+
+
+def test_anger_and_calm() -> None:
+    assert read_signals("This is ridiculous, third time I'm asking", "en").angry
+    assert read_signals("WHERE IS MY ORDER I HAVE BEEN WAITING FOR WEEKS", "en").angry
+    assert read_signals("Where is my order???!!!", "en").angry
+    assert read_signals("C'est inadmissible !", "fr").angry
+    assert read_signals("Das ist eine Frechheit", "de").angry
+    calm = read_signals("Could you tell me where my order is?", "en")
+    assert calm == Signals(affirmation=None, wants_human=False, legal_threat=False, angry=False)
+
+
+# ------------------------------------------------------------------ urgency
+
+CALM = Signals(affirmation=None, wants_human=False, legal_threat=False, angry=False)
+
+
+def _signals(**changes: bool) -> Signals:
+    return Signals(affirmation=None, **{"wants_human": False, "legal_threat": False, "angry": False, **changes})
+
+
+def test_legal_threat_is_red() -> None:
+    result = assess_urgency(intent="refund_status", signals=_signals(legal_threat=True))
+    assert result.level is UrgencyLevel.RED
+    assert result.reasons[0] == "legal, chargeback or platform-dispute threat"
+    assert "refund status question" in result.reasons
+
+
+def test_high_value_non_delivery_is_red() -> None:
+    result = assess_urgency(intent="not_received", signals=CALM, order_value_eur=Decimal("640.00"))
+    assert result.level is UrgencyLevel.RED
+    assert result.reasons == ("order value 640 EUR", "parcel not received")
+    damaged = assess_urgency(intent="damaged_item", signals=CALM, order_value_eur=Decimal("500"))
+    assert damaged.level is UrgencyLevel.RED
+
+
+def test_high_value_alone_is_not_urgent() -> None:
+    result = assess_urgency(intent="policy_question", signals=CALM, order_value_eur=Decimal("900"))
+    assert result.level is UrgencyLevel.BLUE
+    assert result.reasons == ("policy question",)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "level", "reason"),
+    [
+        ({"intent": "damaged_item"}, UrgencyLevel.ORANGE, "damaged item"),
+        ({"intent": "wrong_item"}, UrgencyLevel.ORANGE, "wrong item sent"),
+        ({"intent": "missing_item", "order_value_eur": Decimal("80")}, UrgencyLevel.ORANGE, "item missing from the parcel"),
+        ({"intent": "track_order", "days_since_last_scan": 7}, UrgencyLevel.ORANGE, "7 days without a tracking scan"),
+        (
+            {"intent": "delivery_delay", "promised_date_passed": True, "days_late": 4},
+            UrgencyLevel.ORANGE,
+            "promised delivery date passed 4 days ago",
+        ),
+        (
+            {"intent": "delivery_delay", "promised_date_passed": True, "days_late": 1},
+            UrgencyLevel.YELLOW,
+            "promised delivery date passed 1 day ago",
+        ),
+        ({"intent": "delivery_delay", "customer_is_vip": True}, UrgencyLevel.ORANGE, "VIP customer with a problem"),
+        ({"intent": "return_request"}, UrgencyLevel.YELLOW, "return request"),
+        ({"intent": "cancel_order"}, UrgencyLevel.YELLOW, "cancellation request"),
+        ({"intent": "change_address"}, UrgencyLevel.YELLOW, "address change"),
+        ({"intent": "payment_issue"}, UrgencyLevel.YELLOW, "payment issue"),
+        ({"intent": "refund_request"}, UrgencyLevel.YELLOW, "refund request"),
+        ({"intent": "invoice_request"}, UrgencyLevel.BLUE, "invoice request"),
+        ({"intent": "greeting"}, UrgencyLevel.BLUE, "greeting"),
+        ({"intent": "other"}, UrgencyLevel.BLUE, "general question"),
+        ({"intent": "return_request", "customer_is_vip": True}, UrgencyLevel.YELLOW, "return request"),
+    ],
+)
+def test_urgency_levels(kwargs: dict[str, object], level: UrgencyLevel, reason: str) -> None:
+    result = assess_urgency(signals=CALM, **kwargs)  # type: ignore[arg-type]
+    assert result.level is level
+    assert reason in result.reasons
+
+
+def test_angry_tone_raises_to_orange() -> None:
+    result = assess_urgency(intent="return_request", signals=_signals(angry=True))
+    assert result.level is UrgencyLevel.ORANGE
+    assert result.reasons == ("angry tone", "return request")
+
+
+def test_stalled_expensive_parcel_is_red() -> None:
+    result = assess_urgency(intent="delivery_delay", signals=CALM, order_value_eur=Decimal("1200.50"), days_since_last_scan=6)
+    assert result.level is UrgencyLevel.RED
+    assert "order value 1200.50 EUR" in result.reasons
+    assert "6 days without a tracking scan" in result.reasons
