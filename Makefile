@@ -12,12 +12,14 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## Set up, load the demo shop (first run only) and show what is in the store.
+## Set up, load the demo shop and the policy knowledge base (first run only), then chat with the agent.
 run: $(STAMP)
 	@if [ ! -f "$${HELLOWORD_DATA_DIR:-data}/helloword.db" ] || [ -n "$$DEMO_RESET" ]; then $(BIN)/helloword demo-data; fi
+	$(BIN)/helloword kb ingest
 	$(BIN)/helloword status
 	$(BIN)/helloword policy check
-	$(BIN)/helloword tools list
+	$(BIN)/helloword demo-customers
+	$(BIN)/helloword chat
 
 ## Set up and run every check: lint, types, tests.
 test: $(STAMP) lint typecheck pytest
@@ -34,6 +36,9 @@ pytest: $(STAMP)
 ## Benchmarks print figures; they are not pass/fail.
 bench: $(STAMP)
 	$(BIN)/python bench/bench_tools.py
+	$(BIN)/python bench/bench_agent.py
+	$(BIN)/python bench/bench_language.py
+	$(BIN)/python bench/bench_retrieval.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -122,6 +122,44 @@ def status() -> None:
         out.print("Orders by status: " + ", ".join(f"{s} {n}" for s, n in sorted(statuses, key=lambda r: -r[1])))
 
 
+@main.command("demo-customers")
+@click.option("--count", default=5, show_default=True, type=click.IntRange(1, 50))
+def demo_customers(count: int) -> None:
+    """A few customers and orders to try the chat with (order number and email verify them)."""
+    from commerce import models as m
+
+    store = open_store(get_settings())
+    table = Table(title="Try the chat as one of these customers")
+    for column in ("language", "order", "email", "status", "what to ask"):
+        table.add_column(column)
+    with store.read() as session:
+        orders = session.scalars(select(m.Order).order_by(m.Order.placed_at.desc())).all()
+        seen: set[str] = set()
+        hints: dict[str, int] = {}
+        for order in orders:
+            shipment = order.shipments[-1] if order.shipments else None
+            if order.customer.preferred_language in seen:
+                continue
+            if shipment is not None and shipment.status == m.ShipmentStatus.CUSTOMS_HOLD:
+                hint = "where is my parcel?"
+            elif order.issue == m.ProductIssue.DAMAGED_ON_ARRIVAL:
+                hint = "it arrived damaged"
+            elif order.status == m.OrderStatus.PENDING:
+                hint = "please cancel it"
+            elif order.status == m.OrderStatus.DELIVERED:
+                hint = "I want to return it"
+            else:
+                continue
+            if hints.get(hint, 0) >= max(1, count // 4):
+                continue
+            hints[hint] = hints.get(hint, 0) + 1
+            seen.add(order.customer.preferred_language)
+            table.add_row(order.customer.preferred_language, order.id, order.customer.email, order.status.value, hint)
+            if len(seen) >= count:
+                break
+    out.print(table)
+
+
 @main.group("import")
 def import_group() -> None:
     """Load records from another format into the store."""
