@@ -399,8 +399,13 @@ def eval_scenarios(directory: Path | None, only: str | None, report: Path) -> No
         for column in (title, "scenarios", "pass rate", "resolved without a human", "mean turns"):
             table.add_column(column, justify="left" if column == title else "right")
         for name, row in summary[key].items():
-            table.add_row(name, str(row["scenarios"]), f"{row['pass_rate']:.0%}",
-                          f"{row['resolved_without_human']:.0%}", f"{row['mean_turns']:.1f}")
+            table.add_row(
+                name,
+                str(row["scenarios"]),
+                f"{row['pass_rate']:.0%}",
+                f"{row['resolved_without_human']:.0%}",
+                f"{row['mean_turns']:.1f}",
+            )
         out.print(table)
     out.print(f"Passed {summary['passed']} of {summary['scenarios']} in {summary['seconds']} s; report: {report}")
     for scenario_id, failures in summary["failures"].items():
@@ -410,7 +415,9 @@ def eval_scenarios(directory: Path | None, only: str | None, report: Path) -> No
 
 
 @eval_group.command("tau-chat")
-@click.option("--data", "data_dir", required=True, type=click.Path(path_type=Path), help="Folder with users/orders/products.json.")
+@click.option(
+    "--data", "data_dir", required=True, type=click.Path(path_type=Path), help="Folder with users/orders/products.json."
+)
 @click.option("--tasks", "tasks_file", required=True, type=click.Path(path_type=Path))
 @click.option("--reference", "reference_file", required=True, type=click.Path(path_type=Path))
 @click.option("--show", is_flag=True, help="Print the conversations of unresolved tasks.")
@@ -427,10 +434,11 @@ def eval_tau_chat(data_dir: Path, tasks_file: Path, reference_file: Path, show: 
     except (TauRetailFormatError, TaskFileError) as e:
         fail(str(e))
     with progress_bar("Conversations") as update:
-        summary = replay_conversations(data_dir, tasks, reference, progress=update,
-                                       cache_dir=get_settings().resolved_cache_dir)
-    out.print(f"Tasks: {summary.tasks}; stated in a message or two: {summary.eligible}; "
-              f"resolved by the agent to the reference end state: {summary.resolved} of {summary.eligible}")
+        summary = replay_conversations(data_dir, tasks, reference, progress=update, cache_dir=get_settings().resolved_cache_dir)
+    out.print(
+        f"Tasks: {summary.tasks}; stated in a message or two: {summary.eligible}; "
+        f"resolved by the agent to the reference end state: {summary.resolved} of {summary.eligible}"
+    )
     for item in summary.unresolved:
         out.print(f"  task {item['index']}: " + "; ".join(item["problems"]), highlight=False, soft_wrap=True)
         if show:

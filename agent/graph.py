@@ -11,8 +11,8 @@ and the thread pauses (`interrupt`) until a human's reply resumes it (`Command(r
 from __future__ import annotations
 
 import dataclasses
-import re
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal

@@ -172,6 +172,7 @@ def default_catalogue() -> ReplyCatalogue:
 # ---------------------------------------------------------------- locale-aware values
 
 
+@lru_cache(maxsize=512)
 def locale_for(language: str, country_code: str | None = None) -> str:
     """The Babel locale for a customer: the language in their country when Babel knows that
     combination ("es", "MX" → "es_MX"), otherwise the language's usual locale ("es" → "es_ES").
