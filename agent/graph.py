@@ -67,6 +67,18 @@ class AgentDeps:
     shop_name: str = "our shop"
 
 
+IDENTITY_NOISE = re.compile(
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|#?[A-Za-z]?\d[\d-]{3,}\w*|#\w*\d\w*|\b(?:e-?mail|correo|courriel)\b\s*:?",
+    re.IGNORECASE,
+)
+
+
+def request_text(text: str) -> str:
+    """The message without emails and order numbers, so identity details do not drown the request."""
+    cleaned = re.sub(r"\s+", " ", IDENTITY_NOISE.sub(" ", text)).strip(" ,.:;-")
+    return cleaned if len(cleaned) >= 3 else text
+
+
 def higher_urgency(a: str | None, b: str | None) -> str:
     levels = [x for x in (a, b) if x in URGENCY_ORDER]
     return max(levels, key=URGENCY_ORDER.index) if levels else "blue"
@@ -141,7 +153,7 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
                 updates["status"] = "open"
                 updates["reply_parts"] = [("cancelled_by_customer", {}), ("anything_else", {})]
             return updates
-        guess_intent = deps.classifier.classify(text, language)
+        guess_intent = deps.classifier.classify(request_text(text), language)
         intent = guess_intent.intent
         gives_identity = bool(slot_dict["emails"] or (slot_dict["names"] and slot_dict["postal_codes"]))
         if intent in ("other", "greeting") and (state.get("deferred_intent") and (gives_identity or slot_dict["order_ids"])):
@@ -277,6 +289,9 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
                     updates["order_id"] = None
         if deps.knowledge is not None and (intent in POLICY_INTENTS or (intent in KB_TOPIC_HINT and not context["order"])):
             hits = deps.knowledge.search(state.get("message", ""), k=3, language=state.get("language"))
+            if hits and hits[0].chunk.language != state.get("language"):
+                # No document in the customer's language: English is the most widely read fallback.
+                hits = deps.knowledge.search(state.get("message", ""), k=3, language="en") or hits
             context["hits"] = [
                 {
                     "id": h.chunk.id,
@@ -313,7 +328,9 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
             signals=signals,
             order_value_eur=value,
             customer_is_vip=bool((context.get("customer") or {}).get("is_vip")),
-            days_since_last_scan=parcel.get("days_since_last_event") if parcel else None,
+            # A delivered parcel is not stalled, however long ago its last scan was.
+            days_since_last_scan=parcel.get("days_since_last_event")
+            if parcel and parcel["shipment"]["status"] not in ("delivered", "returned_to_sender") else None,
             promised_date_passed=bool(parcel and parcel.get("promised_date_passed")),
             days_late=days_late,
         )

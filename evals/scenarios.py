@@ -156,7 +156,7 @@ def _counts(store: Store) -> dict[str, int]:
         return {name: int(session.scalar(select(func.count()).select_from(model)) or 0) for name, model in END_COUNTS.items()}
 
 
-def _check_turn(expect: dict[str, Any], turn: dict[str, Any]) -> list[str]:
+def _check_turn(expect: dict[str, Any], turn: dict[str, Any], values: dict[str, str] | None = None) -> list[str]:
     problems = []
     for key in ("language", "intent", "status", "urgency"):
         if key in expect:
@@ -168,10 +168,11 @@ def _check_turn(expect: dict[str, Any], turn: dict[str, Any]) -> list[str]:
         done = [a["tool"] for a in turn.get("actions", []) if a["ok"]]
         if done != list(expect["actions"]):
             problems.append(f"actions: expected {expect['actions']}, got {done}")
-    for needle in expect.get("reply_contains", []):
+    values = values or {}
+    for needle in (str(n).format(**values) for n in expect.get("reply_contains", [])):
         if needle.lower() not in turn.get("reply", "").lower():
             problems.append(f"reply does not contain {needle!r}")
-    for needle in expect.get("reply_excludes", []):
+    for needle in (str(n).format(**values) for n in expect.get("reply_excludes", [])):
         if needle.lower() in turn.get("reply", "").lower():
             problems.append(f"reply contains {needle!r}")
     return problems
@@ -238,7 +239,7 @@ class ScenarioRunner:
                 result.transcript.append({"say": text, **data})
                 result.turns += 1
                 result.escalated = result.escalated or data["status"] == "escalated"
-                for problem in _check_turn(turn.get("expect", {}), data):
+                for problem in _check_turn(turn.get("expect", {}), data, values):
                     result.failures.append(f"turn {number}: {problem}")
             after = _counts(store)
             for name, wanted in (scenario.get("end") or {}).items():

@@ -1,0 +1,41 @@
+"""The scenario suite itself: it loads, and covers every language and intent it promises."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from agent.understanding import INTENTS
+from evals.scenarios import ScenarioError, _check_turn, load_scenarios
+
+LANGUAGES = ("en", "es", "fr", "de", "it", "pt", "nl", "pl", "tr", "ru", "ar", "zh", "ja", "ko")
+
+
+def test_the_suite_covers_every_language_and_intent() -> None:
+    scenarios = load_scenarios()
+    assert len(scenarios) >= 80
+    languages = Counter(s["language"] for s in scenarios)
+    intents = Counter(s["intent"] for s in scenarios)
+    assert all(languages[lang] >= 4 for lang in LANGUAGES), languages
+    assert all(intents[intent] >= 2 for intent in INTENTS), intents
+    for scenario in scenarios:
+        assert all("say" in turn for turn in scenario["turns"]), scenario["id"]
+
+
+def test_a_broken_scenario_file_names_itself(tmp_path: Path) -> None:
+    (tmp_path / "broken.yaml").write_text("- id: x\n  turns: [\n")
+    with pytest.raises(ScenarioError, match="broken.yaml"):
+        load_scenarios(tmp_path)
+    (tmp_path / "broken.yaml").write_text("- id: a\n  turns: [{say: hi}]\n- id: a\n  turns: [{say: hi}]\n")
+    with pytest.raises(ScenarioError, match="twice"):
+        load_scenarios(tmp_path)
+
+
+def test_turn_expectations_are_checked_with_placeholders() -> None:
+    turn = {"language": "es", "intent": "track_order", "status": "open", "urgency": "blue", "reply": "Hola x@y.z",
+            "actions": [{"tool": "issue_coupon", "ok": True}]}
+    assert _check_turn({"language": "es", "actions": ["issue_coupon"]}, turn) == []
+    problems = _check_turn({"intent": ["cancel_order"], "reply_excludes": ["{email}"]}, turn, {"email": "x@y.z"})
+    assert len(problems) == 2
