@@ -380,8 +380,13 @@ def eval_group() -> None:
 @click.option("--dir", "directory", type=click.Path(path_type=Path), default=None, help="Folder of scenario YAML files.")
 @click.option("--only", default=None, help="Run the scenarios whose id contains this text.")
 @click.option("--report", type=click.Path(path_type=Path), default=Path("evals-report.json"), show_default=True)
-@click.option("--min-pass-rate", type=click.FloatRange(0, 1), default=1.0, show_default=True,
-              help="Exit with an error only when fewer scenarios pass than this share.")
+@click.option(
+    "--min-pass-rate",
+    type=click.FloatRange(0, 1),
+    default=1.0,
+    show_default=True,
+    help="Exit with an error only when fewer scenarios pass than this share.",
+)
 def eval_scenarios(directory: Path | None, only: str | None, report: Path, min_pass_rate: float) -> None:
     """Play the scripted customer conversations through the agent on a fresh demo shop each."""
     from evals.scenarios import SCENARIO_DIR, ScenarioError, load_scenarios, run_scenarios

@@ -330,7 +330,8 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
             customer_is_vip=bool((context.get("customer") or {}).get("is_vip")),
             # A delivered parcel is not stalled, however long ago its last scan was.
             days_since_last_scan=parcel.get("days_since_last_event")
-            if parcel and parcel["shipment"]["status"] not in ("delivered", "returned_to_sender") else None,
+            if parcel and parcel["shipment"]["status"] not in ("delivered", "returned_to_sender")
+            else None,
             promised_date_passed=bool(parcel and parcel.get("promised_date_passed")),
             days_late=days_late,
         )

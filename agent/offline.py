@@ -35,8 +35,26 @@ GIFT_CARD = {
 }
 LANGUAGE_NAMES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German", "zh": "Chinese"}
 GIFT_CARD_WORDS = ("gift card", "giftcard", "gift-card", *(w for w in GIFT_CARD.values() if w != "gift card"))
-MISTAKE_WORDS = ("mistake", "by accident", "accidentally", "error", "erreur", "versehentlich", "aus versehen", "errore",
-                 "engano", "ongeluk", "vergissing", "pomyłk", "yanlışlıkla", "ошибк", "بالخطأ", "错", "間違", "실수")
+MISTAKE_WORDS = (
+    "mistake",
+    "by accident",
+    "accidentally",
+    "error",
+    "erreur",
+    "versehentlich",
+    "aus versehen",
+    "errore",
+    "engano",
+    "ongeluk",
+    "vergissing",
+    "pomyłk",
+    "yanlışlıkla",
+    "ошибк",
+    "بالخطأ",
+    "错",
+    "間違",
+    "실수",
+)
 COUPON_PERCENT = 10  # offered for a late parcel, capped by the profile
 
 
@@ -357,8 +375,11 @@ class OfflineBrain:
             return self.on_return_request(state, context)
         if order["status"] in ("cancelled", "return_requested"):
             return self.on_refund_status(state, context)
-        return self._handover("The customer asks for a refund on an order that is on its way.", "yellow",
-                              "Offer to intercept the parcel or to refund once it comes back.")
+        return self._handover(
+            "The customer asks for a refund on an order that is on its way.",
+            "yellow",
+            "Offer to intercept the parcel or to refund once it comes back.",
+        )
 
     def on_refund_status(self, state: ConversationState, context: dict[str, Any]) -> Decision:
         order = context["order"]
@@ -580,7 +601,7 @@ def parse_address(raw: str, order: dict[str, Any]) -> dict[str, Any]:
         match = POSTAL.search(parts[index])
         if match:
             postal_index, postal, region = index, match.group(1), ""
-            rest = (parts[index][: match.start()] + parts[index][match.end():]).strip(" ,")
+            rest = (parts[index][: match.start()] + parts[index][match.end() :]).strip(" ,")
             if re.fullmatch(r"[A-Z]{2,3}", rest):
                 region = rest  # "TX 78701": a state code before the zip
             elif rest:
@@ -592,9 +613,16 @@ def parse_address(raw: str, order: dict[str, Any]) -> dict[str, Any]:
         city = middle.pop()
     address2 = ", ".join(middle)
     same_country = country == current.get("country")
-    return {"name": current.get("name", ""), "address1": address1[:200], "address2": address2[:200], "city": city[:100],
-            "state": region[:100], "postal_code": postal[:20], "country": country[:100],
-            "country_code": current.get("country_code") if same_country else None}
+    return {
+        "name": current.get("name", ""),
+        "address1": address1[:200],
+        "address2": address2[:200],
+        "city": city[:100],
+        "state": region[:100],
+        "postal_code": postal[:20],
+        "country": country[:100],
+        "country_code": current.get("country_code") if same_country else None,
+    }
 
 
 def format_address(address: dict[str, Any]) -> str:

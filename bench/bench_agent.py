@@ -72,8 +72,11 @@ def main() -> None:
         agent = SupportAgent(settings, store=store, clock=lambda: REFERENCE_NOW)
         with store.read() as s:
             orders = s.scalars(select(Order).order_by(Order.id)).all()
-            in_transit = [(o.id, o.customer.email, o.customer_id) for o in orders
-                          if o.shipments and o.shipments[-1].status == ShipmentStatus.IN_TRANSIT][: args.turns]
+            in_transit = [
+                (o.id, o.customer.email, o.customer_id)
+                for o in orders
+                if o.shipments and o.shipments[-1].status == ShipmentStatus.IN_TRANSIT
+            ][: args.turns]
             pending = [(o.id, o.customer.email) for o in orders if o.status == OrderStatus.PENDING][: args.turns]
         # Warm the models and the caches once, outside the measurements.
         agent.handle("warm-up", "Where is my order " + in_transit[0][0] + "? " + in_transit[0][1])
@@ -88,8 +91,9 @@ def main() -> None:
             return samples
 
         n = min(args.turns, len(in_transit), len(pending))
-        base = timed(lambda i: Toolbox(store, Caller(customer_id=in_transit[i][2])).call(
-            "get_order", {"order_id": in_transit[i][0]}), n)
+        base = timed(
+            lambda i: Toolbox(store, Caller(customer_id=in_transit[i][2])).call("get_order", {"order_id": in_transit[i][0]}), n
+        )
         track = timed(lambda i: agent.handle(f"t{i}", f"Where is my order {in_transit[i][0]}? My email is {in_transit[i][1]}"), n)
         propose = timed(lambda i: agent.handle(f"c{i}", f"Please cancel order {pending[i][0]}, email {pending[i][1]}"), n)
         confirm = timed(lambda i: agent.handle(f"c{i}", "yes"), n)
@@ -117,8 +121,10 @@ def main() -> None:
         print(f"\n| triage ({args.triage} messages)               | msg/s    | ratio  |")
         print("|------------------------------------------|----------|--------|")
         print(f"| {'baseline: language detection only':<40} | {args.triage / detect_seconds:8.0f} |      - |")
-        print(f"| {'triage (language, intent, urgency, order)':<40} | {args.triage / triage_seconds:8.0f} | "
-              f"{detect_seconds / triage_seconds:6.3f}x |")
+        print(
+            f"| {'triage (language, intent, urgency, order)':<40} | {args.triage / triage_seconds:8.0f} | "
+            f"{detect_seconds / triage_seconds:6.3f}x |"
+        )
         agent.close()
         store.dispose()
 

@@ -23,11 +23,24 @@ def convert(amount: Decimal, rate: Decimal, currency: str) -> Decimal:
 
 # Approximate euros per unit, to compare order values across currencies (urgency, thresholds).
 APPROX_EUR_PER_UNIT: dict[str, Decimal] = {
-    "EUR": Decimal("1"), "USD": Decimal("0.92"), "GBP": Decimal("1.17"), "JPY": Decimal("0.0061"),
-    "KRW": Decimal("0.00068"), "PLN": Decimal("0.23"), "TRY": Decimal("0.027"), "BRL": Decimal("0.17"),
-    "MXN": Decimal("0.05"), "CNY": Decimal("0.13"), "SAR": Decimal("0.25"), "KZT": Decimal("0.0019"),
-    "CHF": Decimal("1.05"), "SEK": Decimal("0.087"), "CAD": Decimal("0.68"), "AUD": Decimal("0.61"),
-    "AED": Decimal("0.25"), "RUB": Decimal("0.01"),
+    "EUR": Decimal("1"),
+    "USD": Decimal("0.92"),
+    "GBP": Decimal("1.17"),
+    "JPY": Decimal("0.0061"),
+    "KRW": Decimal("0.00068"),
+    "PLN": Decimal("0.23"),
+    "TRY": Decimal("0.027"),
+    "BRL": Decimal("0.17"),
+    "MXN": Decimal("0.05"),
+    "CNY": Decimal("0.13"),
+    "SAR": Decimal("0.25"),
+    "KZT": Decimal("0.0019"),
+    "CHF": Decimal("1.05"),
+    "SEK": Decimal("0.087"),
+    "CAD": Decimal("0.68"),
+    "AUD": Decimal("0.61"),
+    "AED": Decimal("0.25"),
+    "RUB": Decimal("0.01"),
 }
 
 

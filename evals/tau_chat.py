@@ -16,8 +16,16 @@ from typing import Any
 from evals.tau_retail import TaskResult, TauRetailReplay, compare, diff_state, record_fingerprints, touched
 
 CONVERSATIONAL = {"cancel_pending_order", "modify_pending_order_address", "return_delivered_order_items"}
-READS = {"find_user_id_by_email", "find_user_id_by_name_zip", "get_user_details", "get_order_details",
-         "get_product_details", "list_all_product_types", "calculate", "think"}
+READS = {
+    "find_user_id_by_email",
+    "find_user_id_by_name_zip",
+    "get_user_details",
+    "get_order_details",
+    "get_product_details",
+    "list_all_product_types",
+    "calculate",
+    "think",
+}
 
 
 def conversational_writes(task: dict[str, Any]) -> list[dict[str, Any]] | None:
@@ -68,8 +76,12 @@ class ChatReplaySummary:
 
 
 def replay_conversations(
-    data_dir: Path, tasks: list[dict[str, Any]], reference: list[dict[str, Any]], *,
-    progress: Callable[[int, int], None] | None = None, cache_dir: Path | None = None,
+    data_dir: Path,
+    tasks: list[dict[str, Any]],
+    reference: list[dict[str, Any]],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    cache_dir: Path | None = None,
 ) -> ChatReplaySummary:
     from agent.service import SupportAgent
     from commerce.tau_retail import export_orders, export_users, load_tau_retail
@@ -84,8 +96,9 @@ def replay_conversations(
         for done, (index, task) in enumerate(chosen, start=1):
             with replay.fresh_store(index) as store, tempfile.TemporaryDirectory() as tmp:
                 settings = Settings(data_dir=Path(tmp), policy_profile="tau-retail", cache_dir=cache_dir or Path(tmp) / "cache")
-                agent = SupportAgent(settings, store=store, use_knowledge=False,
-                                     clock=lambda: dt.datetime(2024, 6, 1, 12, tzinfo=dt.UTC))
+                agent = SupportAgent(
+                    settings, store=store, use_knowledge=False, clock=lambda: dt.datetime(2024, 6, 1, 12, tzinfo=dt.UTC)
+                )
                 transcript = []
                 try:
                     for text in customer_messages(task, users, orders):
@@ -95,8 +108,10 @@ def replay_conversations(
                     agent.close()
                 changed_ids = touched(replay.initial_prints, record_fingerprints(store))
                 with store.read() as session:
-                    after = {"orders": export_orders(session, changed_ids["orders"]),
-                             "users": export_users(session, changed_ids["users"])}
+                    after = {
+                        "orders": export_orders(session, changed_ids["orders"]),
+                        "users": export_users(session, changed_ids["users"]),
+                    }
                 result = TaskResult(index=index, changed=diff_state(replay.initial_state, after), errors=[])
                 problems = compare(result, reference[index]) if index < len(reference) else ["no reference"]
                 if problems:

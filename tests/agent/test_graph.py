@@ -148,8 +148,15 @@ def test_a_restart_between_two_messages_loses_nothing(tmp_path: Path, cache_dir:
 
     def chat(text: str) -> dict[str, object]:
         line = json.dumps({"conversation": "persist", "text": text})
-        done = subprocess.run([sys.executable, "-m", "cli", "chat", "--json"], input=line + "\n", cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=600)
+        done = subprocess.run(
+            [sys.executable, "-m", "cli", "chat", "--json"],
+            input=line + "\n",
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 

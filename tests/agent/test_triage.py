@@ -24,8 +24,15 @@ def test_triage_reads_a_file_and_stdin(tmp_path: Path, tmp_path_factory) -> None
     source.write_text(body, encoding="utf-8")
     env = {**os.environ, "HELLOWORD_DATA_DIR": str(tmp_path), "HELLOWORD_CACHE_DIR": str(tmp_path_factory.mktemp("cache"))}
     for argument, stdin in ((str(source), None), ("-", body)):
-        done = subprocess.run([sys.executable, "-m", "cli", "triage", argument], input=stdin, cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=900)
+        done = subprocess.run(
+            [sys.executable, "-m", "cli", "triage", argument],
+            input=stdin,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         assert done.returncode == 0, done.stderr
         out = [json.loads(line) for line in done.stdout.splitlines()]
         assert [o.get("id") for o in out[:4]] == [1, 2, 3, 4]

@@ -26,7 +26,7 @@ def test_the_suite_covers_every_language_and_intent() -> None:
 
 def test_a_broken_scenario_file_names_itself(tmp_path: Path) -> None:
     (tmp_path / "broken.yaml").write_text("- id: x\n  turns: [\n")
-    with pytest.raises(ScenarioError, match="broken.yaml"):
+    with pytest.raises(ScenarioError, match=r"broken\.yaml"):
         load_scenarios(tmp_path)
     (tmp_path / "broken.yaml").write_text("- id: a\n  turns: [{say: hi}]\n- id: a\n  turns: [{say: hi}]\n")
     with pytest.raises(ScenarioError, match="twice"):
@@ -34,8 +34,14 @@ def test_a_broken_scenario_file_names_itself(tmp_path: Path) -> None:
 
 
 def test_turn_expectations_are_checked_with_placeholders() -> None:
-    turn = {"language": "es", "intent": "track_order", "status": "open", "urgency": "blue", "reply": "Hola x@y.z",
-            "actions": [{"tool": "issue_coupon", "ok": True}]}
+    turn = {
+        "language": "es",
+        "intent": "track_order",
+        "status": "open",
+        "urgency": "blue",
+        "reply": "Hola x@y.z",
+        "actions": [{"tool": "issue_coupon", "ok": True}],
+    }
     assert _check_turn({"language": "es", "actions": ["issue_coupon"]}, turn) == []
     problems = _check_turn({"intent": ["cancel_order"], "reply_excludes": ["{email}"]}, turn, {"email": "x@y.z"})
     assert len(problems) == 2

@@ -21,7 +21,11 @@ def test_the_scenario_suite_passes(tmp_path: Path) -> None:
     env = {**os.environ, "HELLOWORD_DATA_DIR": str(tmp_path), "COLUMNS": "160"}
     done = subprocess.run(
         [sys.executable, "-m", "cli", "eval", "scenarios", "--report", str(report), "--min-pass-rate", str(MIN_PASS_RATE)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=3000,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=3000,
     )
     print(done.stdout)
     summary = json.loads(report.read_text())["summary"]
