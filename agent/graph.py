@@ -68,7 +68,8 @@ class AgentDeps:
 
 
 IDENTITY_NOISE = re.compile(
-    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|#?[A-Za-z]?\d[\d-]{3,}\w*|#\w*\d\w*|\b(?:e-?mail|correo|courriel)\b\s*:?",
+    r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|#?[A-Za-z]?\d[\d-]{3,}[A-Za-z0-9]*|#[A-Za-z0-9-]*\d[A-Za-z0-9-]*"
+    r"|\b(?:e-?mail|correo|courriel)\b\s*:?",
     re.IGNORECASE,
 )
 

@@ -77,7 +77,8 @@ class SentenceTransformerEmbedder:
             raise FileNotFoundError(f"sentence-transformers model not found at {path}")
         self._model = SentenceTransformer(str(path), device="cpu")
         self.name = f"sentence-transformers:{path.name}"
-        self.dimension = int(self._model.get_sentence_embedding_dimension() or 0)
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dimension = int(dimension() or 0)
 
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
         return _normalise(self._model.encode(list(texts), normalize_embeddings=True))
