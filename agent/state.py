@@ -4,30 +4,12 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypedDict
 
+from agent.understanding import INTENTS
+
 ConversationStatus = Literal["open", "awaiting_confirmation", "escalated", "resolved"]
 
 # Intents that are about one order and need a verified customer.
-ORDER_INTENTS = frozenset(
-    {
-        "track_order",
-        "delivery_delay",
-        "not_received",
-        "damaged_item",
-        "wrong_item",
-        "missing_item",
-        "return_request",
-        "exchange_request",
-        "refund_request",
-        "refund_status",
-        "cancel_order",
-        "change_address",
-        "modify_order",
-        "switch_carrier",
-        "reship_request",
-        "payment_issue",
-        "invoice_request",
-    }
-)
+ORDER_INTENTS = frozenset(INTENTS) - {"customs_duties", "policy_question", "complaint", "human_agent", "greeting", "other"}
 
 
 class PendingAction(TypedDict):
