@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/bench_agent.py
 	$(BIN)/python bench/bench_language.py
 	$(BIN)/python bench/bench_retrieval.py
+	$(BIN)/python bench/bench_llm.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -38,6 +40,41 @@ class Settings(BaseSettings):
         default=None,
         description="Where computed model data (intent example vectors) is cached; the data dir's cache/ when unset.",
     )
+
+    brain: Literal["offline", "llm"] | None = Field(
+        default=None,
+        description="offline or llm; llm when an endpoint or API key is configured, offline otherwise.",
+    )
+    llm_base_url: str | None = Field(
+        default=None, description="An OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1 (Ollama)."
+    )
+    llm_api_key: str | None = Field(default=None, description="The endpoint's API key; OPENAI_API_KEY when unset.")
+    llm_model: str = Field(default="gpt-4o-mini", description="The model name the endpoint knows.")
+    llm_temperature: float = Field(default=0.2, ge=0, le=2)
+    llm_timeout: float = Field(default=20.0, gt=0, description="Seconds one model call may take.")
+    llm_turn_deadline: float = Field(
+        default=30.0, gt=0, description="Seconds a customer may wait for a turn; the offline brain answers after that."
+    )
+    llm_max_retries: int = Field(default=2, ge=0, le=10, description="Retries after a timeout, 429 or 5xx.")
+    llm_max_tokens: int = Field(default=600, gt=0, description="Tokens a reply may use.")
+    llm_context_tokens: int = Field(
+        default=6000, gt=500, description="Token budget of the prompt; the oldest turns are summarised beyond it."
+    )
+    llm_understanding: Literal["local", "model"] = Field(
+        default="local",
+        description="local: language, intent and urgency come from the embedded classifiers (one model call a turn); "
+        "model: a first, cheap model call returns them.",
+    )
+
+    @property
+    def resolved_llm_api_key(self) -> str | None:
+        return self.llm_api_key or os.environ.get("OPENAI_API_KEY") or None
+
+    @property
+    def resolved_brain(self) -> str:
+        if self.brain:
+            return self.brain
+        return "llm" if (self.llm_base_url or self.resolved_llm_api_key) else "offline"
 
     @property
     def resolved_cache_dir(self) -> Path:

@@ -10,6 +10,7 @@ from agent.state import ConversationState
 
 ReplyPart = tuple[str, dict[str, str]]
 NESTED = "\x00"  # a value that is itself a template key, rendered in the same language
+VERBATIM = "\x00text"  # a reply part whose {"text": ...} is sent as written (a model's checked reply)
 
 
 def nested(key: str) -> str:
@@ -30,6 +31,8 @@ class Decision:
     urgency: str | None = None  # raise the case's urgency
     recommendation: str = ""  # the resolution a human should consider (English)
     read_only: bool = False  # a read tool the brain wants run before answering
+    # Conversation state the brain records (usage, fallbacks, model understanding); not part of the plan.
+    state_updates: dict[str, Any] = field(default_factory=dict)
 
     def to_state(self) -> dict[str, Any]:
         return {

@@ -23,7 +23,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import interrupt
 
-from agent.brain import NESTED, Brain, Decision, ReplyPart
+from agent.brain import NESTED, VERBATIM, Brain, Decision, ReplyPart
 from agent.brief import build_case_brief
 from agent.guard import build_request
 from agent.language import detect_language
@@ -102,6 +102,9 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
         language = state.get("language") or "en"
         texts = []
         for key, values in parts:
+            if key == VERBATIM:
+                texts.append(values.get("text", ""))
+                continue
             filled = {
                 k: deps.catalogue.render(v[len(NESTED) :], language) if v.startswith(NESTED) else v for k, v in values.items()
             }
@@ -142,6 +145,8 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
             "transcript": [*state.get("transcript", []), {"text": text, "language": language}],
             "actions_log": state.get("actions_log", []),
             "cited": state.get("cited", []),
+            "usage": {},
+            "brain_fallback": None,
         }
         pending = state.get("pending")
         if pending and signals.affirmation in ("yes", "no"):
@@ -351,7 +356,7 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
             pending = state["pending"]
             assert pending is not None
             decision = Decision("propose", tool=pending["tool"], arguments=pending["arguments"])
-        elif state.get("intent") == "other" and state.get("misunderstood", 0) >= 2:
+        elif state.get("intent") == "other" and state.get("misunderstood", 0) >= 2 and deps.brain.name == "offline":
             decision = Decision(
                 "escalate",
                 reason="The agent failed twice to understand the customer.",
@@ -361,6 +366,16 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
         else:
             decision = deps.brain.decide(state, context)
         updates: dict[str, Any] = {"decision": decision.to_state()}
+        extra = decision.state_updates
+        for key in ("brain_status", "brain_fallback", "cited_by_model", "model_urgency", "intent"):
+            if key in extra:
+                updates[key] = extra[key]
+        if "usage" in extra:
+            updates.update(add_usage(state, extra["usage"]))
+        if extra.get("cited_by_model"):
+            updates["cited"] = list(dict.fromkeys([*state.get("cited", []), *extra["cited_by_model"]]))
+        if extra.get("model_urgency"):
+            updates["urgency"] = higher_urgency(state.get("urgency"), extra["model_urgency"])
         if decision.kind == "reply":
             updates["reply_parts"] = [*state.get("reply_parts", []), *decision.parts]
         return updates
@@ -478,6 +493,7 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
         now = deps.clock()
         due = now + dt.timedelta(hours=deps.profile.urgency_sla_hours.hours_for(UrgencyLevel(urgency)))
         context = state.get("context") or {}
+        translation, usage = translate_for_brief(state)
         brief = build_case_brief(
             state,
             context,
@@ -486,7 +502,13 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
             urgency=urgency,
             urgency_reasons=reasons,
             sla_due_at=due.isoformat(),
+            translation=translation,
         )
+        if state.get("brain_status") or state.get("brain_fallback"):
+            brief["brain"] = {
+                "mode": (state.get("brain_status") or {}).get("mode", "llm"),
+                "note": (state.get("brain_status") or {}).get("reason") or state.get("brain_fallback"),
+            }
         order_id = (context.get("order") or {}).get("order_id")
         outcome = toolbox(state).call(
             "escalate_to_human",
@@ -506,7 +528,24 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
             "urgency": urgency,
             "sla_due_at": due.isoformat(),
             "pending": None,
+            **add_usage(state, usage),
         }
+
+    def translate_for_brief(state: ConversationState) -> tuple[str | None, dict[str, int]]:
+        translate = getattr(deps.brain, "translate", None)
+        if not callable(translate) or (state.get("language") or "en") == "en":
+            return None, {}
+        text, usage = translate(state, [t["text"] for t in state.get("transcript", [])])
+        return text, usage
+
+    def add_usage(state: ConversationState, usage: dict[str, int]) -> dict[str, Any]:
+        if not usage:
+            return {}
+        turn, total = dict(state.get("usage") or {}), dict(state.get("usage_total") or {})
+        for name, value in usage.items():
+            turn[name] = turn.get(name, 0) + int(value)
+            total[name] = total.get(name, 0) + int(value)
+        return {"usage": turn, "usage_total": total}
 
     def decision_parts_for_escalation(state: ConversationState) -> list[ReplyPart]:
         decision = state.get("decision") or {}
@@ -517,7 +556,13 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
 
     def respond(state: ConversationState) -> dict[str, Any]:
         parts = state.get("reply_parts") or [("didnt_understand", {})]
-        return {"reply": render(state, parts)}
+        reply = render(state, parts)
+        history = [
+            *state.get("history", []),
+            {"role": "customer", "text": state.get("message", "")},
+            {"role": "agent", "text": reply},
+        ]
+        return {"reply": reply, "history": history[-60:]}
 
     def after_respond(state: ConversationState) -> str:
         return "wait_for_human" if state.get("status") == "escalated" else END
@@ -526,8 +571,12 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
         answer = interrupt({"case_id": state.get("case_id"), "conversation_id": state.get("conversation_id")})
         text = str(answer.get("text", "")) if isinstance(answer, dict) else str(answer)
         resolved = bool(answer.get("resolve")) if isinstance(answer, dict) else False
-        return {"reply": text, "status": "resolved" if resolved else "open", "pending": None}
+        history = [*state.get("history", []), {"role": "human", "text": text}]
+        return {"reply": text, "status": "resolved" if resolved else "open", "pending": None, "history": history[-60:]}
 
+    attach = getattr(deps.brain, "attach", None)
+    if callable(attach):
+        attach(deps)
     graph = StateGraph(ConversationState)
     for name, node in (
         ("understand", understand),

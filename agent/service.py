@@ -7,7 +7,7 @@ import datetime as dt
 import secrets
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ from langgraph.types import Command
 from agent.brain import Brain
 from agent.graph import AgentDeps, build_graph
 from agent.identity import verify_customer_token
-from agent.offline import OfflineBrain
+from agent.llm import make_brain
 from agent.policy import PolicyGate, load_profile
 from agent.replies import default_catalogue
 from agent.understanding import IntentClassifier
@@ -29,6 +29,7 @@ from config import Settings
 from knowledge.embedders import make_embedder
 
 MAX_MESSAGE_CHARS = 4000
+EMPTY_USAGE = {"model_calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
 
 
 class MessageError(ValueError):
@@ -45,6 +46,8 @@ class TurnResult:
     actions: list[dict[str, Any]] = field(default_factory=list)
     status: str = "open"
     case_id: int | None = None
+    usage: dict[str, int] = field(default_factory=dict)  # this turn's model calls and tokens
+    brain: str = "offline"  # the brain that answered: llm, or offline (also when it stood in for the model)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -55,6 +58,9 @@ class TurnResult:
             "urgency": self.urgency,
             "actions": self.actions,
             "status": self.status,
+            "case_id": self.case_id,
+            "brain": self.brain,
+            "usage": self.usage,
         }
 
 
@@ -98,7 +104,7 @@ class SupportAgent:
             store=self.store,
             profile=self.profile,
             gate=PolicyGate(self.profile),
-            brain=brain or OfflineBrain(),
+            brain=brain or make_brain(settings),
             classifier=classifier,
             catalogue=default_catalogue(),
             knowledge=knowledge,
@@ -116,6 +122,9 @@ class SupportAgent:
         self._locks_guard = threading.Lock()
 
     def close(self) -> None:
+        close_brain = getattr(self.deps.brain, "close", None)
+        if callable(close_brain):
+            close_brain()
         self._connection.close()
 
     def _lock(self, conversation_id: str) -> threading.Lock:
@@ -168,10 +177,24 @@ class SupportAgent:
             actions=[dict(a) for a in values.get("actions", [])],
             status=str(values.get("status", "open")),
             case_id=values.get("case_id"),
+            usage={**EMPTY_USAGE, **(values.get("usage") or {})},
+            brain=self._brain_of(values),
         )
 
-    def handle(self, conversation_id: str, text: str, *, customer_token: str | None = None) -> TurnResult:
-        """One customer message in, the agent's turn out."""
+    def _brain_of(self, values: dict[str, Any]) -> str:
+        if (
+            self.deps.brain.name != "llm"
+            or values.get("brain_fallback")
+            or (values.get("brain_status") or {}).get("mode") == "offline"
+        ):
+            return "offline"
+        return "llm"
+
+    def conversation_usage(self, conversation_id: str) -> dict[str, int]:
+        """Model calls and tokens of the whole conversation."""
+        return {**EMPTY_USAGE, **(self.state(conversation_id).get("usage_total") or {})}
+
+    def _check_message(self, conversation_id: str, text: str) -> tuple[str, str]:
         conversation_id = conversation_id.strip()
         if not conversation_id or len(conversation_id) > 64:
             raise MessageError("a conversation id of 1 to 64 characters is required")
@@ -180,11 +203,28 @@ class SupportAgent:
             raise MessageError("the message is empty")
         if len(text) > MAX_MESSAGE_CHARS:
             raise MessageError(f"the message is too long ({len(text)} characters; at most {MAX_MESSAGE_CHARS})")
+        return conversation_id, text
+
+    def handle(self, conversation_id: str, text: str, *, customer_token: str | None = None) -> TurnResult:
+        """One customer message in, the agent's turn out."""
+        result: TurnResult | None = None
+        for event in self.stream(conversation_id, text, customer_token=customer_token):
+            if event["type"] == "turn":
+                result = event["result"]
+        assert result is not None
+        return result
+
+    def stream(self, conversation_id: str, text: str, *, customer_token: str | None = None) -> Iterator[dict[str, Any]]:
+        """The turn as events: {"type": "token", "text"} while the model writes, {"type":
+        "reset"} when streamed text was withdrawn (a retry, or a reply that failed its
+        checks), and last {"type": "turn", "result": TurnResult} with the reply as sent."""
+        conversation_id, text = self._check_message(conversation_id, text)
         with self._lock(conversation_id):
             config = self._config(conversation_id)
             values = self.state(conversation_id)
             if self.waiting_for_human(conversation_id):
-                return self._while_waiting(conversation_id, text, values)
+                yield {"type": "turn", "result": self._while_waiting(conversation_id, text, values)}
+                return
             update: dict[str, Any] = {"message": text, "conversation_id": conversation_id}
             if customer_token and not values.get("customer_id"):
                 customer_id = verify_customer_token(customer_token, self._secret)
@@ -192,19 +232,20 @@ class SupportAgent:
                     raise MessageError("the customer token is invalid or expired")
                 update.update(customer_id=customer_id, identity_method="signed_token")
             self._record(conversation_id, "customer", text, customer_id=values.get("customer_id"))
-            out = self.graph.invoke(update, config)
-            result = self._result(
-                conversation_id, {**self.state(conversation_id), **{k: v for k, v in out.items() if not k.startswith("__")}}
-            )
+            for mode, payload in self.graph.stream(update, config, stream_mode=["custom", "updates"]):
+                if mode == "custom" and isinstance(payload, dict) and payload.get("type") in ("token", "reset"):
+                    yield payload
+            after = self.state(conversation_id)
+            result = self._result(conversation_id, after)
             self._record(
                 conversation_id,
                 "agent",
                 result.reply,
                 language=result.language,
                 intent=result.intent,
-                customer_id=self.state(conversation_id).get("customer_id"),
+                customer_id=after.get("customer_id"),
             )
-            return result
+            yield {"type": "turn", "result": result}
 
     def _while_waiting(self, conversation_id: str, text: str, values: dict[str, Any]) -> TurnResult:
         """The case is with a human: the message joins it, and the customer hears when to expect an answer."""

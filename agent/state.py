@@ -61,3 +61,10 @@ class ConversationState(TypedDict, total=False):
     case_id: int | None
     sla_due_at: str | None
     transcript: list[dict[str, str]]  # the customer's own words, with language
+    history: list[dict[str, str]]  # every turn: {"role": "customer" | "agent", "text"}
+    usage: dict[str, int]  # this turn's model calls and tokens
+    usage_total: dict[str, int]  # the conversation's, summed
+    brain_status: dict[str, Any] | None  # set when the conversation was switched to the offline brain
+    brain_fallback: str | None  # why the offline brain answered this turn instead of the model
+    cited_by_model: list[str]
+    model_urgency: str | None

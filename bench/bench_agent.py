@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -19,7 +18,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from _stats import row as stats_row  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from agent.language import detect_language  # noqa: E402
@@ -49,15 +50,8 @@ MESSAGES = [
 ]
 
 
-def p95(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[max(0, round(0.95 * len(ordered)) - 1)]
-
-
 def row(name: str, samples: list[float], baseline: list[float] | None) -> str:
-    median = statistics.median(samples)
-    ratio = f"{median / statistics.median(baseline):6.1f}x" if baseline else "     -"
-    return f"| {name:<40} | {median:8.1f} | {p95(samples):8.1f} | {ratio} |"
+    return stats_row(name, samples, baseline, width=40, digits=1)
 
 
 def main() -> None:

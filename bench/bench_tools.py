@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
 import tempfile
 import time
@@ -20,7 +19,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
+from _stats import row as stats_row  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from commerce.db import Store  # noqa: E402
@@ -38,15 +39,8 @@ def timed(fn: Callable[[int], object], n: int) -> list[float]:
     return samples
 
 
-def p95(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[max(0, round(0.95 * len(ordered)) - 1)]
-
-
 def row(name: str, samples: list[float], baseline: list[float] | None) -> str:
-    median = statistics.median(samples)
-    ratio = f"{median / statistics.median(baseline):6.1f}x" if baseline else "     -"
-    return f"| {name:<34} | {median:9.2f} | {p95(samples):9.2f} | {ratio} |"
+    return stats_row(name, samples, baseline, width=34, digits=2)
 
 
 def main() -> None:
