@@ -301,7 +301,7 @@ def _open_agent(settings: Settings) -> Any:
 
     try:
         return SupportAgent(settings, store=open_store(settings))
-    except ProfileError as e:
+    except (ProfileError, ValueError) as e:
         fail(str(e))
 
 
@@ -346,12 +346,16 @@ def chat(as_json: bool, conversation: str | None) -> None:
         if not text.strip():
             break
         try:
-            result = agent.handle(conversation_id, text)
+            with console.status("[dim]the agent is writing…[/dim]"):
+                result = agent.handle(conversation_id, text)
         except MessageError as e:
             console.print(f"[red]{e}[/red]")
             continue
         out.print(f"[green]agent>[/green] {result.reply}", highlight=False)
-        details = f"{result.language} · {result.intent} · {result.urgency} · {result.status}"
+        details = f"{result.language} · {result.intent} · {result.urgency} · {result.status} · {result.brain} brain"
+        if result.usage.get("model_calls"):
+            usage = result.usage
+            details += f" · {usage['model_calls']} model call(s), {usage['prompt_tokens']}+{usage['completion_tokens']} tokens"
         for action in result.actions:
             details += f" · {action['tool']} {'ok' if action['ok'] else 'failed'}"
         console.print(f"[dim]{details}[/dim]", highlight=False)

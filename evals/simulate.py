@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent.language import LANGUAGE_NAMES
 from config import Settings
-from evals.tau_retail import TaskResult, TauRetailReplay, compare, diff_state, record_fingerprints, touched
+from evals.tau_retail import TauRetailReplay, compare
 
 STOP = "###STOP###"
 USAGE_KEYS = ("model_calls", "prompt_tokens", "completion_tokens")
@@ -362,7 +362,6 @@ def run_trial(
     """One conversation between the simulated customer of a task and the agent, on a fresh
     copy of the data, and its verdict against the reference end state."""
     from agent.service import MAX_MESSAGE_CHARS, SupportAgent
-    from commerce.tau_retail import export_orders, export_users
 
     person = SimulatedCustomer(client, customer, str(task.get("instruction", "")), language)
     conversation_id = f"sim-{language}-{index}-{trial}"
@@ -390,8 +389,8 @@ def run_trial(
                 turns += 1
                 replies.append(turn.reply)
                 transcript.append({"customer": text, "agent": turn.reply, "status": turn.status})
-                _add_usage(agent_usage, getattr(turn, "usage", None) or {})
-                if getattr(turn, "brain", "llm") != "llm":
+                _add_usage(agent_usage, turn.usage)
+                if turn.brain != "llm":
                     fallback_turns += 1
                 if turn.status == "escalated":
                     ended = "escalated"
@@ -399,13 +398,7 @@ def run_trial(
                 text = person.answer(turn.reply)
         finally:
             agent.close()
-        changed_ids = touched(replay.initial_prints, record_fingerprints(store))
-        with store.read() as session:
-            after = {
-                "orders": export_orders(session, changed_ids["orders"]),
-                "users": export_users(session, changed_ids["users"]),
-            }
-    result = TaskResult(index=index, changed=diff_state(replay.initial_state, after), errors=[])
+        result = replay.end_state(index, store)
     problems = compare(result, reference) if reference is not None else ["no reference end state for this task"]
     problems += [f"output {o!r} not said in any agent reply" for o in missing_outputs(task.get("outputs") or [], replies)]
     return TrialResult(

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from evals.tau_retail import TaskResult, TauRetailReplay, compare, diff_state, record_fingerprints, touched
+from evals.tau_retail import TauRetailReplay, compare
 
 CONVERSATIONAL = {"cancel_pending_order", "modify_pending_order_address", "return_delivered_order_items"}
 READS = {
@@ -84,7 +84,7 @@ def replay_conversations(
     cache_dir: Path | None = None,
 ) -> ChatReplaySummary:
     from agent.service import SupportAgent
-    from commerce.tau_retail import export_orders, export_users, load_tau_retail
+    from commerce.tau_retail import load_tau_retail
     from config import Settings
 
     users, orders, _ = load_tau_retail(data_dir)
@@ -106,13 +106,7 @@ def replay_conversations(
                         transcript.append({"customer": text, "agent": turn.reply, "status": turn.status})
                 finally:
                     agent.close()
-                changed_ids = touched(replay.initial_prints, record_fingerprints(store))
-                with store.read() as session:
-                    after = {
-                        "orders": export_orders(session, changed_ids["orders"]),
-                        "users": export_users(session, changed_ids["users"]),
-                    }
-                result = TaskResult(index=index, changed=diff_state(replay.initial_state, after), errors=[])
+                result = replay.end_state(index, store)
                 problems = compare(result, reference[index]) if index < len(reference) else ["no reference"]
                 if problems:
                     summary.unresolved.append({"index": index, "problems": problems, "transcript": transcript})

@@ -265,6 +265,16 @@ class TauRetailReplay:
             for suffix in ("", "-wal", "-shm"):
                 Path(f"{path}{suffix}").unlink(missing_ok=True)
 
+    def end_state(self, index: int, store: Store) -> TaskResult:
+        """What a conversation changed in a task's store, in the reference's form."""
+        changed_ids = touched(self.initial_prints, record_fingerprints(store))
+        with store.read() as session:
+            after = {
+                "orders": export_orders(session, changed_ids["orders"]),
+                "users": export_users(session, changed_ids["users"]),
+            }
+        return TaskResult(index=index, changed=diff_state(self.initial_state, after), errors=[])
+
     def run_task(self, index: int, task: dict[str, Any]) -> TaskResult:
         errors: list[str] = []
         float_amounts: dict[str, float] = {}

@@ -440,3 +440,38 @@ def test_the_brain_follows_the_settings(tmp_path: Path, server: ScriptedModelSer
     monkeypatch.delenv("OPENAI_API_KEY")
     with pytest.raises(ValueError, match="HELLOWORD_LLM_BASE_URL"):
         make_brain(Settings(data_dir=tmp_path, brain="llm"))
+
+
+def test_the_chat_command_runs_the_llm_brain_from_the_environment(
+    tmp_path: Path, cache_dir: Path, server: ScriptedModelServer
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    store = Store(f"sqlite:///{tmp_path}/helloword.db")
+    build_shop(store)
+    store.dispose()
+    env = {
+        **os.environ,
+        "HELLOWORD_DATA_DIR": str(tmp_path),
+        "HELLOWORD_CACHE_DIR": str(cache_dir),
+        "HELLOWORD_LLM_BASE_URL": server.base_url,
+        "HELLOWORD_LLM_MODEL": "from-env",
+    }
+    env.pop("HELLOWORD_DATABASE_URL", None)
+    server.push(Reply("Your parcel JD1003 is in transit and should arrive within a few days.", prompt_tokens=700))
+    line = json.dumps({"conversation": "cli-llm", "text": f"Where is my parcel? {VERIFY}"})
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "chat", "--json"],
+        input=line + "\n",
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    turn = json.loads(done.stdout.strip().splitlines()[-1])
+    assert turn["brain"] == "llm" and turn["usage"]["prompt_tokens"] == 700 and "JD1003" in turn["reply"]
+    assert server.requests[-1]["model"] == "from-env"
