@@ -78,6 +78,7 @@ ESCALATE_TOOL = {
     },
 }
 MAX_READ_ROUNDS = 3
+DONE: dict[str, Any] = {"type": "done"}  # put on a call's event queue when the call has finished
 UNDERSTANDING_SCHEMA = {
     "type": "json_schema",
     "json_schema": {
@@ -218,21 +219,17 @@ class ModelClient:
         events: queue.Queue[dict[str, Any]] = queue.Queue()
         coroutine = self._with_retries(messages, tools, deadline, events if on_event else None, response_format, max_tokens)
         future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
+        future.add_done_callback(lambda _: events.put(DONE))
         while True:
             try:
-                event = events.get(timeout=0.01)
-                if on_event:
-                    on_event(event)
-                continue
+                event = events.get(timeout=max(0.0, deadline + 0.5 - time.monotonic()))
             except queue.Empty:
-                pass
-            if future.done():
-                break
-            if time.monotonic() > deadline + 0.5:
                 future.cancel()
-                raise ModelUnavailable("the model did not answer before the turn's deadline")
-        while not events.empty() and on_event:
-            on_event(events.get_nowait())
+                raise ModelUnavailable("the model did not answer before the turn's deadline") from None
+            if event is DONE:
+                break
+            if on_event:
+                on_event(event)
         return future.result()
 
     async def _with_retries(
