@@ -147,6 +147,7 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
             "cited": state.get("cited", []),
             "usage": {},
             "brain_fallback": None,
+            "model_urgency": None,
         }
         pending = state.get("pending")
         if pending and signals.affirmation in ("yes", "no"):
@@ -159,8 +160,14 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
                 updates["status"] = "open"
                 updates["reply_parts"] = [("cancelled_by_customer", {}), ("anything_else", {})]
             return updates
-        guess_intent = deps.classifier.classify(request_text(text), language)
-        intent = guess_intent.intent
+        by_brain = brain_classify(text, language, state)
+        if by_brain is not None:
+            intent, confidence = by_brain["intent"], 1.0
+            updates["model_urgency"] = by_brain.get("urgency")
+            updates.update(add_usage({**state, "usage": {}}, by_brain.get("usage") or {}))
+        else:
+            guess_intent = deps.classifier.classify(request_text(text), language)
+            intent, confidence = guess_intent.intent, guess_intent.confidence
         gives_identity = bool(slot_dict["emails"] or (slot_dict["names"] and slot_dict["postal_codes"]))
         if intent in ("other", "greeting") and (state.get("deferred_intent") and (gives_identity or slot_dict["order_ids"])):
             intent = state["deferred_intent"] or intent
@@ -168,7 +175,7 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
             intent = "change_address"
         updates.update(
             intent=intent,
-            intent_confidence=guess_intent.confidence,
+            intent_confidence=confidence,
             pending=None,
             misunderstood=(state.get("misunderstood", 0) + 1) if intent == "other" else 0,
         )
@@ -177,6 +184,15 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
         if state.get("status") in (None, "awaiting_confirmation"):
             updates["status"] = "open"
         return updates
+
+    def brain_classify(text: str, language: str, state: ConversationState) -> dict[str, Any] | None:
+        """The brain's own reading of the message, when it has one (a model call); None keeps the
+        embedded classifier."""
+        classify = getattr(deps.brain, "classify", None)
+        if not callable(classify):
+            return None
+        result = classify(text, language, state)
+        return result if isinstance(result, dict) and result.get("intent") else None
 
     # ------------------------------------------------------------------ identify
 
@@ -341,7 +357,11 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
             promised_date_passed=bool(parcel and parcel.get("promised_date_passed")),
             days_late=days_late,
         )
-        return {"urgency": assessment.level.value, "urgency_reasons": list(assessment.reasons)}
+        reasons = list(assessment.reasons)
+        level = higher_urgency(assessment.level.value, state.get("model_urgency"))
+        if level != assessment.level.value:
+            reasons.append(f"the model read the message as {level}")
+        return {"urgency": level, "urgency_reasons": reasons}
 
     def after_retrieve(state: ConversationState) -> Literal["decide", "respond"]:
         parts = state.get("reply_parts") or []
@@ -367,15 +387,13 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
             decision = deps.brain.decide(state, context)
         updates: dict[str, Any] = {"decision": decision.to_state()}
         extra = decision.state_updates
-        for key in ("brain_status", "brain_fallback", "cited_by_model", "model_urgency", "intent"):
+        for key in ("brain_status", "brain_fallback", "cited_by_model"):
             if key in extra:
                 updates[key] = extra[key]
         if "usage" in extra:
             updates.update(add_usage(state, extra["usage"]))
         if extra.get("cited_by_model"):
             updates["cited"] = list(dict.fromkeys([*state.get("cited", []), *extra["cited_by_model"]]))
-        if extra.get("model_urgency"):
-            updates["urgency"] = higher_urgency(state.get("urgency"), extra["model_urgency"])
         if decision.kind == "reply":
             updates["reply_parts"] = [*state.get("reply_parts", []), *decision.parts]
         return updates

@@ -530,7 +530,24 @@ class LLMBrain:
 
     # -- internals
 
-    def _understand(self, state: ConversationState, usage: Usage, deadline: float) -> dict[str, str] | None:
+    def classify(self, text: str, language: str, state: ConversationState) -> dict[str, Any] | None:
+        """With HELLOWORD_LLM_UNDERSTANDING=model: intent and urgency from a first, cheap call,
+        instead of the embedded classifier. None (the classifier decides) in local mode, when
+        the model is unavailable, or when the conversation runs on the offline brain."""
+        if self.settings.llm_understanding != "model" or not self.breaker.allow():
+            return None
+        if (state.get("brain_status") or {}).get("mode") == "offline":
+            return None
+        usage = Usage()
+        try:
+            understood = self._understand(text, usage, time.monotonic() + min(10.0, self.settings.llm_turn_deadline / 2))
+        except ModelUnavailable:
+            return None
+        if understood is None:
+            return None
+        return {**understood, "usage": usage.as_dict()}
+
+    def _understand(self, text: str, usage: Usage, deadline: float) -> dict[str, str] | None:
         messages = [
             {
                 "role": "system",
@@ -538,7 +555,7 @@ class LLMBrain:
                 "Answer with JSON only: language (ISO 639-1), intent, urgency (red: legal threat, chargeback or safety; "
                 "orange: angry or a large order; yellow: a late parcel; blue: anything else).",
             },
-            {"role": "user", "content": mask_card_numbers(state.get("message", ""))},
+            {"role": "user", "content": mask_card_numbers(text)},
         ]
         completion = self.client.complete(messages, deadline=deadline, response_format=UNDERSTANDING_SCHEMA, max_tokens=60)
         usage.add(completion.usage)
@@ -559,12 +576,6 @@ class LLMBrain:
         writer: Callable[[dict[str, Any]], None] | None,
     ) -> Decision:
         updates: dict[str, Any] = {}
-        if self.settings.llm_understanding == "model":
-            understood = self._understand(state, usage, deadline)
-            if understood:
-                state = {**state, "intent": understood["intent"]}
-                updates["intent"] = understood["intent"]
-                updates["model_urgency"] = understood["urgency"]
         today = (self.deps.clock() if self.deps else dt.datetime.now(dt.UTC)).date()
         budget = PromptBudget(self.settings.llm_context_tokens, self.settings.llm_max_tokens)
         tools = self.tools if state.get("customer_id") else self.public_tools
