@@ -44,7 +44,7 @@ def agent_model(request: dict[str, Any]) -> Reply:
     text = last_user_text(request).lower()
     system = system_text(request)
     if request.get("response_format"):  # the understanding call of HELLOWORD_LLM_UNDERSTANDING=model
-        intent = "cancel_order" if "cancel" in text else "policy_question" if "policy" in text else "order_status"
+        intent = "cancel_order" if "cancel" in text else "policy_question" if "policy" in text else "track_order"
         return Reply(json.dumps({"language": "en", "intent": intent, "urgency": "blue"}))
     if "cancel" in text and (match := ORDER_IN_PROMPT.search(system)):
         return Reply(
@@ -112,7 +112,7 @@ def main() -> None:
                 prompt_tokens.append(tokens)
             return times, prompt_tokens, calls
 
-        n = args.conversations
+        n = min(args.conversations, (len(pending) - 1) // 3)  # each conversation cancels its own order
         offline_times: list[float] = []
         llm_times: list[float] = []
         first_times: list[float] = []
