@@ -66,6 +66,17 @@ class Settings(BaseSettings):
         "model: a first, cheap model call returns them.",
     )
 
+    rate_limit_per_ip: int = Field(default=120, ge=0, description="Requests a minute from one address (0: no limit).")
+    rate_limit_per_conversation: int = Field(default=30, ge=0, description="Messages a minute in one conversation.")
+    cors_origins: str = Field(
+        default="", description="Seller sites allowed to embed the widget, comma-separated (https://shop.example)."
+    )
+    max_body_bytes: int = Field(default=65536, gt=1024, description="The largest request body the server reads.")
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]
+
     @property
     def resolved_llm_api_key(self) -> str | None:
         return self.llm_api_key or os.environ.get("OPENAI_API_KEY") or None

@@ -23,12 +23,12 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.types import interrupt
 
-from agent.brain import NESTED, VERBATIM, Brain, Decision, ReplyPart
+from agent.brain import Brain, Decision, ReplyPart
 from agent.brief import build_case_brief
 from agent.guard import build_request
 from agent.language import detect_language
 from agent.policy import IdentityMethod, PolicyGate, PolicyProfile, Verdict
-from agent.replies import ReplyCatalogue, format_date
+from agent.replies import ReplyCatalogue, format_date, render_parts
 from agent.state import ORDER_INTENTS, ActionRecord, ConversationState, PendingAction
 from agent.understanding import IntentClassifier, assess_urgency, extract_slots, read_signals
 from commerce.db import Store
@@ -99,17 +99,7 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
         return Toolbox(deps.store, Caller(actor="agent:identity", conversation_id=state.get("conversation_id"), clock=deps.clock))
 
     def render(state: ConversationState, parts: list[ReplyPart]) -> str:
-        language = state.get("language") or "en"
-        texts = []
-        for key, values in parts:
-            if key == VERBATIM:
-                texts.append(values.get("text", ""))
-                continue
-            filled = {
-                k: deps.catalogue.render(v[len(NESTED) :], language) if v.startswith(NESTED) else v for k, v in values.items()
-            }
-            texts.append(deps.catalogue.render(key, language, **filled))
-        return " ".join(t.strip() for t in texts if t.strip())
+        return render_parts(deps.catalogue, parts, state.get("language") or "en")
 
     # ------------------------------------------------------------------ understand
 
@@ -522,6 +512,9 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
             sla_due_at=due.isoformat(),
             translation=translation,
         )
+        if gate.get("verdict") == Verdict.APPROVE.value and decision.get("tool"):
+            # The action the policy wants a human to approve; the console runs it on approval.
+            brief["pending_action"] = {"tool": decision["tool"], "arguments": decision.get("arguments") or {}}
         if state.get("brain_status") or state.get("brain_fallback"):
             brief["brain"] = {
                 "mode": (state.get("brain_status") or {}).get("mode", "llm"),

@@ -32,6 +32,7 @@ __all__ = [
     "format_list",
     "format_money",
     "locale_for",
+    "render_parts",
     "replies_dir",
 ]
 
@@ -167,6 +168,21 @@ class ReplyCatalogue:
 @lru_cache(maxsize=1)
 def default_catalogue() -> ReplyCatalogue:
     return ReplyCatalogue()
+
+
+def render_parts(catalogue: ReplyCatalogue, parts: Sequence[tuple[str, Mapping[str, str]]], language: str) -> str:
+    """A brain's reply parts as one text: templates filled in the language (a value may itself
+    name a template), a model's checked text as written."""
+    from agent.brain import NESTED, VERBATIM
+
+    texts = []
+    for key, values in parts:
+        if key == VERBATIM:
+            texts.append(values.get("text", ""))
+            continue
+        filled = {k: catalogue.render(v[len(NESTED) :], language) if v.startswith(NESTED) else v for k, v in values.items()}
+        texts.append(catalogue.render(key, language, **filled))
+    return " ".join(t.strip() for t in texts if t.strip())
 
 
 # ---------------------------------------------------------------- locale-aware values

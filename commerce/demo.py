@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TypeVar
 
+from sqlalchemy.orm import Session
+
 from commerce.carriers import CARRIERS, Carrier
 from commerce.db import Store
 from commerce.models import (
@@ -1941,3 +1943,54 @@ def _summarise(gen: _Generator) -> DemoSummary:
         currencies=sorted({d.order.currency for d in gen.orders}),
         messy=messy,
     )
+
+
+def demo_customers(session: Session, count: int = 5, *, now: dt.datetime | None = None) -> list[dict[str, str]]:
+    """Customers worth trying the chat as: one per language, each with an order in a
+    situation the agent handles (late or held parcel, damage, a pending order, a return)."""
+    from sqlalchemy import select
+
+    today = (now or REFERENCE_NOW).date()
+    orders = session.scalars(select(Order).order_by(Order.placed_at.desc())).all()
+    seen: set[str] = set()
+    per_hint: dict[str, int] = {}
+    picked: list[dict[str, str]] = []
+    for order in orders:
+        shipment = order.shipments[-1] if order.shipments else None
+        language = order.customer.preferred_language
+        if language in seen:
+            continue
+        if shipment is not None and shipment.status == ShipmentStatus.CUSTOMS_HOLD:
+            hint = "where is my parcel?"
+        elif (
+            shipment is not None
+            and shipment.status == ShipmentStatus.IN_TRANSIT
+            and shipment.promised_delivery_date is not None
+            and shipment.promised_delivery_date < today
+        ):
+            hint = "my parcel is late"
+        elif order.issue == ProductIssue.DAMAGED_ON_ARRIVAL:
+            hint = "it arrived damaged"
+        elif order.status == OrderStatus.PENDING:
+            hint = "please cancel it"
+        elif order.status == OrderStatus.DELIVERED:
+            hint = "I want to return it"
+        else:
+            continue
+        if per_hint.get(hint, 0) >= max(1, count // 4):
+            continue
+        per_hint[hint] = per_hint.get(hint, 0) + 1
+        seen.add(language)
+        picked.append(
+            {
+                "name": f"{order.customer.first_name} {order.customer.last_name}",
+                "email": order.customer.email,
+                "order_id": order.id,
+                "status": order.status.value,
+                "situation": hint,
+                "language": language,
+            }
+        )
+        if len(picked) >= count:
+            break
+    return picked

@@ -560,3 +560,56 @@ class AuditEntry(Base):
     result: Mapped[dict[str, Any]] = mapped_column(default=dict)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# ---------------------------------------------------------------- the product's own records
+
+
+class StaffRole(StrEnum):
+    AGENT = "agent"
+    ADMIN = "admin"
+
+
+class StaffUser(Base):
+    """A person who works the console (agent) or also edits knowledge and policy (admin)."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[StaffRole] = mapped_column(default=StaffRole.AGENT)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    api_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)  # sha256 of an integration token
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Conversation(Base):
+    """A chat opened from the widget: its language, who is on it (the agent or a human) and
+    the customer's rating."""
+
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    locale: Mapped[str | None] = mapped_column(String(16))
+    customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    mode: Mapped[str] = mapped_column(String(10), default="agent")  # agent | human (taken over)
+    handled_by: Mapped[str | None] = mapped_column(String(254))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class DocumentVersion(Base):
+    """One saved version of a knowledge document; the highest version is the live one."""
+
+    __tablename__ = "document_versions"
+    __table_args__ = (UniqueConstraint("profile", "path", "version", name="uq_document_version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    profile: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(300), index=True)  # <language>/<name>.md
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
