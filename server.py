@@ -7,13 +7,14 @@ login), health, readiness and metrics.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import statistics
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -90,12 +91,20 @@ def create_app(
             stores.append(Store(settings.resolved_database_url))
         return stores[0]
 
+    runtimes: list[Runtime] = []
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if runtimes:
+            runtimes[0].close()
+
     app = FastAPI(
         title="Helloword",
         version="0.1.0",
         description="After-sales support agent for cross-border sellers: customer, console and admin APIs.",
+        lifespan=lifespan,
     )
-    runtimes: list[Runtime] = []
 
     def runtime() -> Runtime:
         if not runtimes:
@@ -299,11 +308,6 @@ def create_app(
 
     if (WEB / "static").is_dir():
         app.mount("/static", StaticFiles(directory=WEB / "static"), name="static")
-
-    @app.on_event("shutdown")
-    def close() -> None:
-        if runtimes:
-            runtimes[0].close()
 
     return app
 
