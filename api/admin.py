@@ -24,6 +24,7 @@ from api.runtime import Runtime
 from commerce.models import DocumentVersion, StaffRole
 from knowledge.store import profile_name, shipped_docs_dir
 
+FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
 DOC_PATH = re.compile(r"^[a-z]{2}/[a-z0-9][a-z0-9-]{0,80}\.md$")
 
 
@@ -267,7 +268,8 @@ def router(runtime: Runtime) -> APIRouter:
     def preview(body: Preview, request: Request) -> dict[str, str]:
         """Markdown as the knowledge base will read it, rendered safely (raw HTML is shown as text)."""
         admin(request)
-        return {"html": markdown.markdown(html.escape(body.text, quote=False), extensions=["tables"])}
+        text = FRONT_MATTER.sub("", body.text, count=1)  # the document's metadata is not part of what customers read
+        return {"html": markdown.markdown(html.escape(text, quote=False), extensions=["tables"])}
 
     @api.post("/reindex", status_code=202)
     def reindex(request: Request) -> dict[str, str]:
