@@ -60,7 +60,11 @@ def start_server(data_dir: Path, env_extra: dict[str, str]) -> tuple[subprocess.
     }
     env.pop("HELLOWORD_DATABASE_URL", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "cli", "serve", "--port", str(port)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL
+        [sys.executable, "-m", "cli", "serve", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 600

@@ -21,11 +21,6 @@ from server import create_app
 from tests.conftest import NOW, build_shop
 
 
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("model-cache")
-
-
 @pytest.fixture
 def setup(tmp_path: Path, cache_dir: Path) -> Iterator[tuple[TestClient, Store, ScriptedModelServer]]:
     store = Store(f"sqlite:///{tmp_path}/helloword.db")

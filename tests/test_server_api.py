@@ -28,10 +28,6 @@ CHARGEBACK = "I will file a chargeback with my bank if you don't refund order #A
 DOC = "en/returns-refunds.md"
 
 
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("model-cache")
-
 
 class Shop:
     """A running app on the small shop, with its store and a client per caller."""

@@ -23,10 +23,6 @@ from tests.conftest import NOW, build_shop
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope="session")
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("model-cache")
-
 
 @pytest.fixture
 def settings(tmp_path: Path, cache_dir: Path) -> Settings:

@@ -26,10 +26,6 @@ VERIFY = "my email is alice@example.com, order #A1003"
 VERIFY_ES = "mi correo es alice@example.com, pedido #A1003"
 
 
-@pytest.fixture(scope="session")
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("model-cache")
-
 
 @pytest.fixture
 def server() -> Iterator[ScriptedModelServer]:

@@ -12,7 +12,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_triage_reads_a_file_and_stdin(tmp_path: Path, tmp_path_factory) -> None:
+def test_triage_reads_a_file_and_stdin(tmp_path: Path, cache_dir: Path) -> None:
     lines = [
         {"id": 1, "text": "Where is my order 114-3941689-8772232? It is two weeks late."},
         {"id": 2, "text": "Je vais ouvrir un litige PayPal si vous ne me remboursez pas la commande #W1234567 !"},
@@ -22,7 +22,7 @@ def test_triage_reads_a_file_and_stdin(tmp_path: Path, tmp_path_factory) -> None
     body = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n{broken\n"
     source = tmp_path / "inbox.jsonl"
     source.write_text(body, encoding="utf-8")
-    env = {**os.environ, "HELLOWORD_DATA_DIR": str(tmp_path), "HELLOWORD_CACHE_DIR": str(tmp_path_factory.mktemp("cache"))}
+    env = {**os.environ, "HELLOWORD_DATA_DIR": str(tmp_path), "HELLOWORD_CACHE_DIR": str(cache_dir)}
     for argument, stdin in ((str(source), None), ("-", body)):
         done = subprocess.run(
             [sys.executable, "-m", "cli", "triage", argument],

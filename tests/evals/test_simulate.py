@@ -120,11 +120,9 @@ def scripted_responder(tau: dict[str, Any], *, text_only: frozenset[int] = froze
 
 
 @pytest.fixture(scope="module")
-def model_cache(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The agent's example vectors, kept in pytest's cache between runs (the files are keyed by
-    their inputs, so a changed lexicon is embedded afresh): a cold cache costs about a minute."""
-    cache = getattr(request.config, "cache", None)
-    return Path(cache.mkdir("helloword-model-cache")) if cache is not None else tmp_path_factory.mktemp("sim-cache")
+def model_cache(cache_dir: Path) -> Path:
+    """The agent's example vectors, shared with the rest of the run."""
+    return cache_dir
 
 
 @pytest.fixture

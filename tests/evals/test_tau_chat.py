@@ -13,11 +13,11 @@ from tests.conftest import tau_retail_dir
 
 
 @pytest.mark.slow
-def test_every_conversational_dev_task_is_resolved(tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_every_conversational_dev_task_is_resolved(cache_dir: Path) -> None:
     root = tau_retail_dir()
     tasks = load_json_list(root / "tasks_dev.json")
     reference = load_json_list(root / "reference_dev.json")
-    summary = replay_conversations(root / "data", tasks, reference, cache_dir=tmp_path_factory.mktemp("cache"))
+    summary = replay_conversations(root / "data", tasks, reference, cache_dir=cache_dir)
     assert summary.eligible == 12
     assert summary.unresolved == [] and summary.resolved == 12
 

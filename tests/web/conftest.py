@@ -57,7 +57,7 @@ def _needs_chromium() -> None:
 
 
 @pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live_server(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Iterator[LiveServer]:
     """The demo shop served on 127.0.0.1, with an agent and an admin account, its clock at the
     moment the demo data is built around (so delays and SLA deadlines are what the data says)."""
     import uvicorn
@@ -68,7 +68,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer
     settings = Settings(
         data_dir=data_dir,
         database_url=f"sqlite:///{data_dir / 'helloword.db'}",
-        cache_dir=tmp_path_factory.mktemp("browser-model-cache"),
+        cache_dir=cache_dir,
         chroma_url=None,
         policy_profile="default",
         brain="offline",
