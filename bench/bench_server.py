@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -97,31 +98,26 @@ async def customer(client: httpx.AsyncClient, url: str, who: dict[str, str], unt
         for text in messages:
             if time.monotonic() >= until:
                 return
-            started = time.perf_counter()
-            try:
-                response = await client.post(
-                    f"{url}/api/conversations/{conversation['id']}/messages", json={"text": text}, headers=headers
-                )
-                ok = response.status_code == 200
-            except httpx.HTTPError:
-                ok = False
-            if ok:
-                out["latency"].append((time.perf_counter() - started) * 1000)
-            else:
-                out["errors"] += 1
+            path = f"/api/conversations/{conversation['id']}/messages"
+            await timed(out, client.post(url + path, json={"text": text}, headers=headers))
 
 
 async def health_load(client: httpx.AsyncClient, url: str, until: float, out: dict[str, Any]) -> None:
     while time.monotonic() < until:
-        started = time.perf_counter()
-        try:
-            ok = (await client.get(url + "/healthz")).status_code == 200
-        except httpx.HTTPError:
-            ok = False
-        if ok:
-            out["latency"].append((time.perf_counter() - started) * 1000)
-        else:
-            out["errors"] += 1
+        await timed(out, client.get(url + "/healthz"))
+
+
+async def timed(out: dict[str, Any], request: Awaitable[httpx.Response]) -> None:
+    """One request: its latency when it succeeds, an error otherwise."""
+    started = time.perf_counter()
+    try:
+        ok = (await request).status_code == 200
+    except httpx.HTTPError:
+        ok = False
+    if ok:
+        out["latency"].append((time.perf_counter() - started) * 1000)
+    else:
+        out["errors"] += 1
 
 
 async def run_load(
