@@ -138,6 +138,7 @@ def serve(host: str, port: int) -> None:
     app = create_app(settings, store=store)
     with console.status("[dim]loading the agent (language models, knowledge base)…[/dim]"):
         app.state.runtime().agent  # noqa: B018 - the first customer should not wait for the models
+    app.state.runtime().start_monitor()
     out.print(
         f"[bold]Helloword[/bold] on http://{host}:{port}  ·  demo shop /demo  ·  console /console  ·  admin /admin  ·  API /docs"
     )
@@ -707,9 +708,15 @@ def eval_tau_retail(data_dir: Path, tasks_file: Path, out_file: Path, reference_
 
 
 def _mount_optional_groups() -> None:
+    from commerce.analytics_cli import report
+    from commerce.monitor_cli import monitor
+    from commerce.tracking_cli import track
     from knowledge.cli_commands import kb
 
     main.add_command(kb)
+    main.add_command(report)
+    main.add_command(track)
+    main.add_command(monitor)
 
 
 _mount_optional_groups()

@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     )
     max_body_bytes: int = Field(default=65536, gt=1024, description="The largest request body the server reads.")
 
+    monitor_interval: float = Field(
+        default=60.0, ge=0, description="Seconds between the server's incremental exception scans (0: no scans)."
+    )
+    monitor_rules: Path | None = Field(default=None, description="The seller's copy of the exception monitor's rules.")
+
     @property
     def allowed_origins(self) -> list[str]:
         return [o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip()]

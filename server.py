@@ -29,7 +29,7 @@ from sqlalchemy import text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from agent.service import MessageError, SupportAgent
-from api import admin, console, customer
+from api import admin, analytics, console, customer, tracking
 from api.auth import SESSION_COOKIE, SESSION_SECONDS, AuthError, login, make_session, read_session
 from api.limits import RateLimited
 from api.runtime import Runtime
@@ -283,6 +283,8 @@ def create_app(
     app.include_router(customer.router(_Lazy(runtime)))  # type: ignore[arg-type]
     app.include_router(console.router(_Lazy(runtime)))  # type: ignore[arg-type]
     app.include_router(admin.router(_Lazy(runtime)))  # type: ignore[arg-type]
+    app.include_router(analytics.router(_Lazy(runtime)))  # type: ignore[arg-type]
+    app.include_router(tracking.router(_Lazy(runtime)))  # type: ignore[arg-type]
 
     # ---------------------------------------------------------------- pages
 
@@ -307,6 +309,10 @@ def create_app(
     @app.get("/console", include_in_schema=False, response_model=None)
     def console_page(request: Request) -> FileResponse | RedirectResponse:
         return page("console.html") if signed_in(request) else RedirectResponse(f"/login?next={quote('/console')}")
+
+    @app.get("/console/analytics", include_in_schema=False, response_model=None)
+    def analytics_page(request: Request) -> FileResponse | RedirectResponse:
+        return page("analytics.html") if signed_in(request) else RedirectResponse(f"/login?next={quote('/console/analytics')}")
 
     @app.get("/admin", include_in_schema=False, response_model=None)
     def admin_page(request: Request) -> FileResponse | RedirectResponse:

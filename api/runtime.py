@@ -4,6 +4,7 @@ the event bus, the rate limits and the signing key."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ class Runtime:
     per_conversation: RateLimiter | None = None
     _agent: SupportAgent | None = None
     _agent_lock: threading.Lock = field(default_factory=threading.Lock)
+    _monitor: threading.Thread | None = None
+    _stop: threading.Event = field(default_factory=threading.Event)
 
     @classmethod
     def create(
@@ -82,6 +85,44 @@ class Runtime:
         )
         return require(staff, role)
 
+    def monitor_once(self) -> dict[str, Any]:
+        """One incremental exception scan, its playbooks run, and proactive messages pushed to
+        the customers' open chat windows."""
+        from agent.policy import load_profile
+        from commerce.monitor import load_rules, scan
+        from commerce.playbooks import run_playbooks
+
+        now = self.clock()
+        profile = self._agent.profile if self._agent is not None else load_profile(self.settings.policy_profile)
+        result = scan(self.store, load_rules(self.settings.monitor_rules), now, incremental=True, playbooks=False)
+        if result.flags:
+            result.playbooks_run = run_playbooks(
+                self.store,
+                result.flags,
+                now,
+                profile,
+                notify=lambda conversation, event: self.bus.publish(conversation, "message", event),
+            )
+            self.bus.publish("console", "flags", result.as_json())
+        return result.as_json()
+
+    def start_monitor(self) -> None:
+        """Scan for exceptions every `monitor_interval` seconds in the background."""
+        interval = self.settings.monitor_interval
+        if interval <= 0 or self._monitor is not None:
+            return
+
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                try:
+                    self.monitor_once()
+                except Exception:  # a failed scan is logged; the next one tries again
+                    logging.getLogger("helloword.monitor").exception("exception scan failed")
+
+        self._monitor = threading.Thread(target=loop, name="helloword-monitor", daemon=True)
+        self._monitor.start()
+
     def close(self) -> None:
+        self._stop.set()
         if self._agent is not None:
             self._agent.close()

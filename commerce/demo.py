@@ -27,6 +27,7 @@ from commerce.carriers import CARRIERS, Carrier
 from commerce.db import Store
 from commerce.models import (
     Base,
+    Coupon,
     Customer,
     Exchange,
     Marketplace,
@@ -54,7 +55,7 @@ from commerce.models import (
 )
 from commerce.money import convert, round_money
 
-__all__ = ["REFERENCE_NOW", "DemoSummary", "generate_demo_data"]
+__all__ = ["REFERENCE_NOW", "DemoSummary", "generate_demo_data", "seed_exceptions"]
 
 # A fixed instant, so the same seed gives the same data whatever the wall clock says.
 REFERENCE_NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
@@ -62,6 +63,7 @@ REFERENCE_NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 STALL_AFTER = dt.timedelta(days=3)  # no scan for longer than this while in transit counts as stalled
 ORDERS_PER_WRITE = 1000  # orders per unit of work
 ORDERS_PER_FLUSH = 100  # orders between progress reports
+EXCEPTIONS_FROM_ORDERS = 1000  # smallest shop that gets the exception monitor's extra cases
 
 ZERO = Decimal("0")
 
@@ -1840,8 +1842,13 @@ def generate_demo_data(
     orders: int = 2000,
     now: dt.datetime | None = None,
     progress: Callable[[int, int], None] | None = None,
+    exceptions: bool = True,
 ) -> DemoSummary:
     """Wipe the store and fill it with a seller's demo data; the same seed and ``now`` give the same rows.
+
+    With ``exceptions`` (the default), a shop of at least ``EXCEPTIONS_FROM_ORDERS`` orders also gets
+    a few extra customers and orders for the exception monitor (``seed_exceptions``); a smaller shop
+    has exactly the customers and orders asked for.
 
     ``progress(done, total)`` is called as orders are generated; it counts orders stored, since
     writing them is most of the time. ``now`` (default ``REFERENCE_NOW``) is the instant every
@@ -1879,7 +1886,13 @@ def generate_demo_data(
                 session.flush()
                 if progress is not None:
                     progress(done, total)
-    return _summarise(gen)
+    summary = _summarise(gen)
+    if exceptions and orders >= EXCEPTIONS_FROM_ORDERS:
+        with store.write() as session:
+            added = seed_exceptions(session, random.Random(f"{seed}-exceptions"), reference)
+        summary.customers += added["customers"]
+        summary.orders += added["orders"]
+    return summary
 
 
 def _rows(draft: _OrderDraft) -> list[Base]:
@@ -1994,3 +2007,171 @@ def demo_customers(session: Session, count: int = 5, *, now: dt.datetime | None 
         if len(picked) >= count:
             break
     return picked
+
+
+# ---------------------------------------------------------------- cases for the exception monitor
+
+
+def seed_exceptions(session: Session, rng: random.Random, now: dt.datetime) -> dict[str, int]:
+    """Add customers and orders (ids ``cus_X9…`` and ``#X9…``) for the exception monitor's rules that
+    the ordinary shop never meets: a burst of orders from one IP address, a first-order coupon on a
+    brand-new account, a phone from another country, a forwarder address and a malformed one, a
+    payment captured days ago with nothing shipped, stock held for a failed payment and a refund
+    above the payment. Returns how many customers and orders were added."""
+    from sqlalchemy import select
+
+    variants = list(session.scalars(select(Variant).where(Variant.available.is_(True)).order_by(Variant.id).limit(40)))
+    names = {p.id: p.name for p in session.scalars(select(Product))}
+    rate = FX_RATES["EUR"]
+    languages = {c.code: c.language for c in COUNTRIES}
+    added = {"customers": 0, "orders": 0}
+
+    def customer(
+        seq: int, first: str, last: str, cc: str, country: str, address1: str, city: str, postal: str, phone: str, age_days: float
+    ) -> tuple[Customer, PaymentMethod]:
+        c = Customer(
+            id=f"cus_X{seq}",
+            first_name=first,
+            last_name=last,
+            email=f"{first.lower()}.{last.lower()}.x{seq}@example.net",
+            phone=phone,
+            preferred_language=languages.get(cc, "de"),
+            country_code=cc,
+            address1=address1,
+            city=city,
+            postal_code=postal,
+            country=country,
+            lifetime_value_currency="USD",
+            created_at=now - _days(age_days),
+        )
+        card = PaymentMethod(
+            id=f"credit_card_X{seq}",
+            customer_id=c.id,
+            kind=PaymentKind.CREDIT_CARD,
+            brand=rng.choice(("visa", "mastercard")),
+            last_four=f"{rng.randrange(10000):04d}",
+        )
+        session.add_all([c, card])
+        session.flush()
+        added["customers"] += 1
+        return c, card
+
+    def order(
+        seq: int,
+        c: Customer,
+        card: PaymentMethod,
+        placed_ago: dt.timedelta,
+        picks: int,
+        *,
+        status: OrderStatus = OrderStatus.PENDING,
+        paid: bool = True,
+        ip: str | None = None,
+        quantity: int = 1,
+    ) -> Order:
+        chosen = rng.sample(variants, k=picks)
+        o = Order(
+            id=f"#X{seq}",
+            customer_id=c.id,
+            marketplace=Marketplace.OWN_SITE,
+            currency="EUR",
+            fx_rate=rate,
+            status=status,
+            placed_at=now - placed_ago,
+            ship_name=c.full_name,
+            ship_address1=c.address1,
+            ship_city=c.city,
+            ship_postal_code=c.postal_code,
+            ship_country=c.country,
+            ship_country_code=c.country_code,
+            ip_address=ip or f"198.51.100.{rng.randrange(1, 255)}",
+        )
+        o.items = [
+            OrderItem(
+                position=i,
+                product_id=v.product_id,
+                variant_id=v.id,
+                name=names.get(v.product_id, ""),
+                unit_price=convert(v.price, rate, "EUR"),
+                quantity=quantity,
+                options=dict(v.options),
+            )
+            for i, v in enumerate(chosen)
+        ]
+        o.subtotal = sum((item.unit_price * item.quantity for item in o.items), ZERO)
+        o.total = o.subtotal
+        attempt = o.placed_at + dt.timedelta(seconds=rng.randint(3, 60))
+        o.transactions = [
+            PaymentTransaction(
+                position=0,
+                kind=TransactionKind.PAYMENT,
+                status=TransactionStatus.SUCCEEDED if paid else TransactionStatus.FAILED,
+                amount=o.total,
+                payment_method_id=card.id,
+                created_at=attempt,
+            )
+        ]
+        session.add(o)
+        added["orders"] += 1
+        return o
+
+    # A forwarder's pickup station and a street line with no house number and a malformed postal code.
+    lena, lena_card = customer(
+        9001, "Lena", "Vogt", "DE", "Germany", "Packstation 145", "Berlin", "10115", "+49 151 2345 6789", 200
+    )
+    order(9001, lena, lena_card, _days(2.9), 2)
+    marco, marco_card = customer(9002, "Marco", "Rossi", "IT", "Italy", "Via Roma", "Milano", "2012", "+44 7700 900123", 300)
+    order(9002, marco, marco_card, _days(2.95), 1)
+    # A first-order coupon on an account two days old, on a basket well above the usual.
+    jonas, jonas_card = customer(
+        9003, "Jonas", "Berg", "DE", "Germany", "Lindenstraße 8", "Hamburg", "20095", "+49 160 555 0142", 2
+    )
+    coupon_order = order(9003, jonas, jonas_card, _days(1.5), 3, quantity=4, status=OrderStatus.CANCELLED)
+    coupon_order.cancelled_at = now - _days(1.2)
+    session.add(
+        Coupon(
+            code="WELCOME-X9003",
+            customer_id=jonas.id,
+            percent_off=15,
+            reason="welcome offer",
+            first_order_only=True,
+            expires_at=now + _days(30),
+            redeemed_order_id=coupon_order.id,
+            created_at=now - _days(2),
+        )
+    )
+    # Three accounts ordering from one IP address within four minutes.
+    start = _days(3.5)
+    for seq, (first, last) in enumerate((("Tim", "Lenz"), ("Tom", "Lenz"), ("Tina", "Lenz")), start=9004):
+        c, card = customer(
+            seq, first, last, "DE", "Germany", f"Bahnhofstraße {seq - 9000}", "Köln", "50667", "+49 170 555 0100", 4
+        )
+        burst = order(seq, c, card, start - dt.timedelta(minutes=2 * (seq - 9004)), 1, ip="203.0.113.7")
+        burst.status, burst.cancelled_at, burst.cancel_reason = OrderStatus.CANCELLED, now - _days(3), "payment review"
+    # Paid six days ago, nothing shipped.
+    eva, eva_card = customer(
+        9007, "Eva", "Winter", "AT", "Austria", "Mariahilfer Straße 12", "Wien", "1060", "+43 660 555 0199", 90
+    )
+    order(9007, eva, eva_card, _days(6), 2)
+    # Stock held for an order whose only payment attempt failed.
+    paul, paul_card = customer(
+        9008, "Paul", "Brandt", "DE", "Germany", "Hauptstraße 3", "München", "80331", "+49 171 555 0177", 60
+    )
+    order(9008, paul, paul_card, _days(4), 1, paid=False)
+    # Refunded twice for one payment.
+    nina, nina_card = customer(
+        9009, "Nina", "Keller", "DE", "Germany", "Gartenweg 5", "Dresden", "01067", "+49 172 555 0133", 120
+    )
+    twice = order(9009, nina, nina_card, _days(10), 1, status=OrderStatus.CANCELLED)
+    twice.cancelled_at, twice.cancel_reason = now - _days(9.9), "customer changed their mind"
+    for position in (1, 2):
+        twice.transactions.append(
+            PaymentTransaction(
+                position=position,
+                kind=TransactionKind.REFUND,
+                amount=twice.total,
+                payment_method_id=nina_card.id,
+                created_at=now - _days(9.8 - position),
+            )
+        )
+    session.flush()
+    return added

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -296,6 +297,7 @@ class StockLevel(Base):
 
 class Order(Base):
     __tablename__ = "orders"
+    __table_args__ = (Index("ix_orders_ip_time", "ip_address", "placed_at"),)
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the number the customer sees
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
@@ -319,7 +321,7 @@ class Order(Base):
     ship_country_code: Mapped[str] = mapped_column(String(2), default="US")
     ip_address: Mapped[str | None] = mapped_column(String(45))
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
-    cancelled_at: Mapped[dt.datetime | None] = mapped_column()
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(index=True)
     issue: Mapped[ProductIssue | None] = mapped_column()
     duplicate_of: Mapped[str | None] = mapped_column(String(64))
 
@@ -387,7 +389,7 @@ class PaymentTransaction(Base):
     status: Mapped[TransactionStatus] = mapped_column(default=TransactionStatus.SUCCEEDED)
     amount: Mapped[Decimal] = mapped_column()
     payment_method_id: Mapped[str] = mapped_column(ForeignKey("payment_methods.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
     order: Mapped[Order] = relationship(back_populates="transactions")
     payment_method: Mapped[PaymentMethod] = relationship()
@@ -405,7 +407,7 @@ class Shipment(Base):
     item_ids: Mapped[list[str]] = mapped_column(default=list)  # variant ids in this parcel
     warehouse_id: Mapped[str | None] = mapped_column(ForeignKey("warehouses.id"))
     shipped_at: Mapped[dt.datetime | None] = mapped_column()
-    promised_delivery_date: Mapped[dt.date | None] = mapped_column(Date)
+    promised_delivery_date: Mapped[dt.date | None] = mapped_column(Date, index=True)
     delivered_at: Mapped[dt.datetime | None] = mapped_column()
     is_reshipment: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -419,7 +421,10 @@ class Shipment(Base):
 
 class TrackingEvent(Base):
     __tablename__ = "tracking_events"
-    __table_args__ = (Index("ix_tracking_events_shipment_time", "shipment_id", "occurred_at"),)
+    __table_args__ = (
+        Index("ix_tracking_events_shipment_time", "shipment_id", "occurred_at"),
+        Index("ix_tracking_events_time", "occurred_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     shipment_id: Mapped[int] = mapped_column(ForeignKey("shipments.id"))
@@ -613,3 +618,66 @@ class DocumentVersion(Base):
     text: Mapped[str] = mapped_column(Text)
     author: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# ---------------------------------------------------------------- the exception monitor
+
+
+class FlagStatus(StrEnum):
+    OPEN = "open"
+    CONFIRMED = "confirmed"
+    FALSE_ALARM = "false_alarm"
+    RESOLVED = "resolved"
+
+
+class Flag(Base):
+    """Something the exception monitor found: one row per rule and subject (an order, a parcel,
+    a variant), with the reason in words, how urgent it is and the playbook that handles it."""
+
+    __tablename__ = "flags"
+    __table_args__ = (UniqueConstraint("rule", "subject_key", name="uq_flag_rule_subject"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    rule: Mapped[str] = mapped_column(String(40), index=True)
+    subject_key: Mapped[str] = mapped_column(String(120))
+    order_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    customer_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    urgency: Mapped[UrgencyLevel] = mapped_column(default=UrgencyLevel.YELLOW)
+    playbook: Mapped[str] = mapped_column(String(60), default="")
+    status: Mapped[FlagStatus] = mapped_column(default=FlagStatus.OPEN, index=True)
+    measured: Mapped[float | None] = mapped_column(Float)  # the value the rule compared with its threshold
+    feedback_by: Mapped[str | None] = mapped_column(String(254))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class MonitorCursor(Base):
+    """How far the exception monitor has read one kind of record (the last id or time it saw)."""
+
+    __tablename__ = "monitor_cursors"
+
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_id: Mapped[int | None] = mapped_column(Integer)
+    last_time: Mapped[dt.datetime | None] = mapped_column()
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class OutboxMessage(Base):
+    """One message waiting for (or past) delivery."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(20))  # email | sms
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(5), default="en")
+    conversation_id: Mapped[str | None] = mapped_column(String(64))
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)  # one message per playbook run
+    status: Mapped[str] = mapped_column(String(10), default="pending")  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column()

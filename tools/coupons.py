@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import uuid
 from decimal import Decimal
 
 from pydantic import Field, model_validator
@@ -48,7 +49,7 @@ def issue_coupon(context: ToolContext, args: IssueCouponArgs) -> CouponIssued:
         if order.customer_id != customer.id:
             raise ToolError(ErrorCode.FORBIDDEN, f"Order {order.id} is not this customer's.")
     now = context.now()
-    seed = f"{customer.id}:{args.order_id}:{now.isoformat()}:{len(customer.orders)}"
+    seed = f"{customer.id}:{args.order_id}:{now.isoformat()}:{uuid.uuid4().hex}"  # two coupons in one instant differ
     code = "HW-" + hashlib.sha256(seed.encode()).hexdigest()[:10].upper()
     expires = now + dt.timedelta(days=args.valid_days)
     currency = args.currency.upper() if args.currency else None

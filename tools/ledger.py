@@ -135,8 +135,12 @@ class Toolbox:
         except IntegrityError:
             # Another process committed the same key between our check and our insert.
             with self.store.read() as session:
-                winner = session.scalars(select(AuditEntry).where(AuditEntry.idempotency_key == key)).one()
-                return self._replay(spec.name, dumped, digest, _Recorded.of(winner))
+                winner = session.scalars(select(AuditEntry).where(AuditEntry.idempotency_key == key)).first()
+                if winner is not None:
+                    return self._replay(spec.name, dumped, digest, _Recorded.of(winner))
+            # Not a key race: the change itself broke a constraint. Nothing was written.
+            log.warning("write %s refused by the database", spec.name, extra={"conversation_id": self.caller.conversation_id})
+            return ToolOutcome.failure(spec.name, dumped, ErrorCode.INVALID_STATE, "the change conflicts with a record on file")
         except ToolError as error:
             self._record_refusal(spec.name, dumped, digest, error)
             return ToolOutcome.failure(spec.name, dumped, error.code, error.message)

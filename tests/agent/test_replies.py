@@ -110,7 +110,7 @@ def test_widget_labels_exist_for_every_language() -> None:
     labels = yaml.safe_load(UI_FILE.read_text(encoding="utf-8"))
     assert sorted(labels) == sorted(SUPPORTED)
     for language, words in labels.items():
-        assert set(words) == {"yes", "no", "send", "placeholder", "rate"}, language
+        assert set(words) == {"yes", "no", "send", "placeholder", "rate", "title", "thanks", "error", "wait", "team"}, language
         assert all(isinstance(text, str) and text.strip() for text in words.values()), language
     assert labels["de"]["yes"] == "Ja"
     assert labels["en"]["no"] == "No"

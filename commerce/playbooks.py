@@ -1,0 +1,256 @@
+"""What the shop does about a flag before the customer writes.
+
+Where the policy profile allows it, a playbook runs on its own and is recorded like any agent
+action (the tool ledger, with an idempotency key per flag, so a restart mid-run acts once):
+
+- `delay_outreach` (a late, stalled or held parcel): a message in the customer's language
+  with the tracking facts and, when the profile allows it, a coupon;
+- `confirm_address` (an address that looks wrong): a message asking the customer to confirm it,
+  and a case so the shipment is held until they do;
+- anything else, or a playbook the policy does not allow: a case in the console queue with
+  its SLA deadline.
+
+Messages go to the customer's last chat conversation and to the outbox (email)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import select
+
+from agent.guard import build_request
+from agent.offline import OfflineBrain
+from agent.policy import PolicyGate, PolicyProfile, Verdict
+from agent.replies import default_catalogue, render_parts
+from commerce.db import Store
+from commerce.models import AuditEntry, Conversation, Customer, Message, OutboxMessage, UrgencyLevel
+from commerce.sla import sla_deadline
+from tools import Caller, Toolbox
+
+Notify = Callable[[str, dict[str, Any]], None]  # (conversation id, event) for open chat windows
+ACTOR = "monitor"
+SUBJECTS = {
+    "delay_outreach": "News about your order {order_id}",
+    "confirm_address": "Please confirm the delivery address of order {order_id}",
+}
+
+
+# The monitor's playbook names (commerce/monitor_rules.yaml) and what runs for each; any other
+# name opens a case with the flag's reason.
+OUTREACH = {
+    "apologise_for_delay": "delay_outreach",
+    "chase_carrier": "delay_outreach",
+    "customs_documents": "delay_outreach",
+    "verify_address": "confirm_address",
+}
+
+
+def run_playbooks(
+    store: Store,
+    flag_ids: Iterable[int],
+    now: dt.datetime,
+    profile: PolicyProfile | None = None,
+    *,
+    notify: Notify | None = None,
+) -> dict[str, int]:
+    """Run the playbook of each open flag once; returns how many ran, by what was done
+    (delay_outreach, confirm_address, open_case)."""
+    from commerce.models import Flag
+
+    if profile is None:
+        from agent.policy import load_profile
+
+        profile = load_profile("default")
+    gate = PolicyGate(profile)
+    ran: Counter[str] = Counter()
+    for flag_id in flag_ids:
+        with store.read() as session:
+            flag = session.get(Flag, flag_id)
+            if flag is None or flag.status != "open":
+                continue
+            facts = {
+                "id": flag.id,
+                "rule": flag.rule,
+                "playbook": flag.playbook or "open_case",
+                "order_id": flag.order_id,
+                "customer_id": flag.customer_id,
+                "reason": flag.reason,
+                "urgency": str(flag.urgency.value if hasattr(flag.urgency, "value") else flag.urgency),
+            }
+        if _already_done(store, facts, OUTREACH.get(str(facts["playbook"]), "open_case")):
+            continue
+        done = _run(store, facts, now, profile, gate, notify)
+        if done:
+            ran[done] += 1
+    return dict(ran)
+
+
+def _outreach_key(flag: dict[str, Any]) -> str:
+    """One message of a kind per order, however many rules flagged it (late and stalled, say)."""
+    return f"{OUTREACH.get(flag['playbook'], flag['playbook'])}:{flag['order_id']}"
+
+
+def _already_done(store: Store, flag: dict[str, Any], kind: str) -> bool:
+    """The playbook's last step (the customer's message, or the case) is on file: it ran to the
+    end before. A run cut short repeats its steps, and each acts once under its idempotency key."""
+    with store.read() as session:
+        if kind != "open_case":
+            key = _outreach_key(flag)
+            return session.scalars(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first() is not None
+        case_key = f"flag:{flag['id']}:case"
+        return session.scalars(select(AuditEntry.id).where(AuditEntry.idempotency_key == case_key)).first() is not None
+
+
+def _run(
+    store: Store, flag: dict[str, Any], now: dt.datetime, profile: PolicyProfile, gate: PolicyGate, notify: Notify | None
+) -> str | None:
+    playbook = OUTREACH.get(flag["playbook"], flag["playbook"])
+    if playbook == "delay_outreach" and flag["order_id"] and flag["customer_id"]:
+        if _delay_outreach(store, {**flag, "playbook": playbook}, now, profile, gate, notify):
+            return "delay_outreach"
+        return _open_case(store, flag, now, profile)
+    if playbook == "confirm_address" and flag["order_id"] and flag["customer_id"]:
+        flag = {**flag, "playbook": playbook}
+        _open_case(store, flag, now, profile, recommendation="Hold the shipment until the customer confirms the address.")
+        _ask_to_confirm_address(store, flag, now, notify)  # last: its message marks the playbook done
+        return "confirm_address"
+    return _open_case(store, flag, now, profile)
+
+
+def _customer_facts(store: Store, customer_id: str) -> tuple[str, str, str | None]:
+    """The customer's language, email and last chat conversation."""
+    with store.read() as session:
+        customer = session.get(Customer, customer_id)
+        language = (customer.preferred_language if customer else None) or "en"
+        email = customer.email if customer else ""
+        conversation = session.scalars(
+            select(Conversation.id).where(Conversation.customer_id == customer_id).order_by(Conversation.created_at.desc())
+        ).first()
+    return language, email, conversation
+
+
+def _delay_outreach(
+    store: Store, flag: dict[str, Any], now: dt.datetime, profile: PolicyProfile, gate: PolicyGate, notify: Notify | None
+) -> bool:
+    box = Toolbox(store, Caller(actor=ACTOR, customer_id=flag["customer_id"], clock=lambda: now))
+    order = box.call("get_order", {"order_id": flag["order_id"]})
+    tracking = box.call("track_shipment", {"order_id": flag["order_id"]})
+    if not (order.ok and order.result and tracking.ok and tracking.result):
+        return False
+    language, email, conversation_id = _customer_facts(store, flag["customer_id"])
+    context = {
+        "order": order.result,
+        "tracking": tracking.result,
+        "customer": None,
+        "profile": {"max_coupon_percent": profile.coupons.max_percent or 0},
+    }
+    state: dict[str, Any] = {"language": language, "intent": "delivery_delay", "customer_id": flag["customer_id"]}
+    brain = OfflineBrain()
+    plan = brain.on_delivery_delay(state, context)  # type: ignore[arg-type]
+    parts = list(plan.parts)
+    if plan.kind == "propose" and plan.tool == "issue_coupon":
+        request = build_request(
+            store,
+            plan.tool,
+            plan.arguments,
+            identity_verified=True,
+            verified_customer_id=flag["customer_id"],
+            now=now,
+            coupon_window_days=profile.coupons.window_days,
+        )
+        verdict = gate.evaluate(request, confirmed=True)
+        if verdict.verdict is Verdict.ALLOW:
+            coupon = box.call(plan.tool, plan.arguments, idempotency_key=f"{_outreach_key(flag)}:coupon")
+            if coupon.ok and coupon.result:
+                parts += brain.describe_result(state, context, plan.tool, coupon.result)  # type: ignore[arg-type]
+    if not parts:
+        return False
+    text = render_parts(default_catalogue(), parts, language)
+    _deliver(store, flag, now, language, email, conversation_id, text, notify)
+    return True
+
+
+def _ask_to_confirm_address(store: Store, flag: dict[str, Any], now: dt.datetime, notify: Notify | None) -> None:
+    language, email, conversation_id = _customer_facts(store, flag["customer_id"])
+    text = default_catalogue().render("confirm_address", language, order_id=str(flag["order_id"]))
+    _deliver(store, flag, now, language, email, conversation_id, text, notify)
+
+
+def _deliver(
+    store: Store,
+    flag: dict[str, Any],
+    now: dt.datetime,
+    language: str,
+    email: str,
+    conversation_id: str | None,
+    text: str,
+    notify: Notify | None,
+) -> None:
+    """The message in the customer's chat (when they have one) and in the outbox, once per flag."""
+    key = _outreach_key(flag)
+    with store.write() as session:
+        if session.scalars(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first() is not None:
+            return
+        session.add(
+            OutboxMessage(
+                channel="email",
+                recipient=email,
+                subject=SUBJECTS.get(flag["playbook"], "About your order {order_id}").format(order_id=flag["order_id"]),
+                body=text,
+                language=language,
+                conversation_id=conversation_id,
+                dedupe_key=key,
+                created_at=now,
+            )
+        )
+        if conversation_id:
+            session.add(
+                Message(
+                    conversation_id=conversation_id,
+                    role="agent",
+                    text=text,
+                    language=language,
+                    intent="proactive",
+                    customer_id=flag["customer_id"],
+                    created_at=now,
+                )
+            )
+    if conversation_id and notify:
+        notify(conversation_id, {"role": "agent", "text": text, "at": now.isoformat()})
+
+
+def _open_case(store: Store, flag: dict[str, Any], now: dt.datetime, profile: PolicyProfile, *, recommendation: str = "") -> str:
+    urgency = UrgencyLevel(flag["urgency"]) if flag["urgency"] in UrgencyLevel._value2member_map_ else UrgencyLevel.YELLOW
+    due = sla_deadline(urgency, now)  # the same deadline the case gets
+    brief = {
+        "customer": {"id": flag["customer_id"]},
+        "order": {"id": flag["order_id"]} if flag["order_id"] else None,
+        "timeline": [],
+        "issue": flag["reason"],
+        "customer_words": [],
+        "translation": None,
+        "policy_clauses": [],
+        "actions_tried": [],
+        "urgency": urgency.value,
+        "urgency_reasons": [f"exception monitor: {flag['rule']}"],
+        "sla_due_at": due.isoformat(),
+        "recommended_resolution": recommendation
+        or f"Check the {flag['rule'].replace('_', ' ')} and act before the customer writes.",
+        "flag": {"id": flag["id"], "rule": flag["rule"]},
+    }
+    conversation_id = _customer_facts(store, flag["customer_id"])[2] if flag["customer_id"] else None
+    Toolbox(store, Caller(actor=ACTOR, conversation_id=conversation_id, clock=lambda: now)).call(
+        "escalate_to_human",
+        {
+            "order_id": flag["order_id"],
+            "reason": f"Exception monitor: {flag['reason']}"[:500],
+            "summary": flag["reason"][:4000],
+            "urgency": urgency.value,
+            "brief": brief,
+        },
+        idempotency_key=f"flag:{flag['id']}:case",
+    )
+    return "open_case"
