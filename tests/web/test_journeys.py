@@ -288,3 +288,21 @@ def test_staff_pages_need_a_sign_in_and_a_conversation_token_opens_one_conversat
     anonymous = api.get(f"/api/conversations/{first['id']}")
     assert anonymous.status == 401 and "error" in anonymous.json()
     assert api.get("/api/console/cases").status == 401
+
+
+def test_the_analytics_dashboard_shows_the_conversations_and_the_monitors_flags(
+    live_server: LiveServer, new_context: NewContext, shot: Shot
+) -> None:
+    live_server.app.state.runtime().monitor_once()  # the exception monitor's first scan of the demo shop
+    page = new_context().new_page()
+    sign_in(page, "/console/analytics", "agent@demo.helloword", "demo-agent")
+    page.locator("#range-from").fill("2026-11-01")
+    page.locator("#range-to").fill("2026-11-30")
+    page.locator("#range-form").evaluate("form => form.requestSubmit()")
+    expect(page.locator("#range-label")).not_to_contain_text("Loading")
+    expect(page.locator("#kpi-csat")).to_be_visible()
+    expect(page.locator("#chart-volume_by_day")).to_have_attribute("src", re.compile(r"/api/analytics/chart/volume_by_day\.svg"))
+    expect(page.locator("#flags-table tbody tr").first).to_be_visible()
+    loaded = page.locator("#chart-sla_by_urgency").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert loaded
+    shot(page, "dashboard")
