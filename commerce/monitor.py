@@ -22,7 +22,25 @@ from pathlib import Path
 from typing import Any, cast
 
 import yaml
-from sqlalchemy import ColumnElement, Select, and_, case, exists, func, insert, literal, or_, select, union
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    MetaData,
+    Select,
+    String,
+    Table,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    text,
+    union,
+)
 from sqlalchemy.orm import Session, aliased
 
 from commerce.db import Store
@@ -86,6 +104,10 @@ THRESHOLD_PARAM: dict[str, str] = {
 # Above this many changed orders an incremental scan reads everything instead.
 INCREMENTAL_LIMIT = 10_000
 _CHUNK = 500
+
+# The orders an incremental scan looks at, held for the length of the scan in a temporary table
+# of the scan's own connection, so that every rule joins it instead of repeating the list of ids.
+_SCOPE = Table("monitor_scope", MetaData(), Column("order_id", String(64), primary_key=True), prefixes=["TEMPORARY"])
 
 # Calling codes of the countries the shop sells to; +1 and +7 are shared by two countries each.
 CALLING_CODES: dict[str, frozenset[str]] = {
@@ -250,7 +272,8 @@ class _Hit:
 
 
 class _Ctx:
-    """What every rule needs: the session, the instant, and the orders in scope (None: all)."""
+    """What every rule needs: the session, the instant, and the orders in scope (None: all; else
+    the ids are in the temporary ``monitor_scope`` table)."""
 
     def __init__(self, session: Session, now: dt.datetime, scope: list[str] | None) -> None:
         self.session = session
@@ -265,13 +288,12 @@ class _Ctx:
         return cast(ColumnElement[float], func.extract("epoch", column))
 
     def rows(self, query: Any, order_column: Any) -> list[Any]:
-        """Run a query over every order, or over the orders in scope in chunks."""
+        """Run a query over every order, or over the orders in scope."""
         if self.scope is None:
             return list(self.session.execute(query).all())
-        found: list[Any] = []
-        for start in range(0, len(self.scope), _CHUNK):
-            found += self.session.execute(query.where(order_column.in_(self.scope[start : start + _CHUNK]))).all()
-        return found
+        if not self.scope:
+            return []
+        return list(self.session.execute(query.where(order_column.in_(select(_SCOPE.c.order_id)))).all())
 
 
 def _eur(total: Any, currency: Any) -> ColumnElement[float]:
@@ -831,6 +853,14 @@ def _changed_orders(
     return None if len(ids) > INCREMENTAL_LIMIT else ids
 
 
+def _fill_scope(session: Session, scope: list[str]) -> None:
+    """Put the orders in scope into the temporary table (created in this transaction, so a scan
+    that fails leaves nothing behind)."""
+    session.execute(text("CREATE TEMPORARY TABLE IF NOT EXISTS monitor_scope (order_id VARCHAR(64) PRIMARY KEY)"))
+    session.execute(delete(_SCOPE))
+    session.execute(insert(_SCOPE), [{"order_id": oid} for oid in scope])
+
+
 def _advance(session: Session, now: dt.datetime) -> None:
     values: dict[str, tuple[int | None, dt.datetime | None]] = {
         "tracking_events": (session.scalar(select(func.max(TrackingEvent.id))), None),
@@ -881,6 +911,8 @@ def scan(
     enabled = rules.enabled()
     with store.write() as session:
         scope = _changed_orders(session, rules, now, _watermarks(session)) if incremental else None
+        if scope:
+            _fill_scope(session, scope)
         scanned = len(scope) if scope is not None else session.scalar(select(func.count(Order.id))) or 0
         result = ScanResult(scanned_orders=scanned, incremental=scope is not None)
         ctx = _Ctx(session, now, scope)
@@ -913,6 +945,8 @@ def scan(
                 result.new_flags[rule.name] = len(rows)
             if progress is not None:
                 progress(done, len(enabled))
+        if scope:
+            session.execute(text("DROP TABLE monitor_scope"))
         _advance(session, now)
     if playbooks and result.flags and importlib.util.find_spec("commerce.playbooks") is not None:
         module = importlib.import_module("commerce.playbooks")

@@ -7,6 +7,7 @@ action (the tool ledger, with an idempotency key per flag, so a restart mid-run 
   with the tracking facts and, when the profile allows it, a coupon;
 - `confirm_address` (an address that looks wrong): a message asking the customer to confirm it,
   and a case so the shipment is held until they do;
+- stock held for an order whose payment failed: the units go back to the shelf;
 - anything else, or a playbook the policy does not allow: a case in the console queue with
   its SLA deadline.
 
@@ -45,6 +46,7 @@ OUTREACH = {
     "chase_carrier": "delay_outreach",
     "customs_documents": "delay_outreach",
     "verify_address": "confirm_address",
+    "release_stock": "release_stock",
 }
 
 
@@ -97,6 +99,10 @@ def _already_done(store: Store, flag: dict[str, Any], kind: str) -> bool:
     """The playbook's last step (the customer's message, or the case) is on file: it ran to the
     end before. A run cut short repeats its steps, and each acts once under its idempotency key."""
     with store.read() as session:
+        if kind == "release_stock":
+            # A release refused (the order shipped meanwhile) is on file too, and a case followed it.
+            key = f"flag:{flag['id']}:release"
+            return session.scalars(select(AuditEntry.id).where(AuditEntry.idempotency_key == key)).first() is not None
         if kind != "open_case":
             key = _outreach_key(flag)
             return session.scalars(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first() is not None
@@ -112,6 +118,15 @@ def _run(
         if _delay_outreach(store, {**flag, "playbook": playbook}, now, profile, gate, notify):
             return "delay_outreach"
         return _open_case(store, flag, now, profile)
+    if playbook == "release_stock" and flag["order_id"]:
+        released = Toolbox(store, Caller(actor=ACTOR, clock=lambda: now)).call(
+            "release_stock",
+            {"order_id": flag["order_id"], "reason": f"payment failed ({flag['rule']})"},
+            idempotency_key=f"flag:{flag['id']}:release",
+        )
+        if released.ok:
+            return "release_stock"
+        return _open_case(store, flag, now, profile, recommendation=f"Release the stock by hand: {released.error}")
     if playbook == "confirm_address" and flag["order_id"] and flag["customer_id"]:
         flag = {**flag, "playbook": playbook}
         _open_case(store, flag, now, profile, recommendation="Hold the shipment until the customer confirms the address.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools import catalog, coupons, customers, escalation, orders, refunds, returns, shipping
+from tools import catalog, coupons, customers, escalation, orders, refunds, returns, shipping, stock
 from tools.base import REGISTRY, Caller, ErrorCode, ToolError, ToolKind, ToolSpec
 from tools.ledger import Toolbox, ToolOutcome
 
@@ -25,6 +25,7 @@ __all__ = [
     "refunds",
     "returns",
     "shipping",
+    "stock",
     "tool_schemas",
 ]
 

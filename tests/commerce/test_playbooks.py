@@ -138,3 +138,19 @@ def test_the_server_scan_flags_acts_and_pushes_the_message_to_the_open_chat(shop
     assert received and received[0].startswith("event: message") and "JD1003" in received[0]
     second = runtime.monitor_once()
     assert second["new_flags"] == {} and second["playbooks_run"] == {}
+
+
+def test_stock_held_for_a_failed_payment_goes_back_once(shop: Store) -> None:
+    from commerce.models import StockLevel
+
+    with shop.write() as s:
+        level = s.scalars(select(StockLevel).where(StockLevel.variant_id == "2000000001")).first()
+        assert level is not None
+        level.reserved = 5  # #A1005 (pending) holds one T-shirt
+        level_id = level.id
+    flag_id = flag(shop, rule="stock_without_payment", order_id="#A1005", customer_id="alice", playbook="release_stock")
+    assert run_playbooks(shop, [flag_id], NOW) == {"release_stock": 1}
+    assert run_playbooks(shop, [flag_id], NOW) == {}
+    with shop.read() as s:
+        released = s.get(StockLevel, level_id)
+        assert released is not None and released.reserved == 4

@@ -1,0 +1,53 @@
+"""Stock the shop holds for orders: releasing what an order can no longer claim."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from sqlalchemy import select
+
+from commerce.models import OrderStatus, StockLevel
+from tools.base import ErrorCode, ToolArgs, ToolContext, ToolError, ToolKind, ToolResult, tool
+
+
+class ReleaseStockArgs(ToolArgs):
+    order_id: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=300)
+
+
+class ReleasedUnits(ToolResult):
+    variant_id: str
+    warehouse_id: str
+    units: int
+
+
+class StockReleased(ToolResult):
+    order_id: str
+    released: list[ReleasedUnits]
+
+
+@tool(ToolKind.WRITE)
+def release_stock(context: ToolContext, args: ReleaseStockArgs) -> StockReleased:
+    """Give back the units an unshipped order holds (reserved stock), so other buyers can have
+    them: for an order whose payment failed, or one that will not ship. The order itself is
+    left as it is."""
+    order = context.order(args.order_id, for_update=True)
+    if order.status not in (OrderStatus.PENDING, OrderStatus.PROCESSED) or order.shipments:
+        raise ToolError(ErrorCode.INVALID_STATE, f"Order {order.id} is {order.status.value}: it holds no stock to release.")
+    wanted: dict[str, int] = {}
+    for item in order.items:
+        wanted[item.variant_id] = wanted.get(item.variant_id, 0) + item.quantity
+    levels = context.session.scalars(
+        select(StockLevel)
+        .where(StockLevel.variant_id.in_(wanted), StockLevel.reserved > 0)
+        .order_by(StockLevel.reserved.desc(), StockLevel.warehouse_id)
+        .with_for_update()
+    ).all()
+    released: list[ReleasedUnits] = []
+    for level in levels:
+        units = min(level.reserved, wanted.get(level.variant_id, 0))
+        if units <= 0:
+            continue
+        level.reserved -= units
+        wanted[level.variant_id] -= units
+        released.append(ReleasedUnits(variant_id=level.variant_id, warehouse_id=level.warehouse_id, units=units))
+    return StockReleased(order_id=order.id, released=released)
