@@ -39,7 +39,6 @@ from sqlalchemy import (
     or_,
     select,
     text,
-    union,
 )
 from sqlalchemy.orm import Session, aliased
 
@@ -105,9 +104,38 @@ THRESHOLD_PARAM: dict[str, str] = {
 INCREMENTAL_LIMIT = 10_000
 _CHUNK = 500
 
-# The orders an incremental scan looks at, held for the length of the scan in a temporary table
-# of the scan's own connection, so that every rule joins it instead of repeating the list of ids.
-_SCOPE = Table("monitor_scope", MetaData(), Column("order_id", String(64), primary_key=True), prefixes=["TEMPORARY"])
+# The orders an incremental scan looks at, each with the kind of change that brought it in, held
+# for the length of the scan in a temporary table of the scan's own connection: every rule reads
+# the orders whose changes matter to it from there instead of repeating a list of ids.
+_SCOPE = Table(
+    "monitor_scope",
+    MetaData(),
+    Column("kind", String(20)),
+    Column("order_id", String(64)),
+    prefixes=["TEMPORARY"],
+)
+_SCOPE_DDL = "CREATE TEMPORARY TABLE IF NOT EXISTS monitor_scope (kind VARCHAR(20), order_id VARCHAR(64))"
+
+# The kinds of change each rule depends on: an incremental scan runs a rule only over the orders
+# with such a change, and not at all when there is none. Every rule sees new orders; the parcel
+# rules see new tracking events and their own time limits, the money rules new payments.
+# A rule missing here (``oversold``, over stock levels) reads everything in every scan.
+_RULE_INPUTS: dict[str, tuple[str, ...]] = {
+    "parcel_stalled": ("placed", "events", "stall_limit"),
+    "delivery_late": ("placed", "events", "promise_limit"),
+    "customs_hold": ("placed", "events", "customs_limit"),
+    "returned_to_sender": ("placed", "events"),
+    "delivered_not_received": ("placed", "events", "messages"),
+    "duplicate_order": ("placed", "cancelled"),
+    "ip_burst": ("placed",),
+    "cancelled_after_payment": ("placed", "cancelled", "payments"),
+    "new_account_coupon": ("placed", "payments"),
+    "phone_country_mismatch": ("placed",),
+    "address_red_flags": ("placed",),
+    "captured_not_fulfilled": ("placed", "payments", "capture_limit"),
+    "stock_without_payment": ("placed", "payments"),
+    "refund_exceeds_payment": ("placed", "payments"),
+}
 
 # Calling codes of the countries the shop sells to; +1 and +7 are shared by two countries each.
 CALLING_CODES: dict[str, frozenset[str]] = {
@@ -273,13 +301,19 @@ class _Hit:
 
 class _Ctx:
     """What every rule needs: the session, the instant, and the orders in scope (None: all; else
-    the ids are in the temporary ``monitor_scope`` table)."""
+    they are in the temporary ``monitor_scope`` table, and ``kinds`` are the kinds of change the
+    running rule reads from it)."""
 
-    def __init__(self, session: Session, now: dt.datetime, scope: list[str] | None) -> None:
+    def __init__(self, session: Session, now: dt.datetime, scope: dict[str, int] | None) -> None:
         self.session = session
         self.now = now
         self.scope = scope
+        self.kinds: tuple[str, ...] = ()
         self.sqlite = session.get_bind().dialect.name == "sqlite"
+
+    def in_scope(self, kinds: tuple[str, ...] | None) -> bool:
+        """Whether a rule reading these kinds of change has anything to look at."""
+        return self.scope is None or kinds is None or any(self.scope.get(kind) for kind in kinds)
 
     def epoch(self, column: Any) -> ColumnElement[float]:
         """Seconds since 1970 of a timestamp column, in the database's own arithmetic."""
@@ -291,9 +325,8 @@ class _Ctx:
         """Run a query over every order, or over the orders in scope."""
         if self.scope is None:
             return list(self.session.execute(query).all())
-        if not self.scope:
-            return []
-        return list(self.session.execute(query.where(order_column.in_(select(_SCOPE.c.order_id)))).all())
+        scoped = select(_SCOPE.c.order_id).where(_SCOPE.c.kind.in_(self.kinds))
+        return list(self.session.execute(query.where(order_column.in_(scoped))).all())
 
 
 def _eur(total: Any, currency: Any) -> ColumnElement[float]:
@@ -328,13 +361,13 @@ def _parcel_stalled(ctx: _Ctx, rule: RuleConfig) -> list[_Hit]:
         .scalar_subquery()
         .label("last_at")
     )
+    cutoff = ctx.now - dt.timedelta(days=days)
     inner = (
         select(Shipment.id, Shipment.order_id, Order.customer_id, Shipment.carrier, Shipment.tracking_number, last_at)
         .join(Order, Order.id == Shipment.order_id)
-        .where(Shipment.status.not_in([*_OPEN_PARCEL, ShipmentStatus.CUSTOMS_HOLD]))
+        .where(Shipment.status.not_in([*_OPEN_PARCEL, ShipmentStatus.CUSTOMS_HOLD]), last_at < cutoff)
     )
     hits = []
-    cutoff = ctx.now - dt.timedelta(days=days)
     for sid, oid, cid, carrier, number, last in ctx.rows(inner, Shipment.order_id):
         if last is None or last >= cutoff:
             continue
@@ -441,7 +474,10 @@ def _delivered_not_received(ctx: _Ctx, rule: RuleConfig) -> list[_Hit]:
     query = (
         select(Order.id, Order.customer_id, Shipment.tracking_number, Shipment.delivered_at, Order.issue, complaint)
         .join(Shipment, Shipment.order_id == Order.id)
-        .where(Shipment.status == ShipmentStatus.DELIVERED)
+        .where(
+            Shipment.status == ShipmentStatus.DELIVERED,
+            or_(Order.issue == ProductIssue.DELIVERED_NOT_RECEIVED, complaint.is_not(None)),
+        )
     )
     hits: dict[str, _Hit] = {}
     for oid, cid, number, delivered_at, issue, wrote_at in ctx.rows(query, Order.id):
@@ -804,8 +840,10 @@ def _watermarks(session: Session) -> dict[str, tuple[int | None, dt.datetime | N
 
 def _changed_orders(
     session: Session, rules: MonitorRules, now: dt.datetime, marks: dict[str, tuple[int | None, dt.datetime | None]]
-) -> list[str] | None:
-    """The orders touched since the last scan, or None when there is no complete last scan to go from."""
+) -> dict[str, int] | None:
+    """Put the orders touched since the last scan into the temporary ``monitor_scope`` table, by
+    kind of change, and count its rows per kind (``""``: the distinct orders); None (and no table) when there is no complete last
+    scan to go from or more than ``INCREMENTAL_LIMIT`` orders changed."""
     if any(kind not in marks for kind in _CURSOR_KINDS):
         return None
     events_id, orders_at, txn_id, msg_id = (
@@ -817,48 +855,52 @@ def _changed_orders(
     before = marks["clock"][1]
     if before is None or before > now:
         return None
-    parts: list[Select[Any]] = [
-        select(Shipment.order_id).where(Shipment.id.in_(select(TrackingEvent.shipment_id).where(TrackingEvent.id > events_id))),
-        select(PaymentTransaction.order_id).where(PaymentTransaction.id > txn_id),
-        select(Order.id).where(Order.customer_id.in_(select(Message.customer_id).where(Message.id > msg_id))),
-        select(Order.id).where(Order.cancelled_at > before),
-    ]
+    parts: dict[str, Select[Any]] = {
+        "events": select(Shipment.order_id).where(
+            Shipment.id.in_(select(TrackingEvent.shipment_id).where(TrackingEvent.id > events_id))
+        ),
+        "payments": select(PaymentTransaction.order_id).where(PaymentTransaction.id > txn_id),
+        "messages": select(Order.id).where(Order.customer_id.in_(select(Message.customer_id).where(Message.id > msg_id))),
+        "cancelled": select(Order.id).where(Order.cancelled_at > before),
+    }
     if orders_at is not None:
-        parts.append(select(Order.id).where(Order.placed_at > orders_at))
+        parts["placed"] = select(Order.id).where(Order.placed_at > orders_at)
     # Records whose time limit ran out between the last scan and this one.
-    for name, unit in (("parcel_stalled", "days"), ("customs_hold", "days")):
-        limit = dt.timedelta(days=rules[name].params.get(unit, 0.0))
-        parts.append(
-            select(Shipment.order_id).where(
-                Shipment.id.in_(
-                    select(TrackingEvent.shipment_id).where(
-                        TrackingEvent.occurred_at > before - limit, TrackingEvent.occurred_at <= now - limit
-                    )
+    for kind, name in (("stall_limit", "parcel_stalled"), ("customs_limit", "customs_hold")):
+        limit = dt.timedelta(days=rules[name].params.get("days", 0.0))
+        parts[kind] = select(Shipment.order_id).where(
+            Shipment.id.in_(
+                select(TrackingEvent.shipment_id).where(
+                    TrackingEvent.occurred_at > before - limit, TrackingEvent.occurred_at <= now - limit
                 )
             )
         )
     grace = dt.timedelta(days=rules["delivery_late"].params.get("grace_days", 0.0))
-    parts.append(
-        select(Shipment.order_id).where(
-            Shipment.promised_delivery_date >= before.date() - grace, Shipment.promised_delivery_date < now.date() - grace
-        )
+    parts["promise_limit"] = select(Shipment.order_id).where(
+        Shipment.promised_delivery_date >= before.date() - grace, Shipment.promised_delivery_date < now.date() - grace
     )
     wait = dt.timedelta(days=rules["captured_not_fulfilled"].params.get("days", 0.0))
-    parts.append(
-        select(PaymentTransaction.order_id).where(
-            PaymentTransaction.created_at > before - wait, PaymentTransaction.created_at <= now - wait
-        )
+    parts["capture_limit"] = select(PaymentTransaction.order_id).where(
+        PaymentTransaction.created_at > before - wait, PaymentTransaction.created_at <= now - wait
     )
-    ids = sorted(set(session.scalars(union(*parts))))
-    return None if len(ids) > INCREMENTAL_LIMIT else ids
-
-
-def _fill_scope(session: Session, scope: list[str]) -> None:
-    """Put the orders in scope into the temporary table (created in this transaction, so a scan
-    that fails leaves nothing behind)."""
-    session.execute(text("CREATE TEMPORARY TABLE IF NOT EXISTS monitor_scope (order_id VARCHAR(64) PRIMARY KEY)"))
+    # Created in the scan's transaction: a scan that fails leaves nothing behind.
+    session.execute(text(_SCOPE_DDL))
     session.execute(delete(_SCOPE))
-    session.execute(insert(_SCOPE), [{"order_id": oid} for oid in scope])
+    # An order may come in more than once under a kind; only the count over all kinds is distinct.
+    for kind, query in parts.items():
+        ids = query.subquery()
+        session.execute(insert(_SCOPE).from_select(["kind", "order_id"], select(literal(kind, String(20)), ids.c[0])))
+    total = session.scalar(select(func.count(func.distinct(_SCOPE.c.order_id)))) or 0
+    if total > INCREMENTAL_LIMIT:
+        _drop_scope(session)
+        return None
+    counts = {str(kind): int(n) for kind, n in session.execute(select(_SCOPE.c.kind, func.count()).group_by(_SCOPE.c.kind))}
+    counts[""] = total  # all orders in scope
+    return counts
+
+
+def _drop_scope(session: Session) -> None:
+    session.execute(text("DROP TABLE monitor_scope"))
 
 
 def _advance(session: Session, now: dt.datetime) -> None:
@@ -911,18 +953,19 @@ def scan(
     enabled = rules.enabled()
     with store.write() as session:
         scope = _changed_orders(session, rules, now, _watermarks(session)) if incremental else None
-        if scope:
-            _fill_scope(session, scope)
-        scanned = len(scope) if scope is not None else session.scalar(select(func.count(Order.id))) or 0
+        scanned = scope.pop("") if scope is not None else session.scalar(select(func.count(Order.id))) or 0
         result = ScanResult(scanned_orders=scanned, incremental=scope is not None)
         ctx = _Ctx(session, now, scope)
         if progress is not None:
             progress(0, len(enabled))
         for done, rule in enumerate(enabled, start=1):
             hits: dict[str, _Hit] = {}
-            for hit in _RULE_FUNCTIONS[rule.name](ctx, rule):
-                hits.setdefault(hit.subject, hit)
-            known = _known_subjects(session, rule.name, list(hits))
+            inputs = _RULE_INPUTS.get(rule.name)
+            if ctx.in_scope(inputs):
+                ctx.kinds = inputs or ()
+                for hit in _RULE_FUNCTIONS[rule.name](ctx, rule):
+                    hits.setdefault(hit.subject, hit)
+            known = _known_subjects(session, rule.name, list(hits)) if hits else set()
             rows = [
                 {
                     "rule": rule.name,
@@ -945,8 +988,8 @@ def scan(
                 result.new_flags[rule.name] = len(rows)
             if progress is not None:
                 progress(done, len(enabled))
-        if scope:
-            session.execute(text("DROP TABLE monitor_scope"))
+        if scope is not None:
+            _drop_scope(session)
         _advance(session, now)
     if playbooks and result.flags and importlib.util.find_spec("commerce.playbooks") is not None:
         module = importlib.import_module("commerce.playbooks")
