@@ -8,6 +8,9 @@ action (the tool ledger, with an idempotency key per flag, so a restart mid-run 
 - `confirm_address` (an address that looks wrong): a message asking the customer to confirm it,
   and a case so the shipment is held until they do;
 - stock held for an order whose payment failed: the units go back to the shelf;
+- an oversold variant: the customers of the newest pending orders holding it (as many as are
+  short) are offered another variant of the product that is in stock, or a refund, and a case
+  asks a colleague to restock or cancel;
 - anything else, or a playbook the policy does not allow: a case in the console queue with
   its SLA deadline.
 
@@ -27,7 +30,18 @@ from agent.offline import OfflineBrain
 from agent.policy import PolicyGate, PolicyProfile, Verdict
 from agent.replies import default_catalogue, render_parts
 from commerce.db import Store
-from commerce.models import AuditEntry, Conversation, Customer, Message, OutboxMessage, UrgencyLevel
+from commerce.models import (
+    AuditEntry,
+    Conversation,
+    Customer,
+    Message,
+    Order,
+    OrderItem,
+    OrderStatus,
+    OutboxMessage,
+    UrgencyLevel,
+    Variant,
+)
 from commerce.sla import sla_deadline
 from tools import Caller, Toolbox
 
@@ -47,6 +61,7 @@ OUTREACH = {
     "customs_documents": "delay_outreach",
     "verify_address": "confirm_address",
     "release_stock": "release_stock",
+    "restock_or_cancel": "offer_alternative",
 }
 
 
@@ -80,6 +95,8 @@ def run_playbooks(
                 "order_id": flag.order_id,
                 "customer_id": flag.customer_id,
                 "reason": flag.reason,
+                "subject_key": flag.subject_key,
+                "measured": flag.measured,
                 "urgency": str(flag.urgency.value if hasattr(flag.urgency, "value") else flag.urgency),
             }
         if _already_done(store, facts, OUTREACH.get(str(facts["playbook"]), "open_case")):
@@ -103,6 +120,11 @@ def _already_done(store: Store, flag: dict[str, Any], kind: str) -> bool:
             # A release refused (the order shipped meanwhile) is on file too, and a case followed it.
             key = f"flag:{flag['id']}:release"
             return session.scalars(select(AuditEntry.id).where(AuditEntry.idempotency_key == key)).first() is not None
+        if kind == "offer_alternative":
+            return (
+                session.scalars(select(AuditEntry.id).where(AuditEntry.idempotency_key == f"flag:{flag['id']}:case")).first()
+                is not None
+            )
         if kind != "open_case":
             key = _outreach_key(flag)
             return session.scalars(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first() is not None
@@ -127,6 +149,16 @@ def _run(
         if released.ok:
             return "release_stock"
         return _open_case(store, flag, now, profile, recommendation=f"Release the stock by hand: {released.error}")
+    if playbook == "offer_alternative" and str(flag.get("subject_key", "")).startswith("variant:"):
+        offered = _offer_alternatives(store, flag, now, notify)
+        _open_case(
+            store,
+            flag,
+            now,
+            profile,
+            recommendation=f"Restock or cancel; {offered} customer(s) were offered another variant in stock.",
+        )
+        return "offer_alternative"
     if playbook == "confirm_address" and flag["order_id"] and flag["customer_id"]:
         flag = {**flag, "playbook": playbook}
         _open_case(store, flag, now, profile, recommendation="Hold the shipment until the customer confirms the address.")
@@ -186,6 +218,55 @@ def _delay_outreach(
     text = render_parts(default_catalogue(), parts, language)
     _deliver(store, flag, now, language, email, conversation_id, text, notify)
     return True
+
+
+def _offer_alternatives(store: Store, flag: dict[str, Any], now: dt.datetime, notify: Notify | None) -> int:
+    """The newest pending orders holding an oversold variant, as many as the shortfall: each
+    customer is offered another variant of the same product that is in stock, or a refund."""
+    variant_id = str(flag["subject_key"]).split(":", 1)[1]
+    short = max(1, int(flag.get("measured") or 1))
+    with store.read() as session:
+        variant = session.get(Variant, variant_id)
+        if variant is None:
+            return 0
+        free = {
+            v.id: (sum(level.on_hand - level.reserved for level in v.stock), v.options)
+            for v in variant.product.variants
+            if v.id != variant_id and v.available
+        }
+        product_name = variant.product.name
+        held = session.execute(
+            select(Order.id, Order.customer_id, OrderItem.quantity, OrderItem.options)
+            .join(OrderItem, OrderItem.order_id == Order.id)
+            .where(OrderItem.variant_id == variant_id, Order.status == OrderStatus.PENDING)
+            .order_by(Order.placed_at.desc(), Order.id)
+        ).all()
+    offered = 0
+    for order_id, customer_id, quantity, options in held:
+        if short <= 0:
+            break
+        choice = next((vid for vid, (units, _) in sorted(free.items()) if units >= quantity), None)
+        if choice is None:
+            break
+        free[choice] = (free[choice][0] - quantity, free[choice][1])
+        short -= quantity
+        language, email, conversation_id = _customer_facts(store, customer_id)
+        text = default_catalogue().render(
+            "offer_alternative",
+            language,
+            item=_described(product_name, options),
+            alternative=_described(product_name, free[choice][1]),
+            order_id=order_id,
+        )
+        offer = {**flag, "order_id": order_id, "customer_id": customer_id, "playbook": "offer_alternative"}
+        _deliver(store, offer, now, language, email, conversation_id, text, notify)
+        offered += 1
+    return offered
+
+
+def _described(name: str, options: dict[str, Any] | None) -> str:
+    details = " ".join(str(value) for value in (options or {}).values())
+    return f"{name} ({details})" if details else name
 
 
 def _ask_to_confirm_address(store: Store, flag: dict[str, Any], now: dt.datetime, notify: Notify | None) -> None:

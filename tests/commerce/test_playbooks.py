@@ -154,3 +154,23 @@ def test_stock_held_for_a_failed_payment_goes_back_once(shop: Store) -> None:
     with shop.read() as s:
         released = s.get(StockLevel, level_id)
         assert released is not None and released.reserved == 4
+
+
+def test_an_oversold_variant_offers_the_newest_orders_another_variant_in_stock(shop: Store) -> None:
+    flag_id = flag(
+        shop,
+        rule="oversold",
+        subject_key="variant:2000000001",
+        playbook="restock_or_cancel",
+        urgency=UrgencyLevel.RED,
+        measured=1.0,
+        reason="Variant 2000000001 is oversold: 1 short.",
+    )
+    assert run_playbooks(shop, [flag_id], NOW) == {"offer_alternative": 1}
+    with shop.read() as s:
+        offers = s.scalars(select(OutboxMessage)).all()
+        assert [o.recipient for o in offers] == ["alice@example.com"]  # #A1001, the newest pending order holding it
+        assert "#A1001" in offers[0].body and "blue L" in offers[0].body
+        case = s.scalars(select(Case)).one()
+        assert "1 customer(s) were offered" in case.brief["recommended_resolution"]
+    assert run_playbooks(shop, [flag_id], NOW) == {} and count(shop, OutboxMessage) == 1
