@@ -5,8 +5,8 @@ action (the tool ledger, with an idempotency key per flag, so a restart mid-run 
 
 - `delay_outreach` (a late, stalled or held parcel): a message in the customer's language
   with the tracking facts and, when the profile allows it, a coupon;
-- `confirm_address` (an address that looks wrong): a message asking the customer to confirm it,
-  and a case so the shipment is held until they do;
+- `confirm_address` (an address that looks wrong): the shipment is held, the customer is asked
+  to confirm the address, and a case tells a colleague to release it;
 - stock held for an order whose payment failed: the units go back to the shelf;
 - an oversold variant: the customers of the newest pending orders holding it (as many as are
   short) are offered another variant of the product that is in stock, or a refund, and a case
@@ -161,7 +161,17 @@ def _run(
         return "offer_alternative"
     if playbook == "confirm_address" and flag["order_id"] and flag["customer_id"]:
         flag = {**flag, "playbook": playbook}
-        _open_case(store, flag, now, profile, recommendation="Hold the shipment until the customer confirms the address.")
+        held = Toolbox(store, Caller(actor=ACTOR, clock=lambda: now)).call(
+            "hold_shipment",
+            {"order_id": flag["order_id"], "reason": f"address to confirm: {flag['reason']}"[:300]},
+            idempotency_key=f"flag:{flag['id']}:hold",
+        )
+        advice = (
+            "The shipment is on hold: release it once the customer confirms the address."
+            if held.ok
+            else f"The parcel could not be held ({held.error}): check the address with the carrier."
+        )
+        _open_case(store, flag, now, profile, recommendation=advice)
         _ask_to_confirm_address(store, flag, now, notify)  # last: its message marks the playbook done
         return "confirm_address"
     return _open_case(store, flag, now, profile)

@@ -1,11 +1,12 @@
-"""Stock the shop holds for orders: releasing what an order can no longer claim."""
+"""Stock and shipments the shop holds back: releasing units an order can no longer claim,
+holding an order in the warehouse."""
 
 from __future__ import annotations
 
 from pydantic import Field
 from sqlalchemy import select
 
-from commerce.models import OrderStatus, StockLevel
+from commerce.models import OrderStatus, ShipmentHold, ShipmentStatus, StockLevel
 from tools.base import ErrorCode, ToolArgs, ToolContext, ToolError, ToolKind, ToolResult, tool
 
 
@@ -51,3 +52,28 @@ def release_stock(context: ToolContext, args: ReleaseStockArgs) -> StockReleased
         wanted[level.variant_id] -= units
         released.append(ReleasedUnits(variant_id=level.variant_id, warehouse_id=level.warehouse_id, units=units))
     return StockReleased(order_id=order.id, released=released)
+
+
+class HoldShipmentArgs(ToolArgs):
+    order_id: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=300)
+
+
+class ShipmentHeld(ToolResult):
+    order_id: str
+    hold_id: int
+
+
+@tool(ToolKind.WRITE)
+def hold_shipment(context: ToolContext, args: HoldShipmentArgs) -> ShipmentHeld:
+    """Stop an order that has not left the warehouse from being shipped until the hold is
+    released (for example while the customer confirms the delivery address)."""
+    order = context.order(args.order_id, for_update=True)
+    if order.status not in (OrderStatus.PENDING, OrderStatus.PROCESSED) or any(
+        s.status not in (ShipmentStatus.LABEL_CREATED,) for s in order.shipments
+    ):
+        raise ToolError(ErrorCode.INVALID_STATE, f"Order {order.id} has already left the warehouse: it cannot be held.")
+    hold = ShipmentHold(order_id=order.id, reason=args.reason, created_at=context.now())
+    context.session.add(hold)
+    context.session.flush()
+    return ShipmentHeld(order_id=order.id, hold_id=hold.id)

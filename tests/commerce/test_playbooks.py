@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from commerce.db import Store
-from commerce.models import Case, Conversation, Coupon, Customer, Flag, Message, OutboxMessage, UrgencyLevel
+from commerce.models import Case, Conversation, Coupon, Customer, Flag, Message, OutboxMessage, ShipmentHold, UrgencyLevel
 from commerce.outbox import LogAdapter, deliver_pending
 from commerce.playbooks import run_playbooks
 from tests.conftest import NOW
@@ -67,12 +67,13 @@ def test_a_run_cut_short_finishes_without_a_second_coupon(shop: Store) -> None:
     assert count(shop, Coupon) == 1 and count(shop, OutboxMessage) == 1
 
 
-def test_an_odd_address_asks_the_customer_and_holds_a_case(shop: Store) -> None:
+def test_an_odd_address_holds_the_shipment_and_asks_the_customer(shop: Store) -> None:
     flag_id = flag(shop, rule="address_red_flags", order_id="#A1001", customer_id="alice", playbook="verify_address")
     assert run_playbooks(shop, [flag_id], NOW) == {"confirm_address": 1}
     with shop.read() as s:
         case = s.scalars(select(Case)).one()
-        assert "Hold the shipment" in case.brief["recommended_resolution"] and case.order_id == "#A1001"
+        assert "on hold" in case.brief["recommended_resolution"] and case.order_id == "#A1001"
+        assert s.scalars(select(ShipmentHold)).one().order_id == "#A1001"
         assert s.scalars(select(OutboxMessage)).one().subject.startswith("Please confirm the delivery address")
     assert run_playbooks(shop, [flag_id], NOW) == {} and count(shop, Case) == 1
 
