@@ -3,7 +3,7 @@ replies, approval of actions the policy left to a human, take-over and hand-back
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,6 +19,11 @@ class StaffReply(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1, max_length=4000)
     resolve: bool = False
+
+
+class FlagVerdict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    verdict: Literal["confirmed", "false_alarm"]
 
 
 class Decision(BaseModel):
@@ -88,6 +93,13 @@ def router(runtime: Runtime) -> APIRouter:
                 ).all()
                 messages = [{"role": m.role, "text": m.text, "at": m.created_at.isoformat()} for m in rows]
         detail["messages"] = messages
+        flag_ref = detail["brief"].get("flag")
+        if flag_ref:
+            from commerce.models import Flag
+
+            with runtime.store.read() as session:
+                flag = session.get(Flag, int(flag_ref["id"]))
+                detail["flag"] = {"id": flag.id, "rule": flag.rule, "status": flag.status.value} if flag else None
         pending = detail["brief"].get("pending_action")
         detail["pending"] = pending if detail["pending_approval"] else None
         return detail
@@ -148,6 +160,20 @@ def router(runtime: Runtime) -> APIRouter:
             case = load(session, case_id)
             case.brief = {**brief, "pending_action": pending}
         answer(case_id, conversation_id, text, f"human:{staff.email}", resolve=approve)
+        return case_detail(case_id, request)
+
+    @api.post("/cases/{case_id}/flag-feedback")
+    def flag_feedback(case_id: int, body: FlagVerdict, request: Request) -> dict[str, Any]:
+        """Say whether the exception monitor's flag behind this case was a real problem; each
+        rule's precision is computed from these verdicts."""
+        from commerce.monitor import record_feedback
+
+        staff = runtime.staff(request)
+        with runtime.store.read() as session:
+            flag_ref = (load(session, case_id).brief or {}).get("flag")
+        if not flag_ref:
+            raise LookupError(f"case {case_id} did not come from the exception monitor")
+        record_feedback(runtime.store, int(flag_ref["id"]), body.verdict, staff.email, now=runtime.clock())
         return case_detail(case_id, request)
 
     @api.post("/cases/{case_id}/approve")

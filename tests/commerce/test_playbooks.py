@@ -175,3 +175,35 @@ def test_an_oversold_variant_offers_the_newest_orders_another_variant_in_stock(s
         case = s.scalars(select(Case)).one()
         assert "1 customer(s) were offered" in case.brief["recommended_resolution"]
     assert run_playbooks(shop, [flag_id], NOW) == {} and count(shop, OutboxMessage) == 1
+
+
+def test_an_agent_judges_the_flag_behind_a_case_from_the_console(shop: Store, tmp_path: Any) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.auth import add_staff
+    from commerce.models import FlagStatus, StaffRole
+    from config import Settings
+    from server import create_app
+
+    flag_id = flag(shop, rule="refund_exceeds_payment", order_id="#B2001", customer_id="bob", playbook="recover_overpayment")
+    run_playbooks(shop, [flag_id], NOW)
+    add_staff(shop, "agent@example.com", "agent-password", role=StaffRole.AGENT)
+    client = TestClient(create_app(Settings(data_dir=tmp_path, secret_key="flags"), store=shop, clock=lambda: NOW))
+    csrf = client.post("/api/auth/login", json={"email": "agent@example.com", "password": "agent-password"}).json()["csrf"]
+    case = client.get("/api/console/cases").json()[0]
+    assert client.get(f"/api/console/cases/{case['id']}").json()["flag"] == {
+        "id": flag_id,
+        "rule": "refund_exceeds_payment",
+        "status": "open",
+    }
+    judged = client.post(
+        f"/api/console/cases/{case['id']}/flag-feedback", json={"verdict": "false_alarm"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert judged.status_code == 200 and judged.json()["flag"]["status"] == "false_alarm"
+    with shop.read() as s:
+        stored = s.get(Flag, flag_id)
+        assert stored is not None and stored.status is FlagStatus.FALSE_ALARM and stored.feedback_by == "agent@example.com"
+    wrong = client.post(
+        f"/api/console/cases/{case['id']}/flag-feedback", json={"verdict": "maybe"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert wrong.status_code == 422 and "error" in wrong.json()

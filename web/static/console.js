@@ -287,6 +287,20 @@ function renderBrief(brief, detail) {
 
   if (brief.issue) root.append(section('Issue', h('p', { text: brief.issue })));
 
+  if (detail.flag) {
+    const error = h('p', { className: 'error-line', role: 'alert' });
+    const verdict = (label, value) => {
+      const button = h('button', { type: 'button', className: 'btn btn-secondary btn-sm flag-' + value, text: label });
+      button.addEventListener('click', () => runAction(button, 'flag-feedback', { verdict: value }, error));
+      return button;
+    };
+    const status = detail.flag.status === 'open' ? 'not judged yet' : humanize(detail.flag.status);
+    root.append(section('Exception monitor',
+      h('p', { text: humanize(detail.flag.rule) + ' · ' + status }),
+      h('p', {}, verdict('Real problem', 'confirmed'), ' ', verdict('False alarm', 'false_alarm')),
+      error));
+  }
+
   const reasons = Array.isArray(brief.urgency_reasons) ? brief.urgency_reasons : [];
   root.append(section('Urgency',
     h('p', {}, urgencyChip(brief.urgency || detail.urgency), ' ',
