@@ -303,6 +303,9 @@ def test_the_analytics_dashboard_shows_the_conversations_and_the_monitors_flags(
     expect(page.locator("#kpi-csat")).to_be_visible()
     expect(page.locator("#chart-volume_by_day")).to_have_attribute("src", re.compile(r"/api/analytics/chart/volume_by_day\.svg"))
     expect(page.locator("#flags-table tbody tr").first).to_be_visible()
-    loaded = page.locator("#chart-sla_by_urgency").evaluate("img => img.complete && img.naturalWidth > 0")
-    assert loaded
+    # The charts are SVG images the server renders: wait until the browser has drawn them.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('img[data-chart]')].every(img => img.complete && img.naturalWidth > 0)",
+        timeout=30_000,
+    )
     shot(page, "dashboard")
