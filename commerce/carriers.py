@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from commerce.models import ServiceLevel
+from commerce.models import ServiceLevel, ShipmentStatus, TrackingCode
 
 
 @dataclass(frozen=True)
@@ -74,3 +74,17 @@ CARRIERS: dict[str, Carrier] = {
 
 def get_carrier(code: str) -> Carrier | None:
     return CARRIERS.get(code.strip().lower())
+
+
+def status_after(code: TrackingCode) -> ShipmentStatus:
+    """What a parcel's status is once this is the newest thing the carrier has said about it."""
+    return {
+        TrackingCode.LABEL_CREATED: ShipmentStatus.LABEL_CREATED,
+        TrackingCode.CUSTOMS_HOLD: ShipmentStatus.CUSTOMS_HOLD,
+        TrackingCode.OUT_FOR_DELIVERY: ShipmentStatus.OUT_FOR_DELIVERY,
+        TrackingCode.DELIVERY_FAILED: ShipmentStatus.EXCEPTION,
+        TrackingCode.DAMAGED: ShipmentStatus.EXCEPTION,
+        TrackingCode.DELIVERED: ShipmentStatus.DELIVERED,
+        TrackingCode.RETURNED_TO_SENDER: ShipmentStatus.RETURNED_TO_SENDER,
+        TrackingCode.INTERCEPT_REQUESTED: ShipmentStatus.INTERCEPTED,
+    }.get(code, ShipmentStatus.IN_TRANSIT)

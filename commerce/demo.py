@@ -23,7 +23,7 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from commerce.carriers import CARRIERS, Carrier
+from commerce.carriers import CARRIERS, Carrier, status_after
 from commerce.db import Store
 from commerce.models import (
     Base,
@@ -1512,7 +1512,7 @@ class _Generator:
             end = min(route[-1].offset, _days(transit))
             elapsed = _days(rng.uniform(0.05, max(0.1, end.total_seconds() / 86400 - 0.1)))
             seen = [s for s in route if s.offset <= elapsed]
-            return now - elapsed, seen, _status_after(seen[-1].code)
+            return now - elapsed, seen, status_after(seen[-1].code)
         if scenario == "late":
             # Delayed but still moving: the promised date has passed, the scans keep coming.
             route = self._route(
@@ -1521,7 +1521,7 @@ class _Generator:
             arrives = route[-1].offset.total_seconds() / 86400
             elapsed = _days(rng.uniform(transit + 1.2, arrives - 0.15))
             seen = [s for s in route if s.offset <= elapsed and s.code != TrackingCode.DELIVERED]
-            return now - elapsed, seen, _status_after(seen[-1].code)
+            return now - elapsed, seen, status_after(seen[-1].code)
         if scenario == "stalled":
             route = self._route(
                 draft, _days(transit * rng.uniform(0.9, 1.3)), customs, hold_clears=False, damaged=False, unsigned=False
@@ -1820,18 +1820,6 @@ class _Generator:
 def _needs_customs(origin: str, destination: str) -> bool:
     return origin != destination and not (origin in EU and destination in EU)
 
-
-def _status_after(code: TrackingCode) -> ShipmentStatus:
-    return {
-        TrackingCode.LABEL_CREATED: ShipmentStatus.LABEL_CREATED,
-        TrackingCode.CUSTOMS_HOLD: ShipmentStatus.CUSTOMS_HOLD,
-        TrackingCode.OUT_FOR_DELIVERY: ShipmentStatus.OUT_FOR_DELIVERY,
-        TrackingCode.DELIVERY_FAILED: ShipmentStatus.EXCEPTION,
-        TrackingCode.DAMAGED: ShipmentStatus.EXCEPTION,
-        TrackingCode.DELIVERED: ShipmentStatus.DELIVERED,
-        TrackingCode.RETURNED_TO_SENDER: ShipmentStatus.RETURNED_TO_SENDER,
-        TrackingCode.INTERCEPT_REQUESTED: ShipmentStatus.INTERCEPTED,
-    }.get(code, ShipmentStatus.IN_TRANSIT)
 
 
 def generate_demo_data(

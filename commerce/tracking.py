@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from commerce.carriers import CARRIERS
+from commerce.carriers import CARRIERS, status_after
 from commerce.db import Store
 from commerce.models import OrderStatus, Shipment, ShipmentStatus, TrackingCode, TrackingEvent
 
@@ -211,19 +211,6 @@ _WORD_PATTERNS: tuple[tuple[TrackingCode, re.Pattern[str]], ...] = tuple(
 )
 _CODES = {c.value for c in TrackingCode}
 
-
-def status_after(code: TrackingCode) -> ShipmentStatus:
-    """What a parcel's status is once this is the newest thing the carrier has said about it."""
-    return {
-        TrackingCode.LABEL_CREATED: ShipmentStatus.LABEL_CREATED,
-        TrackingCode.CUSTOMS_HOLD: ShipmentStatus.CUSTOMS_HOLD,
-        TrackingCode.OUT_FOR_DELIVERY: ShipmentStatus.OUT_FOR_DELIVERY,
-        TrackingCode.DELIVERY_FAILED: ShipmentStatus.EXCEPTION,
-        TrackingCode.DAMAGED: ShipmentStatus.EXCEPTION,
-        TrackingCode.DELIVERED: ShipmentStatus.DELIVERED,
-        TrackingCode.RETURNED_TO_SENDER: ShipmentStatus.RETURNED_TO_SENDER,
-        TrackingCode.INTERCEPT_REQUESTED: ShipmentStatus.INTERCEPTED,
-    }.get(code, ShipmentStatus.IN_TRANSIT)
 
 
 def _plain(text: str) -> str:
