@@ -5,28 +5,16 @@ from __future__ import annotations
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from sqlalchemy import func, select
 
 from commerce.db import Store
 from config import Settings, get_settings
-
-console = Console(stderr=True)
-out = Console()
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    """A user-caused problem: one line on stderr, no stack trace."""
-    console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    sys.exit(code)
+from terminal import console, fail, out, progress_bar
 
 
 def open_store(settings: Settings) -> Store:
@@ -34,26 +22,6 @@ def open_store(settings: Settings) -> Store:
         return Store(settings.resolved_database_url)
     except Exception as e:  # a bad URL or an unreachable server is the user's to fix
         fail(f"cannot open the database {settings.resolved_database_url}: {e}")
-
-
-@contextmanager
-def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
-    """A progress callback drawn as a bar on stderr (quiet when stderr is not a terminal)."""
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-        disable=not console.is_terminal,
-    ) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

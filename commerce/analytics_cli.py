@@ -101,8 +101,9 @@ def report(first_day: str | None, last_day: str | None, as_json: bool, csv_file:
     """Support figures for a period: first response and resolution times, automated resolution
     and escalation rates, SLA compliance by urgency, CSAT, and volumes by language, intent,
     marketplace and carrier."""
-    from cli import fail, open_store, out
+    from cli import open_store
     from config import get_settings
+    from terminal import fail, out
 
     try:
         start, end = period(first_day, last_day, now=dt.datetime.now(dt.UTC))

@@ -3,47 +3,17 @@
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+
+from terminal import fail, out, progress_bar
 
 if TYPE_CHECKING:
     from commerce.db import Store
     from commerce.monitor import MonitorRules
-
-_err = Console(stderr=True)
-_out = Console()
-
-
-def _fail(message: str) -> NoReturn:
-    """A user-caused problem: one line on stderr and exit code 2, as everywhere in `helloword`."""
-    _err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    sys.exit(2)
-
-
-@contextmanager
-def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=_err,
-        disable=not _err.is_terminal,
-    ) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
 
 
 def _store() -> Store:
@@ -59,7 +29,7 @@ def _rules(path: Path | None) -> MonitorRules:
     try:
         return load_rules(path)
     except (ValueError, FileNotFoundError) as e:
-        _fail(str(e))
+        fail(str(e))
 
 
 monitor = click.Group("monitor", help="The exception monitor: flags stalled parcels, risky orders, payment and stock problems.")
@@ -80,10 +50,10 @@ def run(full: bool, as_json: bool, rules_path: Path | None) -> None:
     try:
         profile = load_profile(settings.policy_profile)
     except (ValueError, FileNotFoundError) as e:
-        _fail(f"cannot load the policy profile {settings.policy_profile}: {e}")
+        fail(f"cannot load the policy profile {settings.policy_profile}: {e}")
     store = _store()
     try:
-        with _progress_bar("Scanning") as update:
+        with progress_bar("Scanning") as update:
             result = scan(store, rules, incremental=not full, profile=profile, progress=update)
     finally:
         store.dispose()
@@ -97,9 +67,9 @@ def run(full: bool, as_json: bool, rules_path: Path | None) -> None:
     table.add_column("new", justify="right")
     for name, count in sorted(result.new_flags.items(), key=lambda kv: (-kv[1], kv[0])):
         table.add_row(name, rules[name].urgency.value, rules[name].playbook, str(count))
-    _out.print(table if result.new_flags else f"No new flags ({result.scanned_orders} orders scanned).")
+    out.print(table if result.new_flags else f"No new flags ({result.scanned_orders} orders scanned).")
     for playbook, count in sorted(result.playbooks_run.items()):
-        _out.print(f"playbook {playbook}: {count}")
+        out.print(f"playbook {playbook}: {count}")
 
 
 @monitor.command("feedback")
@@ -116,10 +86,10 @@ def feedback(flag_id: int, verdict: str, by: str | None) -> None:
     try:
         flag = record_feedback(store, flag_id, verdict, by or getpass.getuser())
     except LookupError as e:
-        _fail(str(e))
+        fail(str(e))
     finally:
         store.dispose()
-    _out.print(f"flag {flag.id} ({flag.rule}, {flag.subject_key}): {flag.status.value}")
+    out.print(f"flag {flag.id} ({flag.rule}, {flag.subject_key}): {flag.status.value}")
 
 
 @monitor.command("precision")
@@ -148,4 +118,4 @@ def precision(min_precision: float, rules_path: Path | None) -> None:
         table.add_row(
             r["rule"], str(r["flags"]), str(r["confirmed"]), str(r["false_alarms"]), shown, threshold, suggested, style=style
         )
-    _out.print(table)
+    out.print(table)

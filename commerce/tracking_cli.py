@@ -28,9 +28,10 @@ def ingest(source: str, as_json: bool) -> None:
     adds nothing."""
     from rich.table import Table
 
-    from cli import fail, open_store, out, progress_bar
+    from cli import open_store
     from commerce.tracking import ingest_events
     from config import get_settings
+    from terminal import fail, out, progress_bar
 
     if source == "-":
         data = sys.stdin.buffer.read()
@@ -92,9 +93,10 @@ def ingest(source: str, as_json: bool) -> None:
 def simulate(hours: float, seed: int, start: str | None, out_file: str) -> None:
     """Carrier events for the parcels on their way over the next HOURS, as JSON lines, messy as
     real feeds are; feed them to `helloword track ingest`."""
-    from cli import console, fail, open_store
+    from cli import open_store
     from commerce.simulator import next_start, simulate_events
     from config import get_settings
+    from terminal import console, fail
 
     store = open_store(get_settings())
     if start is None:

@@ -2,46 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from knowledge.store import KnowledgeBase, open_knowledge_base, profile_name, shipped_docs_dir
-
-_err = Console(stderr=True)
-_out = Console()
-
-
-def _fail(message: str) -> NoReturn:
-    """A user-caused problem: one line on stderr and exit code 2, as everywhere in `helloword`."""
-    _err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
-    sys.exit(2)
-
-
-@contextmanager
-def _progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
-    with Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=_err,
-        disable=not _err.is_terminal,
-    ) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
+from terminal import console, fail, out, progress_bar
 
 
 def _open(*, rebuild: bool = False, ingest_shipped: bool = True) -> tuple[KnowledgeBase, str]:
@@ -51,9 +19,9 @@ def _open(*, rebuild: bool = False, ingest_shipped: bool = True) -> tuple[Knowle
     try:
         kb = open_knowledge_base(settings, rebuild=rebuild, ingest_shipped=ingest_shipped)
     except (ValueError, FileNotFoundError) as e:
-        _fail(str(e))
+        fail(str(e))
     except Exception as e:  # an unreachable Chroma server or an unreadable store is the operator's to fix
-        _fail(f"cannot open the knowledge base ({settings.chroma_url or settings.chroma_dir}): {e}")
+        fail(f"cannot open the knowledge base ({settings.chroma_url or settings.chroma_dir}): {e}")
     return kb, profile_name(settings.policy_profile)
 
 
@@ -70,15 +38,15 @@ def ingest(directory: Path | None, profile: str | None) -> None:
     profile = profile or configured
     source = directory or shipped_docs_dir(profile)
     if not source.is_dir():
-        _fail(f"no policy documents folder at {source}")
+        fail(f"no policy documents folder at {source}")
     start = time.perf_counter()
     try:
-        with _progress_bar(f"embedding {profile} policy") as progress:
+        with progress_bar(f"embedding {profile} policy") as progress:
             count = store.ingest_dir(source, profile=profile, progress=progress)
     except (ValueError, FileNotFoundError) as e:
-        _fail(str(e))
+        fail(str(e))
     seconds = time.perf_counter() - start
-    _out.print(f"{count} chunks from {source} in profile {profile!r} ({seconds:.1f} s, {store.embedder.name})", highlight=False)
+    out.print(f"{count} chunks from {source} in profile {profile!r} ({seconds:.1f} s, {store.embedder.name})", highlight=False)
 
 
 @kb.command("search")
@@ -92,7 +60,7 @@ def search(query: str, k: int, language: str | None, topic: str | None, profile:
     store, configured = _open()
     hits = store.search(query, k=k, language=language.lower() if language else None, topic=topic, profile=profile or configured)
     if not hits:
-        _err.print("no policy chunks stored for this profile: run `helloword kb ingest`", highlight=False)
+        console.print("no policy chunks stored for this profile: run `helloword kb ingest`", highlight=False)
         return
     table = Table(show_lines=False)
     table.add_column("score", justify="right", no_wrap=True)
@@ -107,4 +75,4 @@ def search(query: str, k: int, language: str | None, topic: str | None, profile:
             f"{hit.chunk.title} › {hit.chunk.section}",
             text[:120] + ("…" if len(text) > 120 else ""),
         )
-    _out.print(table)
+    out.print(table)
