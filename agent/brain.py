@@ -63,7 +63,21 @@ class Decision:
 
 
 class Brain(Protocol):
+    """What the graph asks of a brain. Both brains implement every method; one that has nothing
+    to add answers with its empty value (no reading of its own, no translation)."""
+
     name: str
+    # Hand the conversation to a human after two turns the brain could not understand.
+    escalates_when_lost: bool
+
+    def attach(self, deps: Any) -> None:
+        """Called once when the graph is built, with the agent's dependencies."""
+        ...
+
+    def classify(self, text: str, language: str, state: ConversationState) -> dict[str, Any] | None:
+        """The brain's own reading of a message ({"intent", "urgency", "usage"}), or None to let
+        the embedded classifier read it."""
+        ...
 
     def decide(self, state: ConversationState, context: dict[str, Any]) -> Decision:
         """Plan the turn from the understood message and the retrieved context."""
@@ -73,4 +87,13 @@ class Brain(Protocol):
         self, state: ConversationState, context: dict[str, Any], tool: str, result: dict[str, Any]
     ) -> list[ReplyPart]:
         """Tell the customer what a successful action did."""
+        ...
+
+    def translate(self, state: ConversationState, words: list[str]) -> tuple[str | None, dict[str, int]]:
+        """An English translation of the customer's words for the case brief (None when the
+        brain cannot translate), with the usage it cost."""
+        ...
+
+    def close(self) -> None:
+        """Release what the brain holds (connections, threads)."""
         ...

@@ -79,6 +79,23 @@ def _d(value: Any) -> Decimal:
 
 class OfflineBrain:
     name = "offline"
+    escalates_when_lost = True
+
+    # ------------------------------------------------------------ what the embedded brain leaves to others
+
+    def attach(self, deps: Any) -> None:
+        """Nothing to attach: the offline brain reads only the state and context it is given."""
+
+    def classify(self, text: str, language: str, state: ConversationState) -> dict[str, Any] | None:
+        """The embedded classifier reads every message."""
+        return None
+
+    def translate(self, state: ConversationState, words: list[str]) -> tuple[str | None, dict[str, int]]:
+        """No translation without a model."""
+        return None, {}
+
+    def close(self) -> None:
+        """Nothing to release."""
 
     # ------------------------------------------------------------ formatting in the customer's locale
 

@@ -24,7 +24,8 @@ from agent.policy import PolicyGate, load_profile
 from agent.replies import default_catalogue
 from agent.understanding import IntentClassifier
 from commerce.db import Store
-from commerce.models import Case, CaseStatus, Message, utcnow
+from commerce.conversations import record_message
+from commerce.models import Case, CaseStatus, utcnow
 from config import Settings
 from knowledge.embedders import make_embedder
 
@@ -122,9 +123,7 @@ class SupportAgent:
         self._locks_guard = threading.Lock()
 
     def close(self) -> None:
-        close_brain = getattr(self.deps.brain, "close", None)
-        if callable(close_brain):
-            close_brain()
+        self.deps.brain.close()
         self._connection.close()
 
     def _lock(self, conversation_id: str) -> threading.Lock:
@@ -155,16 +154,15 @@ class SupportAgent:
         customer_id: str | None = None,
     ) -> None:
         with self.store.write() as session:
-            session.add(
-                Message(
-                    conversation_id=conversation_id,
-                    role=role,
-                    text=text,
-                    language=language,
-                    intent=intent,
-                    customer_id=customer_id,
-                    created_at=self.clock(),
-                )
+            record_message(
+                session,
+                conversation_id,
+                role,
+                text,
+                at=self.clock(),
+                language=language,
+                intent=intent,
+                customer_id=customer_id,
             )
 
     def _result(self, conversation_id: str, values: dict[str, Any]) -> TurnResult:

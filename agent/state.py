@@ -30,10 +30,12 @@ class ActionRecord(TypedDict):
     error: str | None
 
 
-class ConversationState(TypedDict, total=False):
+class ConversationMemory(TypedDict, total=False):
+    """What the conversation keeps from turn to turn: the customer, the verified identity, the
+    open goal, the proposal waiting for a yes, the language, the case."""
+
     conversation_id: str
     turn: int
-    message: str
     language: str
     customer_id: str | None
     customer_name: str | None
@@ -42,29 +44,68 @@ class ConversationState(TypedDict, total=False):
     intent: str
     intent_confidence: float
     deferred_intent: str | None  # what the customer asked before we had to verify them
-    slots: dict[str, Any]
-    signals: dict[str, Any]
     urgency: str
     urgency_reasons: list[str]
     pending: PendingAction | None
-    confirming: bool  # this turn answers a pending proposal with yes
     misunderstood: int
     status: ConversationStatus
-    decision: dict[str, Any] | None
-    gate: dict[str, Any] | None
-    actions: list[ActionRecord]  # this turn
     actions_log: list[ActionRecord]  # the whole conversation, for the case brief
     cited: list[str]  # policy clause and knowledge chunk ids used so far
-    context: dict[str, Any]  # this turn's customer, order, tracking and policy hits
-    reply_parts: list[tuple[str, dict[str, str]]]
-    reply: str
     case_id: int | None
     sla_due_at: str | None
     transcript: list[dict[str, str]]  # the customer's own words, with language
     history: list[dict[str, str]]  # every turn: {"role": "customer" | "agent", "text"}
-    usage: dict[str, int]  # this turn's model calls and tokens
-    usage_total: dict[str, int]  # the conversation's, summed
+    usage_total: dict[str, int]  # the conversation's model calls and tokens, summed
     brain_status: dict[str, Any] | None  # set when the conversation was switched to the offline brain
+
+
+class TurnScratch(TypedDict, total=False):
+    """What one turn works with. Every turn starts from `fresh_turn()`, so nothing of it leaks
+    into the next turn (the message itself is the turn's input)."""
+
+    message: str
+    slots: dict[str, Any]
+    signals: dict[str, Any]
+    confirming: bool  # this turn answers a pending proposal with yes
+    decision: dict[str, Any] | None
+    gate: dict[str, Any] | None
+    actions: list[ActionRecord]
+    context: dict[str, Any]  # this turn's customer, order, tracking and policy hits
+    reply_parts: list[tuple[str, dict[str, str]]]
+    reply: str
+    usage: dict[str, int]  # this turn's model calls and tokens
     brain_fallback: str | None  # why the offline brain answered this turn instead of the model
     cited_by_model: list[str]
     model_urgency: str | None
+
+
+class ConversationState(ConversationMemory, TurnScratch, total=False):
+    """The state the graph carries, persisted by the checkpointer."""
+
+
+def fresh_turn() -> dict[str, Any]:
+    """Every scratch field at its empty value, the way each turn begins."""
+    return {
+        "slots": {},
+        "signals": {},
+        "confirming": False,
+        "decision": None,
+        "gate": None,
+        "actions": [],
+        "context": {},
+        "reply_parts": [],
+        "reply": "",
+        "usage": {},
+        "brain_fallback": None,
+        "cited_by_model": [],
+        "model_urgency": None,
+    }
+
+
+def _check_scratch_covered() -> None:
+    missing = set(TurnScratch.__annotations__) - {"message"} - set(fresh_turn())
+    if missing or set(ConversationMemory.__annotations__) & set(TurnScratch.__annotations__):
+        raise TypeError(f"turn fields without an empty value, or kept and scratch at once: {sorted(missing)}")
+
+
+_check_scratch_covered()

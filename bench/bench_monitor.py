@@ -215,7 +215,7 @@ def main() -> None:
                 conn.exec_driver_sql("SELECT count(*) FROM tracking_events").scalar()
                 baseline.append((time.perf_counter() - start) * 1000)
             start = time.perf_counter()
-            result = scan(store, rules, NOW, incremental=False, playbooks=False)
+            result = scan(store, rules, NOW, incremental=False)
             full.append((time.perf_counter() - start) * 1000)
             found = result.new_flags
             store.dispose()
@@ -227,7 +227,7 @@ def main() -> None:
             at = NOW + dt.timedelta(minutes=10 * (i + 1))
             add_events(work, 1000, at - dt.timedelta(minutes=1), rng)
             start = time.perf_counter()
-            scan(store, rules, at, incremental=True, playbooks=False)
+            scan(store, rules, at, incremental=True)
             incremental.append((time.perf_counter() - start) * 1000)
         store.dispose()
 

@@ -7,20 +7,25 @@ returns and exchanges, and a known number of the cases support deals with every 
 variants, duplicate orders, oversold stock, parcels returned to sender).
 
 Everything comes from ``random.Random(seed)`` and the reference instant ``now``: the same
-seed and ``now`` always write the same rows.
+seed and ``now`` always write the same rows. What it draws from (countries with their names and
+addresses, the catalogue, warehouses and carriers, the carriers' wording of tracking scans, the mix
+of orders and the exception monitor's cases) is in the data files ``commerce/data/demo_*.yaml``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import itertools
 import random
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
-from typing import TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
+import yaml
 from sqlalchemy.orm import Session
 
 from commerce.carriers import CARRIERS, Carrier, status_after
@@ -55,6 +60,9 @@ from commerce.models import (
 )
 from commerce.money import convert, round_money
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 __all__ = ["REFERENCE_NOW", "DemoSummary", "generate_demo_data", "seed_exceptions"]
 
 # A fixed instant, so the same seed gives the same data whatever the wall clock says.
@@ -68,6 +76,7 @@ EXCEPTIONS_FROM_ORDERS = 1000  # smallest shop that gets the exception monitor's
 ZERO = Decimal("0")
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 
 @dataclass
@@ -90,31 +99,93 @@ class DemoSummary:
 
 # ---------------------------------------------------------------- reference tables
 
-# Units of each currency per US dollar (the catalogue currency).
-FX_RATES: dict[str, Decimal] = {
-    "USD": Decimal("1"),
-    "EUR": Decimal("0.92"),
-    "GBP": Decimal("0.79"),
-    "JPY": Decimal("151.20"),
-    "KRW": Decimal("1372.00"),
-    "PLN": Decimal("3.98"),
-    "TRY": Decimal("34.20"),
-    "BRL": Decimal("5.45"),
-    "MXN": Decimal("19.80"),
-    "CNY": Decimal("7.24"),
-    "SAR": Decimal("3.75"),
-    "KZT": Decimal("495.00"),
+# The tables live in data/demo_*.yaml; each file is read once and checked as it is turned into the
+# typed tables below (a number or a boolean where text belongs is an error, not a silent coercion).
+DATA_DIR = Path(__file__).parent / "data"
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.cache
+def _data(name: str) -> dict[str, Any]:
+    """The data file ``data/demo_<name>.yaml``, read once."""
+    path = DATA_DIR / f"demo_{name}.yaml"
+    data = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER)  # a safe loader: no object construction
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def _bad(expected: str, value: object) -> TypeError:
+    return TypeError(f"demo data: expected {expected}, got {value!r}")
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise _bad("text (quote it in the YAML file)", value)
+    return value
+
+
+def _number(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _bad("a whole number", value)
+    return value
+
+
+def _amount(value: object) -> Decimal:
+    """An exact amount or rate, written as a quoted string so YAML never reads it as a float."""
+    return Decimal(_text(value))
+
+
+def _list(value: object) -> list[Any]:
+    if not isinstance(value, list):
+        raise _bad("a list", value)
+    return value
+
+
+def _mapping(value: object) -> dict[Any, Any]:
+    if not isinstance(value, dict):
+        raise _bad("a mapping", value)
+    return value
+
+
+def _texts(value: object) -> tuple[str, ...]:
+    return tuple(_text(item) for item in _list(value))
+
+
+def _numbers(value: object) -> tuple[int, ...]:
+    return tuple(_number(item) for item in _list(value))
+
+
+# How a field of each declared type is read from a data file.
+_READERS: dict[str, Callable[[object], object]] = {
+    "str": _text,
+    "int": _number,
+    "Decimal": _amount,
+    "tuple[str, ...]": _texts,
+    "tuple[int, ...]": _numbers,
 }
 
-EU = frozenset({"DE", "FR", "ES", "IT", "NL", "PL"})
 
-_DEFAULT_MARKETS: tuple[tuple[Marketplace, int], ...] = (
-    (Marketplace.AMAZON, 35),
-    (Marketplace.SHOPIFY, 30),
-    (Marketplace.EBAY, 15),
-    (Marketplace.OWN_SITE, 20),
-)
-_DIRECT_MARKETS: tuple[tuple[Marketplace, int], ...] = ((Marketplace.SHOPIFY, 55), (Marketplace.OWN_SITE, 45))
+def _fields(cls: type[DataclassInstance], raw: dict[Any, Any], **given: object) -> dict[str, Any]:
+    """The fields of dataclass ``cls`` found in ``raw``, each read as its declared type, and the ``given`` ones as they are."""
+    return {
+        f.name: given[f.name] if f.name in given else _READERS[str(f.type)](raw[f.name])
+        for f in fields(cls)
+        if f.name in given or f.name in raw
+    }
+
+
+def _weights(value: object, key: Callable[[Any], K]) -> tuple[tuple[K, int], ...]:
+    """A ``{option: weight}`` mapping as the ``(option, weight)`` pairs ``_weighted`` draws from, in file order."""
+    return tuple((key(option), _number(weight)) for option, weight in _mapping(value).items())
+
+
+def _text_weights(value: object) -> tuple[tuple[str, int], ...]:
+    return _weights(value, _text)
+
+
+def _number_weights(value: object) -> tuple[tuple[int, int], ...]:
+    return _weights(value, _number)
 
 
 @dataclass(frozen=True)
@@ -143,493 +214,43 @@ class _Country:
     female: tuple[str, ...]
     last: tuple[str, ...]  # "male|female" where the surname changes; "display/ascii" for other scripts
     ip_blocks: tuple[int, ...]
-    letters: str = "ABCDEFGHJKLMNPRSTUVWXYZ"
-    card_brands: tuple[str, ...] = ("visa", "mastercard", "amex")
-    markets: tuple[tuple[Marketplace, int], ...] = _DEFAULT_MARKETS
+    letters: str
+    card_brands: tuple[str, ...]
+    markets: tuple[tuple[Marketplace, int], ...]
 
 
-def _names(text: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in text.split(",") if part.strip())
+def _codes(prefix: str, low: int, high: int, width: int) -> tuple[str, ...]:
+    return tuple(f"{prefix}{n:0{width}d}" for n in range(low, high + 1))
 
 
-def _codes(prefix: str, low: int, high: int, width: int, suffix: str = "") -> tuple[str, ...]:
-    return tuple(f"{prefix}{n:0{width}d}{suffix}" for n in range(low, high + 1))
+def _city(raw: dict[Any, Any]) -> _City:
+    if "postal_range" in raw:
+        span = _mapping(raw["postal_range"])
+        postal = _codes(_text(span["prefix"]), _number(span["first"]), _number(span["last"]), _number(span["width"]))
+    else:
+        postal = _texts(raw["postal"])
+    return _City(**_fields(_City, raw, postal=postal))
 
 
-COUNTRIES: tuple[_Country, ...] = (
-    _Country(
-        "US",
-        "United States",
-        "en",
-        "USD",
-        22,
-        Decimal("0.08"),
-        (
-            _City("New York", "NY", ("100##", "101##"), "212"),
-            _City("Brooklyn", "NY", ("112##",), "718"),
-            _City("Los Angeles", "CA", ("900##",), "213"),
-            _City("San Francisco", "CA", ("941##",), "415"),
-            _City("Chicago", "IL", ("606##",), "312"),
-            _City("Houston", "TX", ("770##",), "713"),
-            _City("Austin", "TX", ("787##",), "512"),
-            _City("Seattle", "WA", ("981##",), "206"),
-            _City("Denver", "CO", ("802##",), "303"),
-            _City("Miami", "FL", ("331##",), "305"),
-            _City("Boston", "MA", ("021##",), "617"),
-            _City("Atlanta", "GA", ("303##",), "404"),
-        ),
-        _names(
-            "Main Street, Oak Avenue, Maple Drive, Cedar Lane, Park Avenue, Elm Street, "
-            "Washington Street, Lakeview Drive, Pine Street, Sunset Boulevard, Hillcrest Road"
-        ),
-        "{n} {s}",
-        ("%#", "%##", "%###"),
-        ("Apt %#", "Apt %@", "Suite %##", "Unit %"),
-        ("+1 {area} %##-####",),
-        _names("James, Michael, Robert, David, Daniel, Ethan, Noah, Liam, Anthony, Tyler"),
-        _names("Mary, Jennifer, Emily, Olivia, Ava, Sophia, Madison, Ashley, Grace, Chloe"),
-        _names(
-            "Smith, Johnson, Williams, Brown, Jones, Miller, Davis, Garcia, Wilson, Anderson, Taylor, Thomas, Moore, Martin, Lee"
-        ),
-        (24, 67, 68, 71, 73, 76, 98, 108, 174),
-        letters="ABCDEFGH",
-    ),
-    _Country(
-        "GB",
-        "United Kingdom",
-        "en",
-        "GBP",
-        10,
-        Decimal("0.20"),
-        (
-            _City("London", "Greater London", ("E% #@@", "N% #@@", "SE1% #@@", "SW% #@@", "NW% #@@")),
-            _City("Manchester", "Greater Manchester", ("M% #@@", "M1% #@@")),
-            _City("Birmingham", "West Midlands", ("B% #@@", "B1% #@@")),
-            _City("Leeds", "West Yorkshire", ("LS% #@@",)),
-            _City("Glasgow", "Scotland", ("G% #@@",)),
-            _City("Bristol", "Bristol", ("BS% #@@",)),
-            _City("Edinburgh", "Scotland", ("EH% #@@",)),
-        ),
-        _names(
-            "High Street, Station Road, Church Lane, Victoria Road, King's Road, Mill Lane, "
-            "Queen Street, Park Road, Albert Terrace"
-        ),
-        "{n} {s}",
-        ("%", "%#", "%##"),
-        ("Flat %", "Flat %@", "Flat %#"),
-        ("+44 7%## ######",),
-        _names("Oliver, George, Harry, Jack, Charlie, Thomas, William, Alfie, Arthur, Oscar"),
-        _names("Olivia, Amelia, Isla, Ava, Emily, Sophie, Poppy, Isabella, Jessica, Lily"),
-        _names(
-            "Smith, Jones, Taylor, Brown, Williams, Wilson, Johnson, Davies, Evans, Walker, Wright, Thompson, Robinson, Hughes"
-        ),
-        (31, 81, 86, 90, 109, 151),
-        letters="ABDEFGHJLNPQRSTUWXYZ",
-    ),
-    _Country(
-        "DE",
-        "Germany",
-        "de",
-        "EUR",
-        10,
-        Decimal("0.19"),
-        (
-            _City("Berlin", "Berlin", ("10###", "12###", "13###")),
-            _City("Hamburg", "Hamburg", ("20###", "22###")),
-            _City("München", "Bayern", ("80###", "81###")),
-            _City("Köln", "Nordrhein-Westfalen", ("50###", "51###")),
-            _City("Frankfurt am Main", "Hessen", ("60###",)),
-            _City("Stuttgart", "Baden-Württemberg", ("70###",)),
-            _City("Leipzig", "Sachsen", ("04###",)),
-            _City("Düsseldorf", "Nordrhein-Westfalen", ("40###",)),
-        ),
-        _names(
-            "Hauptstraße, Schillerstraße, Goethestraße, Bahnhofstraße, Lindenstraße, Gartenweg, "
-            "Bergstraße, Kastanienallee, Mozartstraße"
-        ),
-        "{s} {n}",
-        ("%", "%#", "%#a", "1%#"),
-        ("%. OG", "Hinterhaus", "Wohnung %#", "c/o Hausverwaltung"),
-        ("+49 15% ########", "+49 17% #######", "+49 16% #######"),
-        _names("Lukas, Leon, Finn, Jonas, Maximilian, Paul, Felix, Thomas, Jürgen, Tobias"),
-        _names("Anna, Lea, Hannah, Marie, Sophie, Katharina, Sabine, Laura, Julia, Mia"),
-        _names("Müller, Schmidt, Schneider, Fischer, Weber, Meyer, Wagner, Becker, Schulz, Hoffmann, Koch, Richter, Klein, Wolf"),
-        (46, 79, 84, 87, 91, 93),
-    ),
-    _Country(
-        "FR",
-        "France",
-        "fr",
-        "EUR",
-        7,
-        Decimal("0.20"),
-        (
-            _City("Paris", "Île-de-France", _codes("750", 1, 20, 2)),
-            _City("Lyon", "Auvergne-Rhône-Alpes", _codes("6900", 1, 9, 1)),
-            _City("Marseille", "Provence-Alpes-Côte d'Azur", _codes("130", 1, 16, 2)),
-            _City("Toulouse", "Occitanie", ("31000", "31100", "31200", "31300", "31400", "31500")),
-            _City("Bordeaux", "Nouvelle-Aquitaine", ("33000", "33100", "33200", "33300", "33800")),
-            _City("Nice", "Provence-Alpes-Côte d'Azur", ("06000", "06100", "06200", "06300")),
-            _City("Lille", "Hauts-de-France", ("59000", "59160", "59260", "59800")),
-        ),
-        _names(
-            "rue de la République, avenue Victor Hugo, rue Pasteur, boulevard Voltaire, rue des Lilas, "
-            "rue du Faubourg Saint-Antoine, avenue Jean Jaurès, rue Nationale"
-        ),
-        "{n} {s}",
-        ("%", "%#", "%# bis", "1%#"),
-        ("Bâtiment @", "Appartement %#", "Escalier %, porte %"),
-        ("+33 6 ## ## ## ##", "+33 7 ## ## ## ##"),
-        _names("Louis, Gabriel, Jules, Hugo, Arthur, Lucas, Nathan, Antoine, Julien, Thomas"),
-        _names("Emma, Jade, Louise, Chloé, Léa, Camille, Manon, Inès, Sarah, Juliette"),
-        _names("Martin, Bernard, Dubois, Thomas, Robert, Richard, Petit, Durand, Leroy, Moreau, Lefèvre, Girard, Fontaine"),
-        (78, 82, 88, 90, 92, 176),
-    ),
-    _Country(
-        "ES",
-        "Spain",
-        "es",
-        "EUR",
-        5,
-        Decimal("0.21"),
-        (
-            _City("Madrid", "Madrid", _codes("280", 1, 55, 2)),
-            _City("Barcelona", "Barcelona", _codes("080", 1, 42, 2)),
-            _City("Valencia", "Valencia", _codes("460", 1, 26, 2)),
-            _City("Sevilla", "Sevilla", _codes("410", 1, 20, 2)),
-            _City("Málaga", "Málaga", _codes("290", 1, 18, 2)),
-            _City("Bilbao", "Bizkaia", _codes("480", 1, 15, 2)),
-        ),
-        _names(
-            "Calle Mayor, Gran Vía, Calle de Alcalá, Avenida de la Constitución, Calle Real, "
-            "Paseo de la Castellana, Calle del Sol, Calle Serrano"
-        ),
-        "{s}, {n}",
-        ("%", "%#", "%##"),
-        ("%º @", "Piso %, puerta @", "Bajo @"),
-        ("+34 6## ### ###", "+34 7## ### ###"),
-        _names("Hugo, Martín, Lucas, Mateo, Alejandro, Javier, Pablo, Daniel, Sergio, Álvaro"),
-        _names("Lucía, Sofía, Martina, María, Paula, Carmen, Laura, Elena, Marta, Alba"),
-        _names("García, Fernández, González, Rodríguez, López, Martínez, Sánchez, Pérez, Gómez, Jiménez, Ruiz, Navarro"),
-        (2, 37, 80, 83, 88, 95),
-        letters="ABCD",
-    ),
-    _Country(
-        "IT",
-        "Italy",
-        "it",
-        "EUR",
-        5,
-        Decimal("0.22"),
-        (
-            _City("Roma", "RM", _codes("00", 118, 199, 3)),
-            _City("Milano", "MI", _codes("20", 121, 162, 3)),
-            _City("Napoli", "NA", _codes("80", 121, 147, 3)),
-            _City("Torino", "TO", _codes("10", 121, 156, 3)),
-            _City("Firenze", "FI", _codes("50", 121, 145, 3)),
-            _City("Bologna", "BO", _codes("40", 121, 141, 3)),
-        ),
-        _names(
-            "Via Roma, Via Garibaldi, Corso Vittorio Emanuele II, Via Dante, Via Mazzini, Viale dei Mille, "
-            "Via Verdi, Corso Italia"
-        ),
-        "{s} {n}",
-        ("%", "%#", "1%#"),
-        ("Scala @", "Interno %", "Piano %"),
-        ("+39 3## ### ####",),
-        _names("Leonardo, Francesco, Alessandro, Lorenzo, Mattia, Giuseppe, Marco, Luca, Davide, Andrea"),
-        _names("Sofia, Giulia, Aurora, Alice, Ginevra, Chiara, Francesca, Martina, Sara, Elena"),
-        _names("Rossi, Russo, Ferrari, Esposito, Bianchi, Romano, Colombo, Ricci, Marino, Greco, Bruno, Gallo"),
-        (2, 79, 87, 93, 151),
-        letters="ABCD",
-    ),
-    _Country(
-        "NL",
-        "Netherlands",
-        "nl",
-        "EUR",
-        4,
-        Decimal("0.21"),
-        (
-            _City("Amsterdam", "Noord-Holland", ("10%# @@",)),
-            _City("Rotterdam", "Zuid-Holland", ("30%# @@",)),
-            _City("Utrecht", "Utrecht", ("35%# @@",)),
-            _City("Den Haag", "Zuid-Holland", ("25%# @@",)),
-            _City("Eindhoven", "Noord-Brabant", ("56%# @@",)),
-            _City("Groningen", "Groningen", ("97%# @@",)),
-        ),
-        _names("Keizersgracht, Prinsengracht, Dorpsstraat, Kerkstraat, Molenweg, Stationsweg, Julianalaan, Beukenlaan"),
-        "{s} {n}",
-        ("%", "%#", "%#A", "1%#"),
-        ("% hoog", "hs"),
-        ("+31 6 ########",),
-        _names("Daan, Sem, Lucas, Levi, Bram, Thijs, Ruben, Jesse, Milan, Finn"),
-        _names("Emma, Julia, Mila, Tess, Sophie, Fenna, Anouk, Sanne, Lotte, Eva"),
-        _names("de Jong, Jansen, de Vries, van den Berg, van Dijk, Bakker, Janssen, Visser, Smit, Meijer, de Boer, Mulder"),
-        (77, 84, 94, 145),
-        letters="ABCDEGHJKLMNPRTVWXZ",
-    ),
-    _Country(
-        "PL",
-        "Poland",
-        "pl",
-        "PLN",
-        4,
-        Decimal("0.23"),
-        (
-            _City("Warszawa", "mazowieckie", ("00-###", "01-###", "02-###", "03-###", "04-###")),
-            _City("Kraków", "małopolskie", ("30-###", "31-###")),
-            _City("Wrocław", "dolnośląskie", ("50-###", "51-###", "53-###", "54-###")),
-            _City("Gdańsk", "pomorskie", ("80-###",)),
-            _City("Poznań", "wielkopolskie", ("60-###", "61-###")),
-            _City("Łódź", "łódzkie", ("90-###", "91-###", "92-###", "93-###")),
-        ),
-        _names(
-            "ul. Marszałkowska, ul. Piotrkowska, ul. Długa, ul. Mickiewicza, ul. Słowackiego, "
-            "al. Jerozolimskie, ul. Kościuszki, ul. Ogrodowa"
-        ),
-        "{s} {n}",
-        ("%", "%#", "%#@", "1%#"),
-        ("m. %", "m. %#", "lok. %"),
-        ("+48 5## ### ###", "+48 6## ### ###", "+48 7## ### ###", "+48 88# ### ###"),
-        _names("Jakub, Jan, Antoni, Szymon, Aleksander, Piotr, Tomasz, Michał, Krzysztof, Marek"),
-        _names("Zuzanna, Julia, Maja, Zofia, Hanna, Agnieszka, Katarzyna, Magdalena, Anna, Alicja"),
-        _names(
-            "Nowak, Wójcik, Kowalczyk, Woźniak, Mazur, Krawczyk, Kaczmarek, Zając, Król, Wieczorek, "
-            "Kowalski|Kowalska, Wiśniewski|Wiśniewska, Lewandowski|Lewandowska"
-        ),
-        (31, 46, 83, 89, 178),
-        letters="ABCD",
-    ),
-    _Country(
-        "JP",
-        "Japan",
-        "ja",
-        "JPY",
-        6,
-        Decimal("0.10"),
-        (
-            _City("Tokyo", "Tokyo", ("10%-####", "11%-####", "13%-####", "15%-####", "16%-####")),
-            _City("Osaka", "Osaka", ("53%-####", "54%-####")),
-            _City("Yokohama", "Kanagawa", ("22%-####", "23%-####")),
-            _City("Kyoto", "Kyoto", ("60%-####",)),
-            _City("Sapporo", "Hokkaido", ("06%-####",)),
-            _City("Fukuoka", "Fukuoka", ("81%-####",)),
-        ),
-        _names("Honcho, Chuo, Nishiki, Sakuragaoka, Midorigaoka, Asahicho, Kotobukicho, Minamimachi"),
-        "{n} {s}",
-        ("%-%-%", "%-%#-%", "%-%-%#"),
-        ("Room %0%", "Sunny Heights %0%", "Maison Sakura %0%"),
-        ("+81 90-####-####", "+81 80-####-####", "+81 70-####-####"),
-        _names("翔太/shota, 蓮/ren, 大翔/hiroto, 悠真/yuma, 健太/kenta, 拓海/takumi, 陽太/hinata, 大輔/daisuke"),
-        _names("陽葵/himari, 結衣/yui, さくら/sakura, 美咲/misaki, 葵/aoi, 優子/yuko, 花子/hanako, 愛/ai"),
-        _names(
-            "佐藤/sato, 鈴木/suzuki, 高橋/takahashi, 田中/tanaka, 伊藤/ito, 渡辺/watanabe, 山本/yamamoto, "
-            "中村/nakamura, 小林/kobayashi, 加藤/kato"
-        ),
-        (60, 114, 126, 133, 153),
-        card_brands=("visa", "mastercard", "jcb", "amex"),
-        markets=((Marketplace.AMAZON, 50), (Marketplace.SHOPIFY, 25), (Marketplace.OWN_SITE, 25)),
-    ),
-    _Country(
-        "KR",
-        "South Korea",
-        "ko",
-        "KRW",
-        4,
-        Decimal("0.10"),
-        (
-            _City("Seoul", "Seoul", ("01###", "02###", "03###", "04###", "05###", "06###", "07###", "08###")),
-            _City("Busan", "Busan", ("46###", "47###", "48###", "49###")),
-            _City("Incheon", "Incheon", ("21###", "22###", "23###")),
-            _City("Daegu", "Daegu", ("41###", "42###")),
-            _City("Daejeon", "Daejeon", ("34###", "35###")),
-        ),
-        _names("Teheran-ro, Gangnam-daero, Sejong-daero, Haeundae-ro, Olympic-ro, Dongil-ro, Jungang-ro"),
-        "{n} {s}",
-        ("%", "%#", "%##"),
-        ("Apt %0%-%#0%", "%0%-dong %0%-ho", "Unit %0%"),
-        ("+82 10-####-####",),
-        _names("민준/minjun, 서준/seojun, 도윤/doyun, 지호/jiho, 현우/hyunwoo, 준서/junseo, 성민/sungmin"),
-        _names("서연/seoyeon, 지우/jiwoo, 하은/haeun, 수아/sua, 민지/minji, 지민/jimin, 유나/yuna"),
-        _names("김/kim, 이/lee, 박/park, 최/choi, 정/jung, 강/kang, 조/cho, 윤/yoon, 장/jang, 임/lim"),
-        (1, 14, 27, 39, 58, 112, 121, 211),
-        markets=_DIRECT_MARKETS,
-    ),
-    _Country(
-        "BR",
-        "Brazil",
-        "pt",
-        "BRL",
-        5,
-        Decimal("0.17"),
-        (
-            _City("São Paulo", "SP", ("01###-###", "02###-###", "03###-###", "04###-###", "05###-###"), "11"),
-            _City("Rio de Janeiro", "RJ", ("20###-###", "21###-###", "22###-###"), "21"),
-            _City("Belo Horizonte", "MG", ("30###-###", "31###-###"), "31"),
-            _City("Curitiba", "PR", ("80###-###", "81###-###"), "41"),
-            _City("Porto Alegre", "RS", ("90###-###", "91###-###"), "51"),
-            _City("Salvador", "BA", ("40###-###", "41###-###"), "71"),
-        ),
-        _names(
-            "Rua das Flores, Avenida Paulista, Rua Augusta, Rua XV de Novembro, Avenida Brasil, "
-            "Rua da Consolação, Rua Oscar Freire, Avenida Atlântica"
-        ),
-        "{s}, {n}",
-        ("%", "%#", "%##", "%###"),
-        ("Apto %#", "Casa %", "Bloco @, Apto %0%"),
-        ("+55 {area} 9####-####",),
-        _names("Miguel, Arthur, Gael, Heitor, Davi, Gabriel, Pedro, Rafael, Lucas, Bernardo"),
-        _names("Helena, Alice, Laura, Maria Clara, Valentina, Beatriz, Júlia, Manuela, Lívia, Ana"),
-        _names("Silva, Santos, Oliveira, Souza, Rodrigues, Ferreira, Alves, Pereira, Lima, Gomes, Costa, Ribeiro"),
-        (177, 179, 187, 189, 191, 200, 201),
-        letters="ABCD",
-        card_brands=("visa", "mastercard", "elo"),
-    ),
-    _Country(
-        "TR",
-        "Türkiye",
-        "tr",
-        "TRY",
-        3,
-        Decimal("0.20"),
-        (
-            _City("İstanbul", "İstanbul", ("34###",)),
-            _City("Ankara", "Ankara", ("06###",)),
-            _City("İzmir", "İzmir", ("35###",)),
-            _City("Bursa", "Bursa", ("16###",)),
-            _City("Antalya", "Antalya", ("07###",)),
-        ),
-        _names(
-            "Atatürk Caddesi, İstiklal Caddesi, Cumhuriyet Caddesi, Bağdat Caddesi, Lale Sokak, Gül Sokak, "
-            "Gazi Mustafa Kemal Bulvarı"
-        ),
-        "{s} No: {n}",
-        ("%", "%#", "%##"),
-        ("Daire %", "Kat %, Daire %#", "D: %#"),
-        ("+90 5%# ### ## ##",),
-        _names("Yusuf, Eymen, Mustafa, Ali, Emre, Mehmet, Ahmet, Burak, Can, Kerem"),
-        _names("Zeynep, Elif, Defne, Ayşe, Esra, Büşra, Ebru, Merve, Selin, Derya"),
-        _names("Yılmaz, Kaya, Demir, Şahin, Çelik, Yıldız, Yıldırım, Öztürk, Aydın, Özdemir, Arslan, Doğan"),
-        (78, 85, 88, 176, 212),
-    ),
-    _Country(
-        "MX",
-        "Mexico",
-        "es",
-        "MXN",
-        4,
-        Decimal("0.16"),
-        (
-            _City("Ciudad de México", "CDMX", ("01###", "03###", "06###", "11###", "14###"), "55"),
-            _City("Guadalajara", "Jalisco", ("44###",), "33"),
-            _City("Zapopan", "Jalisco", ("45###",), "33"),
-            _City("Monterrey", "Nuevo León", ("64###",), "81"),
-            _City("San Pedro Garza García", "Nuevo León", ("66###",), "81"),
-        ),
-        _names(
-            "Avenida Insurgentes Sur, Paseo de la Reforma, Calle Hidalgo, Avenida Juárez, Calle Morelos, "
-            "Avenida Revolución, Calle 5 de Mayo"
-        ),
-        "{s} {n}",
-        ("%", "%#", "%##", "%###"),
-        ("Int. %", "Depto. %0%", "Int. %@"),
-        ("+52 {area} #### ####",),
-        _names("Santiago, Mateo, Sebastián, Leonardo, Emiliano, Diego, José, Luis, Carlos, Miguel Ángel"),
-        _names("Sofía, Valentina, Regina, Camila, Ximena, María José, Fernanda, Daniela, Guadalupe, Andrea"),
-        _names("Hernández, García, Martínez, López, González, Pérez, Rodríguez, Sánchez, Ramírez, Cruz, Flores, Gómez"),
-        (187, 189, 200, 201),
-        letters="ABCD",
-    ),
-    _Country(
-        "CN",
-        "China",
-        "zh",
-        "CNY",
-        3,
-        Decimal("0.091"),
-        (
-            _City("Beijing", "Beijing", ("100###", "101###")),
-            _City("Shanghai", "Shanghai", ("200###", "201###")),
-            _City("Guangzhou", "Guangdong", ("510###",)),
-            _City("Shenzhen", "Guangdong", ("518###",)),
-            _City("Hangzhou", "Zhejiang", ("310###",)),
-            _City("Chengdu", "Sichuan", ("610###",)),
-        ),
-        _names("Jianguo Road, Nanjing Road, Zhongshan Road, Renmin Road, Jiefang Road, Huaihai Road, Shennan Avenue"),
-        "No. {n} {s}",
-        ("%", "%#", "%##"),
-        ("Room %0%, Building %", "Unit %, Room %0%"),
-        ("+86 13# #### ####", "+86 15# #### ####", "+86 18# #### ####"),
-        _names("伟/wei, 强/qiang, 磊/lei, 洋/yang, 俊杰/junjie, 浩然/haoran, 子轩/zixuan, 宇航/yuhang"),
-        _names("静/jing, 丽/li, 敏/min, 婷/ting, 雪/xue, 欣怡/xinyi, 梓涵/zihan, 芳/fang"),
-        _names("王/wang, 李/li, 张/zhang, 刘/liu, 陈/chen, 杨/yang, 黄/huang, 赵/zhao, 吴/wu, 周/zhou"),
-        (36, 58, 101, 112, 113, 117, 180, 183),
-        card_brands=("unionpay", "visa", "mastercard"),
-        markets=_DIRECT_MARKETS,
-    ),
-    _Country(
-        "SA",
-        "Saudi Arabia",
-        "ar",
-        "SAR",
-        3,
-        Decimal("0.15"),
-        (
-            _City("Riyadh", "Riyadh Province", ("11###", "12###", "13###")),
-            _City("Jeddah", "Makkah Province", ("21###", "23###")),
-            _City("Dammam", "Eastern Province", ("31###", "32###")),
-            _City("Mecca", "Makkah Province", ("24###",)),
-            _City("Medina", "Madinah Province", ("42###",)),
-        ),
-        _names("King Fahd Road, Olaya Street, Prince Sultan Road, Tahlia Street, King Abdulaziz Road, Al Madinah Road"),
-        "{n} {s}",
-        ("%###",),
-        ("Unit %", "Unit %#", "Floor %, Unit %"),
-        ("+966 5% ### ####",),
-        _names("محمد/mohammed, عبدالله/abdullah, فهد/fahad, خالد/khalid, فيصل/faisal, عمر/omar, سلطان/sultan"),
-        _names("نورة/noura, سارة/sara, ريم/reem, لمى/lama, فاطمة/fatimah, هيا/haya, جود/joud"),
-        _names(
-            "القحطاني/alqahtani, الغامدي/alghamdi, العتيبي/alotaibi, الحربي/alharbi, الزهراني/alzahrani, "
-            "الشهري/alshehri, المطيري/almutairi, الدوسري/aldosari"
-        ),
-        (5, 37, 46, 51, 188),
-        markets=((Marketplace.AMAZON, 40), (Marketplace.SHOPIFY, 35), (Marketplace.OWN_SITE, 25)),
-    ),
-    _Country(
-        "KZ",
-        "Kazakhstan",
-        "ru",
-        "KZT",
-        2,
-        Decimal("0.12"),
-        (
-            # Kazpost's postcode since 2015: region letter, two digits, then letter-digit-letter-digit.
-            _City("Almaty", "Almaty", ("A01@#@#", "A05@#@#", "A10@#@#", "A15@#@#", "A25@#@#")),
-            _City("Astana", "Astana", ("Z00@#@#", "Z01@#@#", "Z05@#@#", "Z10@#@#")),
-            _City("Karaganda", "Karaganda Region", ("M00@#@#", "M01@#@#")),
-        ),
-        _names(
-            "Abay Avenue, Dostyk Avenue, Tole Bi Street, Satpayev Street, Kabanbay Batyr Avenue, Furmanov Street, Republic Avenue"
-        ),
-        "{s} {n}",
-        ("%", "%#", "%##"),
-        ("apt. %", "apt. %#", "apt. %##"),
-        ("+7 70% ### ## ##", "+7 747 ### ## ##", "+7 77% ### ## ##"),
-        _names("Александр/aleksandr, Дмитрий/dmitry, Ерлан/erlan, Нурлан/nurlan, Артём/artem, Тимур/timur"),
-        _names("Айгерим/aigerim, Ольга/olga, Анна/anna, Динара/dinara, Екатерина/ekaterina, Алия/aliya"),
-        _names(
-            "Иванов|Иванова/ivanov|ivanova, Нурланов|Нурланова/nurlanov|nurlanova, "
-            "Ахметов|Ахметова/akhmetov|akhmetova, Смирнов|Смирнова/smirnov|smirnova, "
-            "Сулейменов|Сулейменова/suleimenov|suleimenova, Ким/kim, Попов|Попова/popov|popova"
-        ),
-        (2, 37, 89, 92, 178),
-        letters="ABCDEFHKMNPRSTXY",
-        markets=_DIRECT_MARKETS,
-    ),
-)
+def _load_countries() -> tuple[_Country, ...]:
+    data = _data("countries")
+    defaults = _mapping(data["defaults"])
+    mixes = {_text(name): _weights(mix, Marketplace) for name, mix in _mapping(data["market_mixes"]).items()}
+    countries: list[_Country] = []
+    for entry in _list(data["countries"]):
+        raw = {**defaults, **_mapping(entry)}
+        markets = raw["markets"]
+        cities = tuple(_city(_mapping(city)) for city in _list(raw["cities"]))
+        mix = mixes[markets] if isinstance(markets, str) else _weights(markets, Marketplace)
+        countries.append(_Country(**_fields(_Country, raw, cities=cities, markets=mix)))
+    return tuple(countries)
 
+
+COUNTRIES: tuple[_Country, ...] = _load_countries()
 COUNTRY_BY_CODE: dict[str, _Country] = {c.code: c for c in COUNTRIES}
+
+# Letters that Unicode does not decompose into a base letter, spelt out for e-mail addresses.
+_ASCII_FOLD = str.maketrans({_text(k): _text(v) for k, v in _mapping(_data("countries")["ascii_fold"]).items()})
 
 
 @dataclass(frozen=True)
@@ -640,213 +261,102 @@ class _WarehouseSpec:
     city: str
 
 
-WAREHOUSES: tuple[_WarehouseSpec, ...] = (
-    _WarehouseSpec("us_edison", "Edison NJ Fulfilment Center", "US", "Edison, NJ"),
-    _WarehouseSpec("de_leipzig", "Leipzig EU Hub", "DE", "Leipzig"),
-    _WarehouseSpec("gb_coventry", "Coventry UK Warehouse", "GB", "Coventry"),
-    _WarehouseSpec("cn_shenzhen", "Shenzhen Bonded Warehouse", "CN", "Shenzhen"),
-    _WarehouseSpec("jp_chiba", "Chiba Japan Warehouse", "JP", "Ichikawa, Chiba"),
+_LOGISTICS = _data("logistics")
+
+# Units of each currency per US dollar (the catalogue currency).
+FX_RATES: dict[str, Decimal] = {_text(code): _amount(rate) for code, rate in _mapping(_LOGISTICS["fx_rates"]).items()}
+
+EU = frozenset(_texts(_LOGISTICS["eu"]))
+
+WAREHOUSES: tuple[_WarehouseSpec, ...] = tuple(
+    _WarehouseSpec(**_fields(_WarehouseSpec, _mapping(w))) for w in _list(_LOGISTICS["warehouses"])
 )
 WAREHOUSE_BY_ID: dict[str, _WarehouseSpec] = {w.id: w for w in WAREHOUSES}
 
 # Which warehouse fulfils orders for a destination, and how often.
 FULFILMENT: dict[str, tuple[tuple[str, int], ...]] = {
-    "US": (("us_edison", 80), ("cn_shenzhen", 20)),
-    "MX": (("us_edison", 75), ("cn_shenzhen", 25)),
-    "BR": (("us_edison", 60), ("cn_shenzhen", 40)),
-    "GB": (("gb_coventry", 80), ("de_leipzig", 10), ("cn_shenzhen", 10)),
-    "JP": (("jp_chiba", 80), ("cn_shenzhen", 20)),
-    "KR": (("jp_chiba", 60), ("cn_shenzhen", 40)),
-    "CN": (("cn_shenzhen", 100),),
-    "TR": (("de_leipzig", 50), ("cn_shenzhen", 50)),
-    "SA": (("de_leipzig", 50), ("cn_shenzhen", 50)),
-    "KZ": (("de_leipzig", 40), ("cn_shenzhen", 60)),
+    _text(cc): _text_weights(options) for cc, options in _mapping(_LOGISTICS["fulfilment"]).items()
 }
-_EU_FULFILMENT: tuple[tuple[str, int], ...] = (("de_leipzig", 85), ("cn_shenzhen", 15))
+_EU_FULFILMENT: tuple[tuple[str, int], ...] = _text_weights(_LOGISTICS["fulfilment_eu"])
 
 # Where parcels are sorted or cross borders: a carrier's own hub where it has one, else the country's gateway.
-GATEWAYS: dict[str, str] = {
-    "US": "Jamaica, NY",
-    "GB": "East Midlands",
-    "DE": "Leipzig",
-    "FR": "Roissy-en-France",
-    "ES": "Madrid",
-    "IT": "Milano Malpensa",
-    "NL": "Amsterdam Schiphol",
-    "PL": "Warszawa",
-    "JP": "Narita",
-    "KR": "Incheon",
-    "BR": "Campinas",
-    "TR": "İstanbul",
-    "MX": "Ciudad de México",
-    "CN": "Shenzhen",
-    "SA": "Riyadh",
-    "KZ": "Almaty",
-}
+GATEWAYS: dict[str, str] = {_text(cc): _text(place) for cc, place in _mapping(_LOGISTICS["gateways"]).items()}
 CARRIER_HUBS: dict[tuple[str, str], str] = {
-    ("ups", "US"): "Louisville, KY",
-    ("fedex", "US"): "Memphis, TN",
-    ("dhl", "US"): "Cincinnati, OH",
-    ("usps", "US"): "Jersey City, NJ",
-    ("dpd", "DE"): "Aschaffenburg",
-    ("ups", "DE"): "Köln",
-    ("fedex", "DE"): "Köln",
-    ("dpd", "GB"): "Hinckley",
-    ("fedex", "CN"): "Guangzhou",
-    ("ups", "CN"): "Shenzhen",
-    ("fedex", "FR"): "Roissy-en-France",
-    ("ups", "PL"): "Warszawa",
+    (_text(carrier), _text(cc)): _text(hub)
+    for cc, hubs in _mapping(_LOGISTICS["carrier_hubs"]).items()
+    for carrier, hub in _mapping(hubs).items()
+}
+# Which carriers take a parcel, and how often, by the kind of route.
+_ROUTE_CARRIERS: dict[str, tuple[tuple[str, int], ...]] = {
+    _text(route): _text_weights(carriers) for route, carriers in _mapping(_LOGISTICS["route_carriers"]).items()
 }
 
 SHIPPING_USD: dict[ServiceLevel, Decimal] = {
-    ServiceLevel.ECONOMY: Decimal("4.99"),
-    ServiceLevel.STANDARD: Decimal("7.99"),
-    ServiceLevel.EXPRESS: Decimal("19.99"),
+    ServiceLevel(level): _amount(fee) for level, fee in _mapping(_LOGISTICS["shipping_usd"]).items()
 }
-FREE_SHIPPING_FROM_USD = Decimal("75")
-_LEVEL_WEIGHTS: dict[ServiceLevel, int] = {ServiceLevel.ECONOMY: 3, ServiceLevel.STANDARD: 5, ServiceLevel.EXPRESS: 2}
+FREE_SHIPPING_FROM_USD = _amount(_LOGISTICS["free_shipping_from_usd"])
+_LEVEL_WEIGHTS: dict[ServiceLevel, int] = dict(_weights(_LOGISTICS["service_level_weights"], ServiceLevel))
 
-CANCEL_REASONS = (
-    "no longer needed",
-    "ordered by mistake",
-    "found a better price elsewhere",
-    "delivery estimate too slow",
-    "wrong shipping address entered",
-)
-RETURN_REASONS = (
-    "does not fit",
-    "changed my mind",
-    "not as described",
-    "arrived too late",
-    "quality below expectations",
-    "ordered the wrong size",
-)
-CUSTOMS_HOLD_REASONS = (
-    "Held by import customs: import duties and taxes unpaid",
-    "Held by import customs: commercial invoice required",
-    "Held by import customs: recipient identification required",
-    "Held by import customs: declared value under review",
-)
-DELIVERED_SIGNED = (
-    "Delivered: signed for by recipient",
-    "Delivered: handed to resident",
-    "Delivered to parcel locker",
-    "Delivered: left with neighbour",
-)
-DELIVERED_UNSIGNED = ("Delivered: left at front door", "Delivered to mailbox", "Delivered: left in a safe place")
-IN_TRANSIT_SCANS = ("In transit", "Processed through sort facility", "In transit to next facility")
+_TRACKING_NUMBERS = _mapping(_LOGISTICS["tracking_numbers"])
+_TRACKING_DIGITS: dict[str, int] = {_text(c): _number(n) for c, n in _mapping(_TRACKING_NUMBERS["digits"]).items()}
+_TRACKING_DEFAULT_DIGITS = _number(_TRACKING_NUMBERS["default_digits"])
+_UPS_ACCOUNT_CHARACTERS = _text(_TRACKING_NUMBERS["ups_account_characters"])
+_UPS_SERVICE_CODES = _texts(_TRACKING_NUMBERS["ups_service_codes"])
+
+# The carriers' wording of tracking scans.
+_TRACKING = _data("tracking")
+_SCANS: dict[str, str] = {_text(key): _text(text) for key, text in _mapping(_TRACKING["scans"]).items()}
+CUSTOMS_HOLD_REASONS = _texts(_TRACKING["customs_hold"])
+DELIVERED_SIGNED = _texts(_TRACKING["delivered_signed"])
+DELIVERED_UNSIGNED = _texts(_TRACKING["delivered_unsigned"])
+IN_TRANSIT_SCANS = _texts(_TRACKING["in_transit"])
+_UNDELIVERABLE = _texts(_TRACKING["undeliverable"])
+
+# How the shop's orders, baskets and customers are mixed.
+_STORIES = _data("stories")
+_PLANTED_PER_2000 = _text_weights(_STORIES["planted_per_2000_orders"])
+_ORDINARY = _text_weights(_STORIES["ordinary"])
+_BASKET_LINES = _number_weights(_STORIES["basket_lines"])
+_LINE_QUANTITY = _number_weights(_STORIES["line_quantity"])
+_CUSTOMER_ORDER_WEIGHT = _number_weights(_STORIES["customer_order_weight"])
+_PAYMENT_METHODS_PER_CUSTOMER = _number_weights(_STORIES["payment_methods_per_customer"])
+_GIFT_CARD_BALANCES_USD = _numbers(_STORIES["gift_card_balances_usd"])
+_EMAIL_DOMAINS = _texts(_STORIES["email_domains"])
+CANCEL_REASONS = _texts(_STORIES["cancel_reasons"])
+RETURN_REASONS = _texts(_STORIES["return_reasons"])
+
+
+@dataclass(frozen=True)
+class _ExceptionCustomer:
+    first_name: str
+    last_name: str
+    country_code: str
+    country: str
+    address1: str
+    city: str
+    postal_code: str
+    phone: str
+    age_days: int
+
+
+_EXCEPTION_CARD_BRANDS = _texts(_STORIES["exception_card_brands"])
+_EXCEPTION_CUSTOMERS: dict[int, _ExceptionCustomer] = {
+    _number(seq): _ExceptionCustomer(**_fields(_ExceptionCustomer, _mapping(raw)))
+    for seq, raw in _mapping(_STORIES["exception_customers"]).items()
+}
 
 
 # ---------------------------------------------------------------- catalogue
 
-_CATALOGUE: tuple[tuple[str, str, int, dict[str, tuple[str, ...]]], ...] = (
+# (name, category, base price in USD, {option: values}) for every product.
+_CATALOGUE: tuple[tuple[str, str, int, dict[str, tuple[str, ...]]], ...] = tuple(
     (
-        "T-Shirt",
-        "Apparel",
-        24,
-        {
-            "color": ("white", "black", "navy", "red", "heather grey"),
-            "size": ("S", "M", "L", "XL"),
-            "material": ("cotton", "organic cotton"),
-        },
-    ),
-    ("Hoodie", "Apparel", 49, {"color": ("black", "grey", "forest green", "burgundy"), "size": ("S", "M", "L", "XL")}),
-    (
-        "Slim Jeans",
-        "Apparel",
-        59,
-        {"waist": ("28", "30", "32", "34", "36"), "length": ("30", "32", "34"), "color": ("indigo", "black")},
-    ),
-    ("Rain Jacket", "Apparel", 89, {"color": ("yellow", "navy", "olive"), "size": ("S", "M", "L", "XL")}),
-    (
-        "Wool Scarf",
-        "Accessories",
-        35,
-        {"color": ("camel", "charcoal", "red tartan"), "material": ("merino wool", "cashmere blend")},
-    ),
-    (
-        "Running Shoes",
-        "Footwear",
-        95,
-        {"color": ("black/white", "blue", "neon green"), "size": ("EU 38", "EU 39", "EU 40", "EU 41", "EU 42", "EU 43", "EU 44")},
-    ),
-    (
-        "Leather Sneakers",
-        "Footwear",
-        110,
-        {"color": ("white", "black", "tan"), "size": ("EU 37", "EU 38", "EU 39", "EU 40", "EU 42", "EU 44")},
-    ),
-    (
-        "Travel Backpack",
-        "Bags",
-        79,
-        {"color": ("black", "grey", "navy"), "capacity": ("25L", "35L"), "material": ("nylon", "recycled polyester")},
-    ),
-    ("Canvas Tote Bag", "Bags", 22, {"color": ("natural", "black", "olive"), "print": ("plain", "botanical", "city skyline")}),
-    ("Leather Wallet", "Accessories", 45, {"color": ("brown", "black"), "style": ("bifold", "card holder", "zip-around")}),
-    ("Polarized Sunglasses", "Accessories", 65, {"frame": ("black", "tortoise", "gold"), "lens": ("grey", "brown", "green")}),
-    (
-        "Stainless Water Bottle",
-        "Outdoor",
-        28,
-        {"capacity": ("500ml", "750ml", "1000ml"), "color": ("white", "black", "sage", "coral")},
-    ),
-    ("Wireless Earbuds", "Electronics", 79, {"color": ("black", "white", "blue"), "case": ("standard", "wireless charging")}),
-    ("Bluetooth Speaker", "Electronics", 59, {"color": ("black", "red", "teal"), "size": ("mini", "standard")}),
-    (
-        "Smart Watch",
-        "Electronics",
-        199,
-        {"case size": ("40mm", "44mm"), "color": ("black", "silver", "rose gold"), "band": ("silicone", "leather", "steel")},
-    ),
-    ("Fitness Tracker", "Electronics", 69, {"color": ("black", "lilac", "mint"), "band size": ("S/M", "L/XL")}),
-    (
-        "Phone Case",
-        "Electronics",
-        19,
-        {"model": ("iPhone 15", "iPhone 16", "Galaxy S24", "Pixel 9"), "color": ("clear", "black", "pink")},
-    ),
-    ("Power Bank", "Electronics", 39, {"capacity": ("10000mAh", "20000mAh"), "color": ("black", "white")}),
-    ("USB-C Hub", "Electronics", 45, {"ports": ("5-in-1", "7-in-1", "9-in-1"), "color": ("space grey", "silver")}),
-    (
-        "Mechanical Keyboard",
-        "Electronics",
-        119,
-        {"switch": ("red", "brown", "blue"), "layout": ("US ANSI", "UK ISO", "DE ISO"), "backlight": ("white", "RGB")},
-    ),
-    (
-        "Wireless Mouse",
-        "Electronics",
-        35,
-        {"color": ("black", "white", "graphite"), "connectivity": ("Bluetooth", "2.4GHz receiver")},
-    ),
-    ("Action Camera", "Electronics", 249, {"resolution": ("4K", "5.3K"), "bundle": ("standard", "adventure kit")}),
-    ("Desk Lamp", "Home", 49, {"color": ("black", "white", "brass"), "brightness": ("standard", "high")}),
-    ("Scented Candle", "Home", 24, {"scent": ("lavender", "sandalwood", "fig", "sea salt"), "size": ("200g", "400g")}),
-    ("Ceramic Vase", "Home", 39, {"color": ("matte white", "terracotta", "sage"), "height": ("20cm", "30cm")}),
-    ("Linen Bedding Set", "Home", 139, {"size": ("single", "double", "king"), "color": ("white", "oat", "sage", "charcoal")}),
-    ("Silk Pillowcase", "Home", 45, {"color": ("ivory", "champagne", "blush", "navy"), "size": ("standard", "king")}),
-    ("Wall Clock", "Home", 55, {"color": ("black", "oak", "white"), "diameter": ("30cm", "40cm")}),
-    (
-        "Electric Kettle",
-        "Kitchen",
-        69,
-        {"capacity": ("1L", "1.7L"), "color": ("matte black", "stainless", "cream"), "plug": ("US", "EU", "UK")},
-    ),
-    ("Coffee Grinder", "Kitchen", 89, {"type": ("burr", "blade"), "color": ("black", "white")}),
-    ("French Press", "Kitchen", 32, {"capacity": ("350ml", "1L"), "material": ("glass", "stainless steel")}),
-    ("Chef's Knife", "Kitchen", 79, {"blade": ("20cm", "24cm"), "steel": ("German steel", "Damascus")}),
-    ("Yoga Mat", "Sports", 42, {"thickness": ("4mm", "6mm"), "color": ("purple", "black", "sand", "teal")}),
-    ("Resistance Band Set", "Sports", 29, {"level": ("light", "medium", "heavy"), "color": ("multi", "black")}),
-    ("Adjustable Dumbbells", "Sports", 179, {"weight": ("2x12kg", "2x24kg"), "finish": ("black", "chrome")}),
-    ("Camping Tent", "Outdoor", 189, {"capacity": ("2-person", "4-person"), "season": ("3-season", "4-season")}),
-    ("Sleeping Bag", "Outdoor", 99, {"temperature": ("0°C", "-10°C"), "color": ("green", "orange")}),
-    ("Dog Leash", "Pets", 25, {"color": ("black", "red", "blue"), "length": ("1.2m", "2m", "5m retractable")}),
-    ("Pet Bed", "Pets", 59, {"size": ("S", "M", "L"), "color": ("grey", "beige")}),
-    ("Building Blocks Set", "Toys", 49, {"theme": ("city", "space", "castle"), "pieces": ("500", "1000")}),
-    ("Jigsaw Puzzle", "Toys", 25, {"pieces": ("500", "1000", "2000"), "theme": ("mountains", "world map", "cats")}),
-    ("Skincare Set", "Beauty", 65, {"skin type": ("dry", "oily", "combination"), "size": ("travel", "full")}),
-    ("Eau de Parfum", "Beauty", 85, {"scent": ("citrus", "woody", "floral"), "size": ("50ml", "100ml")}),
+        _text(p["name"]),
+        _text(p["category"]),
+        _number(p["price_usd"]),
+        {_text(axis): _texts(values) for axis, values in _mapping(p["options"]).items()},
+    )
+    for p in map(_mapping, _list(_data("catalogue")["products"]))
 )
 
 
@@ -939,9 +449,6 @@ def _fill(rng: random.Random, pattern: str, letters: str) -> str:
         else:
             out.append(ch)
     return "".join(out)
-
-
-_ASCII_FOLD = str.maketrans({"ß": "ss", "ł": "l", "Ł": "L", "ı": "i", "ø": "o", "æ": "ae", "œ": "oe", "đ": "d"})
 
 
 def _ascii(text: str) -> str:
@@ -1066,7 +573,7 @@ class _Generator:
             last, last_ascii = _name(rng.choice(country.last), female)
             while True:
                 local = rng.choice((f"{first_ascii}.{last_ascii}", f"{first_ascii}{last_ascii}", f"{first_ascii[0]}{last_ascii}"))
-                email = f"{local}{rng.randint(1, 9999)}@{rng.choice(('example.com', 'example.net', 'example.org'))}"
+                email = f"{local}{rng.randint(1, 9999)}@{rng.choice(_EMAIL_DOMAINS)}"
                 if email not in emails:
                     emails.add(email)
                     break
@@ -1092,12 +599,12 @@ class _Generator:
                 is_vip=False,
             )
             methods = self._payment_methods(customer, country)
-            weight = _weighted(rng, ((1, 80), (3, 15), (10, 5)))
+            weight = _weighted(rng, _CUSTOMER_ORDER_WEIGHT)
             self.customers.append(_CustomerDraft(customer, country, methods, weight))
 
     def _payment_methods(self, customer: Customer, country: _Country) -> list[PaymentMethod]:
         rng = self.rng
-        count = _weighted(rng, ((1, 50), (2, 35), (3, 15)))
+        count = _weighted(rng, _PAYMENT_METHODS_PER_CUSTOMER)
         extra = rng.sample([PaymentKind.CREDIT_CARD, PaymentKind.PAYPAL, PaymentKind.GIFT_CARD], k=count - 1)
         kinds = [PaymentKind.CREDIT_CARD, *extra]
         if rng.random() < 0.25:
@@ -1115,7 +622,7 @@ class _Generator:
                     position=position,
                 )
             elif kind == PaymentKind.GIFT_CARD:
-                balance = Decimal(rng.choice((0, 10, 25, 40, 50, 75, 100, 150, 200)))
+                balance = Decimal(rng.choice(_GIFT_CARD_BALANCES_USD))
                 method = PaymentMethod(
                     id=method_id,
                     customer_id=customer.id,
@@ -1139,16 +646,7 @@ class _Generator:
         def share(per_2000: int) -> int:
             return max(1, round(n * per_2000 / 2000))
 
-        planted = [
-            ("customs_hold", share(20)),
-            ("stalled", share(16)),
-            ("late", share(16)),
-            ("returned_to_sender", share(10)),
-            ("delivered_not_received", share(14)),
-            ("damaged_on_arrival", share(14)),
-            ("wrong_variant_shipped", share(14)),
-            ("duplicate", share(12)),
-        ]
+        planted = [(scenario, share(per_2000)) for scenario, per_2000 in _PLANTED_PER_2000]
         plan: list[str] = []
         budget = n // 2  # a tiny shop still gets mostly ordinary orders
         for scenario, count in planted:
@@ -1157,16 +655,7 @@ class _Generator:
             plan += [scenario] * taken
             budget -= taken * cost
         rest = n - sum(2 if p == "duplicate" else 1 for p in plan)
-        # Trimmed so that, planted cases included, pending/processed/delivered/cancelled/other is about 20/30/40/5/5.
-        ordinary = [
-            ("pending", 19),
-            ("processed", 27),
-            ("delivered", 38),
-            ("cancelled", 5),
-            ("return_requested", 3),
-            ("exchange_requested", 2),
-        ]
-        plan += [_weighted(rng, ordinary) for _ in range(rest)]
+        plan += [_weighted(rng, _ORDINARY) for _ in range(rest)]
         rng.shuffle(plan)
         return plan
 
@@ -1183,7 +672,7 @@ class _Generator:
 
     def _pick_items(self, scenario: str, recent: bool) -> list[tuple[_VariantRef, int]]:
         rng = self.rng
-        lines = _weighted(rng, ((1, 50), (2, 28), (3, 14), (4, 8)))
+        lines = _weighted(rng, _BASKET_LINES)
         chosen: list[tuple[_VariantRef, int]] = []
         used: set[str] = set()
         while len(chosen) < lines:
@@ -1197,7 +686,7 @@ class _Generator:
             if not pool:
                 continue
             used.add(product.id)
-            quantity = _weighted(rng, ((1, 82), (2, 14), (3, 4)))
+            quantity = _weighted(rng, _LINE_QUANTITY)
             chosen.append((rng.choice(pool), quantity))
         return chosen
 
@@ -1210,18 +699,17 @@ class _Generator:
                 options = (("cn_shenzhen", 1),) if country.code != "CN" else (("us_edison", 1),)
         warehouse_id = _weighted(rng, options)
         origin = WAREHOUSE_BY_ID[warehouse_id].country_code
-        carriers: tuple[tuple[str, int], ...]
         if origin == country.code == "US":
-            carriers = (("usps", 45), ("ups", 30), ("fedex", 25))
+            route = "domestic_us"
         elif origin == country.code == "GB":
-            carriers = (("dpd", 55), ("ups", 45))
+            route = "domestic_gb"
         elif origin in EU and country.code in EU:
-            carriers = (("dpd", 50), ("dhl", 50))
+            route = "within_eu"
         elif origin == "CN" and country.code != "CN":
-            carriers = (("yunexpress", 60), ("dhl", 20), ("fedex", 20))
+            route = "from_china"
         else:
-            carriers = (("dhl", 40), ("ups", 30), ("fedex", 30))
-        carrier = CARRIERS[_weighted(rng, carriers)]
+            route = "other"
+        carrier = CARRIERS[_weighted(rng, _ROUTE_CARRIERS[route])]
         level = _weighted(rng, [(lv, _LEVEL_WEIGHTS[lv]) for lv in carrier.service_levels])
         return warehouse_id, carrier, level
 
@@ -1555,16 +1043,10 @@ class _Generator:
         seen = route[:out]
         depot = seen[-1]
         t = depot.offset
-        failure = rng.choice(
-            (
-                "Delivery attempted: recipient not available",
-                "Delivery attempted: address incomplete",
-                "Delivery refused by recipient",
-            )
-        )
+        failure = rng.choice(_UNDELIVERABLE)
         for day in range(2):
             t += _hours(rng.uniform(10.0, 14.0) if day == 0 else rng.uniform(20.0, 26.0))
-            seen.append(_Stop(t, TrackingCode.OUT_FOR_DELIVERY, "Out for delivery", depot.location, depot.country_code))
+            seen.append(_Stop(t, TrackingCode.OUT_FOR_DELIVERY, _SCANS["out_for_delivery"], depot.location, depot.country_code))
             t += _hours(rng.uniform(2.0, 6.0))
             seen.append(_Stop(t, TrackingCode.DELIVERY_FAILED, failure, depot.location, depot.country_code))
         t += _hours(rng.uniform(3.0, 8.0))
@@ -1572,15 +1054,13 @@ class _Generator:
             _Stop(
                 t,
                 TrackingCode.ARRIVED_AT_HUB,
-                "Held at the delivery depot awaiting collection",
+                _SCANS["awaiting_collection"],
                 depot.location,
                 depot.country_code,
             )
         )
         t += _days(rng.uniform(5.0, 8.0))
-        seen.append(
-            _Stop(t, TrackingCode.RETURNED_TO_SENDER, "Not collected: returning to sender", depot.location, depot.country_code)
-        )
+        seen.append(_Stop(t, TrackingCode.RETURNED_TO_SENDER, _SCANS["returning"], depot.location, depot.country_code))
         since = _days(rng.uniform(0.5, 6.0))
         return now - since - t, seen, ShipmentStatus.RETURNED_TO_SENDER
 
@@ -1608,26 +1088,28 @@ class _Generator:
             _Stop(
                 -_hours(rng.uniform(1.0, 20.0)),
                 TrackingCode.LABEL_CREATED,
-                f"Shipment information received by {carrier.name}",
+                _SCANS["label_created"].format(carrier=carrier.name),
                 warehouse,
                 origin.country_code,
             ),
+            _Stop(dt.timedelta(0), TrackingCode.PICKED_UP, _SCANS["picked_up"], warehouse, origin.country_code),
             _Stop(
-                dt.timedelta(0), TrackingCode.PICKED_UP, "Picked up from the seller's warehouse", warehouse, origin.country_code
-            ),
-            _Stop(
-                at(0.1), TrackingCode.ARRIVED_AT_HUB, f"Arrived at {carrier.name} sort facility", origin_hub, origin.country_code
+                at(0.1),
+                TrackingCode.ARRIVED_AT_HUB,
+                _SCANS["origin_hub"].format(carrier=carrier.name),
+                origin_hub,
+                origin.country_code,
             ),
         ]
         if origin.country_code == dest_cc:
-            stops.append(_Stop(at(0.3), TrackingCode.IN_TRANSIT, "Departed sort facility", origin_hub, origin.country_code))
+            stops.append(_Stop(at(0.3), TrackingCode.IN_TRANSIT, _SCANS["departed_domestic"], origin_hub, origin.country_code))
         else:
             if customs:
                 stops.append(
                     _Stop(
                         at(0.16),
                         TrackingCode.EXPORT_CLEARED,
-                        "Export customs clearance completed",
+                        _SCANS["export_cleared"],
                         origin_hub,
                         origin.country_code,
                     )
@@ -1636,43 +1118,51 @@ class _Generator:
                 _Stop(
                     at(0.22),
                     TrackingCode.IN_TRANSIT,
-                    f"Departed {origin_city}, in transit to {dest_country}",
+                    _SCANS["departed_abroad"].format(hub=origin_city, country=dest_country),
                     origin_hub,
                     origin.country_code,
                 )
             )
             stops.append(
-                _Stop(
-                    at(0.5), TrackingCode.ARRIVED_AT_HUB, "Arrived at destination gateway", dest_hub, dest_cc, stage="destination"
-                )
+                _Stop(at(0.5), TrackingCode.ARRIVED_AT_HUB, _SCANS["destination_gateway"], dest_hub, dest_cc, stage="destination")
             )
             if customs:
                 if hold_clears:
                     stops.append(_Stop(at(0.54), TrackingCode.CUSTOMS_HOLD, rng.choice(CUSTOMS_HOLD_REASONS), dest_hub, dest_cc))
-                stops.append(
-                    _Stop(at(0.6), TrackingCode.CUSTOMS_CLEARED, "Import customs clearance completed", dest_hub, dest_cc)
-                )
+                stops.append(_Stop(at(0.6), TrackingCode.CUSTOMS_CLEARED, _SCANS["import_cleared"], dest_hub, dest_cc))
             stops.append(
-                _Stop(at(0.66), TrackingCode.IN_TRANSIT, f"Departed facility, in transit to {order.ship_city}", dest_hub, dest_cc)
+                _Stop(
+                    at(0.66),
+                    TrackingCode.IN_TRANSIT,
+                    _SCANS["departed_gateway"].format(city=order.ship_city),
+                    dest_hub,
+                    dest_cc,
+                )
             )
         if damaged:
-            stops.append(
-                _Stop(at(0.75), TrackingCode.DAMAGED, "Parcel damaged in transit, repackaged at facility", dest_hub, dest_cc)
-            )
-        stops.append(_Stop(at(0.85), TrackingCode.ARRIVED_AT_HUB, "Arrived at local delivery facility", local, dest_cc))
+            stops.append(_Stop(at(0.75), TrackingCode.DAMAGED, _SCANS["damaged"], dest_hub, dest_cc))
+        stops.append(_Stop(at(0.85), TrackingCode.ARRIVED_AT_HUB, _SCANS["local_depot"], local, dest_cc))
         delivered = _days(d)
         if not unsigned and d >= 2.5 and rng.random() < 0.06:
             first_try = delivered - _days(1.0)
             stops.append(
                 _Stop(
-                    first_try - _hours(rng.uniform(2.0, 5.0)), TrackingCode.OUT_FOR_DELIVERY, "Out for delivery", local, dest_cc
+                    first_try - _hours(rng.uniform(2.0, 5.0)),
+                    TrackingCode.OUT_FOR_DELIVERY,
+                    _SCANS["out_for_delivery"],
+                    local,
+                    dest_cc,
                 )
             )
-            stops.append(
-                _Stop(first_try, TrackingCode.DELIVERY_FAILED, "Delivery attempted: recipient not available", local, dest_cc)
-            )
+            stops.append(_Stop(first_try, TrackingCode.DELIVERY_FAILED, _SCANS["attempt_failed"], local, dest_cc))
         stops.append(
-            _Stop(delivered - _hours(rng.uniform(2.0, 6.0)), TrackingCode.OUT_FOR_DELIVERY, "Out for delivery", local, dest_cc)
+            _Stop(
+                delivered - _hours(rng.uniform(2.0, 6.0)),
+                TrackingCode.OUT_FOR_DELIVERY,
+                _SCANS["out_for_delivery"],
+                local,
+                dest_cc,
+            )
         )
         stops.append(
             _Stop(
@@ -1698,7 +1188,7 @@ class _Generator:
                 crossing = stop.country_code != previous.country_code
                 while stop.offset - t > dt.timedelta(days=2):
                     t += _days(rng.uniform(0.8, 1.8))
-                    scan = f"In transit to {stop.location}" if crossing else rng.choice(IN_TRANSIT_SCANS)
+                    scan = _SCANS["in_transit_to"].format(place=stop.location) if crossing else rng.choice(IN_TRANSIT_SCANS)
                     tidy.append(_Stop(t, TrackingCode.IN_TRANSIT, scan, previous.location, previous.country_code))
             tidy.append(stop)
         return tidy
@@ -1733,9 +1223,9 @@ class _Generator:
 
         def make(r: random.Random) -> str:
             if carrier.code == "ups":
-                account = "".join(r.choice("ABCDEFGHJKLMNPRSTUVWXYZ0123456789") for _ in range(6))
-                return f"{prefix}{account}{r.choice(('01', '02', '03', '12'))}{r.randrange(10**8):08d}"
-            digits = {"usps": 20, "dhl": 16, "yunexpress": 16, "fedex": 12, "dpd": 12}.get(carrier.code, 12)
+                account = "".join(r.choice(_UPS_ACCOUNT_CHARACTERS) for _ in range(6))
+                return f"{prefix}{account}{r.choice(_UPS_SERVICE_CODES)}{r.randrange(10**8):08d}"
+            digits = _TRACKING_DIGITS.get(carrier.code, _TRACKING_DEFAULT_DIGITS)
             return f"{prefix}{r.randrange(10**digits):0{digits}d}"
 
         return self.ids.draw(make)
@@ -1819,7 +1309,6 @@ class _Generator:
 
 def _needs_customs(origin: str, destination: str) -> bool:
     return origin != destination and not (origin in EU and destination in EU)
-
 
 
 def generate_demo_data(
@@ -2014,29 +1503,29 @@ def seed_exceptions(session: Session, rng: random.Random, now: dt.datetime) -> d
     languages = {c.code: c.language for c in COUNTRIES}
     added = {"customers": 0, "orders": 0}
 
-    def customer(
-        seq: int, first: str, last: str, cc: str, country: str, address1: str, city: str, postal: str, phone: str, age_days: float
-    ) -> tuple[Customer, PaymentMethod]:
+    def customer(seq: int) -> tuple[Customer, PaymentMethod]:
+        """The customer ``cus_X<seq>`` of data/demo_stories.yaml, with a card."""
+        person = _EXCEPTION_CUSTOMERS[seq]
         c = Customer(
             id=f"cus_X{seq}",
-            first_name=first,
-            last_name=last,
-            email=f"{first.lower()}.{last.lower()}.x{seq}@example.net",
-            phone=phone,
-            preferred_language=languages.get(cc, "de"),
-            country_code=cc,
-            address1=address1,
-            city=city,
-            postal_code=postal,
-            country=country,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            email=f"{person.first_name.lower()}.{person.last_name.lower()}.x{seq}@example.net",
+            phone=person.phone,
+            preferred_language=languages.get(person.country_code, "de"),
+            country_code=person.country_code,
+            address1=person.address1,
+            city=person.city,
+            postal_code=person.postal_code,
+            country=person.country,
             lifetime_value_currency="USD",
-            created_at=now - _days(age_days),
+            created_at=now - _days(person.age_days),
         )
         card = PaymentMethod(
             id=f"credit_card_X{seq}",
             customer_id=c.id,
             kind=PaymentKind.CREDIT_CARD,
-            brand=rng.choice(("visa", "mastercard")),
+            brand=rng.choice(_EXCEPTION_CARD_BRANDS),
             last_four=f"{rng.randrange(10000):04d}",
         )
         session.add_all([c, card])
@@ -2103,16 +1592,12 @@ def seed_exceptions(session: Session, rng: random.Random, now: dt.datetime) -> d
         return o
 
     # A forwarder's pickup station and a street line with no house number and a malformed postal code.
-    lena, lena_card = customer(
-        9001, "Lena", "Vogt", "DE", "Germany", "Packstation 145", "Berlin", "10115", "+49 151 2345 6789", 200
-    )
+    lena, lena_card = customer(9001)
     order(9001, lena, lena_card, _days(2.9), 2)
-    marco, marco_card = customer(9002, "Marco", "Rossi", "IT", "Italy", "Via Roma", "Milano", "2012", "+44 7700 900123", 300)
+    marco, marco_card = customer(9002)
     order(9002, marco, marco_card, _days(2.95), 1)
     # A first-order coupon on an account two days old, on a basket well above the usual.
-    jonas, jonas_card = customer(
-        9003, "Jonas", "Berg", "DE", "Germany", "Lindenstraße 8", "Hamburg", "20095", "+49 160 555 0142", 2
-    )
+    jonas, jonas_card = customer(9003)
     coupon_order = order(9003, jonas, jonas_card, _days(1.5), 3, quantity=4, status=OrderStatus.CANCELLED)
     coupon_order.cancelled_at = now - _days(1.2)
     session.add(
@@ -2129,26 +1614,18 @@ def seed_exceptions(session: Session, rng: random.Random, now: dt.datetime) -> d
     )
     # Three accounts ordering from one IP address within four minutes.
     start = _days(3.5)
-    for seq, (first, last) in enumerate((("Tim", "Lenz"), ("Tom", "Lenz"), ("Tina", "Lenz")), start=9004):
-        c, card = customer(
-            seq, first, last, "DE", "Germany", f"Bahnhofstraße {seq - 9000}", "Köln", "50667", "+49 170 555 0100", 4
-        )
+    for seq in (9004, 9005, 9006):
+        c, card = customer(seq)
         burst = order(seq, c, card, start - dt.timedelta(minutes=2 * (seq - 9004)), 1, ip="203.0.113.7")
         burst.status, burst.cancelled_at, burst.cancel_reason = OrderStatus.CANCELLED, now - _days(3), "payment review"
     # Paid six days ago, nothing shipped.
-    eva, eva_card = customer(
-        9007, "Eva", "Winter", "AT", "Austria", "Mariahilfer Straße 12", "Wien", "1060", "+43 660 555 0199", 90
-    )
+    eva, eva_card = customer(9007)
     order(9007, eva, eva_card, _days(6), 2)
     # Stock held for an order whose only payment attempt failed.
-    paul, paul_card = customer(
-        9008, "Paul", "Brandt", "DE", "Germany", "Hauptstraße 3", "München", "80331", "+49 171 555 0177", 60
-    )
+    paul, paul_card = customer(9008)
     order(9008, paul, paul_card, _days(4), 1, paid=False)
     # Refunded twice for one payment.
-    nina, nina_card = customer(
-        9009, "Nina", "Keller", "DE", "Germany", "Gartenweg 5", "Dresden", "01067", "+49 172 555 0133", 120
-    )
+    nina, nina_card = customer(9009)
     twice = order(9009, nina, nina_card, _days(10), 1, status=OrderStatus.CANCELLED)
     twice.cancelled_at, twice.cancel_reason = now - _days(9.9), "customer changed their mind"
     for position in (1, 2):

@@ -12,8 +12,6 @@ ran out since then), using the watermarks kept in ``MonitorCursor``.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
-import importlib.util
 import re
 import statistics
 from collections.abc import Callable, Iterable, Sequence
@@ -937,15 +935,13 @@ def scan(
     now: dt.datetime | None = None,
     incremental: bool = True,
     *,
-    profile: Any = None,
     progress: Callable[[int, int], None] | None = None,
-    playbooks: bool = True,
 ) -> ScanResult:
     """Run every enabled rule and raise a flag for each new (rule, subject).
 
     ``incremental`` looks only at what changed since the last scan (a first scan reads
-    everything); ``progress(done, total)`` is called after each rule. The new flags are then
-    handed to the playbooks (``commerce.playbooks``, when installed) unless ``playbooks`` is false.
+    everything); ``progress(done, total)`` is called after each rule. What is done about the
+    new flags is the application's business (``support.monitoring``), not the domain's.
     """
     rules = rules or load_rules()
     now = now or utcnow()
@@ -991,9 +987,6 @@ def scan(
         if scope is not None:
             _drop_scope(session)
         _advance(session, now)
-    if playbooks and result.flags and importlib.util.find_spec("commerce.playbooks") is not None:
-        module = importlib.import_module("commerce.playbooks")
-        result.playbooks_run = dict(module.run_playbooks(store, list(result.flags), now, profile))
     return result
 
 

@@ -17,12 +17,12 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from agent.guard import Guard
 from agent.policy import PolicyGate, Verdict, load_profile
+from agent.runner import ActionRunner, Proposal
 from commerce.db import Store
 from commerce.models import Order, Variant
 from commerce.tau_retail import export_orders, export_products, export_state, export_users, import_tau_retail
-from tools import Caller, Toolbox
+from tools import keys
 
 
 class TaskFileError(Exception):
@@ -279,8 +279,7 @@ class TauRetailReplay:
         errors: list[str] = []
         float_amounts: dict[str, float] = {}
         with self.fresh_store(index) as store:
-            caller = Caller(actor=f"replay:{index}", customer_id=task.get("user_id"))
-            guard = Guard(self.gate, Toolbox(store, caller))
+            runner = ActionRunner(store, self.gate)
             for step, action in enumerate(task.get("actions", [])):
                 name, arguments = action.get("name", ""), action.get("arguments", {}) or {}
                 try:
@@ -300,9 +299,15 @@ class TauRetailReplay:
                         list(our_args.get("new_item_ids", [])),
                     )
                 # The customer's confirmation is taken as given in a replay.
-                call = guard.call(
-                    tool, our_args, identity_verified=True, confirmed=True, idempotency_key=f"replay-{index}-{step}"
+                proposal = Proposal(
+                    tool,
+                    our_args,
+                    started_by=f"replay:{index}",
+                    customer_id=task.get("user_id"),
+                    identity_verified=True,
+                    confirmed=True,
                 )
+                call = runner.run(proposal, key=keys.replay_step(index, step))
                 if call.outcome is None:
                     if call.decision.verdict is not Verdict.APPROVE:
                         errors.append("Error: " + " ".join(call.decision.reasons))

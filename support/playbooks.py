@@ -1,7 +1,8 @@
 """What the shop does about a flag before the customer writes.
 
-Where the policy profile allows it, a playbook runs on its own and is recorded like any agent
-action (the tool ledger, with an idempotency key per flag, so a restart mid-run acts once):
+Where the policy profile allows it, a playbook runs on its own: every write goes through the
+action runner (the policy gate, then the tool under an idempotency key per flag, so a restart
+mid-run acts once), and the ledger records the playbook and the flag that started it:
 
 - `delay_outreach` (a late, stalled or held parcel): a message in the customer's language
   with the tracking facts and, when the profile allows it, a coupon;
@@ -25,16 +26,17 @@ from typing import Any
 
 from sqlalchemy import select
 
-from agent.guard import build_request
 from agent.offline import OfflineBrain
-from agent.policy import PolicyGate, PolicyProfile, Verdict
+from agent.policy import PolicyGate, PolicyProfile, load_profile
 from agent.replies import default_catalogue, render_parts
+from agent.runner import ActionResult, ActionRunner, Proposal, started_by_playbook
+from commerce.conversations import record_message
 from commerce.db import Store
 from commerce.models import (
     AuditEntry,
     Conversation,
     Customer,
-    Message,
+    Flag,
     Order,
     OrderItem,
     OrderStatus,
@@ -43,10 +45,9 @@ from commerce.models import (
     Variant,
 )
 from commerce.sla import sla_deadline
-from tools import Caller, Toolbox
+from tools import keys
 
 Notify = Callable[[str, dict[str, Any]], None]  # (conversation id, event) for open chat windows
-ACTOR = "monitor"
 SUBJECTS = {
     "delay_outreach": "News about your order {order_id}",
     "confirm_address": "Please confirm the delivery address of order {order_id}",
@@ -75,13 +76,8 @@ def run_playbooks(
 ) -> dict[str, int]:
     """Run the playbook of each open flag once; returns how many ran, by what was done
     (delay_outreach, confirm_address, open_case)."""
-    from commerce.models import Flag
-
-    if profile is None:
-        from agent.policy import load_profile
-
-        profile = load_profile("default")
-    gate = PolicyGate(profile)
+    profile = profile or load_profile("default")
+    runner = ActionRunner(store, PolicyGate(profile), lambda: now)
     ran: Counter[str] = Counter()
     for flag_id in flag_ids:
         with store.read() as session:
@@ -101,7 +97,7 @@ def run_playbooks(
             }
         if _already_done(store, facts, OUTREACH.get(str(facts["playbook"]), "open_case")):
             continue
-        done = _run(store, facts, now, profile, gate, notify)
+        done = _run(runner, facts, now, profile, notify)
         if done:
             ran[done] += 1
     return dict(ran)
@@ -109,7 +105,22 @@ def run_playbooks(
 
 def _outreach_key(flag: dict[str, Any]) -> str:
     """One message of a kind per order, however many rules flagged it (late and stalled, say)."""
-    return f"{OUTREACH.get(flag['playbook'], flag['playbook'])}:{flag['order_id']}"
+    return keys.outreach(OUTREACH.get(flag["playbook"], flag["playbook"]), flag["order_id"])
+
+
+def _act(runner: ActionRunner, flag: dict[str, Any], tool: str, arguments: dict[str, Any], key: str) -> ActionResult:
+    """A playbook's write, through the policy gate: the system knows the customer, and a
+    playbook the profile allows needs no one's yes."""
+    proposal = Proposal(
+        tool,
+        arguments,
+        started_by=started_by_playbook(OUTREACH.get(flag["playbook"], flag["playbook"]), int(flag["id"])),
+        customer_id=flag["customer_id"],
+        conversation_id=flag.get("conversation_id"),
+        identity_verified=True,
+        confirmed=True,
+    )
+    return runner.run(proposal, key=key)
 
 
 def _already_done(store: Store, flag: dict[str, Any], kind: str) -> bool:
@@ -118,63 +129,62 @@ def _already_done(store: Store, flag: dict[str, Any], kind: str) -> bool:
     with store.read() as session:
         if kind == "release_stock":
             # A release refused (the order shipped meanwhile) is on file too, and a case followed it.
-            key = f"flag:{flag['id']}:release"
+            key = keys.flag_step(flag["id"], "release")
             return session.scalars(select(AuditEntry.id).where(AuditEntry.idempotency_key == key)).first() is not None
-        if kind == "offer_alternative":
-            return (
-                session.scalars(select(AuditEntry.id).where(AuditEntry.idempotency_key == f"flag:{flag['id']}:case")).first()
-                is not None
-            )
-        if kind != "open_case":
+        if kind not in ("open_case", "offer_alternative"):
             key = _outreach_key(flag)
             return session.scalars(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first() is not None
-        case_key = f"flag:{flag['id']}:case"
+        case_key = keys.flag_step(flag["id"], "case")
         return session.scalars(select(AuditEntry.id).where(AuditEntry.idempotency_key == case_key)).first() is not None
 
 
 def _run(
-    store: Store, flag: dict[str, Any], now: dt.datetime, profile: PolicyProfile, gate: PolicyGate, notify: Notify | None
+    runner: ActionRunner, flag: dict[str, Any], now: dt.datetime, profile: PolicyProfile, notify: Notify | None
 ) -> str | None:
+    store = runner.store
     playbook = OUTREACH.get(flag["playbook"], flag["playbook"])
     if playbook == "delay_outreach" and flag["order_id"] and flag["customer_id"]:
-        if _delay_outreach(store, {**flag, "playbook": playbook}, now, profile, gate, notify):
+        if _delay_outreach(runner, {**flag, "playbook": playbook}, now, profile, notify):
             return "delay_outreach"
-        return _open_case(store, flag, now, profile)
+        return _open_case(runner, flag, now)
     if playbook == "release_stock" and flag["order_id"]:
-        released = Toolbox(store, Caller(actor=ACTOR, clock=lambda: now)).call(
+        released = _act(
+            runner,
+            flag,
             "release_stock",
             {"order_id": flag["order_id"], "reason": f"payment failed ({flag['rule']})"},
-            idempotency_key=f"flag:{flag['id']}:release",
+            keys.flag_step(flag["id"], "release"),
         )
         if released.ok:
             return "release_stock"
-        return _open_case(store, flag, now, profile, recommendation=f"Release the stock by hand: {released.error}")
+        return _open_case(runner, flag, now, recommendation=f"Release the stock by hand: {released.error}")
     if playbook == "offer_alternative" and str(flag.get("subject_key", "")).startswith("variant:"):
         offered = _offer_alternatives(store, flag, now, notify)
         _open_case(
-            store,
+            runner,
             flag,
             now,
-            profile,
             recommendation=f"Restock or cancel; {offered} customer(s) were offered another variant in stock.",
         )
         return "offer_alternative"
     if playbook == "confirm_address" and flag["order_id"] and flag["customer_id"]:
         flag = {**flag, "playbook": playbook}
-        held = Toolbox(store, Caller(actor=ACTOR, clock=lambda: now)).call(
+        held = _act(
+            runner,
+            flag,
             "hold_shipment",
             {"order_id": flag["order_id"], "reason": f"address to confirm: {flag['reason']}"[:300]},
-            idempotency_key=f"flag:{flag['id']}:hold",
+            keys.flag_step(flag["id"], "hold"),
         )
         advice = (
             "The shipment is on hold: release it once the customer confirms the address."
             if held.ok
             else f"The parcel could not be held ({held.error}): check the address with the carrier."
         )
-        _open_case(store, flag, now, profile, recommendation=advice)
+        _open_case(runner, flag, now, recommendation=advice)
         _ask_to_confirm_address(store, flag, now, notify)  # last: its message marks the playbook done
         return "confirm_address"
-    return _open_case(store, flag, now, profile)
+    return _open_case(runner, flag, now)
 
 
 def _customer_facts(store: Store, customer_id: str) -> tuple[str, str, str | None]:
@@ -190,17 +200,17 @@ def _customer_facts(store: Store, customer_id: str) -> tuple[str, str, str | Non
 
 
 def _delay_outreach(
-    store: Store, flag: dict[str, Any], now: dt.datetime, profile: PolicyProfile, gate: PolicyGate, notify: Notify | None
+    runner: ActionRunner, flag: dict[str, Any], now: dt.datetime, profile: PolicyProfile, notify: Notify | None
 ) -> bool:
-    box = Toolbox(store, Caller(actor=ACTOR, customer_id=flag["customer_id"], clock=lambda: now))
-    order = box.call("get_order", {"order_id": flag["order_id"]})
-    tracking = box.call("track_shipment", {"order_id": flag["order_id"]})
-    if not (order.ok and order.result and tracking.ok and tracking.result):
+    store = runner.store
+    order = _act(runner, flag, "get_order", {"order_id": flag["order_id"]}, "")
+    tracking = _act(runner, flag, "track_shipment", {"order_id": flag["order_id"]}, "")
+    if not (order.ok and tracking.ok and order.outcome and tracking.outcome):
         return False
     language, email, conversation_id = _customer_facts(store, flag["customer_id"])
     context = {
-        "order": order.result,
-        "tracking": tracking.result,
+        "order": order.outcome.result,
+        "tracking": tracking.outcome.result,
         "customer": None,
         "profile": {"max_coupon_percent": profile.coupons.max_percent or 0},
     }
@@ -209,20 +219,9 @@ def _delay_outreach(
     plan = brain.on_delivery_delay(state, context)  # type: ignore[arg-type]
     parts = list(plan.parts)
     if plan.kind == "propose" and plan.tool == "issue_coupon":
-        request = build_request(
-            store,
-            plan.tool,
-            plan.arguments,
-            identity_verified=True,
-            verified_customer_id=flag["customer_id"],
-            now=now,
-            coupon_window_days=profile.coupons.window_days,
-        )
-        verdict = gate.evaluate(request, confirmed=True)
-        if verdict.verdict is Verdict.ALLOW:
-            coupon = box.call(plan.tool, plan.arguments, idempotency_key=f"{_outreach_key(flag)}:coupon")
-            if coupon.ok and coupon.result:
-                parts += brain.describe_result(state, context, plan.tool, coupon.result)  # type: ignore[arg-type]
+        coupon = _act(runner, flag, plan.tool, plan.arguments, keys.outreach_coupon(flag["playbook"], flag["order_id"]))
+        if coupon.ok and coupon.outcome and coupon.outcome.result:
+            parts += brain.describe_result(state, context, plan.tool, coupon.outcome.result)  # type: ignore[arg-type]
     if not parts:
         return False
     text = render_parts(default_catalogue(), parts, language)
@@ -313,22 +312,21 @@ def _deliver(
             )
         )
         if conversation_id:
-            session.add(
-                Message(
-                    conversation_id=conversation_id,
-                    role="agent",
-                    text=text,
-                    language=language,
-                    intent="proactive",
-                    customer_id=flag["customer_id"],
-                    created_at=now,
-                )
+            record_message(
+                session,
+                conversation_id,
+                "agent",
+                text,
+                at=now,
+                language=language,
+                intent="proactive",
+                customer_id=flag["customer_id"],
             )
     if conversation_id and notify:
         notify(conversation_id, {"role": "agent", "text": text, "at": now.isoformat()})
 
 
-def _open_case(store: Store, flag: dict[str, Any], now: dt.datetime, profile: PolicyProfile, *, recommendation: str = "") -> str:
+def _open_case(runner: ActionRunner, flag: dict[str, Any], now: dt.datetime, *, recommendation: str = "") -> str:
     urgency = UrgencyLevel(flag["urgency"]) if flag["urgency"] in UrgencyLevel._value2member_map_ else UrgencyLevel.YELLOW
     due = sla_deadline(urgency, now)  # the same deadline the case gets
     brief = {
@@ -347,16 +345,20 @@ def _open_case(store: Store, flag: dict[str, Any], now: dt.datetime, profile: Po
         or f"Check the {flag['rule'].replace('_', ' ')} and act before the customer writes.",
         "flag": {"id": flag["id"], "rule": flag["rule"]},
     }
-    conversation_id = _customer_facts(store, flag["customer_id"])[2] if flag["customer_id"] else None
-    Toolbox(store, Caller(actor=ACTOR, conversation_id=conversation_id, clock=lambda: now)).call(
+    conversation_id = _customer_facts(runner.store, flag["customer_id"])[2] if flag["customer_id"] else None
+    case = {
+        "order_id": flag["order_id"],
+        "reason": f"Exception monitor: {flag['reason']}"[:500],
+        "summary": flag["reason"][:4000],
+        "urgency": urgency.value,
+        "brief": brief,
+    }
+    # A case is the colleagues' to-do, not an act on the customer's records: no customer on the call.
+    _act(
+        runner,
+        {**flag, "customer_id": None, "conversation_id": conversation_id},
         "escalate_to_human",
-        {
-            "order_id": flag["order_id"],
-            "reason": f"Exception monitor: {flag['reason']}"[:500],
-            "summary": flag["reason"][:4000],
-            "urgency": urgency.value,
-            "brief": brief,
-        },
-        idempotency_key=f"flag:{flag['id']}:case",
+        case,
+        keys.flag_step(flag["id"], "case"),
     )
     return "open_case"

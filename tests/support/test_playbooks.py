@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from commerce.db import Store
 from commerce.models import Case, Conversation, Coupon, Customer, Flag, Message, OutboxMessage, ShipmentHold, UrgencyLevel
 from commerce.outbox import LogAdapter, deliver_pending
-from commerce.playbooks import run_playbooks
+from support.playbooks import run_playbooks
 from tests.conftest import NOW
 
 

@@ -1,0 +1,58 @@
+"""act: the allowed action runs through the action runner, once, under the key fixed when it
+was proposed; the brain puts the result into words, or a failure goes to a human."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from agent.brain import Decision
+from agent.nodes.deps import AgentDeps, customer_proposal
+from agent.state import ActionRecord, ConversationState
+from tools import keys
+
+
+def act(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
+    decision = Decision.from_state(state.get("decision") or {"kind": "reply"})
+    assert decision.tool is not None
+    pending = state.get("pending")
+    key = (
+        pending["key"]
+        if pending and state.get("confirming")
+        else keys.turn_action(state.get("conversation_id"), state.get("turn", 0), decision.tool)
+    )
+    done = deps.runner.run(customer_proposal(deps, state, decision.tool, decision.arguments), key=key)
+    outcome = done.outcome
+    record: ActionRecord = {
+        "tool": decision.tool,
+        "arguments": outcome.arguments if outcome else decision.arguments,
+        "ok": done.ok,
+        "result": outcome.result if outcome else None,
+        "error": None if done.ok else done.error or "unknown error",
+    }
+    context = dict(state.get("context") or {})
+    if decision.tool == "intercept_parcel":
+        context["proposed_address"] = decision.arguments.get("address")
+    parts = list(state.get("reply_parts", []))
+    updates: dict[str, Any] = {
+        "actions": [*state.get("actions", []), record],
+        "actions_log": [*state.get("actions_log", []), record],
+        "pending": None,
+        "context": context,
+    }
+    if done.ok and outcome is not None and outcome.result is not None:
+        parts.extend(deps.brain.describe_result(state, context, decision.tool, outcome.result))
+        updates["status"] = "open"
+    else:
+        parts.append(("action_failed", {"reason": record["error"] or "unknown error"}))
+        updates["decision"] = Decision(
+            "escalate",
+            reason=f"The {decision.tool} action failed: {record['error']}",
+            urgency="yellow",
+            recommendation=decision.recommendation or "Check the order and finish the action by hand.",
+        ).to_state()
+    updates["reply_parts"] = parts
+    return updates
+
+
+def after_act(state: ConversationState) -> Literal["escalate", "respond"]:
+    return "respond" if all(a["ok"] for a in state.get("actions", [])) else "escalate"

@@ -1,0 +1,44 @@
+"""decide: the brain plans the turn (a reply, a proposed action, or a hand-over); a "yes" to
+a pending proposal replays that proposal."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from agent.brain import Decision
+from agent.nodes.deps import AgentDeps, add_usage
+from agent.state import ConversationState
+
+LOST = Decision(
+    "escalate",
+    reason="The agent failed twice to understand the customer.",
+    urgency="yellow",
+    recommendation="Read the customer's messages and answer them directly.",
+)
+
+
+def decide(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
+    pending = state.get("pending")
+    if state.get("confirming") and pending:
+        decision = Decision("propose", tool=pending["tool"], arguments=pending["arguments"])
+    elif state.get("intent") == "other" and state.get("misunderstood", 0) >= 2 and deps.brain.escalates_when_lost:
+        decision = LOST
+    else:
+        decision = deps.brain.decide(state, state.get("context") or {})
+    updates: dict[str, Any] = {"decision": decision.to_state()}
+    extra = decision.state_updates
+    for key in ("brain_status", "brain_fallback", "cited_by_model"):
+        if key in extra:
+            updates[key] = extra[key]
+    if "usage" in extra:
+        updates.update(add_usage(state, extra["usage"]))
+    if extra.get("cited_by_model"):
+        updates["cited"] = list(dict.fromkeys([*state.get("cited", []), *extra["cited_by_model"]]))
+    if decision.kind == "reply":
+        updates["reply_parts"] = [*state.get("reply_parts", []), *decision.parts]
+    return updates
+
+
+def after_decide(state: ConversationState) -> Literal["guard", "escalate", "respond"]:
+    kind = (state.get("decision") or {}).get("kind")
+    return "guard" if kind == "propose" else "escalate" if kind == "escalate" else "respond"

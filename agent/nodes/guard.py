@@ -1,0 +1,53 @@
+"""guard: the policy gate judges the proposed action. It may run, it needs the customer's yes
+(the proposal waits, its idempotency key fixed now), it needs a human, or it is refused."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from agent.brain import Decision
+from agent.nodes.deps import AgentDeps, customer_proposal
+from agent.policy import Verdict
+from agent.state import ConversationState, PendingAction
+from tools import keys
+
+
+def guard(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
+    decision = Decision.from_state(state.get("decision") or {"kind": "reply"})
+    assert decision.tool is not None
+    verdict = deps.runner.judge(customer_proposal(deps, state, decision.tool, decision.arguments))
+    result: dict[str, Any] = {
+        "gate": verdict.model_dump(mode="json"),
+        "cited": [*state.get("cited", []), *verdict.clauses],
+    }
+    parts = list(state.get("reply_parts", [])) + list(decision.parts)
+    confirm = verdict.verdict is Verdict.CONFIRM or (
+        verdict.verdict is Verdict.ALLOW and decision.offer and not state.get("confirming")
+    )
+    if confirm:
+        pending: PendingAction = {
+            "tool": decision.tool,
+            "arguments": decision.arguments,
+            "key": keys.turn_action(state.get("conversation_id"), state.get("turn", 0), decision.tool),
+            "intent": state.get("intent", "other"),
+            "order_id": state.get("order_id"),
+        }
+        if decision.ask:
+            parts.append(decision.ask)
+        result.update(pending=pending, status="awaiting_confirmation", reply_parts=parts)
+    elif verdict.verdict is Verdict.DENY:
+        result.update(reply_parts=[*parts, ("not_allowed", {"reason": " ".join(verdict.reasons)})], pending=None)
+    else:
+        result["reply_parts"] = parts
+    return result
+
+
+def after_guard(state: ConversationState) -> Literal["act", "escalate", "respond"]:
+    verdict = (state.get("gate") or {}).get("verdict")
+    if state.get("status") == "awaiting_confirmation" and not state.get("confirming"):
+        return "respond"
+    if verdict == Verdict.ALLOW.value:
+        return "act"
+    if verdict == Verdict.APPROVE.value:
+        return "escalate"
+    return "respond"

@@ -1,0 +1,135 @@
+"""retrieve: the verified customer, the order and its tracking, the policy passages the
+answer may cite, and the case's urgency."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Literal
+
+from agent.nodes.deps import AgentDeps, customer_toolbox, higher_urgency
+from agent.state import ORDER_INTENTS, ConversationState
+from agent.understanding import Signals, assess_urgency
+from commerce.money import approx_eur
+
+POLICY_INTENTS = frozenset({"policy_question", "customs_duties"})
+# How the knowledge base is searched for intents whose playbook cites policy.
+KB_TOPIC_HINT = {
+    "return_request": "returns",
+    "refund_request": "returns",
+    "exchange_request": "exchanges",
+    "delivery_delay": "delays",
+    "not_received": "delays",
+    "damaged_item": "damaged",
+    "wrong_item": "damaged",
+    "change_address": "address",
+    "cancel_order": "cancellations",
+    "switch_carrier": "carriers",
+}
+BLOCKING_PARTS = frozenset({"ask_order", "not_your_order", "order_not_found"})
+
+
+def _order_context(deps: AgentDeps, state: ConversationState, context: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
+    """The order the customer means (the one named, else their latest) with its tracking; or
+    what to tell them when there is none."""
+    box = customer_toolbox(deps, state)
+    order_id = state.get("order_id") or (context["customer"]["order_ids"] or [None])[-1]
+    if order_id is None:
+        return {}, [("ask_order", {})]
+    order = box.call("get_order", {"order_id": order_id})
+    if order.ok and order.result:
+        context["order"] = order.result
+        tracking = box.call("track_shipment", {"order_id": order.result["order_id"]})
+        context["tracking"] = tracking.result if tracking.ok else None
+        return {"order_id": order.result["order_id"]}, []
+    if order.error_code == "forbidden":
+        return {"order_id": None}, [("not_your_order", {})]
+    return {"order_id": None}, [("order_not_found", {"order_id": str(order_id)})]
+
+
+def _policy_hits(deps: AgentDeps, state: ConversationState) -> list[dict[str, Any]]:
+    assert deps.knowledge is not None
+    hits = deps.knowledge.search(state.get("message", ""), k=3, language=state.get("language"))
+    if hits and hits[0].chunk.language != state.get("language"):
+        # No document in the customer's language: English is the most widely read fallback.
+        hits = deps.knowledge.search(state.get("message", ""), k=3, language="en") or hits
+    return [
+        {
+            "id": h.chunk.id,
+            "text": h.chunk.text,
+            "language": h.chunk.language,
+            "title": h.chunk.title,
+            "section": h.chunk.section,
+            "score": h.score,
+        }
+        for h in hits
+    ]
+
+
+def retrieve(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
+    intent = state.get("intent", "other")
+    coupon_rules = deps.profile.coupons
+    dnr = deps.profile.delivered_not_received
+    context: dict[str, Any] = {
+        "shop": deps.shop_name,
+        "hits": [],
+        "order": None,
+        "tracking": None,
+        "customer": None,
+        "profile": {
+            "max_coupon_percent": coupon_rules.max_percent if coupon_rules.max_percent is not None else 0,
+            "dnr_reship_below": {k: str(v) for k, v in (dnr.reship_below.items() if dnr else [])},
+        },
+    }
+    updates: dict[str, Any] = {}
+    parts = list(state.get("reply_parts", []))
+    if state.get("customer_id"):
+        customer = customer_toolbox(deps, state).call("get_customer", {"customer_id": state["customer_id"]})
+        context["customer"] = customer.result if customer.ok else None
+    if intent in ORDER_INTENTS and context["customer"] is not None:
+        found, said = _order_context(deps, state, context)
+        updates.update(found)
+        parts.extend(said)
+    if deps.knowledge is not None and (intent in POLICY_INTENTS or (intent in KB_TOPIC_HINT and not context["order"])):
+        context["hits"] = _policy_hits(deps, state)
+        updates["cited"] = [*state.get("cited", []), *(h["id"] for h in context["hits"][:1])]
+    context["coupon_already_offered"] = any(a["tool"] == "issue_coupon" and a["ok"] for a in state.get("actions_log", []))
+    updates["context"] = context
+    updates["reply_parts"] = parts
+    updates.update(urgency_of(deps, state, context))
+    return updates
+
+
+def urgency_of(deps: AgentDeps, state: ConversationState, context: dict[str, Any]) -> dict[str, Any]:
+    signals = Signals(
+        **(state.get("signals") or {"affirmation": None, "wants_human": False, "legal_threat": False, "angry": False})
+    )
+    order = context.get("order")
+    value = approx_eur(Decimal(str(order["total"])), order["currency"]) if order else None
+    parcel = ((context.get("tracking") or {}).get("parcels") or [None])[-1]
+    days_late = 0
+    if parcel and parcel.get("promised_date_passed") and parcel["shipment"].get("promised_delivery_date"):
+        promised = dt.date.fromisoformat(parcel["shipment"]["promised_delivery_date"])
+        days_late = (deps.clock().date() - promised).days
+    assessment = assess_urgency(
+        intent=state.get("intent", "other"),
+        signals=signals,
+        order_value_eur=value,
+        customer_is_vip=bool((context.get("customer") or {}).get("is_vip")),
+        # A delivered parcel is not stalled, however long ago its last scan was.
+        days_since_last_scan=parcel.get("days_since_last_event")
+        if parcel and parcel["shipment"]["status"] not in ("delivered", "returned_to_sender")
+        else None,
+        promised_date_passed=bool(parcel and parcel.get("promised_date_passed")),
+        days_late=days_late,
+    )
+    reasons = list(assessment.reasons)
+    level = higher_urgency(assessment.level.value, state.get("model_urgency"))
+    if level != assessment.level.value:
+        reasons.append(f"the model read the message as {level}")
+    return {"urgency": level, "urgency_reasons": reasons}
+
+
+def after_retrieve(state: ConversationState) -> Literal["decide", "respond"]:
+    parts = state.get("reply_parts") or []
+    return "respond" if any(k in BLOCKING_PARTS for k, _ in parts) else "decide"

@@ -1,0 +1,1 @@
+"""The `helloword` command groups; `cli.py` only wires them."""
