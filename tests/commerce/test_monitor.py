@@ -75,7 +75,7 @@ def _flags(store: Store, rule: str) -> dict[str, Flag]:
 
 
 def _run(store: Store, *, incremental: bool = False) -> dict[str, int]:
-    return scan(store, RULES_CONFIG, NOW, incremental=incremental, playbooks=False).new_flags
+    return scan(store, RULES_CONFIG, NOW, incremental=incremental).new_flags
 
 
 def _customer(s: Session, cid: str, *, phone: str | None = None, cc: str = "DE", created_days: float = 400) -> Customer:
@@ -412,11 +412,11 @@ def test_a_second_scan_over_unchanged_data_finds_nothing_new(store: Store) -> No
     with store.write() as s:
         _customer(s, "carl", phone="+44 20 7946 0000")
         _order(s, "#Z1", "carl", placed=dt.timedelta(days=5), address1="Packstation 9")
-    first = scan(store, RULES_CONFIG, NOW, incremental=False, playbooks=False)
+    first = scan(store, RULES_CONFIG, NOW, incremental=False)
     assert first.new_flags == {"phone_country_mismatch": 1, "address_red_flags": 1, "captured_not_fulfilled": 1}
     assert len(first.flags) == 3 and first.as_json() == {"scanned_orders": 1, "new_flags": first.new_flags, "playbooks_run": {}}
     for incremental in (False, True):
-        again = scan(store, RULES_CONFIG, NOW + dt.timedelta(minutes=5), incremental=incremental, playbooks=False)
+        again = scan(store, RULES_CONFIG, NOW + dt.timedelta(minutes=5), incremental=incremental)
         assert again.new_flags == {} and again.flags == []
     with store.read() as s:
         assert len(s.scalars(select(Flag)).all()) == 3
@@ -428,7 +428,7 @@ def test_an_incremental_scan_reads_only_what_changed(store: Store) -> None:
         for n, oid in enumerate(("#V1", "#V2", "#V3")):
             _order(s, oid, "carl", status=OrderStatus.PROCESSED, placed=dt.timedelta(days=3.5 + n))
             _shipment(s, oid, ShipmentStatus.IN_TRANSIT, last_event=dt.timedelta(hours=6))
-    first = scan(store, RULES_CONFIG, NOW, incremental=True, playbooks=False)  # no watermark yet: everything
+    first = scan(store, RULES_CONFIG, NOW, incremental=True)  # no watermark yet: everything
     assert first.scanned_orders == 3 and first.new_flags == {}
     later = NOW + dt.timedelta(hours=1)
     with store.write() as s:
@@ -437,13 +437,13 @@ def test_an_incremental_scan_reads_only_what_changed(store: Store) -> None:
         s.add(TrackingEvent(shipment_id=shipment.id, occurred_at=later, code=TrackingCode.RETURNED_TO_SENDER, location="C"))
         # Changed without a new event: an incremental scan does not see it, a full one does.
         s.scalars(select(Shipment).where(Shipment.order_id == "#V3")).one().status = ShipmentStatus.RETURNED_TO_SENDER
-    second = scan(store, RULES_CONFIG, later, incremental=True, playbooks=False)
+    second = scan(store, RULES_CONFIG, later, incremental=True)
     assert second.scanned_orders == 1 and second.new_flags == {"returned_to_sender": 1}
-    assert scan(store, RULES_CONFIG, later, incremental=True, playbooks=False).scanned_orders == 0
-    full = scan(store, RULES_CONFIG, later, incremental=False, playbooks=False)
+    assert scan(store, RULES_CONFIG, later, incremental=True).scanned_orders == 0
+    full = scan(store, RULES_CONFIG, later, incremental=False)
     assert full.scanned_orders == 3 and full.new_flags == {"returned_to_sender": 1}
     # Time passing is a change too: four days on, the silent parcel of #V1 has stalled.
-    stalled = scan(store, RULES_CONFIG, later + dt.timedelta(days=4), incremental=True, playbooks=False)
+    stalled = scan(store, RULES_CONFIG, later + dt.timedelta(days=4), incremental=True)
     assert stalled.new_flags.get("parcel_stalled") == 1
 
 
@@ -508,11 +508,11 @@ def test_the_demo_shop_gives_every_rule_something_to_find(tmp_path: Path) -> Non
     store = Store(f"sqlite:///{tmp_path}/demo.db")
     try:
         summary = generate_demo_data(store)
-        result = scan(store, RULES_CONFIG, REFERENCE_NOW, incremental=False, playbooks=False)
+        result = scan(store, RULES_CONFIG, REFERENCE_NOW, incremental=False)
         assert result.scanned_orders == summary.orders
         assert set(result.new_flags) == set(RULES), set(RULES) - set(result.new_flags)
         assert result.new_flags["duplicate_order"] == summary.messy["duplicate_order"]
         assert result.new_flags["oversold"] == summary.messy["oversold_stock"]
-        assert scan(store, RULES_CONFIG, REFERENCE_NOW, incremental=False, playbooks=False).new_flags == {}
+        assert scan(store, RULES_CONFIG, REFERENCE_NOW, incremental=False).new_flags == {}
     finally:
         store.dispose()
