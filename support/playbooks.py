@@ -128,9 +128,9 @@ def _already_done(store: Store, flag: dict[str, Any], kind: str) -> bool:
     end before. A run cut short repeats its steps, and each acts once under its idempotency key."""
     with store.read() as session:
         if kind == "release_stock":
-            # A release refused (the order shipped meanwhile) is on file too, and a case followed it.
-            key = keys.flag_step(flag["id"], "release")
-            return session.scalars(select(AuditEntry.id).where(AuditEntry.idempotency_key == key)).first() is not None
+            # Done when the stock went back, or when it could not and a case asks a colleague to.
+            done = [keys.flag_step(flag["id"], "release"), keys.flag_step(flag["id"], "case")]
+            return session.scalars(select(AuditEntry.id).where(AuditEntry.idempotency_key.in_(done))).first() is not None
         if kind not in ("open_case", "offer_alternative"):
             key = _outreach_key(flag)
             return session.scalars(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)).first() is not None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tools import catalog, coupons, customers, escalation, orders, refunds, returns, shipping, stock
-from tools.base import REGISTRY, Caller, ErrorCode, ToolError, ToolKind, ToolSpec
+from tools.base import REGISTRY, Caller, ErrorCode, ToolError, ToolKind, ToolSpec, ToolTarget
 from tools.ledger import Toolbox, ToolOutcome
 
 __all__ = [
@@ -16,6 +16,7 @@ __all__ = [
     "ToolKind",
     "ToolOutcome",
     "ToolSpec",
+    "ToolTarget",
     "Toolbox",
     "catalog",
     "coupons",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any, TypeVar, get_type_hints
+from typing import Annotated, Any, Literal, TypeVar, get_type_hints
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, create_model
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -113,19 +113,74 @@ def require_gift_card_balance(method: PaymentMethod, amount: Decimal, purpose: s
 
 ToolFunction = Callable[[ToolContext, Any], ToolResult]
 
+# What a call touches: an order, a customer record, a look-up of who a customer is, the public
+# catalogue, or nobody's data.
+ToolTarget = Literal["order", "customer", "lookup", "catalogue", "none"]
+
 
 @dataclass(frozen=True)
 class ToolSpec:
+    """A registered tool and every fact the rest of the system needs about it."""
+
     name: str
     kind: ToolKind
     function: ToolFunction
     args_model: type[ToolArgs]
     result_model: type[ToolResult]
     description: str
+    target: ToolTarget
+    # The words the policy gate uses in its reasons: "issuing a refund", "Refunds".
+    gerund: str
+    noun: str
+    # The profile may restrict the reasons given for it.
+    takes_reason: bool = False
+    # Money or goods leave the shop: the profile may set approval limits.
+    moves_money: bool = False
+    # The policy-profile action rule that governs a write; None for reads.
+    rule: str | None = None
+    # A write that needs the customer's yes unless the profile says otherwise.
+    consent: bool = False
+    # Whether a model may see and call it (staff and system tools are hidden).
+    model_visible: bool = False
 
-    def json_schema(self) -> dict[str, Any]:
-        """The tool in the OpenAI function-calling format."""
-        parameters = self.args_model.model_json_schema()
+    def __post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise TypeError(f"tool {self.name}: " + "; ".join(problems))
+
+    @property
+    def is_write(self) -> bool:
+        return self.kind is ToolKind.WRITE
+
+    def problems(self) -> list[str]:
+        """Facts that contradict each other or the tool's arguments."""
+        problems: list[str] = []
+        fields = self.args_model.model_fields
+        if self.is_write and not self.rule:
+            problems.append("a write needs the policy rule that governs it")
+        if not self.is_write:
+            for fact, value in (("rule", self.rule), ("consent", self.consent), ("moves_money", self.moves_money)):
+                if value:
+                    problems.append(f"a read has no {fact}")
+        if self.takes_reason and "reason" not in fields:
+            problems.append("takes_reason needs a reason argument")
+        if self.target == "order" and "order_id" not in fields:
+            problems.append("a tool that acts on an order needs an order_id argument")
+        if self.target == "customer" and "customer_id" not in fields:
+            problems.append("a tool that acts on a customer needs a customer_id argument")
+        if self.moves_money and self.target not in ("order", "customer"):
+            problems.append("money moves only on an order or a customer's account")
+        if not self.gerund[:1].islower():
+            problems.append("the gerund is used mid-sentence and starts lowercase")
+        if not self.noun[:1].isupper():
+            problems.append("the noun starts a sentence and is capitalised")
+        return problems
+
+    def json_schema(self, fields: Collection[str] | None = None) -> dict[str, Any]:
+        """The tool in the OpenAI function-calling format; `fields` keeps only those arguments
+        (the others must have defaults)."""
+        args_model = self.args_model if fields is None else _select_fields(self.args_model, fields)
+        parameters = args_model.model_json_schema()
         parameters.pop("title", None)
         return {
             "type": "function",
@@ -133,14 +188,38 @@ class ToolSpec:
         }
 
 
+def _select_fields(model: type[ToolArgs], fields: Collection[str]) -> type[ToolArgs]:
+    unknown = set(fields) - set(model.model_fields)
+    if unknown:
+        raise ValueError(f"{model.__name__} has no argument {', '.join(sorted(unknown))}")
+    left_out = [name for name, info in model.model_fields.items() if name not in fields and info.is_required()]
+    if left_out:
+        raise ValueError(f"{model.__name__} needs {', '.join(left_out)}; it cannot be left out")
+    kept: dict[str, Any] = {name: (info.annotation, info) for name, info in model.model_fields.items() if name in fields}
+    selected: type[ToolArgs] = create_model(model.__name__, __base__=ToolArgs, **kept)
+    return selected
+
+
 REGISTRY: dict[str, ToolSpec] = {}
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def tool(kind: ToolKind) -> Callable[[F], F]:
+def tool(
+    *,
+    kind: ToolKind,
+    target: ToolTarget,
+    gerund: str,
+    noun: str,
+    takes_reason: bool = False,
+    moves_money: bool = False,
+    rule: str | None = None,
+    consent: bool | None = None,
+    model_visible: bool = False,
+) -> Callable[[F], F]:
     """Register a tool: its name is the function's, its description the docstring, its
-    argument and result types the annotations."""
+    argument and result types the annotations, and its facts the keyword arguments. A write
+    needs the policy `rule` that governs it; its `consent` defaults to asking the customer."""
 
     def register(function: F) -> F:
         hints = get_type_hints(function)
@@ -157,7 +236,22 @@ def tool(kind: ToolKind) -> Callable[[F], F]:
         name = function.__name__
         if name in REGISTRY:
             raise TypeError(f"tool {name} is registered twice")
-        REGISTRY[name] = ToolSpec(name, kind, function, args_model, result_model, description)
+        REGISTRY[name] = ToolSpec(
+            name=name,
+            kind=kind,
+            function=function,
+            args_model=args_model,
+            result_model=result_model,
+            description=description,
+            target=target,
+            gerund=gerund,
+            noun=noun,
+            takes_reason=takes_reason,
+            moves_money=moves_money,
+            rule=rule,
+            consent=(kind is ToolKind.WRITE) if consent is None else consent,
+            model_visible=model_visible,
+        )
         return function
 
     return register

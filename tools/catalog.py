@@ -40,7 +40,13 @@ class ProductTypes(ToolResult):
     product_types: dict[str, str] = Field(description="Product name to product id.")
 
 
-@tool(ToolKind.READ)
+@tool(
+    kind=ToolKind.READ,
+    target="catalogue",
+    gerund="reading a product",
+    noun="Product reads",
+    model_visible=True,
+)
 def get_product(context: ToolContext, args: GetProductArgs) -> ProductDetails:
     """Get a product and all its variants (item ids, options, price, availability, stock)."""
     product = context.session.scalars(
@@ -55,7 +61,13 @@ def get_product(context: ToolContext, args: GetProductArgs) -> ProductDetails:
     return ProductDetails(product_id=product.id, name=product.name, category=product.category, variants=variants)
 
 
-@tool(ToolKind.READ)
+@tool(
+    kind=ToolKind.READ,
+    target="catalogue",
+    gerund="listing product types",
+    noun="Catalogue reads",
+    model_visible=True,
+)
 def list_product_types(context: ToolContext, args: ListProductTypesArgs) -> ProductTypes:
     """List every product type the shop sells, with its product id."""
     rows = context.session.execute(select(Product.name, Product.id).order_by(Product.name, Product.id)).all()

@@ -40,7 +40,17 @@ class CouponIssued(ToolResult):
     expires_at: dt.datetime
 
 
-@tool(ToolKind.WRITE)
+@tool(
+    kind=ToolKind.WRITE,
+    target="customer",
+    gerund="issuing a coupon",
+    noun="Coupons",
+    takes_reason=True,
+    moves_money=True,
+    rule="issue_coupon",
+    consent=True,
+    model_visible=True,
+)
 def issue_coupon(context: ToolContext, args: IssueCouponArgs) -> CouponIssued:
     """Give the customer a coupon for their next order: a percentage or a fixed amount off."""
     customer = context.customer(args.customer_id)

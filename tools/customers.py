@@ -42,7 +42,12 @@ def _normalise_postal_code(code: str) -> str:
     return code.replace(" ", "").replace("-", "").upper()
 
 
-@tool(ToolKind.READ)
+@tool(
+    kind=ToolKind.READ,
+    target="lookup",
+    gerund="looking up a customer by email",
+    noun="Customer look-ups",
+)
 def find_customer_by_email(context: ToolContext, args: FindCustomerByEmailArgs) -> CustomerFound:
     """Find a customer's id by their email address. Use it to verify who the customer is."""
     customer = context.session.scalars(
@@ -53,7 +58,12 @@ def find_customer_by_email(context: ToolContext, args: FindCustomerByEmailArgs) 
     return CustomerFound(customer_id=customer.id)
 
 
-@tool(ToolKind.READ)
+@tool(
+    kind=ToolKind.READ,
+    target="lookup",
+    gerund="looking up a customer by name and postal code",
+    noun="Customer look-ups",
+)
 def find_customer_by_name_postal_code(context: ToolContext, args: FindCustomerByNamePostalCodeArgs) -> CustomerFound:
     """Find a customer's id by first name, last name and postal code, when they do not remember their email."""
     candidates = context.session.scalars(
@@ -69,13 +79,26 @@ def find_customer_by_name_postal_code(context: ToolContext, args: FindCustomerBy
     raise ToolError(ErrorCode.NOT_FOUND, "No customer matches this name and postal code.")
 
 
-@tool(ToolKind.READ)
+@tool(
+    kind=ToolKind.READ,
+    target="customer",
+    gerund="reading a customer profile",
+    noun="Profile reads",
+    model_visible=True,
+)
 def get_customer(context: ToolContext, args: GetCustomerArgs) -> CustomerView:
     """Get a customer's profile: name, email, default address, language, VIP status, payment methods and order ids."""
     return customer_view(context.customer(args.customer_id))
 
 
-@tool(ToolKind.WRITE)
+@tool(
+    kind=ToolKind.WRITE,
+    target="customer",
+    gerund="updating the customer's saved address",
+    noun="Address updates",
+    rule="update_customer_address",
+    consent=True,
+)
 def update_customer_address(context: ToolContext, args: UpdateCustomerAddressArgs) -> CustomerAddressUpdated:
     """Change a customer's default address (orders already placed keep theirs)."""
     customer = context.customer(args.customer_id)

@@ -14,9 +14,10 @@ from tools.base import ToolArgs, ToolContext, ToolKind, ToolResult, tool
 
 class EscalateToHumanArgs(ToolArgs):
     order_id: str | None = Field(default=None, max_length=64)
-    reason: str = Field(min_length=1, max_length=500, description="Why a human must decide, in one sentence.")
+    reason: str = Field(min_length=1, max_length=500, description="Why a human must decide, in one sentence (English).")
     summary: str = Field(default="", max_length=4000, description="The issue and what was tried so far.")
     urgency: UrgencyLevel = UrgencyLevel.YELLOW
+    recommendation: str = Field(default="", max_length=1000, description="The resolution you would suggest (English).")
     brief: dict[str, Any] = Field(default_factory=dict, description="The case brief, when the agent prepared one.")
 
 
@@ -26,7 +27,16 @@ class CaseOpened(ToolResult):
     sla_due_at: dt.datetime
 
 
-@tool(ToolKind.WRITE)
+@tool(
+    kind=ToolKind.WRITE,
+    target="none",
+    gerund="handing over to a human",
+    noun="Hand-overs",
+    takes_reason=True,
+    rule="escalate_to_human",
+    consent=False,
+    model_visible=True,
+)
 def escalate_to_human(context: ToolContext, args: EscalateToHumanArgs) -> CaseOpened:
     """Hand the conversation to a human agent when the request is outside what may be done
     alone; opens a case in the agents' queue with its response deadline."""
@@ -35,6 +45,9 @@ def escalate_to_human(context: ToolContext, args: EscalateToHumanArgs) -> CaseOp
         order = context.order(args.order_id)
         customer_id = order.customer_id
     now = context.now()
+    brief = dict(args.brief)
+    if args.recommendation and not brief.get("recommended_resolution"):
+        brief["recommended_resolution"] = args.recommendation
     case = Case(
         customer_id=customer_id,
         order_id=args.order_id and context.order(args.order_id).id,
@@ -43,7 +56,7 @@ def escalate_to_human(context: ToolContext, args: EscalateToHumanArgs) -> CaseOp
         urgency=args.urgency,
         reason=args.reason,
         summary=args.summary,
-        brief=args.brief,
+        brief=brief,
         sla_due_at=sla_deadline(args.urgency, now),
         created_at=now,
     )

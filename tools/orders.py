@@ -158,13 +158,29 @@ def price_difference(order: Order, lines: list[OrderItem], variants: list[Varian
     return new_total - old_total
 
 
-@tool(ToolKind.READ)
+@tool(
+    kind=ToolKind.READ,
+    target="order",
+    gerund="reading an order",
+    noun="Order reads",
+    model_visible=True,
+)
 def get_order(context: ToolContext, args: GetOrderArgs) -> OrderView:
     """Get an order: status, items with item ids and prices, amounts, shipping address, shipments and payment history."""
     return order_view(context.order(args.order_id))
 
 
-@tool(ToolKind.WRITE)
+@tool(
+    kind=ToolKind.WRITE,
+    target="order",
+    gerund="cancelling an order",
+    noun="Cancellations",
+    takes_reason=True,
+    moves_money=True,
+    rule="cancel_order",
+    consent=True,
+    model_visible=True,
+)
 def cancel_order(context: ToolContext, args: CancelOrderArgs) -> OrderCancelled:
     """Cancel an order that has not been handed to a carrier, and refund what was paid to the
     methods it was paid with (gift cards at once, cards and PayPal in 5 to 7 business days)."""
@@ -183,7 +199,15 @@ def cancel_order(context: ToolContext, args: CancelOrderArgs) -> OrderCancelled:
     return OrderCancelled(order_id=order.id, status=order.status.value, refunds=refunds)
 
 
-@tool(ToolKind.WRITE)
+@tool(
+    kind=ToolKind.WRITE,
+    target="order",
+    gerund="changing an order's items",
+    noun="Item changes",
+    rule="modify_order_items",
+    consent=True,
+    model_visible=True,
+)
 def modify_order_items(context: ToolContext, args: ModifyOrderItemsArgs) -> OrderItemsModified:
     """Swap items of a pending order for other variants of the same product (size, colour...).
     All items to change must be in this one call; the price difference is charged to, or
@@ -219,7 +243,15 @@ def modify_order_items(context: ToolContext, args: ModifyOrderItemsArgs) -> Orde
     )
 
 
-@tool(ToolKind.WRITE)
+@tool(
+    kind=ToolKind.WRITE,
+    target="order",
+    gerund="changing an order's payment method",
+    noun="Payment changes",
+    rule="modify_order_payment",
+    consent=True,
+    model_visible=True,
+)
 def modify_order_payment(context: ToolContext, args: ModifyOrderPaymentArgs) -> OrderPaymentModified:
     """Pay a pending order with another of the customer's payment methods; the first method
     is refunded (a gift card at once, otherwise in 5 to 7 business days)."""
@@ -247,7 +279,15 @@ def modify_order_payment(context: ToolContext, args: ModifyOrderPaymentArgs) -> 
     return OrderPaymentModified(order_id=order.id, payment_method_id=new_method.id, amount=amount, currency=order.currency)
 
 
-@tool(ToolKind.WRITE)
+@tool(
+    kind=ToolKind.WRITE,
+    target="order",
+    gerund="changing the delivery address",
+    noun="Address changes",
+    rule="change_shipping_address",
+    consent=True,
+    model_visible=True,
+)
 def change_shipping_address(context: ToolContext, args: ChangeShippingAddressArgs) -> ShippingAddressChanged:
     """Change where an order will be shipped, while no parcel has left the warehouse.
     For a parcel already with the carrier, use intercept_parcel."""

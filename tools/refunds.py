@@ -102,7 +102,17 @@ def net_paid_by_method(order: Order) -> dict[str, Decimal]:
     return net
 
 
-@tool(ToolKind.WRITE)
+@tool(
+    kind=ToolKind.WRITE,
+    target="order",
+    gerund="issuing a refund",
+    noun="Refunds",
+    takes_reason=True,
+    moves_money=True,
+    rule="issue_refund",
+    consent=True,
+    model_visible=True,
+)
 def issue_refund(context: ToolContext, args: IssueRefundArgs) -> RefundIssued:
     """Refund an order in full or in part, never more than was paid and not yet refunded:
     to the original payment methods, or to one of the customer's gift cards (available at once)."""

@@ -70,7 +70,15 @@ def _require_delivered(status: OrderStatus, order_id: str, what: str) -> None:
         raise ToolError(ErrorCode.INVALID_STATE, f"Order {order_id} is {status.value}; only delivered orders can be {what}.")
 
 
-@tool(ToolKind.WRITE)
+@tool(
+    kind=ToolKind.WRITE,
+    target="order",
+    gerund="returning items",
+    noun="Returns",
+    rule="return_items",
+    consent=True,
+    model_visible=True,
+)
 def return_items(context: ToolContext, args: ReturnItemsArgs) -> ReturnRequested:
     """Open a return for items of a delivered order. The customer gets return instructions by
     email; the refund goes to the original payment method or a gift card once the items arrive."""
@@ -97,7 +105,15 @@ def return_items(context: ToolContext, args: ReturnItemsArgs) -> ReturnRequested
     )
 
 
-@tool(ToolKind.WRITE)
+@tool(
+    kind=ToolKind.WRITE,
+    target="order",
+    gerund="exchanging items",
+    noun="Exchanges",
+    rule="exchange_items",
+    consent=True,
+    model_visible=True,
+)
 def exchange_items(context: ToolContext, args: ExchangeItemsArgs) -> ExchangeRequested:
     """Exchange items of a delivered order for other variants of the same product. All items
     to exchange must be in this one call; the price difference is settled on the given method."""

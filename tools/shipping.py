@@ -119,7 +119,13 @@ def _shipments_of(context: ToolContext, args: TrackShipmentArgs) -> tuple[str, s
     return shipment.order.id, shipment.order.status.value, [shipment]
 
 
-@tool(ToolKind.READ)
+@tool(
+    kind=ToolKind.READ,
+    target="order",
+    gerund="tracking a shipment",
+    noun="Tracking look-ups",
+    model_visible=True,
+)
 def track_shipment(context: ToolContext, args: TrackShipmentArgs) -> ShipmentTracking:
     """Track an order's parcels: carrier, tracking number, every tracking event with time and
     place, the promised delivery date and whether it has passed."""
@@ -144,7 +150,15 @@ def _tracking_number(prefix: str, seed: str) -> str:
     return prefix + str(int(hashlib.sha256(seed.encode()).hexdigest()[:15], 16))[:12].rjust(12, "0")
 
 
-@tool(ToolKind.WRITE)
+@tool(
+    kind=ToolKind.WRITE,
+    target="order",
+    gerund="switching the carrier",
+    noun="Carrier switches",
+    rule="switch_carrier",
+    consent=True,
+    model_visible=True,
+)
 def switch_carrier(context: ToolContext, args: SwitchCarrierArgs) -> CarrierSwitched:
     """Ship an order with another carrier or a faster service level, before the parcel is picked up."""
     order = context.order(args.order_id, for_update=True)
@@ -179,7 +193,15 @@ def switch_carrier(context: ToolContext, args: SwitchCarrierArgs) -> CarrierSwit
     )
 
 
-@tool(ToolKind.WRITE)
+@tool(
+    kind=ToolKind.WRITE,
+    target="order",
+    gerund="intercepting a parcel",
+    noun="Parcel intercepts",
+    rule="intercept_parcel",
+    consent=True,
+    model_visible=True,
+)
 def intercept_parcel(context: ToolContext, args: InterceptParcelArgs) -> ParcelIntercepted:
     """Ask the carrier to stop a parcel in transit and redirect it to a new address or return it to the seller."""
     order = context.order(args.order_id, for_update=True)
@@ -207,7 +229,17 @@ def intercept_parcel(context: ToolContext, args: InterceptParcelArgs) -> ParcelI
     )
 
 
-@tool(ToolKind.WRITE)
+@tool(
+    kind=ToolKind.WRITE,
+    target="order",
+    gerund="sending a replacement",
+    noun="Reshipments",
+    takes_reason=True,
+    moves_money=True,
+    rule="create_reshipment",
+    consent=True,
+    model_visible=True,
+)
 def create_reshipment(context: ToolContext, args: CreateReshipmentArgs) -> ReshipmentCreated:
     """Send items of a shipped order again at no charge (lost, damaged or wrong item), from a
     warehouse that has them in stock."""

@@ -26,7 +26,15 @@ class StockReleased(ToolResult):
     released: list[ReleasedUnits]
 
 
-@tool(ToolKind.WRITE)
+@tool(
+    kind=ToolKind.WRITE,
+    target="order",
+    gerund="releasing reserved stock",
+    noun="Stock releases",
+    takes_reason=True,
+    rule="release_stock",
+    consent=False,
+)
 def release_stock(context: ToolContext, args: ReleaseStockArgs) -> StockReleased:
     """Give back the units an unshipped order holds (reserved stock), so other buyers can have
     them: for an order whose payment failed, or one that will not ship. The order itself is
@@ -64,7 +72,15 @@ class ShipmentHeld(ToolResult):
     hold_id: int
 
 
-@tool(ToolKind.WRITE)
+@tool(
+    kind=ToolKind.WRITE,
+    target="order",
+    gerund="holding a shipment",
+    noun="Shipment holds",
+    takes_reason=True,
+    rule="hold_shipment",
+    consent=False,
+)
 def hold_shipment(context: ToolContext, args: HoldShipmentArgs) -> ShipmentHeld:
     """Stop an order that has not left the warehouse from being shipped until the hold is
     released (for example while the customer confirms the delivery address)."""

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from agent.llm import CircuitBreaker, LLMBrain, ModelClient, make_brain
+from agent.llm import ESCALATE_TOOL, CircuitBreaker, LLMBrain, ModelClient, make_brain, tool_definitions
 from agent.offline import OfflineBrain
 from agent.service import SupportAgent
 from commerce.db import Store
@@ -21,10 +21,10 @@ from commerce.models import AuditEntry, Case, Coupon, Order, OrderStatus, Refund
 from config import Settings
 from evals.scripted_model import Reply, ScriptedModelServer
 from tests.conftest import NOW, build_shop
+from tools import REGISTRY
 
 VERIFY = "my email is alice@example.com, order #A1003"
 VERIFY_ES = "mi correo es alice@example.com, pedido #A1003"
-
 
 
 @pytest.fixture
@@ -422,6 +422,17 @@ def test_an_unverified_customer_cannot_get_a_write_through_the_model(make: Any, 
 
 
 # ------------------------------------------------------------------------ configuration
+
+
+def test_the_model_sees_the_tools_their_specs_make_visible() -> None:
+    names = [t["function"]["name"] for t in tool_definitions()]
+    assert set(names) == {name for name, spec in REGISTRY.items() if spec.model_visible}
+    assert names[-1] == "escalate_to_human"
+    assert not {"hold_shipment", "release_stock", "find_customer_by_email", "update_customer_address"} & set(names)
+    escalation = ESCALATE_TOOL["function"]["parameters"]
+    assert set(escalation["properties"]) == {"reason", "urgency", "recommendation"}
+    assert escalation["required"] == ["reason"]
+    assert LLMBrain.escalates_when_lost is False
 
 
 def test_the_brain_follows_the_settings(tmp_path: Path, server: ScriptedModelServer, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -25,9 +25,12 @@ from agent.policy import (
     profile_dir,
 )
 from commerce.models import OrderStatus, ShipmentStatus, UrgencyLevel
+from tools import REGISTRY
 
 NOW = dt.datetime(2025, 6, 1, 12, 0, tzinfo=dt.UTC)
 CUSTOMER = "cus_1"
+# Actions the shop's own systems take (no customer's yes, never offered by a model).
+SYSTEM_TOOLS = frozenset(t for t in WRITE_TOOLS if not REGISTRY[t].consent and not REGISTRY[t].model_visible)
 
 
 def make_order(**changes: Any) -> OrderFacts:
@@ -101,11 +104,13 @@ def test_shipped_profiles_are_listed() -> None:
     assert profile_dir().name == "profiles"
 
 
-@pytest.mark.parametrize("name", ["default", "tau-retail"])
-def test_shipped_profiles_load_and_validate(name: str) -> None:
+@pytest.mark.parametrize(
+    ("name", "left_out"), [("default", frozenset()), ("tau-retail", SYSTEM_TOOLS)], ids=["default", "tau-retail"]
+)
+def test_shipped_profiles_load_and_validate(name: str, left_out: frozenset[str]) -> None:
     profile = load_profile(name)
     assert profile.name == name
-    assert set(profile.actions) == WRITE_TOOLS
+    assert set(profile.actions) == WRITE_TOOLS - left_out
     assert profile.urgency_sla_hours.hours_for(UrgencyLevel.RED) == 1
     assert profile.urgency_sla_hours.hours_for(UrgencyLevel.BLUE) == 24
 
@@ -635,10 +640,22 @@ def test_modifying_items_warns_that_it_is_final(tau_gate: PolicyGate) -> None:
     assert any("no longer be possible" in reason for reason in decision.reasons)
 
 
-@pytest.mark.parametrize("tool", sorted(WRITE_TOOLS - {"issue_coupon", "escalate_to_human"}))
+@pytest.mark.parametrize("tool", sorted(t for t in WRITE_TOOLS - {"issue_coupon"} if REGISTRY[t].consent))
 def test_default_profile_confirms_consequential_writes(tool: str) -> None:
     rule = load_profile("default").actions[tool]
     assert rule.requires_confirmation
+
+
+@pytest.mark.parametrize("tool", sorted(SYSTEM_TOOLS))
+def test_default_profile_lets_system_actions_run_on_unshipped_orders(default_gate: PolicyGate, tool: str) -> None:
+    rule = load_profile("default").actions[tool]
+    assert not rule.requires_confirmation
+    assert rule.allowed_statuses == [OrderStatus.PENDING, OrderStatus.PROCESSED]
+    arguments = {"reason": "payment failed"}
+    allowed = default_gate.evaluate(make_request(tool, arguments, order=make_order()))
+    assert_verdict(allowed, Verdict.ALLOW)
+    shipped = default_gate.evaluate(make_request(tool, arguments, order=make_order(status=OrderStatus.DELIVERED)))
+    assert_verdict(shipped, Verdict.DENY, f"actions.{tool}.allowed_statuses")
 
 
 @pytest.mark.parametrize(

@@ -8,13 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import DateTime, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from commerce import models
 from commerce.analytics import build_report, p90, period
-from commerce.analytics_cli import report as report_command
 from commerce.db import Store
 from commerce.models import Case, CaseStatus, Conversation, Customer, Marketplace, Message, Order, Shipment, UrgencyLevel
 
@@ -286,24 +284,3 @@ def test_periods_are_inclusive_days_in_utc() -> None:
         period("11/01/2026", None, now=now)
     with pytest.raises(ValueError, match="before its first day"):
         period("2026-11-07", "2026-11-01", now=now)
-
-
-def test_the_report_command_prints_tables_json_and_csv(store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HELLOWORD_DATABASE_URL", store.url)
-    monkeypatch.setenv("HELLOWORD_DATA_DIR", str(tmp_path))
-    runner = CliRunner()
-    as_json = runner.invoke(report_command, ["--from", "2026-11-01", "--to", "2026-11-07", "--json"])
-    assert as_json.exit_code == 0, as_json.output
-    assert json.loads(as_json.output)["conversations"] == 5
-
-    target = tmp_path / "figures.csv"
-    tables = runner.invoke(report_command, ["--from", "2026-11-01", "--to", "2026-11-07", "--csv", str(target)])
-    assert tables.exit_code == 0, tables.output
-    assert "SLA compliance by urgency" in tables.output
-    assert "60.0 %" in tables.output  # automated resolution
-    lines = target.read_text(encoding="utf-8").splitlines()
-    assert lines[0] == "section,name,value"
-    assert "summary,conversations,5" in lines
-
-    wrong = runner.invoke(report_command, ["--from", "yesterday"])
-    assert wrong.exit_code == 2

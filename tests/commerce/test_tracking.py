@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from commerce.db import Store
@@ -274,26 +272,3 @@ def test_the_simulated_feed_is_repeatable_and_as_messy_as_promised(demo: Store) 
         assert dt.datetime.fromisoformat(event["occurred_at"]).replace(tzinfo=None) <= (start + dt.timedelta(hours=60)).replace(
             tzinfo=None
         )
-
-
-def test_the_track_commands_simulate_and_ingest(demo: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from commerce.tracking_cli import track
-
-    monkeypatch.setenv("HELLOWORD_DATABASE_URL", demo.url)
-    feed = tmp_path / "feed.jsonl"
-    runner = CliRunner()
-    simulated = runner.invoke(track, ["simulate", "--hours", "24", "--seed", "4", "--out", str(feed)])
-    assert simulated.exit_code == 0, simulated.output
-    lines = feed.read_text(encoding="utf-8").splitlines()
-    assert lines and all(json.loads(x)["tracking_number"] for x in lines)
-    to_stdout = runner.invoke(track, ["simulate", "--hours", "24", "--seed", "4"])
-    assert to_stdout.stdout.splitlines() == lines
-    ingested = runner.invoke(track, ["ingest", str(feed), "--json"])
-    assert ingested.exit_code == 0, ingested.output
-    result = json.loads(ingested.stdout)
-    assert result["read"] == len(lines) and result["stored"] > 0 and result["rejected"] == 1
-    table = runner.invoke(track, ["ingest", "-"], input=feed.read_text(encoding="utf-8"))
-    assert table.exit_code == 0, table.output
-    assert "duplicates skipped" in table.stdout and "Rejected:" in table.stdout
-    missing = runner.invoke(track, ["ingest", str(tmp_path / "nope.jsonl")])
-    assert missing.exit_code == 2

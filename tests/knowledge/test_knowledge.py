@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from commands.knowledge import kb as kb_group
 from knowledge import store as store_module
 from knowledge.chunking import chunk_directory, chunk_markdown
-from knowledge.cli_commands import kb as kb_group
 from knowledge.embedders import Embedder, Vectors, make_embedder
 from knowledge.store import KnowledgeBase, open_knowledge_base, shipped_docs_dir
 from tests.conftest import _local_only

@@ -118,25 +118,25 @@ def test_the_outbox_hands_messages_to_an_adapter_and_retries_failures(shop: Stor
 def test_the_server_scan_flags_acts_and_pushes_the_message_to_the_open_chat(shop: Store, tmp_path: Any) -> None:
     import asyncio
 
-    from api.runtime import Runtime
     from config import Settings
+    from support.runtime import Runtime
 
     with shop.write() as s:
         s.add(Conversation(id="w-alice", customer_id="alice", created_at=NOW))
-    runtime = Runtime.create(Settings(data_dir=tmp_path, secret_key="monitor-test"), store=shop, clock=lambda: NOW)
-    received: list[str] = []
+    runtime = Runtime(Settings(data_dir=tmp_path, secret_key="monitor-test"), store=shop, clock=lambda: NOW)
+    received: list[tuple[str, Any] | None] = []
 
     async def listen() -> dict[str, Any]:
-        stream = runtime.bus.stream("w-alice")
-        await anext(stream)  # connected
-        result = await asyncio.to_thread(runtime.monitor_once)
-        received.append(await asyncio.wait_for(anext(stream), timeout=5))
-        await stream.aclose()
+        with runtime.bus.subscribe("w-alice") as subscription:
+            result = await asyncio.to_thread(runtime.monitor_once)
+            received.append(await subscription.next(timeout=5))
         return result
 
     first = asyncio.run(listen())
     assert first["new_flags"].get("delivery_late") and first["playbooks_run"].get("delay_outreach")
-    assert received and received[0].startswith("event: message") and "JD1003" in received[0]
+    assert received and received[0] is not None
+    event, data = received[0]
+    assert event == "message" and "JD1003" in str(data)
     second = runtime.monitor_once()
     assert second["new_flags"] == {} and second["playbooks_run"] == {}
 
@@ -155,6 +155,16 @@ def test_stock_held_for_a_failed_payment_goes_back_once(shop: Store) -> None:
     with shop.read() as s:
         released = s.get(StockLevel, level_id)
         assert released is not None and released.reserved == 4
+
+
+def test_a_release_the_policy_refuses_opens_one_case_and_is_not_tried_again(shop: Store) -> None:
+    # A cancelled order is no stage the profile releases stock at: the gate refuses, a colleague is asked.
+    flag_id = flag(shop, rule="stock_without_payment", order_id="#A1004", customer_id="alice", playbook="release_stock")
+    assert run_playbooks(shop, [flag_id], NOW) == {"open_case": 1}
+    assert run_playbooks(shop, [flag_id], NOW) == {} and count(shop, Case) == 1
+    with shop.read() as s:
+        case = s.scalars(select(Case)).one()
+        assert "Release the stock by hand" in case.brief["recommended_resolution"]
 
 
 def test_an_oversold_variant_offers_the_newest_orders_another_variant_in_stock(shop: Store) -> None:

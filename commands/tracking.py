@@ -9,6 +9,11 @@ import sys
 from pathlib import Path
 
 import click
+from rich.table import Table
+
+from commands.common import open_store
+from config import get_settings
+from terminal import console, fail, out, progress_bar
 
 __all__ = ["track"]
 
@@ -26,12 +31,7 @@ def ingest(source: str, as_json: bool) -> None:
 
     Lines that cannot be used are counted and listed, never fatal; the same feed ingested twice
     adds nothing."""
-    from rich.table import Table
-
-    from cli import open_store
     from commerce.tracking import ingest_events
-    from config import get_settings
-    from terminal import fail, out, progress_bar
 
     if source == "-":
         data = sys.stdin.buffer.read()
@@ -93,10 +93,7 @@ def ingest(source: str, as_json: bool) -> None:
 def simulate(hours: float, seed: int, start: str | None, out_file: str) -> None:
     """Carrier events for the parcels on their way over the next HOURS, as JSON lines, messy as
     real feeds are; feed them to `helloword track ingest`."""
-    from cli import open_store
     from commerce.simulator import next_start, simulate_events
-    from config import get_settings
-    from terminal import console, fail
 
     store = open_store(get_settings())
     if start is None:

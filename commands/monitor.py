@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import click
 from rich.table import Table
 
+from commands.common import open_store
+from config import get_settings
 from terminal import fail, out, progress_bar
 
 if TYPE_CHECKING:
@@ -17,9 +19,6 @@ if TYPE_CHECKING:
 
 
 def _store() -> Store:
-    from cli import open_store
-    from config import get_settings
-
     return open_store(get_settings())
 
 
@@ -42,8 +41,8 @@ monitor = click.Group("monitor", help="The exception monitor: flags stalled parc
 def run(full: bool, as_json: bool, rules_path: Path | None) -> None:
     """Scan orders, payments, stock and tracking events and raise a flag for each new problem."""
     from agent.policy import load_profile
-    from commerce.monitor import scan
-    from config import get_settings
+    from commerce.models import utcnow
+    from support.monitoring import scan_and_act
 
     settings = get_settings()
     rules = _rules(rules_path)
@@ -54,7 +53,7 @@ def run(full: bool, as_json: bool, rules_path: Path | None) -> None:
     store = _store()
     try:
         with progress_bar("Scanning") as update:
-            result = scan(store, rules, incremental=not full, profile=profile, progress=update)
+            result = scan_and_act(store, rules, utcnow(), profile, incremental=not full, progress=update)
     finally:
         store.dispose()
     if as_json:

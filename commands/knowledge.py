@@ -8,13 +8,12 @@ from pathlib import Path
 import click
 from rich.table import Table
 
+from config import get_settings
 from knowledge.store import KnowledgeBase, open_knowledge_base, profile_name, shipped_docs_dir
 from terminal import console, fail, out, progress_bar
 
 
 def _open(*, rebuild: bool = False, ingest_shipped: bool = True) -> tuple[KnowledgeBase, str]:
-    from config import get_settings
-
     settings = get_settings()
     try:
         kb = open_knowledge_base(settings, rebuild=rebuild, ingest_shipped=ingest_shipped)

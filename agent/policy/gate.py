@@ -1,141 +1,28 @@
 """The policy gate: decides whether a proposed tool call may run, needs the customer's yes,
-needs a human's approval, or is refused, according to the seller's policy profile (YAML).
+needs a human's approval, or is refused, according to the seller's policy profile.
 
 The gate only decides. The typed tools check their own hard preconditions (stock, balances,
 payment kinds) when they run; the gate judges what the profile says about identity,
-ownership, order and shipment stage, arguments, money and confirmation.
+ownership, order and shipment stage, arguments, money and confirmation. What it knows about
+each tool (read or write, what it touches, the rule that governs it, the words for it) comes
+from the tool's spec in the registry.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Hashable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from enum import StrEnum
-from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
-import yaml
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    ConfigDict,
-    Field,
-    StringConstraints,
-    ValidationError,
-    model_validator,
-)
-from pydantic_core import ErrorDetails, PydanticCustomError
+from pydantic import BaseModel, Field
 
-from commerce.models import OrderStatus, RefundDestination, ShipmentStatus, UrgencyLevel
+from agent.policy.schema import ActionRule, IdentityMethod, PolicyProfile, governed_by
+from commerce.models import OrderStatus, RefundDestination, ShipmentStatus
 from commerce.money import minor_unit
-
-__all__ = [
-    "READ_TOOLS",
-    "WRITE_TOOLS",
-    "ActionRequest",
-    "ActionRule",
-    "GateDecision",
-    "IdentityMethod",
-    "ItemFacts",
-    "OrderFacts",
-    "PolicyGate",
-    "PolicyProfile",
-    "ProfileError",
-    "Verdict",
-    "available_profiles",
-    "load_profile",
-    "profile_dir",
-]
-
-
-# ---------------------------------------------------------------- the tools the gate knows
-
-
-@dataclass(frozen=True)
-class _Tool:
-    write: bool
-    # What the call touches: an order, a customer record, nobody's data, or the public catalogue.
-    target: Literal["order", "customer", "lookup", "catalogue", "none"]
-    gerund: str
-    noun: str
-    takes_reason: bool = False
-    moves_money: bool = False
-
-
-_TOOLS: dict[str, _Tool] = {
-    # reads
-    "find_customer_by_email": _Tool(False, "lookup", "looking up a customer by email", "Customer look-ups"),
-    "find_customer_by_name_postal_code": _Tool(
-        False, "lookup", "looking up a customer by name and postal code", "Customer look-ups"
-    ),
-    "get_customer": _Tool(False, "customer", "reading a customer profile", "Profile reads"),
-    "get_order": _Tool(False, "order", "reading an order", "Order reads"),
-    "track_shipment": _Tool(False, "order", "tracking a shipment", "Tracking look-ups"),
-    "get_product": _Tool(False, "catalogue", "reading a product", "Product reads"),
-    "list_product_types": _Tool(False, "catalogue", "listing product types", "Catalogue reads"),
-    # writes
-    "issue_refund": _Tool(True, "order", "issuing a refund", "Refunds", takes_reason=True, moves_money=True),
-    "create_reshipment": _Tool(True, "order", "sending a replacement", "Reshipments", takes_reason=True, moves_money=True),
-    "switch_carrier": _Tool(True, "order", "switching the carrier", "Carrier switches"),
-    "change_shipping_address": _Tool(True, "order", "changing the delivery address", "Address changes"),
-    "intercept_parcel": _Tool(True, "order", "intercepting a parcel", "Parcel intercepts"),
-    "cancel_order": _Tool(True, "order", "cancelling an order", "Cancellations", takes_reason=True, moves_money=True),
-    "modify_order_items": _Tool(True, "order", "changing an order's items", "Item changes"),
-    "modify_order_payment": _Tool(True, "order", "changing an order's payment method", "Payment changes"),
-    "return_items": _Tool(True, "order", "returning items", "Returns"),
-    "exchange_items": _Tool(True, "order", "exchanging items", "Exchanges"),
-    "issue_coupon": _Tool(True, "customer", "issuing a coupon", "Coupons", takes_reason=True, moves_money=True),
-    "update_customer_address": _Tool(True, "customer", "updating the customer's saved address", "Address updates"),
-    "escalate_to_human": _Tool(True, "none", "handing over to a human", "Hand-overs", takes_reason=True),
-}
-
-READ_TOOLS: frozenset[str] = frozenset(name for name, tool in _TOOLS.items() if not tool.write)
-WRITE_TOOLS: frozenset[str] = frozenset(name for name, tool in _TOOLS.items() if tool.write)
-
-# ---------------------------------------------------------------- profile schema
-
-
-def _one_line(text: str) -> str:
-    if "\n" in text:
-        raise ValueError("must be a single line of plain English")
-    return text
-
-
-def _profile_name(name: str) -> str:
-    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,59}", name):
-        raise ValueError(f"{name!r} must be lowercase letters, digits, '-' or '_' (at most 60)")
-    return name
-
-
-def _write_tool(name: str) -> str:
-    if name not in WRITE_TOOLS:
-        raise ValueError(f"unknown tool; write tools are: {', '.join(sorted(WRITE_TOOLS))}")
-    return name
-
-
-def _currency_code(code: str) -> str:
-    if not re.fullmatch(r"[A-Z]{3}", code):
-        raise ValueError(f"{code!r} is not a three-letter currency code such as EUR")
-    return code
-
-
-PolicyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), AfterValidator(_one_line)]
-CurrencyCode = Annotated[str, AfterValidator(_currency_code)]
-WriteToolName = Annotated[str, AfterValidator(_write_tool)]
-Amount = Annotated[Decimal, Field(ge=0)]
-CurrencyTable = dict[CurrencyCode, Amount]
-NonEmptyText = Annotated[str, Field(min_length=1, max_length=200)]
-
-
-class IdentityMethod(StrEnum):
-    ORDER_NUMBER_EMAIL = "order_number_email"
-    NAME_POSTAL_CODE = "name_postal_code"
-    EMAIL = "email"
-    SIGNED_TOKEN = "signed_token"
-
+from tools import REGISTRY, ToolSpec
 
 _METHOD_WORDS = {
     IdentityMethod.ORDER_NUMBER_EMAIL: "order number and email",
@@ -143,274 +30,6 @@ _METHOD_WORDS = {
     IdentityMethod.EMAIL: "email address",
     IdentityMethod.SIGNED_TOKEN: "a signed-in session",
 }
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _Clause(_Section):
-    text: PolicyText | None = Field(default=None, description="The rule in one plain-English sentence.")
-
-
-class IdentityRules(_Clause):
-    methods: Annotated[list[IdentityMethod], Field(min_length=1)]
-    required_for_reads: bool = True
-
-
-class ShipmentStage(_Clause):
-    """Which parcel states allow the action, judged on the order's shipments."""
-
-    statuses: Annotated[list[ShipmentStatus], Field(min_length=1)]
-    match: Literal["all", "any"] = "all"
-    when_not_shipped: Literal["allow", "deny"] = "allow"
-
-
-class ActionRule(_Clause):
-    enabled: bool = True
-    allowed_statuses: Annotated[list[OrderStatus], Field(min_length=1)] | None = None
-    block_after_items_modified: bool = False
-    shipment_stage: ShipmentStage | None = None
-    allowed_reasons: Annotated[list[NonEmptyText], Field(min_length=1)] | None = None
-    # Forgetting the key must not let a write run without the customer's yes.
-    requires_confirmation: bool = True
-    approval_above: CurrencyTable | None = None
-    vip_multiplier: Annotated[Decimal, Field(ge=1)] = Decimal(1)
-
-
-# Handing over to a human is always possible, even when a profile does not mention it.
-_DEFAULT_ESCALATION = ActionRule(enabled=True, requires_confirmation=False)
-
-
-class RefundRules(_Clause):
-    # The tools check the payment kind; the gate can only see the destination argument.
-    destinations: Annotated[list[RefundDestination], Field(min_length=1)] = Field(default_factory=lambda: list(RefundDestination))
-
-
-class CouponRules(_Clause):
-    max_percent: Annotated[int, Field(ge=1, le=100)] | None = None
-    max_amount: CurrencyTable | None = None
-    max_valid_days: Annotated[int, Field(ge=1)] | None = None
-    max_per_customer: Annotated[int, Field(ge=0)] | None = None
-    window_days: Annotated[int, Field(ge=1)] = 30
-
-
-class ReturnRules(_Clause):
-    window_days: Annotated[int, Field(ge=0)] | None = None
-
-
-class UrgencySla(_Section):
-    red: Annotated[float, Field(gt=0)] = 1
-    orange: Annotated[float, Field(gt=0)] = 4
-    yellow: Annotated[float, Field(gt=0)] = 12
-    blue: Annotated[float, Field(gt=0)] = 24
-
-    @model_validator(mode="after")
-    def _more_urgent_is_sooner(self) -> UrgencySla:
-        hours = [self.red, self.orange, self.yellow, self.blue]
-        if hours != sorted(hours):
-            raise ValueError("a more urgent level must not get a later deadline (red ≤ orange ≤ yellow ≤ blue)")
-        return self
-
-    def hours_for(self, level: UrgencyLevel) -> float:
-        value: float = getattr(self, level.value)
-        return value
-
-
-class DeliveredNotReceived(_Clause):
-    reship_below: CurrencyTable = Field(default_factory=dict)
-
-
-class PolicyProfile(_Section):
-    name: Annotated[str, AfterValidator(_profile_name)]
-    description: Annotated[str, Field(min_length=1)]
-    identity: IdentityRules
-    out_of_scope: Literal["escalate", "deny"]
-    # A write tool left out of this table is out of scope for the agent.
-    actions: dict[WriteToolName, ActionRule]
-    refunds: RefundRules = Field(default_factory=RefundRules)
-    coupons: CouponRules = Field(default_factory=CouponRules)
-    returns: ReturnRules = Field(default_factory=ReturnRules)
-    urgency_sla_hours: UrgencySla = Field(default_factory=UrgencySla)
-    delivered_not_received: DeliveredNotReceived | None = None
-
-    @model_validator(mode="after")
-    def _consistent(self) -> PolicyProfile:
-        problems = _consistency_problems(self)
-        if problems:
-            summary = "; ".join(f"{path}: {what}" for path, what in problems)
-            raise PydanticCustomError(_CONSISTENCY, "{summary}", {"summary": summary, "problems": problems})
-        return self
-
-    def action(self, tool: str) -> ActionRule | None:
-        """The rule for a write tool; None means the profile leaves it out of scope."""
-        rule = self.actions.get(tool)
-        if rule is None and tool == "escalate_to_human":
-            return _DEFAULT_ESCALATION
-        return rule
-
-
-_CONSISTENCY = "profile_consistency"
-
-
-def _consistency_problems(profile: PolicyProfile) -> list[tuple[str, str]]:
-    return [problem for tool, rule in profile.actions.items() for problem in _rule_problems(tool, rule)]
-
-
-def _rule_problems(tool: str, rule: ActionRule) -> list[tuple[str, str]]:
-    """Settings that make no sense for this particular tool."""
-    problems: list[tuple[str, str]] = []
-    info = _TOOLS[tool]
-    base = f"actions.{tool}"
-    if rule.allowed_reasons is not None and not info.takes_reason:
-        problems.append((f"{base}.allowed_reasons", "this tool takes no reason"))
-    order_bound = {
-        "shipment_stage": rule.shipment_stage is not None,
-        "block_after_items_modified": rule.block_after_items_modified,
-        "allowed_statuses": rule.allowed_statuses is not None,
-    }
-    for field_name, used in order_bound.items():
-        # A coupon may be tied to an order, so only its status can be judged.
-        coupon_status = tool == "issue_coupon" and field_name == "allowed_statuses"
-        if used and info.target != "order" and not coupon_status:
-            problems.append((f"{base}.{field_name}", "this tool does not act on an order"))
-    if not info.moves_money:
-        for field_name in ("approval_above", "vip_multiplier"):
-            if field_name in rule.model_fields_set:
-                problems.append((f"{base}.{field_name}", "this tool moves no money"))
-    elif "vip_multiplier" in rule.model_fields_set and rule.approval_above is None:
-        problems.append((f"{base}.vip_multiplier", "has no effect without approval_above"))
-    if tool == "escalate_to_human" and not rule.enabled:
-        problems.append((f"{base}.enabled", "handing over to a human cannot be switched off"))
-    return problems
-
-
-# ---------------------------------------------------------------- loading
-
-
-class ProfileError(ValueError):
-    """A policy profile that cannot be used; one line per problem, each naming file and field."""
-
-    def __init__(self, source: str, problems: Iterable[tuple[str | None, str]]) -> None:
-        self.source = source
-        self.problems = list(problems)
-        lines = [f"{source}: {path}: {what}" if path else f"{source}: {what}" for path, what in self.problems]
-        super().__init__("\n".join(lines))
-
-
-def profile_dir() -> Path:
-    return Path(__file__).resolve().parent / "profiles"
-
-
-def available_profiles() -> list[str]:
-    return sorted(path.stem for path in profile_dir().glob("*.yaml"))
-
-
-def load_profile(name_or_path: str) -> PolicyProfile:
-    """Load a shipped profile by name ("default", "tau-retail") or any profile YAML by path."""
-    candidate = Path(name_or_path)
-    if candidate.suffix in {".yaml", ".yml"} or len(candidate.parts) > 1:
-        return _load_file(candidate)
-    if name_or_path in available_profiles():
-        return _load_file(profile_dir() / f"{name_or_path}.yaml")
-    known = ", ".join(available_profiles())
-    raise ProfileError(name_or_path, [(None, f"unknown policy profile; available profiles: {known}")])
-
-
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """YAML would silently keep the last of two equal keys; in a policy that hides a mistake."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Hashable, Any]:
-        seen: set[Hashable] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if isinstance(key, Hashable):
-                if key in seen:
-                    raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
-                seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-def _load_file(path: Path) -> PolicyProfile:
-    source = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ProfileError(source, [(None, "file not found")]) from None
-    except OSError as exc:
-        raise ProfileError(source, [(None, f"cannot read the file ({exc.strerror})")]) from None
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader subclass: no object construction
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
-        raise ProfileError(source, [(where, f"not valid YAML: {exc.problem}")]) from None
-    except yaml.YAMLError as exc:
-        raise ProfileError(source, [(None, f"not valid YAML: {exc}")]) from None
-    if not isinstance(data, dict):
-        raise ProfileError(source, [("(top level)", "expected a mapping of profile settings")])
-    try:
-        return PolicyProfile.model_validate(data)
-    except ValidationError as exc:
-        raise ProfileError(source, _problems_from(exc) + _raw_rule_problems(data)) from None
-
-
-def _problems_from(error: ValidationError) -> list[tuple[str | None, str]]:
-    problems: list[tuple[str | None, str]] = []
-    for detail in error.errors():
-        if detail["type"] == _CONSISTENCY:
-            problems.extend(detail.get("ctx", {})["problems"])
-        else:
-            problems.append((_field_path(detail["loc"]), _describe(detail)))
-    return problems
-
-
-def _raw_rule_problems(data: dict[Any, Any]) -> list[tuple[str | None, str]]:
-    """Per-tool checks on the actions that parsed, so one run reports every problem in the file."""
-    actions = data.get("actions")
-    if not isinstance(actions, dict):
-        return []
-    problems: list[tuple[str | None, str]] = []
-    for tool, raw in actions.items():
-        if tool not in WRITE_TOOLS:
-            continue
-        try:
-            rule = ActionRule.model_validate(raw)
-        except ValidationError:
-            continue  # its own problems are already listed
-        problems.extend(_rule_problems(tool, rule))
-    return problems
-
-
-def _field_path(loc: tuple[int | str, ...]) -> str:
-    path = ""
-    for part in loc:
-        if part == "[key]":
-            continue
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else str(part)
-    return path or "(top level)"
-
-
-def _describe(detail: ErrorDetails) -> str:
-    kind = detail["type"]
-    ctx: dict[str, Any] = dict(detail.get("ctx") or {})
-    given = detail.get("input")
-    if kind == "missing":
-        return "required but missing"
-    if kind == "extra_forbidden":
-        return "unknown key"
-    if kind in {"enum", "literal_error"}:
-        return f"unknown value {given!r}; expected {ctx.get('expected', 'one of the listed values')}"
-    if kind == "greater_than_equal" and str(ctx.get("ge")) == "0":
-        return f"must not be negative (got {given})"
-    if kind == "value_error":
-        return str(detail["msg"]).removeprefix("Value error, ")
-    message = str(detail["msg"])
-    got = f" (got {given!r})" if isinstance(given, str | int | float | Decimal | bool) else ""
-    return message[:1].lower() + message[1:] + got
 
 
 # ---------------------------------------------------------------- requests and decisions
@@ -495,36 +114,36 @@ class PolicyGate:
         self.profile = profile
 
     def evaluate(self, request: ActionRequest, *, confirmed: bool = False) -> GateDecision:
-        info = _TOOLS.get(request.tool)
-        if info is None:
+        spec = REGISTRY.get(request.tool)
+        if spec is None:
             finding = _Finding(Verdict.DENY, "gate.unknown_tool", f"There is no tool called {request.tool!r}.")
             return self._decide(request, [finding], None, confirmed=confirmed)
-        findings = self._order_facts(request, info)
-        if not info.write:
-            findings += self._read_rules(request, info)
+        findings = self._order_facts(request, spec)
+        if not spec.is_write:
+            findings += self._read_rules(request, spec)
             return self._decide(request, findings, None, confirmed=confirmed)
 
         amount, currency, money_findings = self._amount_moved(request)
         findings += money_findings
         if request.tool != "escalate_to_human":
             findings += self._identity_for_write(request)
-            findings += self._ownership(request, info)
+            findings += self._ownership(request, spec)
 
-        rule = self.profile.action(request.tool)
+        rule = self.profile.action(_rule_of(spec))
         if rule is None or not rule.enabled:
-            findings.append(self._out_of_scope(request.tool, rule))
+            findings.append(self._out_of_scope(spec, rule))
             return self._decide(request, findings, amount, confirmed=confirmed)
 
-        findings += self._order_stage(request, rule)
-        findings += self._arguments(request, rule)
-        findings += self._approval(request, rule, amount, currency)
+        findings += self._order_stage(request, spec, rule)
+        findings += self._arguments(request, spec, rule)
+        findings += self._approval(request, spec, rule, amount, currency)
         if rule.requires_confirmation and not confirmed:
-            findings += self._confirmation(request, amount, currency)
+            findings += self._confirmation(request, spec, amount, currency)
         return self._decide(request, findings, amount, confirmed=confirmed)
 
     # ------------------------------------------------ rules 1-3: facts, identity, ownership, scope
 
-    def _order_facts(self, request: ActionRequest, info: _Tool) -> list[_Finding]:
+    def _order_facts(self, request: ActionRequest, spec: ToolSpec) -> list[_Finding]:
         order_id = request.arguments.get("order_id")
         order = request.order
         if order is not None and order_id is not None and _order_key(order_id) != _order_key(order.order_id):
@@ -533,14 +152,14 @@ class PolicyGate:
                     Verdict.DENY, "gate.order_facts", f"The facts supplied are for order {order.order_id}, not order {order_id}."
                 )
             ]
-        needs_facts = info.write and request.tool != "escalate_to_human" and (info.target == "order" or order_id is not None)
+        needs_facts = spec.is_write and request.tool != "escalate_to_human" and (spec.target == "order" or order_id is not None)
         if needs_facts and order is None:
             label = f"order {order_id}" if order_id is not None else "the order"
             return [_Finding(Verdict.DENY, "gate.order_facts", f"Look up {label} before acting on it.")]
         return []
 
-    def _read_rules(self, request: ActionRequest, info: _Tool) -> list[_Finding]:
-        if info.target not in {"order", "customer"}:
+    def _read_rules(self, request: ActionRequest, spec: ToolSpec) -> list[_Finding]:
+        if spec.target not in {"order", "customer"}:
             return []
         identity = self.profile.identity
         if identity.required_for_reads and not request.identity_verified:
@@ -552,7 +171,7 @@ class PolicyGate:
                     identity.text,
                 )
             ]
-        return self._ownership(request, info)
+        return self._ownership(request, spec)
 
     def _identity_for_write(self, request: ActionRequest) -> list[_Finding]:
         if request.identity_verified:
@@ -569,7 +188,7 @@ class PolicyGate:
     def _methods_text(self) -> str:
         return "by " + ", or ".join(_METHOD_WORDS[m] for m in self.profile.identity.methods)
 
-    def _ownership(self, request: ActionRequest, info: _Tool) -> list[_Finding]:
+    def _ownership(self, request: ActionRequest, spec: ToolSpec) -> list[_Finding]:
         verified = request.verified_customer_id
         if verified is None:
             return []
@@ -584,7 +203,7 @@ class PolicyGate:
                 )
             )
         customer_id = request.arguments.get("customer_id")
-        if info.target == "customer" and customer_id is not None and str(customer_id) != verified:
+        if spec.target == "customer" and customer_id is not None and str(customer_id) != verified:
             findings.append(
                 _Finding(
                     Verdict.DENY,
@@ -594,8 +213,8 @@ class PolicyGate:
             )
         return findings
 
-    def _out_of_scope(self, tool: str, rule: ActionRule | None) -> _Finding:
-        gerund = _TOOLS[tool].gerund
+    def _out_of_scope(self, spec: ToolSpec, rule: ActionRule | None) -> _Finding:
+        gerund = spec.gerund
         text = rule.text if rule is not None else None
         if self.profile.out_of_scope == "escalate":
             return _Finding(
@@ -611,19 +230,19 @@ class PolicyGate:
 
     # ------------------------------------------------ rule 4: order status and shipment stage
 
-    def _order_stage(self, request: ActionRequest, rule: ActionRule) -> list[_Finding]:
+    def _order_stage(self, request: ActionRequest, spec: ToolSpec, rule: ActionRule) -> list[_Finding]:
         order = request.order
         if order is None:
             return []
-        tool = request.tool
-        gerund = _TOOLS[tool].gerund
+        name = _rule_of(spec)
+        gerund = spec.gerund
         findings: list[_Finding] = []
         if rule.allowed_statuses is not None and order.status not in rule.allowed_statuses:
             allowed = _or_list(_words(s) for s in rule.allowed_statuses)
             findings.append(
                 _Finding(
                     Verdict.DENY,
-                    f"actions.{tool}.allowed_statuses",
+                    f"actions.{name}.allowed_statuses",
                     f"{_cap(gerund)} is only possible while the order is {allowed}; "
                     f"order {order.order_id} is {_words(order.status)}.",
                     rule.text,
@@ -633,7 +252,7 @@ class PolicyGate:
             findings.append(
                 _Finding(
                     Verdict.DENY,
-                    f"actions.{tool}.block_after_items_modified",
+                    f"actions.{name}.block_after_items_modified",
                     f"Order {order.order_id} already had its items changed, so {gerund} is no longer possible.",
                     rule.text,
                 )
@@ -642,7 +261,7 @@ class PolicyGate:
         if stage is not None:
             statuses = order.shipment_statuses
             wanted = _or_list(f"'{_words(s)}'" for s in stage.statuses)
-            clause = f"actions.{tool}.shipment_stage"
+            clause = f"actions.{name}.shipment_stage"
             if not statuses:
                 if stage.when_not_shipped == "deny":
                     findings.append(
@@ -672,18 +291,18 @@ class PolicyGate:
 
     # ------------------------------------------------ rule 5: arguments
 
-    def _arguments(self, request: ActionRequest, rule: ActionRule) -> list[_Finding]:
+    def _arguments(self, request: ActionRequest, spec: ToolSpec, rule: ActionRule) -> list[_Finding]:
         tool = request.tool
         findings: list[_Finding] = []
-        if rule.allowed_reasons is not None and _TOOLS[tool].takes_reason:
+        if rule.allowed_reasons is not None and spec.takes_reason:
             given = str(request.arguments.get("reason") or "").strip()
             if given.casefold() not in {r.strip().casefold() for r in rule.allowed_reasons}:
                 allowed = _or_list(f"'{r}'" for r in rule.allowed_reasons)
                 findings.append(
                     _Finding(
                         Verdict.DENY,
-                        f"actions.{tool}.allowed_reasons",
-                        f"The reason for {_TOOLS[tool].gerund} must be {allowed}, not '{given}'.",
+                        f"actions.{_rule_of(spec)}.allowed_reasons",
+                        f"The reason for {spec.gerund} must be {allowed}, not '{given}'.",
                         rule.text,
                     )
                 )
@@ -798,12 +417,14 @@ class PolicyGate:
         value = sum((i.unit_price * i.quantity for i in order.items if i.variant_id in named), Decimal(0))
         return value, order.currency, []
 
-    def _approval(self, request: ActionRequest, rule: ActionRule, amount: Decimal | None, currency: str | None) -> list[_Finding]:
+    def _approval(
+        self, request: ActionRequest, spec: ToolSpec, rule: ActionRule, amount: Decimal | None, currency: str | None
+    ) -> list[_Finding]:
         if rule.approval_above is None or amount is None or currency is None:
             return []
-        tool = request.tool
-        noun = _TOOLS[tool].noun
-        clause = f"actions.{tool}.approval_above"
+        name = _rule_of(spec)
+        noun = spec.noun
+        clause = f"actions.{name}.approval_above"
         if currency not in rule.approval_above:
             return [
                 _Finding(
@@ -823,7 +444,7 @@ class PolicyGate:
             return [
                 _Finding(
                     Verdict.APPROVE,
-                    f"actions.{tool}.vip_multiplier",
+                    f"actions.{name}.vip_multiplier",
                     f"{noun} above {_money(limit, currency)} need a human's approval, even for a VIP customer.",
                     rule.text,
                 )
@@ -832,15 +453,17 @@ class PolicyGate:
 
     # ------------------------------------------------ rule 7: confirmation
 
-    def _confirmation(self, request: ActionRequest, amount: Decimal | None, currency: str | None) -> list[_Finding]:
-        clause = f"actions.{request.tool}.requires_confirmation"
+    def _confirmation(
+        self, request: ActionRequest, spec: ToolSpec, amount: Decimal | None, currency: str | None
+    ) -> list[_Finding]:
+        clause = f"actions.{_rule_of(spec)}.requires_confirmation"
         what = _describe_action(request, amount, currency)
         findings = [_Finding(Verdict.CONFIRM, clause, f"The customer must confirm first: {what}.")]
         if request.tool == "modify_order_items":
-            blocked = [tool for tool, rule in self.profile.actions.items() if rule.enabled and rule.block_after_items_modified]
+            blocked = [name for name, rule in self.profile.actions.items() if rule.enabled and rule.block_after_items_modified]
             if blocked:
                 # Items can be changed only once here, so the customer must know it is final.
-                after = _or_list(_TOOLS[t].gerund for t in blocked)
+                after = _or_list(governed.gerund for name in blocked for governed in governed_by(name))
                 findings.append(
                     _Finding(
                         Verdict.CONFIRM,
@@ -857,13 +480,15 @@ class PolicyGate:
         self, request: ActionRequest, findings: list[_Finding], amount: Decimal | None, *, confirmed: bool
     ) -> GateDecision:
         if not findings:
-            rule = self.profile.action(request.tool) if request.tool in WRITE_TOOLS else None
+            spec = REGISTRY.get(request.tool)
+            name = spec.rule if spec is not None and spec.is_write else None
+            rule = self.profile.action(name) if name else None
             if confirmed and rule is not None and rule.requires_confirmation:
                 return GateDecision(
                     verdict=Verdict.ALLOW,
                     tool=request.tool,
                     reasons=["The customer confirmed this action."],
-                    clauses=[f"actions.{request.tool}.requires_confirmation"],
+                    clauses=[f"actions.{name}.requires_confirmation"],
                     amount=amount,
                 )
             return GateDecision(
@@ -881,6 +506,13 @@ class PolicyGate:
 
 
 # ---------------------------------------------------------------- wording helpers
+
+
+def _rule_of(spec: ToolSpec) -> str:
+    """The action rule that governs a write (every write names one)."""
+    if spec.rule is None:
+        raise ValueError(f"{spec.name} is governed by no action rule")
+    return spec.rule
 
 
 def _money(amount: Decimal, currency: str) -> str:
@@ -1006,5 +638,9 @@ def _describe_action(request: ActionRequest, amount: Decimal | None, currency: s
             return f"give the customer a coupon for {off}{days}"
         case "update_customer_address":
             return f"save {_address(args.get('address'))} as the customer's default address"
+        case "hold_shipment":
+            return f"keep order {order_id} in the warehouse until the hold is released"
+        case "release_stock":
+            return f"give back the stock reserved for order {order_id}"
         case _:
             return "hand this conversation to a human agent"

@@ -17,7 +17,10 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from commands.common import open_store
 from commerce.analytics import Durations, Report, build_report, period
+from config import get_settings
+from terminal import fail, out
 
 
 def _duration(seconds: float | None) -> str:
@@ -101,10 +104,6 @@ def report(first_day: str | None, last_day: str | None, as_json: bool, csv_file:
     """Support figures for a period: first response and resolution times, automated resolution
     and escalation rates, SLA compliance by urgency, CSAT, and volumes by language, intent,
     marketplace and carrier."""
-    from cli import open_store
-    from config import get_settings
-    from terminal import fail, out
-
     try:
         start, end = period(first_day, last_day, now=dt.datetime.now(dt.UTC))
     except ValueError as error:

@@ -12,26 +12,28 @@ whatever still fails, and any model outage, is answered by the offline brain.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import json
 import logging
-import queue
-import random
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-import openai
-from openai import AsyncOpenAI
 from pydantic import ValidationError
 
 from agent.brain import VERBATIM, Brain, Decision, ReplyPart
 from agent.language import LANGUAGE_NAMES
+from agent.llm.prompt import (
+    CATALOGUE_TOOLS,
+    READ_TOOLS,
+    WRITE_TOOLS,
+    PromptBudget,
+    as_json,
+    build_messages,
+    estimate_tokens,
+    tool_definitions,
+)
+from agent.llm.transport import CircuitBreaker, Completion, ModelClient, ModelUnavailable, ToolCall, Usage
 from agent.offline import OfflineBrain
 from agent.reply_checks import ACTION_FAMILIES, check_reply, mask_card_numbers, strip_citations
 from agent.state import ConversationState
@@ -41,44 +43,8 @@ from tools import REGISTRY, Caller, Toolbox
 
 log = logging.getLogger("helloword.llm")
 
-PROMPTS = Path(__file__).resolve().parents[1] / "prompts" / "llm"
 POLICY_INTENTS = frozenset({"policy_question", "customs_duties"})
-
-# What the model may call. Reads run straight away; writes are proposals for the guard.
-READ_TOOLS = ("get_order", "track_shipment", "get_customer", "get_product", "list_product_types")
-CATALOGUE_TOOLS = frozenset({"get_product", "list_product_types"})  # no customer record: allowed before identity
-WRITE_TOOLS = (
-    "issue_refund",
-    "cancel_order",
-    "create_reshipment",
-    "issue_coupon",
-    "change_shipping_address",
-    "intercept_parcel",
-    "switch_carrier",
-    "return_items",
-    "exchange_items",
-    "modify_order_items",
-    "modify_order_payment",
-)
-ESCALATE_TOOL = {
-    "type": "function",
-    "function": {
-        "name": "escalate_to_human",
-        "description": "Pass the conversation to a human colleague, with the reason and what you recommend.",
-        "parameters": {
-            "type": "object",
-            "properties": {
-                "reason": {"type": "string", "description": "Why a human must decide (English)."},
-                "urgency": {"type": "string", "enum": ["blue", "yellow", "orange", "red"]},
-                "recommendation": {"type": "string", "description": "The resolution you would suggest (English)."},
-            },
-            "required": ["reason"],
-            "additionalProperties": False,
-        },
-    },
-}
 MAX_READ_ROUNDS = 3
-DONE: dict[str, Any] = {"type": "done"}  # put on a call's event queue when the call has finished
 UNDERSTANDING_SCHEMA = {
     "type": "json_schema",
     "json_schema": {
@@ -98,351 +64,13 @@ UNDERSTANDING_SCHEMA = {
 }
 
 
-class ModelUnavailable(Exception):
-    """The model did not answer in time or kept failing; the turn falls back to the offline brain."""
-
-
-@dataclass
-class Usage:
-    model_calls: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-    def add(self, other: Usage) -> None:
-        self.model_calls += other.model_calls
-        self.prompt_tokens += other.prompt_tokens
-        self.completion_tokens += other.completion_tokens
-
-    def as_dict(self) -> dict[str, int]:
-        return {"model_calls": self.model_calls, "prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
-
-
-@dataclass
-class ToolCall:
-    id: str
-    name: str
-    arguments: str
-
-
-@dataclass
-class Completion:
-    text: str
-    tool_calls: list[ToolCall] = field(default_factory=list)
-    usage: Usage = field(default_factory=Usage)
-
-
-class CircuitBreaker:
-    """After `threshold` failed turns in a row the model is not called for `cooldown`
-    seconds; then one turn tries it again."""
-
-    def __init__(self, threshold: int = 3, cooldown: float = 60.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.threshold, self.cooldown, self.clock = threshold, cooldown, clock
-        self.failures = 0
-        self.opened_at: float | None = None
-        self._lock = threading.Lock()
-
-    @property
-    def state(self) -> str:
-        with self._lock:
-            if self.opened_at is None:
-                return "closed"
-            return "half-open" if self.clock() - self.opened_at >= self.cooldown else "open"
-
-    def allow(self) -> bool:
-        return self.state != "open"
-
-    def success(self) -> None:
-        with self._lock:
-            self.failures, self.opened_at = 0, None
-
-    def failure(self) -> None:
-        with self._lock:
-            self.failures += 1
-            if self.failures >= self.threshold:
-                self.opened_at = self.clock()
-
-
-def _retry_after(value: str | None) -> float:
-    """Seconds from a Retry-After header (0 when absent or a date we do not parse)."""
-    try:
-        return max(0.0, float(value)) if value else 0.0
-    except ValueError:
-        return 0.0
-
-
-def estimate_tokens(text: str) -> int:
-    """A tokenizer-free estimate (about four characters a token), enough to keep a budget."""
-    return len(text) // 4 + 1
-
-
-# ---------------------------------------------------------------------------- the client
-
-
-class ModelClient:
-    """The official async OpenAI client on a private event loop, called from the graph's
-    synchronous nodes. Retries timeouts, 429 and 5xx with exponential backoff and jitter."""
-
-    RETRYABLE = (openai.APITimeoutError, openai.APIConnectionError, openai.RateLimitError, openai.InternalServerError)
-
-    def __init__(self, settings: Settings, *, backoff: float = 0.5, max_backoff: float = 8.0) -> None:
-        self.settings = settings
-        self.model = settings.llm_model
-        self.backoff, self.max_backoff = backoff, max_backoff
-        self.client = AsyncOpenAI(
-            base_url=settings.llm_base_url,
-            api_key=settings.resolved_llm_api_key or "not-needed",
-            max_retries=0,  # retries are ours: they respect the turn's deadline
-            timeout=settings.llm_timeout,
-        )
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, name="helloword-llm", daemon=True)
-        self._thread.start()
-
-    def close(self) -> None:
-        if self._loop.is_running():
-            asyncio.run_coroutine_threadsafe(self.client.close(), self._loop).result(timeout=5)
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            self._thread.join(timeout=5)
-
-    def complete(
-        self,
-        messages: list[dict[str, Any]],
-        *,
-        tools: list[dict[str, Any]] | None = None,
-        deadline: float,
-        on_event: Callable[[dict[str, Any]], None] | None = None,
-        response_format: dict[str, Any] | None = None,
-        max_tokens: int | None = None,
-    ) -> Completion:
-        """One completion, streamed when `on_event` is given. Raises ModelUnavailable when
-        every attempt failed or the deadline (a time.monotonic() value) passed."""
-        events: queue.Queue[dict[str, Any]] = queue.Queue()
-        coroutine = self._with_retries(messages, tools, deadline, events if on_event else None, response_format, max_tokens)
-        future = asyncio.run_coroutine_threadsafe(coroutine, self._loop)
-        future.add_done_callback(lambda _: events.put(DONE))
-        while True:
-            try:
-                event = events.get(timeout=max(0.0, deadline + 0.5 - time.monotonic()))
-            except queue.Empty:
-                future.cancel()
-                raise ModelUnavailable("the model did not answer before the turn's deadline") from None
-            if event is DONE:
-                break
-            if on_event:
-                on_event(event)
-        return future.result()
-
-    async def _with_retries(
-        self,
-        messages: list[dict[str, Any]],
-        tools: list[dict[str, Any]] | None,
-        deadline: float,
-        events: queue.Queue[dict[str, Any]] | None,
-        response_format: dict[str, Any] | None,
-        max_tokens: int | None,
-    ) -> Completion:
-        attempts = self.settings.llm_max_retries + 1
-        last: Exception | None = None
-        for attempt in range(attempts):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0.05:
-                break
-            streamed = [False]
-            try:
-                return await asyncio.wait_for(
-                    self._once(
-                        messages, tools, min(self.settings.llm_timeout, remaining), events, streamed, response_format, max_tokens
-                    ),
-                    timeout=min(self.settings.llm_timeout, remaining),
-                )
-            except (TimeoutError, *self.RETRYABLE) as error:
-                last = error
-                log.warning("model call failed (attempt %d of %d): %s", attempt + 1, attempts, type(error).__name__)
-                if streamed[0] and events is not None:
-                    events.put({"type": "reset"})
-                wait = self.backoff * (2**attempt) * random.uniform(0.5, 1.0)
-                if isinstance(error, openai.APIStatusError):
-                    wait = max(wait, _retry_after(error.response.headers.get("retry-after")))
-                wait = min(wait, self.max_backoff)
-                if attempt + 1 < attempts and time.monotonic() + wait < deadline:
-                    await asyncio.sleep(wait)
-                else:
-                    break
-            except openai.APIStatusError as error:  # 4xx other than 429: retrying will not help
-                raise ModelUnavailable(f"the model endpoint refused the request ({error.status_code})") from error
-            except openai.OpenAIError as error:
-                raise ModelUnavailable(f"the model's answer could not be read: {error}") from error
-        raise ModelUnavailable(f"the model is unavailable: {type(last).__name__ if last else 'no time left'}")
-
-    async def _once(
-        self,
-        messages: list[dict[str, Any]],
-        tools: list[dict[str, Any]] | None,
-        timeout: float,
-        events: queue.Queue[dict[str, Any]] | None,
-        streamed: list[bool],
-        response_format: dict[str, Any] | None,
-        max_tokens: int | None,
-    ) -> Completion:
-        kwargs: dict[str, Any] = {
-            "model": self.model,
-            "messages": messages,
-            "temperature": self.settings.llm_temperature,
-            "max_tokens": max_tokens or self.settings.llm_max_tokens,
-            "timeout": timeout,
-        }
-        if tools:
-            kwargs["tools"] = tools
-        if response_format:
-            kwargs["response_format"] = response_format
-        if events is None:
-            response = await self.client.chat.completions.create(**kwargs)
-            if not response.choices:
-                raise ModelUnavailable("the model answered without a choice")
-            message = response.choices[0].message
-            calls = [
-                ToolCall(c.id, c.function.name, c.function.arguments or "")
-                for c in (message.tool_calls or [])
-                if getattr(c, "function", None) is not None
-            ]
-            usage = Usage(
-                1,
-                response.usage.prompt_tokens if response.usage else 0,
-                response.usage.completion_tokens if response.usage else 0,
-            )
-            return Completion(message.content or "", calls, usage)
-        stream = await self.client.chat.completions.create(**kwargs, stream=True, stream_options={"include_usage": True})
-        text: list[str] = []
-        partial: dict[int, dict[str, str]] = {}
-        usage = Usage(1)
-        async for chunk in stream:
-            if chunk.usage:
-                usage.prompt_tokens, usage.completion_tokens = chunk.usage.prompt_tokens, chunk.usage.completion_tokens
-            if not chunk.choices:
-                continue
-            delta = chunk.choices[0].delta
-            if delta.content:
-                text.append(delta.content)
-                streamed[0] = True
-                events.put({"type": "token", "text": delta.content})
-            for piece in delta.tool_calls or []:
-                slot = partial.setdefault(piece.index, {"id": "", "name": "", "arguments": ""})
-                if piece.id:
-                    slot["id"] = piece.id
-                if piece.function and piece.function.name:
-                    slot["name"] += piece.function.name
-                if piece.function and piece.function.arguments:
-                    slot["arguments"] += piece.function.arguments
-        calls = [ToolCall(s["id"] or f"call_{i}", s["name"], s["arguments"]) for i, s in sorted(partial.items())]
-        return Completion("".join(text), calls, usage)
-
-
-# ---------------------------------------------------------------------------- prompt
-
-
-@lru_cache(maxsize=1)
-def system_template() -> str:
-    return (PROMPTS / "system.md").read_text(encoding="utf-8")
-
-
-def _json(value: Any) -> str:
-    return mask_card_numbers(json.dumps(value, ensure_ascii=False, default=str, separators=(",", ":")))
-
-
-def tool_definitions() -> list[dict[str, Any]]:
-    return [REGISTRY[name].json_schema() for name in (*READ_TOOLS, *WRITE_TOOLS)] + [ESCALATE_TOOL]
-
-
-@dataclass
-class PromptBudget:
-    total: int
-    reply: int
-
-
-def build_messages(
-    state: ConversationState, context: dict[str, Any], *, today: dt.date, budget: PromptBudget, tools_tokens: int
-) -> list[dict[str, Any]]:
-    """The system prompt with the turn's facts, the conversation within the token budget
-    (older turns summarised in the system prompt) and the customer's new message."""
-    language = state.get("language") or "en"
-    customer = context.get("customer")
-    if customer:
-        who = "Verified: " + _json(
-            {
-                k: customer.get(k)
-                for k in ("customer_id", "first_name", "last_name", "email", "country_code", "is_vip", "order_ids")
-            }
-        )
-    else:
-        who = "Not verified yet. Ask for the order number and the email address before discussing any order."
-    order = context.get("order")
-    order_text = ""
-    if order:
-        order_text = "The order in question (from the order store):\n" + _json(order)
-        if context.get("tracking"):
-            order_text += "\nTracking:\n" + _json(context["tracking"])
-    hits = context.get("hits") or []
-    if hits:
-        policy = "Policy passages (cite by id):\n" + "\n".join(
-            f"[[{h['id']}]] {h.get('title', '')} / {h.get('section', '')}: {h['text']}" for h in hits
-        )
-    else:
-        policy = "No policy passage was retrieved for this message."
-    history = list(state.get("history") or [])
-    message = mask_card_numbers(state.get("message", ""))
-    fixed = estimate_tokens(system_template()) + estimate_tokens(order_text + policy + who + message) + tools_tokens + 200
-    room = max(0, budget.total - budget.reply - fixed)
-    kept: list[dict[str, str]] = []
-    for entry in reversed(history):
-        cost = estimate_tokens(entry["text"]) + 4
-        if cost > room:
-            break
-        kept.insert(0, entry)
-        room -= cost
-    older = history[: len(history) - len(kept)]
-    earlier = summarise(older, state) if older else ""
-    system = system_template().format(
-        shop=context.get("shop") or "the shop",
-        today=today.isoformat(),
-        language_name=LANGUAGE_NAMES.get(language, language),
-        example_id=hits[0]["id"] if hits else "returns-1",
-        customer=who,
-        intent=state.get("intent", "other"),
-        urgency=state.get("urgency", "blue"),
-        order=order_text,
-        policy=policy,
-        earlier=earlier,
-    )
-    messages: list[dict[str, Any]] = [{"role": "system", "content": system.strip() + "\n"}]
-    for entry in kept:
-        messages.append(
-            {"role": "user" if entry["role"] == "customer" else "assistant", "content": mask_card_numbers(entry["text"])}
-        )
-    messages.append({"role": "user", "content": message})
-    return messages
-
-
-def summarise(older: list[dict[str, str]], state: ConversationState) -> str:
-    """The turns that no longer fit, in a few lines: what the customer wrote (shortened) and
-    what was done."""
-    lines = ["Earlier in this conversation (summarised):"]
-    for entry in older:
-        if entry["role"] == "customer":
-            words = mask_card_numbers(entry["text"])
-            lines.append("- customer: " + (words[:120] + "…" if len(words) > 120 else words))
-    done = [f"{a['tool']} ({'done' if a['ok'] else 'failed'})" for a in state.get("actions_log", [])]
-    if done:
-        lines.append("- actions so far: " + ", ".join(done))
-    return "\n".join(lines)
-
-
-# ---------------------------------------------------------------------------- the brain
-
-
 class LLMBrain:
     """Plans turns with a model; the offline brain answers whenever the model cannot."""
 
     name = "llm"
+    # Whether the graph hands the conversation to a human once this brain has failed to understand
+    # the customer twice; the model decides for itself when to hand over.
+    escalates_when_lost: bool = False
 
     def __init__(
         self,
@@ -703,7 +331,7 @@ def _tool_exchange(completion: Completion, call: ToolCall, payload: dict[str, An
             "content": completion.text or None,
             "tool_calls": [{"id": call.id, "type": "function", "function": {"name": call.name, "arguments": call.arguments}}],
         },
-        {"role": "tool", "tool_call_id": call.id, "content": _json(payload)},
+        {"role": "tool", "tool_call_id": call.id, "content": as_json(payload)},
     ]
 
 
