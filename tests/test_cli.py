@@ -115,6 +115,21 @@ def test_demo_data_status_and_a_guarded_tool_call(tmp_path: Path) -> None:
     # An unknown order through the gate and the tool: a clear error, exit code 1.
     unknown = helloword("tools", "call", "get_order", '{"order_id": "#NOPE"}', data_dir=tmp_path)
     assert unknown.returncode == 1 and "No order #NOPE" in unknown.stdout
+    # A write from the command line passes the same gate as the agent's: 90 % off is refused.
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "helloword.db") as db:
+        customer = db.execute("SELECT id FROM customers ORDER BY id LIMIT 1").fetchone()[0]
+    coupon = {"customer_id": customer, "percent_off": 90, "reason": "goodwill"}
+    refused = helloword("tools", "call", "issue_coupon", json.dumps(coupon), "--key", "cli-1", data_dir=tmp_path)
+    assert refused.returncode == 1 and json.loads(refused.stdout)["gate"]["verdict"] == "deny"
+    allowed = helloword(
+        "tools", "call", "issue_coupon", json.dumps({**coupon, "percent_off": 10}), "--key", "cli-2", data_dir=tmp_path
+    )
+    assert allowed.returncode == 0 and json.loads(allowed.stdout)["ok"]
+    with sqlite3.connect(tmp_path / "helloword.db") as db:
+        actors = db.execute("SELECT actor FROM audit_ledger WHERE idempotency_key = 'cli-2'").fetchall()
+    assert actors == [("cli",)]
 
 
 def test_policy_check_names_the_file_and_field(tmp_path: Path) -> None:
