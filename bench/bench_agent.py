@@ -20,6 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from _stats import header, timed  # noqa: E402
 from _stats import row as stats_row  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
@@ -76,14 +77,6 @@ def main() -> None:
         agent.handle("warm-up", "Where is my order " + in_transit[0][0] + "? " + in_transit[0][1])
         agent.handle("warm-up-2", "what is your return policy?")
 
-        def timed(fn: object, n: int) -> list[float]:
-            samples = []
-            for i in range(n):
-                start = time.perf_counter()
-                fn(i)  # type: ignore[operator]
-                samples.append((time.perf_counter() - start) * 1000)
-            return samples
-
         n = min(args.turns, len(in_transit), len(pending))
         base = timed(
             lambda i: Toolbox(store, Caller(customer_id=in_transit[i][2])).call("get_order", {"order_id": in_transit[i][0]}), n
@@ -93,8 +86,7 @@ def main() -> None:
         confirm = timed(lambda i: agent.handle(f"c{i}", "yes"), n)
         policy = timed(lambda i: agent.handle(f"p{i}", MESSAGES[i % len(MESSAGES)][1] + " What is your policy?"), n)
         print(f"offline agent on the demo shop (2,000 orders); {n} turns of each kind\n")
-        print("| turn (ms)                                |   median |      p95 |  ratio |")
-        print("|------------------------------------------|----------|----------|--------|")
+        print(header("turn (ms)"))
         print(row("baseline: one get_order tool call", base, None))
         print(row("verify + track an order", track, base))
         print(row("verify + propose a cancellation", propose, base))

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _stats import row  # noqa: E402
+from _stats import header, row  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 from agent.offline import OfflineBrain  # noqa: E402
@@ -129,8 +129,7 @@ def main() -> None:
             first_times, first_tokens, first_calls = first_times + times, first_tokens + tokens, first_calls + calls
         turns = len(llm_times)
         print(f"LLM brain against a scripted model that answers instantly; {n} conversations of 10 turns ({turns} turns)\n")
-        print("| turn (ms)                                |   median |      p95 |  ratio |")
-        print("|------------------------------------------|----------|----------|--------|")
+        print(header("turn (ms)"))
         print(row("baseline: offline brain, same turns", offline_times, None))
         print(row("LLM brain, local understanding", llm_times, offline_times))
         print(row("LLM brain, understanding by a first call", first_times, offline_times))

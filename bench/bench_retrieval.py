@@ -26,14 +26,15 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import chromadb  # noqa: E402
 import numpy as np  # noqa: E402
+from _stats import p95, timed  # noqa: E402
 
 from knowledge.chunking import Chunk, chunk_directory  # noqa: E402
 from knowledge.embedders import make_embedder  # noqa: E402
@@ -62,20 +63,6 @@ QUESTIONS = [
     ("Paczka dotarła uszkodzona, co mam zrobić?", "pl"),
     ("Posso cancelar o pedido antes do envio?", "pt"),
 ]
-
-
-def p95(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[max(0, round(0.95 * len(ordered)) - 1)]
-
-
-def timed(fn: Callable[[int], object], n: int) -> list[float]:
-    samples = []
-    for i in range(n):
-        start = time.perf_counter()
-        fn(i)
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
 
 
 def synthetic(start: int, count: int, anchors: np.ndarray, rng: np.random.Generator) -> tuple[list[Chunk], np.ndarray]:

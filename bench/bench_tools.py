@@ -14,13 +14,13 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from _stats import header, timed  # noqa: E402
 from _stats import row as stats_row  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
@@ -28,15 +28,6 @@ from commerce.db import Store  # noqa: E402
 from commerce.demo import generate_demo_data  # noqa: E402
 from commerce.models import AuditEntry, Customer, Order, OrderStatus, ShipmentStatus  # noqa: E402
 from tools import Caller, Toolbox  # noqa: E402
-
-
-def timed(fn: Callable[[int], object], n: int) -> list[float]:
-    samples = []
-    for i in range(n):
-        start = time.perf_counter()
-        fn(i)
-        samples.append((time.perf_counter() - start) * 1000)
-    return samples
 
 
 def row(name: str, samples: list[float], baseline: list[float] | None) -> str:
@@ -141,8 +132,7 @@ def main() -> None:
             "issue_coupon": coupon,
             "change_shipping_address": address,
         }
-        print("| tool call (ms)                     |    median |       p95 |  ratio |")
-        print("|------------------------------------|-----------|-----------|--------|")
+        print(header("tool call (ms)", width=34, digits=2))
         print(row("baseline: bare primary-key read", read_base, None))
         for name, fn in reads.items():
             print(row(name, timed(fn, n), read_base))
@@ -166,8 +156,7 @@ def main() -> None:
                 import_tau_retail(store, args.tau_retail)
                 full.append((time.perf_counter() - start) * 1000)
                 store.dispose()
-        print("\n| tau-retail import (ms, 3 runs)     |    median |       p95 |  ratio |")
-        print("|------------------------------------|-----------|-----------|--------|")
+        print("\n" + header("tau-retail import (ms, 3 runs)", width=34, digits=2))
         print(row("baseline: parse the three files", parse, None))
         print(row("import into SQLite", full, parse))
     else:

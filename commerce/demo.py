@@ -384,6 +384,10 @@ class _ShipmentDraft:
     events: list[TrackingEvent] = field(default_factory=list)
 
 
+# The rows that belong to an order and are numbered after it.
+_OrderRow = OrderItem | PaymentTransaction | Refund | Shipment | ReturnRequest | Exchange
+
+
 @dataclass
 class _OrderDraft:
     seq: int
@@ -834,41 +838,28 @@ class _Generator:
         methods = draft.customer.methods
         method = methods[0] if rng.random() < 0.7 else rng.choice(methods)
         paid_at = order.placed_at + dt.timedelta(seconds=rng.randint(3, 90))
-        if rng.random() < 0.03:
-            draft.transactions.append(
-                PaymentTransaction(
-                    position=0,
-                    kind=TransactionKind.PAYMENT,
-                    status=TransactionStatus.FAILED,
-                    amount=order.total,
-                    payment_method_id=method.id,
-                    created_at=order.placed_at + dt.timedelta(seconds=2),
-                )
-            )
-            method = rng.choice(methods)
-        draft.transactions.append(
-            PaymentTransaction(
-                position=len(draft.transactions),
-                kind=TransactionKind.PAYMENT,
-                status=TransactionStatus.SUCCEEDED,
-                amount=order.total,
-                payment_method_id=method.id,
-                created_at=paid_at,
-            )
-        )
-        if order.status == OrderStatus.CANCELLED:
-            assert order.cancelled_at is not None
-            refunded_at = order.cancelled_at + dt.timedelta(seconds=rng.randint(60, 3 * 3600))
+
+        def record(kind: TransactionKind, status: TransactionStatus, method_id: str, at: dt.datetime) -> None:
+            """The order's total moved on a method, next in the order's payment history."""
             draft.transactions.append(
                 PaymentTransaction(
                     position=len(draft.transactions),
-                    kind=TransactionKind.REFUND,
-                    status=TransactionStatus.SUCCEEDED,
+                    kind=kind,
+                    status=status,
                     amount=order.total,
-                    payment_method_id=method.id,
-                    created_at=refunded_at,
+                    payment_method_id=method_id,
+                    created_at=at,
                 )
             )
+
+        if rng.random() < 0.03:
+            record(TransactionKind.PAYMENT, TransactionStatus.FAILED, method.id, order.placed_at + dt.timedelta(seconds=2))
+            method = rng.choice(methods)
+        record(TransactionKind.PAYMENT, TransactionStatus.SUCCEEDED, method.id, paid_at)
+        if order.status == OrderStatus.CANCELLED:
+            assert order.cancelled_at is not None
+            refunded_at = order.cancelled_at + dt.timedelta(seconds=rng.randint(60, 3 * 3600))
+            record(TransactionKind.REFUND, TransactionStatus.SUCCEEDED, method.id, refunded_at)
             draft.refunds.append(
                 Refund(
                     amount=order.total,
@@ -1237,7 +1228,8 @@ class _Generator:
         rng = self.rng
         self.orders.sort(key=lambda d: (d.order.placed_at, d.seq))
         shopify_next = 1001
-        item_id = transaction_id = refund_id = shipment_id = event_id = return_id = exchange_id = 1
+        next_id = dict.fromkeys(("item", "transaction", "refund", "shipment", "return", "exchange"), 1)
+        event_id = 1
         for draft in self.orders:
             order = draft.order
             if order.marketplace == Marketplace.SHOPIFY:
@@ -1249,24 +1241,18 @@ class _Generator:
                 order.id = self.ids.draw(lambda r: f"{r.randint(10, 29)}-{r.randint(10000, 99999)}-{r.randint(10000, 99999)}")
             else:
                 order.id = self.ids.draw(lambda r: f"#W{r.randint(1_000_000, 9_999_999)}")
-            for item in draft.items:
-                item.id, item.order_id = item_id, order.id
-                item_id += 1
-            for txn in draft.transactions:
-                txn.id, txn.order_id = transaction_id, order.id
-                transaction_id += 1
-            for refund in draft.refunds:
-                refund.id, refund.order_id = refund_id, order.id
-                refund_id += 1
-            for ship in draft.shipments:
-                ship.shipment.id, ship.shipment.order_id = shipment_id, order.id
-                shipment_id += 1
-            for ret in draft.returns:
-                ret.id, ret.order_id = return_id, order.id
-                return_id += 1
-            for exchange in draft.exchanges:
-                exchange.id, exchange.order_id = exchange_id, order.id
-                exchange_id += 1
+            rows: dict[str, Sequence[_OrderRow]] = {
+                "item": draft.items,
+                "transaction": draft.transactions,
+                "refund": draft.refunds,
+                "shipment": [ship.shipment for ship in draft.shipments],
+                "return": draft.returns,
+                "exchange": draft.exchanges,
+            }
+            for table, records in rows.items():
+                for record in records:
+                    record.id, record.order_id = next_id[table], order.id
+                    next_id[table] += 1
         for draft in self.orders:
             if draft.duplicate_of is not None:
                 draft.order.duplicate_of = draft.duplicate_of.order.id

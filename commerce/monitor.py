@@ -294,6 +294,14 @@ class _Hit:
     measured: float | None = None
 
 
+def _order_hit(oid: str, cid: str | None, reason: str, measured: float | None = None) -> _Hit:
+    return _Hit(f"order:{oid}", oid, cid, reason, measured)
+
+
+def _parcel_hit(sid: int, oid: str, cid: str | None, reason: str, measured: float | None = None) -> _Hit:
+    return _Hit(f"shipment:{sid}", oid, cid, reason, measured)
+
+
 # ---------------------------------------------------------------- SQL helpers
 
 
@@ -350,6 +358,11 @@ _OPEN_PARCEL = (ShipmentStatus.DELIVERED, ShipmentStatus.RETURNED_TO_SENDER)
 # ---------------------------------------------------------------- parcel rules
 
 
+def _parcels(*columns: Any) -> Select[Any]:
+    """Parcels with their order and customer ids first, then the given columns."""
+    return select(Shipment.id, Shipment.order_id, Order.customer_id, *columns).join(Order, Order.id == Shipment.order_id)
+
+
 def _parcel_stalled(ctx: _Ctx, rule: RuleConfig) -> list[_Hit]:
     days = rule.param("days")
     last_at = (
@@ -360,10 +373,8 @@ def _parcel_stalled(ctx: _Ctx, rule: RuleConfig) -> list[_Hit]:
         .label("last_at")
     )
     cutoff = ctx.now - dt.timedelta(days=days)
-    inner = (
-        select(Shipment.id, Shipment.order_id, Order.customer_id, Shipment.carrier, Shipment.tracking_number, last_at)
-        .join(Order, Order.id == Shipment.order_id)
-        .where(Shipment.status.not_in([*_OPEN_PARCEL, ShipmentStatus.CUSTOMS_HOLD]), last_at < cutoff)
+    inner = _parcels(Shipment.carrier, Shipment.tracking_number, last_at).where(
+        Shipment.status.not_in([*_OPEN_PARCEL, ShipmentStatus.CUSTOMS_HOLD]), last_at < cutoff
     )
     hits = []
     for sid, oid, cid, carrier, number, last in ctx.rows(inner, Shipment.order_id):
@@ -371,8 +382,8 @@ def _parcel_stalled(ctx: _Ctx, rule: RuleConfig) -> list[_Hit]:
             continue
         silent = _days(ctx.now - last)
         hits.append(
-            _Hit(
-                f"shipment:{sid}",
+            _parcel_hit(
+                sid,
                 oid,
                 cid,
                 f"Parcel {number} ({carrier}) for order {oid} has had no tracking event for {silent:.1f} days "
@@ -386,17 +397,15 @@ def _parcel_stalled(ctx: _Ctx, rule: RuleConfig) -> list[_Hit]:
 def _delivery_late(ctx: _Ctx, rule: RuleConfig) -> list[_Hit]:
     grace = rule.param("grace_days")
     before = ctx.now.date() - dt.timedelta(days=grace)
-    query = (
-        select(Shipment.id, Shipment.order_id, Order.customer_id, Shipment.tracking_number, Shipment.promised_delivery_date)
-        .join(Order, Order.id == Shipment.order_id)
-        .where(Shipment.status.not_in(_OPEN_PARCEL), Shipment.promised_delivery_date < before)
+    query = _parcels(Shipment.tracking_number, Shipment.promised_delivery_date).where(
+        Shipment.status.not_in(_OPEN_PARCEL), Shipment.promised_delivery_date < before
     )
     hits = []
     for sid, oid, cid, number, promised in ctx.rows(query, Shipment.order_id):
         late = float((ctx.now.date() - promised).days)
         hits.append(
-            _Hit(
-                f"shipment:{sid}",
+            _parcel_hit(
+                sid,
                 oid,
                 cid,
                 f"Parcel {number} for order {oid} was promised for {promised:%Y-%m-%d} and is not delivered "
@@ -416,11 +425,7 @@ def _customs_hold(ctx: _Ctx, rule: RuleConfig) -> list[_Hit]:
         .scalar_subquery()
         .label("since")
     )
-    query = (
-        select(Shipment.id, Shipment.order_id, Order.customer_id, Shipment.tracking_number, since)
-        .join(Order, Order.id == Shipment.order_id)
-        .where(Shipment.status == ShipmentStatus.CUSTOMS_HOLD)
-    )
+    query = _parcels(Shipment.tracking_number, since).where(Shipment.status == ShipmentStatus.CUSTOMS_HOLD)
     hits = []
     for sid, oid, cid, number, held_since in ctx.rows(query, Shipment.order_id):
         held = _days(ctx.now - held_since) if held_since is not None else 0.0
@@ -428,8 +433,8 @@ def _customs_hold(ctx: _Ctx, rule: RuleConfig) -> list[_Hit]:
             continue
         when = f" since {held_since:%Y-%m-%d}" if held_since is not None else ""
         hits.append(
-            _Hit(
-                f"shipment:{sid}",
+            _parcel_hit(
+                sid,
                 oid,
                 cid,
                 f"Parcel {number} for order {oid} is held in customs{when} ({held:.1f} days).",
@@ -440,14 +445,12 @@ def _customs_hold(ctx: _Ctx, rule: RuleConfig) -> list[_Hit]:
 
 
 def _returned_to_sender(ctx: _Ctx, rule: RuleConfig) -> list[_Hit]:
-    query = (
-        select(Shipment.id, Shipment.order_id, Order.customer_id, Shipment.tracking_number, Order.ship_city, Order.ship_country)
-        .join(Order, Order.id == Shipment.order_id)
-        .where(Shipment.status == ShipmentStatus.RETURNED_TO_SENDER)
+    query = _parcels(Shipment.tracking_number, Order.ship_city, Order.ship_country).where(
+        Shipment.status == ShipmentStatus.RETURNED_TO_SENDER
     )
     return [
-        _Hit(
-            f"shipment:{sid}",
+        _parcel_hit(
+            sid,
             oid,
             cid,
             f"Parcel {number} for order {oid} is being returned to the sender (could not be delivered in {city}, {country}).",
@@ -487,9 +490,7 @@ def _delivered_not_received(ctx: _Ctx, rule: RuleConfig) -> list[_Hit]:
             if wrote_at
             else "the customer reports it never arrived"
         )
-        hits.setdefault(
-            oid, _Hit(f"order:{oid}", oid, cid, f"Parcel {number} for order {oid} was marked delivered on {day}, but {said}.")
-        )
+        hits.setdefault(oid, _order_hit(oid, cid, f"Parcel {number} for order {oid} was marked delivered on {day}, but {said}."))
     return list(hits.values())
 
 
@@ -533,8 +534,7 @@ def _duplicate_order(ctx: _Ctx, rule: RuleConfig) -> list[_Hit]:
         gap_minutes = round(float(seconds) / 60, 1)
         hits.setdefault(
             oid,
-            _Hit(
-                f"order:{oid}",
+            _order_hit(
                 oid,
                 cid,
                 f"Order {oid} repeats order {first} of the same customer ({_money(total, currency)}, same items) "
@@ -557,8 +557,7 @@ def _ip_burst(ctx: _Ctx, rule: RuleConfig) -> list[_Hit]:
         .having(func.count(p.id) >= needed)
     )
     return [
-        _Hit(
-            f"order:{oid}",
+        _order_hit(
             oid,
             cid,
             f"Order {oid} is one of {n} orders from IP address {ip} within {_int(minutes)} minutes "
@@ -569,9 +568,9 @@ def _ip_burst(ctx: _Ctx, rule: RuleConfig) -> list[_Hit]:
     ]
 
 
-def _cancelled_after_payment(ctx: _Ctx, rule: RuleConfig) -> list[_Hit]:
-    min_eur, hours = rule.param("min_eur"), rule.param("hours")
-    paid_at = (
+def _first_payment_at() -> Any:
+    """When the order's first successful payment was made (a subquery correlated to ``Order``)."""
+    return (
         select(func.min(PaymentTransaction.created_at))
         .where(
             PaymentTransaction.order_id == Order.id,
@@ -581,14 +580,18 @@ def _cancelled_after_payment(ctx: _Ctx, rule: RuleConfig) -> list[_Hit]:
         .correlate(Order)
         .scalar_subquery()
     )
+
+
+def _cancelled_after_payment(ctx: _Ctx, rule: RuleConfig) -> list[_Hit]:
+    min_eur, hours = rule.param("min_eur"), rule.param("hours")
+    paid_at = _first_payment_at()
     eur = _eur(Order.total, Order.currency)
     gap = ctx.epoch(Order.cancelled_at) - ctx.epoch(paid_at)
     query = select(Order.id, Order.customer_id, Order.total, Order.currency, eur, gap).where(
         Order.status == OrderStatus.CANCELLED, Order.cancelled_at.is_not(None), eur > min_eur, gap >= 0, gap <= hours * 3600
     )
     return [
-        _Hit(
-            f"order:{oid}",
+        _order_hit(
             oid,
             cid,
             f"Order {oid} of {_money(total, currency)} (about {float(value):,.0f} EUR) was cancelled "
@@ -613,8 +616,7 @@ def _new_account_coupon(ctx: _Ctx, rule: RuleConfig) -> list[_Hit]:
     for oid, cid, code, total, currency, value, seconds in ctx.rows(query, Order.id):
         hits.setdefault(
             oid,
-            _Hit(
-                f"order:{oid}",
+            _order_hit(
                 oid,
                 cid,
                 f"Order {oid} of {_money(total, currency)} (about {float(value):,.0f} EUR) used first-order coupon {code} "
@@ -674,8 +676,7 @@ def _phone_country_mismatch(ctx: _Ctx, rule: RuleConfig) -> list[_Hit]:
         if countries is None or country.upper() in countries:
             continue
         hits.append(
-            _Hit(
-                f"order:{oid}",
+            _order_hit(
                 oid,
                 cid,
                 f"Order {oid} ships to {country}, but the customer's phone {phone} is a number of {'/'.join(sorted(countries))}.",
@@ -689,9 +690,7 @@ def _address_red_flags(ctx: _Ctx, rule: RuleConfig) -> list[_Hit]:
     for oid, cid, address1, address2, postal, country, _phone in _order_addresses(ctx):
         problems = address_problems(address1, address2, postal, country)
         if problems:
-            hits.append(
-                _Hit(f"order:{oid}", oid, cid, f"The ship-to address of order {oid} needs a look: {'; '.join(problems)}.", None)
-            )
+            hits.append(_order_hit(oid, cid, f"The ship-to address of order {oid} needs a look: {'; '.join(problems)}."))
     return hits
 
 
@@ -708,17 +707,7 @@ def _payments(kind: TransactionKind, status: TransactionStatus) -> ColumnElement
 
 def _captured_not_fulfilled(ctx: _Ctx, rule: RuleConfig) -> list[_Hit]:
     days = rule.param("days")
-    captured = (
-        select(func.min(PaymentTransaction.created_at))
-        .where(
-            PaymentTransaction.order_id == Order.id,
-            PaymentTransaction.kind == TransactionKind.PAYMENT,
-            PaymentTransaction.status == TransactionStatus.SUCCEEDED,
-        )
-        .correlate(Order)
-        .scalar_subquery()
-        .label("captured")
-    )
+    captured = _first_payment_at().label("captured")
     query = select(Order.id, Order.customer_id, Order.total, Order.currency, captured).where(
         Order.status == OrderStatus.PENDING,
         ~exists(select(Shipment.id).where(Shipment.order_id == Order.id)),
@@ -728,8 +717,7 @@ def _captured_not_fulfilled(ctx: _Ctx, rule: RuleConfig) -> list[_Hit]:
     for oid, cid, total, currency, at in ctx.rows(query, Order.id):
         waited = _days(ctx.now - at)
         hits.append(
-            _Hit(
-                f"order:{oid}",
+            _order_hit(
                 oid,
                 cid,
                 f"Payment of {_money(total, currency)} for order {oid} was captured on {at:%Y-%m-%d} and nothing has "
@@ -748,8 +736,7 @@ def _stock_without_payment(ctx: _Ctx, rule: RuleConfig) -> list[_Hit]:
         ~_payments(TransactionKind.PAYMENT, TransactionStatus.SUCCEEDED),
     )
     return [
-        _Hit(
-            f"order:{oid}",
+        _order_hit(
             oid,
             cid,
             f"Order {oid} holds {n} unit{'s' if n != 1 else ''} of stock ({status.value}) but its payment failed "
@@ -791,8 +778,7 @@ def _refund_exceeds_payment(ctx: _Ctx, rule: RuleConfig) -> list[_Hit]:
         .having(refunded > paid + 0.005)
     )
     return [
-        _Hit(
-            f"order:{oid}",
+        _order_hit(
             oid,
             cid,
             f"Order {oid} was refunded {_money(out, currency)} but only {_money(got, currency)} was paid "

@@ -73,6 +73,17 @@ SHIPMENT_STATUS: dict[OrderStatus, ShipmentStatus] = {
     OrderStatus.EXCHANGE_REQUESTED: ShipmentStatus.DELIVERED,
 }
 
+# The fields of an address in the format, and the customer column each is kept in (an order
+# keeps them in the same columns with "ship_" in front).
+_ADDRESS_COLUMNS = {
+    "address1": "address1",
+    "address2": "address2",
+    "city": "city",
+    "country": "country",
+    "state": "state",
+    "zip": "postal_code",
+}
+
 RETURN_FIELDS = ("return_items", "return_payment_method_id")
 EXCHANGE_FIELDS = (
     "exchange_items",
@@ -150,6 +161,13 @@ class _Checker:
             self.fail(f"{what} should be an object, not {_kind(value)}")
         return value
 
+    def records(self, mapping: dict[str, Any], label: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """The records of an object keyed by id: each id, the record's name in messages
+        ("<label> <id>") and the record, which must be an object."""
+        for key, raw in mapping.items():
+            what = f"{label} {key}"
+            yield key, what, self.obj(raw, what)
+
     def field(self, record: dict[str, Any], key: str, what: str, expected: str) -> Any:
         if key not in record:
             self.fail(f"{what} has no {key!r}")
@@ -193,7 +211,7 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 def _check_address(check: _Checker, record: dict[str, Any], what: str) -> None:
     address = check.field(record, "address", what, "object")
-    for key in ("address1", "address2", "city", "country", "state", "zip"):
+    for key in _ADDRESS_COLUMNS:
         check.field(address, key, f"{what} address", "string")
 
 
@@ -201,15 +219,11 @@ def _check_products(path: Path, products: dict[str, Any]) -> dict[str, str]:
     """Returns the product id of every variant id."""
     check = _Checker(path)
     product_of: dict[str, str] = {}
-    for product_id, raw in products.items():
-        what = f"product {product_id}"
-        record = check.obj(raw, what)
+    for product_id, what, record in check.records(products, "product"):
         check.field(record, "name", what, "string")
         check.same_id(product_id, record, "product_id", what)
         variants = check.field(record, "variants", what, "object")
-        for variant_id, raw_variant in variants.items():
-            vwhat = f"{what} variant {variant_id}"
-            variant = check.obj(raw_variant, vwhat)
+        for variant_id, vwhat, variant in check.records(variants, f"{what} variant"):
             check.same_id(variant_id, variant, "item_id", vwhat)
             check.field(variant, "options", vwhat, "object")
             check.field(variant, "available", vwhat, "boolean")
@@ -224,9 +238,7 @@ def _check_users(path: Path, users: dict[str, Any]) -> dict[str, str]:
     """Returns the owner of every payment method id."""
     check = _Checker(path)
     owner_of: dict[str, str] = {}
-    for user_id, raw in users.items():
-        what = f"user {user_id}"
-        record = check.obj(raw, what)
+    for user_id, what, record in check.records(users, "user"):
         name = check.field(record, "name", what, "object")
         check.field(name, "first_name", f"{what} name", "string")
         check.field(name, "last_name", f"{what} name", "string")
@@ -234,9 +246,7 @@ def _check_users(path: Path, users: dict[str, Any]) -> dict[str, str]:
         check.field(record, "email", what, "string")
         check.field(record, "orders", what, "strings")
         methods = check.field(record, "payment_methods", what, "object")
-        for method_id, raw_method in methods.items():
-            mwhat = f"{what} payment method {method_id}"
-            method = check.obj(raw_method, mwhat)
+        for method_id, mwhat, method in check.records(methods, f"{what} payment method"):
             check.same_id(method_id, method, "id", mwhat)
             source = check.field(method, "source", mwhat, "string")
             if source not in {k.value for k in PaymentKind}:
@@ -256,9 +266,7 @@ def _check_orders(
     path: Path, orders: dict[str, Any], users: dict[str, Any], product_of: dict[str, str], owner_of: dict[str, str]
 ) -> None:
     check = _Checker(path)
-    for order_id, raw in orders.items():
-        what = f"order {order_id}"
-        record = check.obj(raw, what)
+    for order_id, what, record in check.records(orders, "order"):
         check.same_id(order_id, record, "order_id", what)
         user_id = check.field(record, "user_id", what, "string")
         if user_id not in users:
@@ -354,6 +362,13 @@ def _country_code(country: str) -> str:
     return "US" if country == "USA" else country[:2].upper()
 
 
+def _address_columns(address: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A tau-retail address as a customer's columns (or an order's, with prefix "ship_")."""
+    columns = {prefix + column: address[key] for key, column in _ADDRESS_COLUMNS.items()}
+    columns[prefix + "country_code"] = _country_code(address["country"])
+    return columns
+
+
 def _build_products(products: dict[str, Any]) -> Iterator[Product]:
     for position, (product_id, record) in enumerate(products.items()):
         yield Product(
@@ -396,13 +411,7 @@ def _build_customers(users: dict[str, Any]) -> Iterator[Customer]:
             last_name=record["name"]["last_name"],
             email=record["email"],
             preferred_language="en",
-            country_code=_country_code(address["country"]),
-            address1=address["address1"],
-            address2=address["address2"],
-            city=address["city"],
-            state=address["state"],
-            postal_code=address["zip"],
-            country=address["country"],
+            **_address_columns(address),
             created_at=CUSTOMERS_SINCE + dt.timedelta(seconds=index),
             payment_methods=[
                 _build_payment_method(method_id, method, n)
@@ -457,13 +466,7 @@ def _build_order(order_id: str, record: dict[str, Any], index: int, ship_name: s
         tax=Decimal(0),
         total=total,
         ship_name=ship_name,
-        ship_address1=address["address1"],
-        ship_address2=address["address2"],
-        ship_city=address["city"],
-        ship_state=address["state"],
-        ship_postal_code=address["zip"],
-        ship_country=address["country"],
-        ship_country_code=_country_code(address["country"]),
+        **_address_columns(address, "ship_"),
         cancel_reason=record.get("cancel_reason"),
         items=items,
         shipments=shipments,
@@ -560,15 +563,9 @@ def import_tau_retail(
 # ---------------------------------------------------------------- export
 
 
-def _address(address1: str, address2: str, city: str, country: str, state: str, postal_code: str) -> dict[str, str]:
-    return {
-        "address1": address1,
-        "address2": address2,
-        "city": city,
-        "country": country,
-        "state": state,
-        "zip": postal_code,
-    }
+def _address(record: Customer | Order, prefix: str = "") -> dict[str, str]:
+    """A customer's address (or an order's, with prefix "ship_") in the tau-retail form."""
+    return {key: getattr(record, prefix + column) for key, column in _ADDRESS_COLUMNS.items()}
 
 
 def _export_payment_method(method: PaymentMethod) -> dict[str, Any]:
@@ -597,14 +594,7 @@ def export_users(session: Session, only: Collection[str] | None = None) -> dict[
     return {
         customer.id: {
             "name": {"first_name": customer.first_name, "last_name": customer.last_name},
-            "address": _address(
-                customer.address1,
-                customer.address2,
-                customer.city,
-                customer.country,
-                customer.state,
-                customer.postal_code,
-            ),
+            "address": _address(customer),
             "email": customer.email,
             "payment_methods": {method.id: _export_payment_method(method) for method in customer.payment_methods},
             "orders": order_ids.get(customer.id, []),
@@ -636,14 +626,7 @@ def _export_order(order: Order) -> dict[str, Any]:
     record: dict[str, Any] = {
         "order_id": order.id,
         "user_id": order.customer_id,
-        "address": _address(
-            order.ship_address1,
-            order.ship_address2,
-            order.ship_city,
-            order.ship_country,
-            order.ship_state,
-            order.ship_postal_code,
-        ),
+        "address": _address(order, "ship_"),
         # The format lists one entry per unit, so a line of quantity n is n entries.
         "items": [
             {

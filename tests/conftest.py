@@ -7,11 +7,13 @@ import datetime as dt
 import ipaddress
 import os
 import socket
+import subprocess
+import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import text
@@ -37,8 +39,12 @@ from commerce.models import (
     Warehouse,
 )
 
+if TYPE_CHECKING:
+    from knowledge.embedders import Embedder, Vectors
+
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
 TAU_RETAIL = Path(os.environ.get("HELLOWORD_TAU_RETAIL_DIR", SHARED / "data" / "tau-retail"))
 
 _real_connect = socket.socket.connect
@@ -65,6 +71,37 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(autouse=True)
 def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", _local_only)
+
+
+def run_cli(*args: str, env: dict[str, str], stdin: str | None = None, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """`python -m cli <args>` run from the project folder, its output captured as text."""
+    return subprocess.run(
+        [sys.executable, "-m", "cli", *args], input=stdin, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+class CountingEmbedder:
+    """The real embedder, counting the query and passage texts it is asked to embed."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dimension = inner.dimension
+        self.queries = 0
+        self.passages = 0
+
+    @property
+    def texts(self) -> int:
+        """Queries and passages together."""
+        return self.queries + self.passages
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        self.queries += len(texts)
+        return self.inner.embed_queries(texts)
+
+    def embed_passages(self, texts: Sequence[str]) -> Vectors:
+        self.passages += len(texts)
+        return self.inner.embed_passages(texts)
 
 
 def tau_retail_dir() -> Path:

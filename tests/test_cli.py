@@ -5,14 +5,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import tau_retail_dir
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import run_cli, tau_retail_dir
 
 
 def helloword(
@@ -20,15 +17,7 @@ def helloword(
 ) -> subprocess.CompletedProcess[str]:
     environment = {**os.environ, "HELLOWORD_DATA_DIR": str(data_dir), "COLUMNS": "200", **(env or {})}
     environment.pop("HELLOWORD_DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "cli", *args],
-        cwd=ROOT,
-        env=environment,
-        capture_output=True,
-        text=True,
-        input=stdin,
-        timeout=300,
-    )
+    return run_cli(*args, env=environment, stdin=stdin)
 
 
 def test_import_export_round_trip_changes_nothing(tmp_path: Path) -> None:

@@ -115,17 +115,7 @@ class Toolbox:
                 if existing is not None:
                     raise _AlreadyRecorded(_Recorded.of(existing))
                 # Claim the key before acting: a concurrent caller with the same key waits here.
-                entry = AuditEntry(
-                    idempotency_key=key,
-                    tool=spec.name,
-                    arguments=dumped,
-                    arguments_digest=digest,
-                    actor=self.caller.actor,
-                    customer_id=self.caller.customer_id,
-                    order_id=dumped.get("order_id"),
-                    ok=True,
-                    created_at=self.caller.clock(),
-                )
+                entry = self._entry(spec.name, dumped, digest, key=key, ok=True)
                 session.add(entry)
                 session.flush()
                 result = spec.function(ToolContext(session, self.caller), args)
@@ -160,17 +150,21 @@ class Toolbox:
     def _record_refusal(self, tool: str, dumped: dict[str, Any], digest: str, error: ToolError) -> None:
         """Refusals are audited too, without claiming the key, so a corrected retry can run."""
         with self.store.write() as session:
-            session.add(
-                AuditEntry(
-                    idempotency_key=None,
-                    tool=tool,
-                    arguments=dumped,
-                    arguments_digest=digest,
-                    actor=self.caller.actor,
-                    customer_id=self.caller.customer_id,
-                    order_id=dumped.get("order_id"),
-                    ok=False,
-                    error=f"{error.code}: {error.message}",
-                    created_at=self.caller.clock(),
-                )
-            )
+            session.add(self._entry(tool, dumped, digest, key=None, ok=False, error=f"{error.code}: {error.message}"))
+
+    def _entry(
+        self, tool: str, dumped: dict[str, Any], digest: str, *, key: str | None, ok: bool, error: str | None = None
+    ) -> AuditEntry:
+        """A ledger row for a write attempt by this caller."""
+        return AuditEntry(
+            idempotency_key=key,
+            tool=tool,
+            arguments=dumped,
+            arguments_digest=digest,
+            actor=self.caller.actor,
+            customer_id=self.caller.customer_id,
+            order_id=dumped.get("order_id"),
+            ok=ok,
+            error=error,
+            created_at=self.caller.clock(),
+        )

@@ -52,7 +52,9 @@ class OrderCancelled(ToolResult):
     refunds: list[RefundLine]
 
 
-class ModifyOrderItemsArgs(ToolArgs):
+class ItemSwapArgs(ToolArgs):
+    # Items of an order, each swapped for another variant of the same product, and the
+    # payment method that settles the price difference.
     order_id: str = OrderId
     item_ids: list[str] = ItemIds
     new_item_ids: list[str] = Field(
@@ -61,10 +63,14 @@ class ModifyOrderItemsArgs(ToolArgs):
     payment_method_id: str = Field(min_length=1, max_length=64, description="Pays or receives the price difference.")
 
     @model_validator(mode="after")
-    def _same_length(self) -> ModifyOrderItemsArgs:
+    def _same_length(self) -> ItemSwapArgs:
         if len(self.item_ids) != len(self.new_item_ids):
             raise ValueError("item_ids and new_item_ids must have the same length")
         return self
+
+
+class ModifyOrderItemsArgs(ItemSwapArgs):
+    pass
 
 
 class OrderItemsModified(ToolResult):
@@ -100,6 +106,13 @@ class ShippingAddressChanged(ToolResult):
 def not_yet_shipped(order: Order) -> bool:
     """True while no parcel of the order has been handed to a carrier."""
     return all(s.status == ShipmentStatus.LABEL_CREATED for s in order.shipments)
+
+
+def _require_pending(order: Order) -> None:
+    if order.status != OrderStatus.PENDING:
+        raise ToolError(
+            ErrorCode.INVALID_STATE, f"Order {order.id} is {order.status.value}; only pending orders can be modified."
+        )
 
 
 def append_transaction(
@@ -213,10 +226,7 @@ def modify_order_items(context: ToolContext, args: ModifyOrderItemsArgs) -> Orde
     All items to change must be in this one call; the price difference is charged to, or
     refunded to, the given payment method."""
     order = context.order(args.order_id, for_update=True)
-    if order.status != OrderStatus.PENDING:
-        raise ToolError(
-            ErrorCode.INVALID_STATE, f"Order {order.id} is {order.status.value}; only pending orders can be modified."
-        )
+    _require_pending(order)
     lines = match_lines(order, args.item_ids)
     variants = replacement_variants(context, lines, args.new_item_ids)
     difference = price_difference(order, lines, variants)
@@ -256,10 +266,7 @@ def modify_order_payment(context: ToolContext, args: ModifyOrderPaymentArgs) -> 
     """Pay a pending order with another of the customer's payment methods; the first method
     is refunded (a gift card at once, otherwise in 5 to 7 business days)."""
     order = context.order(args.order_id, for_update=True)
-    if order.status != OrderStatus.PENDING:
-        raise ToolError(
-            ErrorCode.INVALID_STATE, f"Order {order.id} is {order.status.value}; only pending orders can be modified."
-        )
+    _require_pending(order)
     history = [t for t in order.transactions if t.status == TransactionStatus.SUCCEEDED]
     if len(history) != 1 or history[0].kind != TransactionKind.PAYMENT:
         raise ToolError(ErrorCode.INVALID_STATE, f"Order {order.id} must have exactly one payment to change its method.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from commerce.models import Exchange, OrderStatus, PaymentKind, ReturnRequest, TransactionKind
 from tools.base import (
@@ -17,9 +17,7 @@ from tools.base import (
     require_gift_card_balance,
     tool,
 )
-from tools.orders import match_lines, price_difference, replacement_variants
-
-ItemIds = Field(min_length=1, max_length=50, description="Item (variant) ids of the order's items; repeat an id for each unit.")
+from tools.orders import ItemIds, ItemSwapArgs, match_lines, price_difference, replacement_variants
 
 
 class ReturnItemsArgs(ToolArgs):
@@ -40,19 +38,11 @@ class ReturnRequested(ToolResult):
     payment_method_id: str
 
 
-class ExchangeItemsArgs(ToolArgs):
+class ExchangeItemsArgs(ItemSwapArgs):
     order_id: str = Field(min_length=1, max_length=64)
-    item_ids: list[str] = ItemIds
     new_item_ids: list[str] = Field(
         min_length=1, max_length=50, description="For each item, the variant wanted instead (same product)."
     )
-    payment_method_id: str = Field(min_length=1, max_length=64, description="Pays or receives the price difference.")
-
-    @model_validator(mode="after")
-    def _same_length(self) -> ExchangeItemsArgs:
-        if len(self.item_ids) != len(self.new_item_ids):
-            raise ValueError("item_ids and new_item_ids must have the same length")
-        return self
 
 
 class ExchangeRequested(ToolResult):

@@ -124,30 +124,31 @@ class OrderView(View):
     cancel_reason: str | None
 
 
-def address_of_customer(customer: Customer) -> Address:
+def _address(record: Customer | Order, prefix: str, name: str) -> Address:
+    """The address in a record's columns `prefix`address1, `prefix`city...; a missing street,
+    city or postal code reads "-", a missing country name the country code."""
+
+    def column(part: str) -> Any:
+        return getattr(record, prefix + part)
+
     return Address(
-        name=customer.full_name,
-        address1=customer.address1 or "-",
-        address2=customer.address2,
-        city=customer.city or "-",
-        state=customer.state,
-        postal_code=customer.postal_code or "-",
-        country=customer.country or customer.country_code,
-        country_code=customer.country_code,
+        name=name,
+        address1=column("address1") or "-",
+        address2=column("address2"),
+        city=column("city") or "-",
+        state=column("state"),
+        postal_code=column("postal_code") or "-",
+        country=column("country") or column("country_code"),
+        country_code=column("country_code"),
     )
+
+
+def address_of_customer(customer: Customer) -> Address:
+    return _address(customer, "", customer.full_name)
 
 
 def address_of_order(order: Order) -> Address:
-    return Address(
-        name=order.ship_name,
-        address1=order.ship_address1 or "-",
-        address2=order.ship_address2,
-        city=order.ship_city or "-",
-        state=order.ship_state,
-        postal_code=order.ship_postal_code or "-",
-        country=order.ship_country or order.ship_country_code,
-        country_code=order.ship_country_code,
-    )
+    return _address(order, "ship_", order.ship_name)
 
 
 def payment_method_view(method: PaymentMethod) -> PaymentMethodView:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,10 +16,7 @@ from agent.service import MessageError, SupportAgent, secret_key
 from commerce.db import Store
 from commerce.models import Case, CaseStatus, Coupon, Message, Refund, Reshipment
 from config import Settings
-from tests.conftest import NOW, build_shop
-
-ROOT = Path(__file__).resolve().parents[2]
-
+from tests.conftest import NOW, build_shop, run_cli
 
 
 @pytest.fixture
@@ -144,15 +139,7 @@ def test_a_restart_between_two_messages_loses_nothing(tmp_path: Path, cache_dir:
 
     def chat(text: str) -> dict[str, object]:
         line = json.dumps({"conversation": "persist", "text": text})
-        done = subprocess.run(
-            [sys.executable, "-m", "cli", "chat", "--json"],
-            input=line + "\n",
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
+        done = run_cli("chat", "--json", env=env, stdin=line + "\n", timeout=600)
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 

@@ -20,7 +20,7 @@ from commerce.db import Store
 from commerce.models import AuditEntry, Case, Coupon, Order, OrderStatus, Refund
 from config import Settings
 from evals.scripted_model import Reply, ScriptedModelServer
-from tests.conftest import NOW, build_shop
+from tests.conftest import NOW, build_shop, run_cli
 from tools import REGISTRY
 
 VERIFY = "my email is alice@example.com, order #A1003"
@@ -453,8 +453,6 @@ def test_the_chat_command_runs_the_llm_brain_from_the_environment(
     tmp_path: Path, cache_dir: Path, server: ScriptedModelServer
 ) -> None:
     import os
-    import subprocess
-    import sys
 
     store = Store(f"sqlite:///{tmp_path}/helloword.db")
     build_shop(store)
@@ -469,15 +467,7 @@ def test_the_chat_command_runs_the_llm_brain_from_the_environment(
     env.pop("HELLOWORD_DATABASE_URL", None)
     server.push(Reply("Your parcel JD1003 is in transit and should arrive within a few days.", prompt_tokens=700))
     line = json.dumps({"conversation": "cli-llm", "text": f"Where is my parcel? {VERIFY}"})
-    done = subprocess.run(
-        [sys.executable, "-m", "cli", "chat", "--json"],
-        input=line + "\n",
-        cwd=Path(__file__).resolve().parents[2],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    done = run_cli("chat", "--json", env=env, stdin=line + "\n", timeout=600)
     assert done.returncode == 0, done.stderr
     turn = json.loads(done.stdout.strip().splitlines()[-1])
     assert turn["brain"] == "llm" and turn["usage"]["prompt_tokens"] == 700 and "JD1003" in turn["reply"]

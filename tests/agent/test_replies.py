@@ -191,39 +191,27 @@ def _catalogue_dir(tmp_path: Path, **languages: dict[str, str]) -> Path:
     return tmp_path
 
 
-def test_a_missing_key_names_the_file_and_key(tmp_path: Path) -> None:
-    broken = dict(_load(REPLIES / "es.yaml"))
-    del broken["propose_refund"]
-    with pytest.raises(ValueError, match=r"es\.yaml.*propose_refund"):
-        ReplyCatalogue(_catalogue_dir(tmp_path, es=broken))
-
-
-def test_a_changed_placeholder_names_the_file_and_key(tmp_path: Path) -> None:
-    broken = dict(_load(REPLIES / "de.yaml"))
-    broken["identity_ok"] = "Danke, {customer}!"
-    with pytest.raises(ValueError, match=r"de\.yaml.*identity_ok"):
-        ReplyCatalogue(_catalogue_dir(tmp_path, de=broken))
-
-
-def test_a_dropped_placeholder_names_the_file_and_key(tmp_path: Path) -> None:
-    broken = dict(_load(REPLIES / "fr.yaml"))
-    broken["done_refund"] = "C'est fait : {amount}."
-    with pytest.raises(ValueError, match=r"fr\.yaml.*done_refund.*arrival"):
-        ReplyCatalogue(_catalogue_dir(tmp_path, fr=broken))
-
-
-def test_an_extra_key_names_the_file_and_key(tmp_path: Path) -> None:
-    broken = dict(_load(REPLIES / "nl.yaml"))
-    broken["surprise"] = "Verrassing"
-    with pytest.raises(ValueError, match=r"nl\.yaml.*surprise"):
-        ReplyCatalogue(_catalogue_dir(tmp_path, nl=broken))
-
-
-def test_a_malformed_template_names_the_file_and_key(tmp_path: Path) -> None:
-    broken = dict(_load(REPLIES / "it.yaml"))
-    broken["identity_ok"] = "Grazie, {name"
-    with pytest.raises(ValueError, match=r"it\.yaml.*identity_ok"):
-        ReplyCatalogue(_catalogue_dir(tmp_path, it=broken))
+@pytest.mark.parametrize(
+    ("language", "key", "value", "error"),
+    [
+        pytest.param("es", "propose_refund", None, r"es\.yaml.*propose_refund", id="missing-key"),
+        pytest.param("de", "identity_ok", "Danke, {customer}!", r"de\.yaml.*identity_ok", id="changed-placeholder"),
+        pytest.param("fr", "done_refund", "C'est fait : {amount}.", r"fr\.yaml.*done_refund.*arrival", id="dropped-placeholder"),
+        pytest.param("nl", "surprise", "Verrassing", r"nl\.yaml.*surprise", id="extra-key"),
+        pytest.param("it", "identity_ok", "Grazie, {name", r"it\.yaml.*identity_ok", id="malformed-template"),
+    ],
+)
+def test_a_broken_catalogue_names_the_file_and_key(
+    tmp_path: Path, language: str, key: str, value: str | None, error: str
+) -> None:
+    """A missing or extra key, a changed or dropped placeholder, a malformed template (a value of None deletes the key)."""
+    broken = dict(_load(REPLIES / f"{language}.yaml"))
+    if value is None:
+        del broken[key]
+    else:
+        broken[key] = value
+    with pytest.raises(ValueError, match=error):
+        ReplyCatalogue(_catalogue_dir(tmp_path, **{language: broken}))
 
 
 def test_a_catalogue_directory_can_hold_only_some_languages(tmp_path: Path) -> None:

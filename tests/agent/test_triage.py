@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import run_cli
 
 
 def test_triage_reads_a_file_and_stdin(tmp_path: Path, cache_dir: Path) -> None:
@@ -24,15 +22,7 @@ def test_triage_reads_a_file_and_stdin(tmp_path: Path, cache_dir: Path) -> None:
     source.write_text(body, encoding="utf-8")
     env = {**os.environ, "HELLOWORD_DATA_DIR": str(tmp_path), "HELLOWORD_CACHE_DIR": str(cache_dir)}
     for argument, stdin in ((str(source), None), ("-", body)):
-        done = subprocess.run(
-            [sys.executable, "-m", "cli", "triage", argument],
-            input=stdin,
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=900,
-        )
+        done = run_cli("triage", argument, env=env, stdin=stdin, timeout=900)
         assert done.returncode == 0, done.stderr
         out = [json.loads(line) for line in done.stdout.splitlines()]
         assert [o.get("id") for o in out[:4]] == [1, 2, 3, 4]

@@ -25,25 +25,7 @@ from agent.understanding import (
 )
 from commerce.models import UrgencyLevel
 from knowledge.embedders import Embedder, Vectors, make_embedder
-
-
-class CountingEmbedder:
-    """Wraps the real embedder and counts the texts it is asked to embed."""
-
-    def __init__(self, inner: Embedder) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.dimension = inner.dimension
-        self.texts = 0
-
-    def embed_queries(self, texts: Sequence[str]) -> Vectors:
-        self.texts += len(texts)
-        return self.inner.embed_queries(texts)
-
-    def embed_passages(self, texts: Sequence[str]) -> Vectors:
-        self.texts += len(texts)
-        return self.inner.embed_passages(texts)
-
+from tests.conftest import CountingEmbedder
 
 # ------------------------------------------------------------------ messages
 

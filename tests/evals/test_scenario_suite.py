@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.conftest import run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 MIN_PASS_RATE = 0.85
@@ -19,14 +19,7 @@ MIN_PASS_RATE = 0.85
 def test_the_scenario_suite_passes(tmp_path: Path) -> None:
     report = ROOT / "test-output" / "scenarios.json"
     env = {**os.environ, "HELLOWORD_DATA_DIR": str(tmp_path), "COLUMNS": "160"}
-    done = subprocess.run(
-        [sys.executable, "-m", "cli", "eval", "scenarios", "--report", str(report), "--min-pass-rate", str(MIN_PASS_RATE)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=3000,
-    )
+    done = run_cli("eval", "scenarios", "--report", str(report), "--min-pass-rate", str(MIN_PASS_RATE), env=env, timeout=3000)
     print(done.stdout)
     summary = json.loads(report.read_text())["summary"]
     assert summary["scenarios"] >= 80

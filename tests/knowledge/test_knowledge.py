@@ -18,9 +18,9 @@ from click.testing import CliRunner
 from commands.knowledge import kb as kb_group
 from knowledge import store as store_module
 from knowledge.chunking import chunk_directory, chunk_markdown
-from knowledge.embedders import Embedder, Vectors, make_embedder
+from knowledge.embedders import Vectors, make_embedder
 from knowledge.store import KnowledgeBase, open_knowledge_base, shipped_docs_dir
-from tests.conftest import _local_only
+from tests.conftest import CountingEmbedder, _local_only
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = shipped_docs_dir("default")
@@ -36,23 +36,6 @@ TOPICS = (
     "exchanges",
     "compensation",
 )
-
-
-class CountingEmbedder:
-    """The real embedder, counting the passages it is asked to embed."""
-
-    def __init__(self, inner: Embedder) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.dimension = inner.dimension
-        self.passages = 0
-
-    def embed_queries(self, texts: Sequence[str]) -> Vectors:
-        return self.inner.embed_queries(texts)
-
-    def embed_passages(self, texts: Sequence[str]) -> Vectors:
-        self.passages += len(texts)
-        return self.inner.embed_passages(texts)
 
 
 class FakeEmbedder:
