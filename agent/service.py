@@ -23,8 +23,8 @@ from agent.llm import make_brain
 from agent.policy import PolicyGate, load_profile
 from agent.replies import default_catalogue
 from agent.understanding import IntentClassifier
-from commerce.db import Store
 from commerce.conversations import record_message
+from commerce.db import Store
 from commerce.models import Case, CaseStatus, utcnow
 from config import Settings
 from knowledge.embedders import make_embedder
