@@ -13,13 +13,13 @@ import threading
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from api.auth import AuthError
-from api.runtime import Runtime
-from commerce import charts
+from api import charts
+from api.deps import RuntimeDep, signed_in_staff
 from commerce.analytics import Report, build_report, period
+from support.runtime import Runtime
 
 URGENCY_COLOURS = {"red": "#d93025", "orange": "#f29900", "yellow": "#f6c343", "blue": "#1a73e8"}
 CACHE_SECONDS = 30.0
@@ -64,70 +64,72 @@ FirstDay = Annotated[str | None, Query(alias="from", pattern=_DAY, description="
 LastDay = Annotated[str | None, Query(alias="to", pattern=_DAY, description="The last day, YYYY-MM-DD (UTC), included")]
 
 
-def router(runtime: Runtime) -> APIRouter:
-    api = APIRouter(prefix="/api/analytics", tags=["analytics"])
-    cache: dict[tuple[str, str], tuple[float, Report]] = {}
-    lock = threading.Lock()
-    computing = threading.Lock()
+class ReportCache:
+    """Reports computed in the last CACHE_SECONDS, by period: the dashboard asks for the report
+    and each of its charts at once."""
 
-    def fresh(key: tuple[str, str]) -> Report | None:
-        with lock:
-            hit = cache.get(key)
+    def __init__(self) -> None:
+        self._reports: dict[tuple[str, str], tuple[float, Report]] = {}
+        self._lock = threading.Lock()
+        self._computing = threading.Lock()
+
+    def _fresh(self, key: tuple[str, str]) -> Report | None:
+        with self._lock:
+            hit = self._reports.get(key)
             return hit[1] if hit is not None and time.monotonic() - hit[0] < CACHE_SECONDS else None
 
-    def signed_in(request: Request) -> None:
-        try:
-            runtime.staff(request)
-        except AuthError as error:
-            raise HTTPException(error.status, error.message) from None
-
-    def report_for(first: str | None, last: str | None) -> Report:
-        try:
-            start, end = period(first, last, now=runtime.clock())
-        except ValueError as error:
-            raise HTTPException(400, str(error)) from None
+    def report(self, runtime: Runtime, first: str | None, last: str | None) -> Report:
+        """The report for the days from `first` to `last` (default: the last 30 days up to now)."""
+        start, end = period(first, last, now=runtime.clock())
         key = (start.isoformat(), end.isoformat() if last else "now")
-        cached = fresh(key)
+        cached = self._fresh(key)
         if cached is not None:
             return cached
-        with computing:  # the dashboard asks for the report and its charts at once: compute it once
-            cached = fresh(key)
+        with self._computing:  # computed once while the other requests of the page wait for it
+            cached = self._fresh(key)
             if cached is not None:
                 return cached
             with runtime.store.read() as session:
                 report = build_report(session, start, end)
-            with lock:
-                if len(cache) > 16:
-                    cache.clear()
-                cache[key] = (time.monotonic(), report)
+            with self._lock:
+                if len(self._reports) > 16:
+                    self._reports.clear()
+                self._reports[key] = (time.monotonic(), report)
         return report
 
-    @api.get("/report")
-    def report_json(request: Request, first: FirstDay = None, last: LastDay = None) -> JSONResponse:
-        """The support figures for the period (days inclusive; default the last 30 days)."""
-        signed_in(request)
-        return JSONResponse(report_for(first, last).as_json())
 
-    @api.get("/report.csv")
-    def report_download(request: Request, first: FirstDay = None, last: LastDay = None) -> Response:
-        """The same figures as CSV (section, name, value), as a download."""
-        signed_in(request)
-        report = report_for(first, last)
-        name = f"helloword-report-{report.start.date().isoformat()}-{(report.end - _EPSILON).date().isoformat()}.csv"
-        return Response(
-            report_csv(report),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+def get_reports(request: Request) -> ReportCache:
+    reports: ReportCache = request.app.state.reports
+    return reports
 
-    @api.get("/chart/{name}.svg")
-    def chart(name: str, request: Request, first: FirstDay = None, last: LastDay = None) -> Response:
-        """A chart of the period as an SVG image: volume_by_day, by_language, by_intent,
-        by_marketplace, by_carrier or sla_by_urgency."""
-        signed_in(request)
-        if name not in CHARTS:
-            raise HTTPException(404, f"no chart {name!r}; charts: {', '.join(CHARTS)}")
-        svg = render_chart(name, report_for(first, last))
-        return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=30"})
 
-    return api
+ReportsDep = Annotated[ReportCache, Depends(get_reports)]
+router = APIRouter(prefix="/api/analytics", tags=["analytics"], dependencies=[Depends(signed_in_staff)])
+
+
+@router.get("/report")
+def report_json(runtime: RuntimeDep, reports: ReportsDep, first: FirstDay = None, last: LastDay = None) -> JSONResponse:
+    """The support figures for the period (days inclusive; default the last 30 days)."""
+    return JSONResponse(reports.report(runtime, first, last).as_json())
+
+
+@router.get("/report.csv")
+def report_download(runtime: RuntimeDep, reports: ReportsDep, first: FirstDay = None, last: LastDay = None) -> Response:
+    """The same figures as CSV (section, name, value), as a download."""
+    report = reports.report(runtime, first, last)
+    name = f"helloword-report-{report.start.date().isoformat()}-{(report.end - _EPSILON).date().isoformat()}.csv"
+    return Response(
+        report_csv(report),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/chart/{name}.svg")
+def chart(name: str, runtime: RuntimeDep, reports: ReportsDep, first: FirstDay = None, last: LastDay = None) -> Response:
+    """A chart of the period as an SVG image: volume_by_day, by_language, by_intent,
+    by_marketplace, by_carrier or sla_by_urgency."""
+    if name not in CHARTS:
+        raise HTTPException(404, f"no chart {name!r}; charts: {', '.join(CHARTS)}")
+    svg = render_chart(name, reports.report(runtime, first, last))
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=30"})

@@ -8,6 +8,8 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from config import Settings
+
 
 class RateLimited(Exception):
     def __init__(self, retry_after: int, what: str) -> None:
@@ -37,3 +39,11 @@ class RateLimiter:
             if len(self._hits) > 100_000:  # forget idle keys rather than grow without bound
                 for stale in [k for k, v in self._hits.items() if not v or v[-1] <= now - 60]:
                     del self._hits[stale]
+
+
+class RequestLimits:
+    """The deployment's limits: requests a minute from one address, messages a minute in one conversation."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.per_ip = RateLimiter(settings.rate_limit_per_ip, "address")
+        self.per_conversation = RateLimiter(settings.rate_limit_per_conversation, "conversation")

@@ -28,8 +28,8 @@ def serve(host: str, port: int) -> None:
     store = open_store(settings)
     app = create_app(settings, store=store)
     with console.status("[dim]loading the agent (language models, knowledge base)…[/dim]"):
-        app.state.runtime().agent  # noqa: B018 - the first customer should not wait for the models
-    app.state.runtime().start_monitor()
+        app.state.runtime.support_agent()  # the first customer should not wait for the models
+    app.state.runtime.start_monitor()
     out.print(
         f"[bold]Helloword[/bold] on http://{host}:{port}  ·  demo shop /demo  ·  console /console  ·  admin /admin  ·  API /docs"
     )

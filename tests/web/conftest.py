@@ -81,7 +81,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> It
     add_staff(store, AGENT_EMAIL, AGENT_PASSWORD, role=StaffRole.AGENT, name="Demo Agent")
     add_staff(store, ADMIN_EMAIL, ADMIN_PASSWORD, role=StaffRole.ADMIN, name="Demo Admin")
     app = create_app(settings, store=store, clock=lambda: REFERENCE_NOW)
-    app.state.runtime().agent  # noqa: B018 - loads the language models and the knowledge base before the first page
+    app.state.runtime.support_agent()  # loads the language models and the knowledge base before the first page
 
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -293,7 +293,7 @@ def test_staff_pages_need_a_sign_in_and_a_conversation_token_opens_one_conversat
 def test_the_analytics_dashboard_shows_the_conversations_and_the_monitors_flags(
     live_server: LiveServer, new_context: NewContext, shot: Shot
 ) -> None:
-    live_server.app.state.runtime().monitor_once()  # the exception monitor's first scan of the demo shop
+    live_server.app.state.runtime.monitor_once()  # the exception monitor's first scan of the demo shop
     page = new_context().new_page()
     sign_in(page, "/console/analytics", "agent@demo.helloword", "demo-agent")
     page.locator("#range-from").fill("2026-11-01")

@@ -14,11 +14,11 @@ from fastapi.testclient import TestClient
 
 from agent.service import MAX_MESSAGE_CHARS, SupportAgent
 from api.auth import add_staff, conversation_token, issue_api_token
-from api.runtime import Runtime
 from commerce.db import Store
 from commerce.models import StaffRole
 from config import Settings
 from server import create_app
+from support.runtime import Runtime
 from tests.conftest import NOW, build_shop
 
 SECRET = "api-test-secret"
@@ -62,7 +62,7 @@ class Shop:
     def close(self) -> None:
         for client in self.clients:
             client.close()
-        self.app.state.runtime().close()
+        self.app.state.runtime.close()
         self.store.dispose()
 
 

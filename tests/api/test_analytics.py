@@ -11,20 +11,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
-from api.analytics import CHARTS, router
+from api.analytics import CHARTS
 from api.auth import SESSION_COOKIE, add_staff, make_session
-from api.runtime import Runtime
 from commerce.db import Store
 from commerce.models import StaffRole
 from config import Settings
+from server import create_app
 from tests.commerce.test_analytics import fill
 
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 PERIOD = {"from": "2026-11-01", "to": "2026-11-07"}
 SVG = "{http://www.w3.org/2000/svg}"
+SECRET = "analytics-test"
 
 
 @pytest.fixture
@@ -32,11 +32,9 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
     store = Store(f"sqlite:///{tmp_path}/helloword.db")
     fill(store)
     user = add_staff(store, "agent@example.com", "agent-password", role=StaffRole.AGENT)
-    runtime = Runtime.create(Settings(data_dir=tmp_path, secret_key="analytics-test"), store=store, clock=lambda: NOW)
-    app = FastAPI()
-    app.include_router(router(runtime))
+    app = create_app(Settings(data_dir=tmp_path, secret_key=SECRET), store=store, clock=lambda: NOW)
     with TestClient(app) as test_client:
-        cookie, _csrf = make_session(runtime.secret, user)
+        cookie, _csrf = make_session(SECRET, user)
         test_client.cookies.set(SESSION_COOKIE, cookie)
         yield test_client
     store.dispose()
@@ -87,7 +85,7 @@ def test_every_chart_is_well_formed_svg_with_a_title(client: TestClient, name: s
 
 
 def test_chart_text_is_escaped() -> None:
-    from commerce import charts
+    from api import charts
 
     svg = charts.bar_chart('<script>alert("x")</script> & more', [("<b>&", 2.0)])
     root = ET.fromstring(svg)

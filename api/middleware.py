@@ -1,0 +1,89 @@
+"""What every request goes through: a request id, the body size cap, the per-address rate
+limit on the API, a JSON log line, and the counts and latency /metrics reports."""
+
+from __future__ import annotations
+
+import json
+import logging
+import statistics
+import time
+import uuid
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request, Response
+
+from api.errors import error_response, rate_limited_response
+from api.limits import RateLimited, RateLimiter
+
+log = logging.getLogger("helloword.http")
+CallNext = Callable[[Request], Awaitable[Response]]
+
+
+class Metrics:
+    """Request counts by route and status, and latency, for /metrics."""
+
+    def __init__(self) -> None:
+        self.requests: Counter[tuple[str, str, int]] = Counter()
+        self.latency: deque[float] = deque(maxlen=5000)
+
+    def record(self, method: str, route: str, status: int, seconds: float) -> None:
+        self.requests[(method, route, status)] += 1
+        self.latency.append(seconds)
+
+    def render(self) -> str:
+        lines = ["# TYPE helloword_http_requests_total counter"]
+        for (method, route, status), count in sorted(self.requests.items()):
+            lines.append(f'helloword_http_requests_total{{method="{method}",route="{route}",status="{status}"}} {count}')
+        if self.latency:
+            ordered = sorted(self.latency)
+            lines += [
+                "# TYPE helloword_http_latency_seconds summary",
+                f'helloword_http_latency_seconds{{quantile="0.5"}} {statistics.median(ordered):.6f}',
+                f'helloword_http_latency_seconds{{quantile="0.95"}} {ordered[int(0.95 * (len(ordered) - 1))]:.6f}',
+            ]
+        return "\n".join(lines) + "\n"
+
+
+class RequestGuard:
+    """The HTTP middleware: refuses oversized bodies and callers over their rate, then logs and
+    counts every request."""
+
+    def __init__(self, max_body_bytes: int, per_ip: RateLimiter, metrics: Metrics) -> None:
+        self.max_body_bytes = max_body_bytes
+        self.per_ip = per_ip
+        self.metrics = metrics
+
+    async def __call__(self, request: Request, call_next: CallNext) -> Response:
+        request.state.request_id = uuid.uuid4().hex[:12]
+        started = time.perf_counter()
+        path = request.url.path
+        length = request.headers.get("content-length")
+        if length and length.isdigit() and int(length) > self.max_body_bytes:
+            response: Response = error_response(413, f"the request body is larger than {self.max_body_bytes} bytes")
+        else:
+            try:
+                if path.startswith("/api/") and request.client is not None:
+                    self.per_ip.hit(request.client.host)
+                response = await call_next(request)
+            except RateLimited as error:
+                response = rate_limited_response(error)
+        elapsed = time.perf_counter() - started
+        route = getattr(request.scope.get("route"), "path", "other")
+        self.metrics.record(request.method, route, response.status_code, elapsed)
+        parts = path.split("/")
+        conversation = parts[3] if len(parts) > 3 and parts[2] == "conversations" else None
+        log.info(
+            json.dumps(
+                {
+                    "request_id": request.state.request_id,
+                    "method": request.method,
+                    "path": path,
+                    "status": response.status_code,
+                    "ms": round(elapsed * 1000, 1),
+                    "conversation_id": conversation,
+                }
+            )
+        )
+        response.headers["X-Request-ID"] = request.state.request_id
+        return response
