@@ -8,6 +8,7 @@ from commands.analytics import report
 from commands.chat import chat, triage
 from commands.data import demo_customers, demo_data, export_group, import_group, status
 from commands.evals import eval_group
+from commands.intents import intents_group
 from commands.knowledge import kb
 from commands.monitor import monitor
 from commands.policy import policy_group
@@ -36,6 +37,7 @@ main.add_command(policy_group)
 main.add_command(chat)
 main.add_command(triage)
 main.add_command(eval_group)
+main.add_command(intents_group)
 main.add_command(kb)
 main.add_command(report)
 main.add_command(track)

@@ -55,6 +55,9 @@ MISTAKE_WORDS = (
     "間違",
     "실수",
 )
+# Items are looked for in the customer's last messages, and match when this share of their name's words is there.
+ITEM_MEMORY_MESSAGES = 2
+ITEM_NAME_SHARE = 0.5
 COUPON_PERCENT = 10  # offered for a late parcel, capped by the profile
 
 
@@ -155,22 +158,36 @@ class OfflineBrain:
         return _d(order.get("amount_paid", 0)) - _d(order.get("amount_refunded", 0))
 
     def hinted_items(self, state: ConversationState, order: dict[str, Any]) -> list[str]:
-        """The order's items the customer named (product name, narrowed by option words such
-        as colour or size when several items share a name), else all of them."""
-        text = state.get("message", "").lower()
+        """The order's items the customer named in this message or the one before (product name,
+        narrowed by option words such as colour or size when several items share a name); the
+        only item of a one-item order; else none, and the customer is asked which."""
+        recent = [t["text"] for t in (state.get("transcript") or [])[-ITEM_MEMORY_MESSAGES:]] or [state.get("message", "")]
+        text = " ".join(recent).lower()
         words = set(re.findall(r"\w+", text)) | {h.lower() for h in (state.get("slots") or {}).get("item_hints", [])}
+        items = order.get("items", [])
         named = []
-        for item in order.get("items", []):
-            name_words = set(re.findall(r"\w+", item["name"].lower()))
-            if name_words and name_words <= words:
+        for item in items:
+            name_words = {w for w in re.findall(r"\w+", item["name"].lower()) if len(w) > 2}
+            if not name_words:
+                continue
+            share = len(name_words & words) / len(name_words)
+            if share >= ITEM_NAME_SHARE:
                 options = [str(v).lower() for v in item.get("options", {}).values()]
-                named.append((item, sum(1 for o in options if o and o in text)))
+                named.append((item, share, sum(1 for o in options if o and o in text)))
         chosen = []
-        for item, score in named:
-            rivals = [sc for other, sc in named if other["name"] == item["name"]]
-            if score == max(rivals):
+        for item, share, score in named:
+            rivals = [(sh, sc) for other, sh, sc in named if other["name"] == item["name"]]
+            if (share, score) == max(rivals) and all(share >= sh for _, sh, _ in named):
                 chosen.append(item["item_id"])
-        return chosen or [i["item_id"] for i in order.get("items", [])]
+        if chosen:
+            return chosen
+        return [items[0]["item_id"]] if len(items) == 1 else []
+
+    def ask_which(self, state: ConversationState, order: dict[str, Any]) -> Decision:
+        return Decision(
+            "reply",
+            parts=[("ask_which_items", {"items": self.items(state, order, [i["item_id"] for i in order.get("items", [])])})],
+        )
 
     def refund_method(self, state: ConversationState, context: dict[str, Any], order: dict[str, Any]) -> str:
         """Where the customer wants a refund: a gift card or PayPal when they say so, else the original method."""
@@ -222,6 +239,12 @@ class OfflineBrain:
             return Decision(
                 "escalate", reason="The customer asked for a human agent.", recommendation="Take over the conversation."
             )
+        if intent in ("greeting", "other") and not state.get("pending"):
+            done_before = any(a["ok"] for a in state.get("actions_log", []))
+            if signals.get("affirmation") == "yes" and done_before and not signals.get("closing"):
+                return Decision("reply", parts=[("already_done", {})])
+            if signals.get("closing") or (signals.get("affirmation") == "no" and state.get("turn", 1) > 1):
+                return Decision("reply", parts=[("closing", {})])
         if intent == "greeting":
             return Decision("reply", parts=[("greeting", {"shop": str(context.get("shop", "our shop"))})])
         if intent in ("policy_question", "customs_duties") and not context.get("order"):
@@ -318,6 +341,13 @@ class OfflineBrain:
         if order["status"] not in ("processed", "delivered"):
             return self.on_track_order(state, context)
         item_ids = self.hinted_items(state, order)
+        if not item_ids:
+            if reason == "delivered but not received":
+                item_ids = [i["item_id"] for i in order.get("items", [])]
+            else:
+                return self.ask_which(state, order)
+        if state.get("remedy") == "refund" and reason != "customer asked for a reshipment":
+            return self._refund_items(state, context, item_ids, reason)
         parcel = self.parcel(context)
         carrier = parcel["shipment"]["carrier"] if parcel else "dhl"
         return Decision(
@@ -326,6 +356,23 @@ class OfflineBrain:
             arguments={"order_id": order["order_id"], "item_ids": item_ids, "reason": reason},
             ask=("propose_reship", {"items": self.items(state, order, item_ids), "carrier": self.carrier_name(carrier)}),
             recommendation=f"Reship {len(item_ids)} item(s) ({reason}).",
+        )
+
+    def _refund_items(self, state: ConversationState, context: dict[str, Any], item_ids: list[str], reason: str) -> Decision:
+        """The customer asked for their money rather than a new parcel: the named items' price back."""
+        order = context["order"]
+        method = self.original_method(order) or ""
+        amount = sum((_d(i["unit_price"]) * i["quantity"] for i in order["items"] if i["item_id"] in item_ids), Decimal("0"))
+        amount = min(amount, self.refundable(order))
+        return Decision(
+            "propose",
+            tool="issue_refund",
+            arguments={"order_id": order["order_id"], "amount": str(amount), "reason": reason},
+            ask=(
+                "propose_refund",
+                {"amount": self.money(state, context, amount, order["currency"]), "method": self.method(state, context, method)},
+            ),
+            recommendation=f"Refund {amount} {order['currency']} for {len(item_ids)} item(s) ({reason}).",
         )
 
     def on_damaged_item(self, state: ConversationState, context: dict[str, Any]) -> Decision:
@@ -360,6 +407,11 @@ class OfflineBrain:
         if order["status"] == "pending":
             return self.on_cancel_order(state, context)
         item_ids = self.hinted_items(state, order)
+        if not item_ids:
+            if _all_items_meant(state):
+                item_ids = [i["item_id"] for i in order.get("items", [])]
+            else:
+                return self.ask_which(state, order)
         method = self.refund_method(state, context, order)
         amount = sum((_d(i["unit_price"]) * i["quantity"] for i in order["items"] if i["item_id"] in item_ids), Decimal("0"))
         return Decision(
@@ -592,6 +644,17 @@ class OfflineBrain:
                 )
             ]
         return []
+
+
+ALL_ITEMS = re.compile(
+    r"(?i)\b(?:everything|all\s+(?:of\s+)?(?:it|them|items|the\s+items)|whole\s+order|entire\s+order|todo|todos|tout|toutes?|alles|tutto|tutti|"
+    r"alle|wszystko|hepsi|hepsini|tümü|всё|все|كل)\b|全部|すべて|全て|전부|모두"
+)
+
+
+def _all_items_meant(state: ConversationState) -> bool:
+    """Whether the customer said the whole order ("return everything")."""
+    return bool(ALL_ITEMS.search(state.get("message", "")))
 
 
 def cancel_reason(state: ConversationState) -> str:

@@ -147,6 +147,9 @@ class ReplyCatalogue:
         """The values a reply needs; KeyError for an unknown key."""
         return self._placeholders[key]
 
+    def __contains__(self, key: object) -> bool:
+        return key in self._placeholders
+
     def has_language(self, language: str) -> bool:
         return _base_language(language) in self._replies
 

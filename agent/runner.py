@@ -138,6 +138,11 @@ class ActionResult:
         return self.outcome is not None and self.outcome.ok and self.outcome.result is not None
 
     @property
+    def error_code(self) -> str | None:
+        """The tool's error code (not_found, invalid_state, out_of_stock, …), None if it did not run."""
+        return self.outcome.error_code if self.outcome is not None else None
+
+    @property
     def error(self) -> str:
         """Why the action did not happen, in one line of English."""
         if self.outcome is not None:

@@ -25,7 +25,7 @@ from agent.replies import default_catalogue
 from agent.understanding import IntentClassifier
 from commerce.conversations import record_message
 from commerce.db import Store
-from commerce.models import Case, CaseStatus, utcnow
+from commerce.models import Case, CaseStatus, UrgencyLevel, utcnow
 from config import Settings
 from knowledge.embedders import make_embedder
 
@@ -75,6 +75,10 @@ def secret_key(settings: Settings) -> str:
         path.write_text(secrets.token_urlsafe(32))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+# Questions the agent answers alone while a case waits for a human: read-only ones.
+WHILE_WAITING_INTENTS = frozenset({"track_order", "refund_status", "policy_question", "customs_duties", "delivery_delay"})
 
 
 class SupportAgent:
@@ -246,26 +250,81 @@ class SupportAgent:
             yield {"type": "turn", "result": result}
 
     def _while_waiting(self, conversation_id: str, text: str, values: dict[str, Any]) -> TurnResult:
-        """The case is with a human: the message joins it, and the customer hears when to expect an answer."""
-        from agent.replies import format_date
+        """The case is with a human: the message joins it. The agent still answers questions it
+        may answer alone (tracking, refunds, policy), thanks a closing, and a legal threat makes
+        the case urgent; anything else is acknowledged with the case's deadline."""
+        from agent.language import detect_language
+        from agent.replies import format_date, render_parts
+        from agent.understanding import read_signals
 
-        language = str(values.get("language", "en"))
+        language = detect_language(text, values.get("language")).language
         self._record(conversation_id, "customer", text, language=language, customer_id=values.get("customer_id"))
+        signals = read_signals(text, language)
+        urgency = str(values.get("urgency", "blue"))
         due = dt.datetime.fromisoformat(values["sla_due_at"]) if values.get("sla_due_at") else self.clock()
-        reply = self.deps.catalogue.render(
-            "escalated_waiting", language, deadline=f"{format_date(due, language)} {due:%H:%M} UTC"
-        )
+        parts: list[tuple[str, dict[str, str]]] = []
+        if signals.legal_threat and urgency != "red":
+            urgency, due = "red", self._raise_case(values, "red")
+            parts.append(("escalated_raised", {}))
+        elif signals.closing:
+            parts.append(("closing_after_handover", {}))
+        else:
+            parts.extend(self._answer_while_waiting(text, language, values))
+            parts.append(("escalated_noted" if parts else "escalated_waiting", {}))
+        deadline = f"{format_date(due, language)} {due:%H:%M} UTC"
+        reply = render_parts(self.deps.catalogue, [(k, {**v, "deadline": deadline}) for k, v in parts], language)
         self._record(conversation_id, "agent", reply, language=language)
         return TurnResult(
             conversation_id,
             reply,
             language,
             str(values.get("intent", "other")),
-            str(values.get("urgency", "blue")),
+            urgency,
             [],
             "escalated",
             values.get("case_id"),
         )
+
+    def _answer_while_waiting(self, text: str, language: str, values: dict[str, Any]) -> list[tuple[str, dict[str, str]]]:
+        """The reply parts for an information question, read-only; none for anything else."""
+        from agent.nodes.retrieve import retrieve
+        from agent.nodes.understand import read_slots
+        from agent.state import fresh_turn
+
+        intent = self.deps.classifier.classify(text, language).intent
+        if intent not in WHILE_WAITING_INTENTS or (intent in ("track_order", "refund_status") and not values.get("customer_id")):
+            return []
+        state: dict[str, Any] = {
+            **values,
+            **fresh_turn(),
+            "message": text,
+            "language": language,
+            "intent": intent,
+            "slots": read_slots(text, language),
+        }
+        state["context"] = retrieve(self.deps, state)["context"]  # type: ignore[arg-type]
+        if intent in ("track_order", "refund_status") and not state["context"].get("order"):
+            return []
+        decision = self.deps.brain.decide(state, state["context"])  # type: ignore[arg-type]
+        if decision.kind != "reply":
+            return []
+        return [(k, dict(v)) for k, v in decision.parts]
+
+    def _raise_case(self, values: dict[str, Any], urgency: str) -> dt.datetime:
+        """The conversation's case made more urgent, with the sooner deadline; returns it."""
+        now = self.clock()
+        due = now + dt.timedelta(hours=self.profile.urgency_sla_hours.hours_for(UrgencyLevel(urgency)))
+        if values.get("case_id"):
+            with self.store.write() as session:
+                case = session.get(Case, values["case_id"])
+                if case is not None:
+                    current = case.sla_due_at
+                    if current is not None and current.tzinfo is None:
+                        current = current.replace(tzinfo=dt.UTC)
+                    case.urgency = UrgencyLevel(urgency)
+                    due = min(current, due) if current is not None else due
+                    case.sla_due_at = due
+        return due
 
     def reply_as_human(self, conversation_id: str, text: str, *, agent: str = "agent", resolve: bool = False) -> TurnResult:
         """A human agent's answer resumes the paused thread and reaches the customer."""

@@ -44,6 +44,9 @@ class ConversationMemory(TypedDict, total=False):
     intent: str
     intent_confidence: float
     deferred_intent: str | None  # what the customer asked before we had to verify them
+    identity_hints: dict[str, list[str]] | None  # details given before the customer was verified
+    asked: str | None  # the detail the last reply asked for (which items, the address, the order)
+    remedy: str | None  # "refund" or "replacement" when the customer said which they want
     urgency: str
     urgency_reasons: list[str]
     pending: PendingAction | None

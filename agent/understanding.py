@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from agent.intent_head import IntentHead, load_head
 from commerce.models import UrgencyLevel
 from knowledge.embedders import Embedder, Vectors
 
@@ -59,7 +60,7 @@ LEXICON_INTENTS: tuple[str, ...] = tuple(i for i in INTENTS if i != "other")
 LANGUAGES: tuple[str, ...] = ("en", "es", "fr", "de", "it", "pt", "nl", "pl", "tr", "ru", "ar", "zh", "ja", "ko")
 FALLBACK_LANGUAGE = "en"
 DEFAULT_DIRECTORY = Path(__file__).resolve().parents[1] / "prompts" / "intents"
-SIGNAL_KEYS: tuple[str, ...] = ("yes", "no", "human", "legal", "angry", "items")
+SIGNAL_KEYS: tuple[str, ...] = ("yes", "no", "human", "legal", "angry", "items", "closing")
 
 # Bump when the way examples are embedded changes, so stale disk caches are ignored.
 CACHE_FORMAT = "intent-examples-v1"
@@ -79,6 +80,8 @@ MIN_SIMILARITY = 0.83
 # A message counts as "just a greeting" when at most this much content is left once the
 # greeting words are removed, or when it is this short and nothing else matched.
 GREETING_LEFTOVER_UNITS = 2.0
+# A thanks or goodbye leaves at most this much else for the message to be a closing.
+CLOSING_LEFTOVER_UNITS = 2.0
 GREETING_SHORT_UNITS = 6.0
 # A short message without greeting words is a greeting only when it is this close to the
 # greeting examples ("howdy"), not merely closer to them than to other intents.
@@ -86,6 +89,8 @@ GREETING_MIN_SIMILARITY = 0.9
 # A message is "essentially an answer" (yes/no) when it is at most this long.
 ANSWER_MAX_UNITS = 6.0
 # How many of each lexicon's examples must exist per intent.
+# A second intent is reported when the head gives it at least this probability.
+SECOND_INTENT_MIN = 0.2
 MIN_EXAMPLES = 6
 MAX_EXAMPLES = 10
 
@@ -346,6 +351,35 @@ def _languages(language: str, lexicons: Mapping[str, Lexicon]) -> list[tuple[Lex
 
 # ---------------------------------------------------------------- intents
 
+IDENTITY_NOISE = re.compile(
+    r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|#?[A-Za-z]?\d[\d-]{3,}[A-Za-z0-9]*|#[A-Za-z0-9-]*\d[A-Za-z0-9-]*"
+    r"|\b(?:e-?mail|correo|courriel)\b\s*:?",
+    re.IGNORECASE,
+)
+
+
+_DETAIL_WORDS = re.compile(
+    r"(?i)(?<![^\W\d_])(?:my|mine|the|is|it|its|and|here|order|number|no|nr|e-?mail|mail|zip|code|postal|postcode|name|"
+    r"i\s*am|i['’]m|this|sorry|oh|ok|okay|correct|right|pedido|correo|mi|es|commande|mon|ma|est|bestellung|bestellnummer|"
+    r"meine|mein|ist|ordine|il|mio|la|encomenda|bestelling|mijn|zam[oó]wienie|numer|sipari[sş]|numaram|numaras[ıi]|"
+    r"заказ|номер|почта|мой|моя|我的|订单|邮箱|注文番号|メール|주문번호|이메일|رقم|الطلب|بريدي)(?![^\W\d_])"
+)
+
+
+def request_units(text: str, names: Sequence[str] = ()) -> float:
+    """How long the message's request is once emails, order numbers, names and the words that
+    label them are out: "order #1474, email a@b.c" has none."""
+    rest = IDENTITY_NOISE.sub(" ", text)
+    for name in names:
+        rest = rest.replace(name, " ")
+    return _units(normalise(_DETAIL_WORDS.sub(" ", rest)))
+
+
+def request_text(text: str) -> str:
+    """The message without emails and order numbers, so identity details do not drown the request."""
+    cleaned = re.sub(r"\s+", " ", IDENTITY_NOISE.sub(" ", text)).strip(" ,.:;-")
+    return cleaned if len(cleaned) >= 3 else text
+
 
 @dataclass(frozen=True)
 class IntentGuess:
@@ -359,16 +393,24 @@ class IntentGuess:
 
 
 class IntentClassifier:
-    """Keyword lexicons plus nearest examples, for the fourteen languages.
+    """The trained head over the message's embedding when one ships for the embedder
+    (`agent/intent_head.py`); otherwise keyword lexicons plus nearest examples.
 
-    The example vectors are computed once per process; with `cache_dir` they are also
-    stored on disk, keyed by the lexicon files' contents and the embedder, so a restart
-    does not embed the ~2,500 examples again."""
+    The fallback's example vectors are computed on first use; with `cache_dir` they are also
+    stored on disk, keyed by the lexicon files' contents and the embedder, so a restart does
+    not embed the examples again."""
 
-    def __init__(self, embedder: Embedder, directory: Path | None = None, cache_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        embedder: Embedder,
+        directory: Path | None = None,
+        cache_dir: Path | None = None,
+        head: IntentHead | bool | None = True,
+    ) -> None:
         self.embedder = embedder
         self.directory = (directory or DEFAULT_DIRECTORY).resolve()
         self.lexicons, raw = read_lexicon_files(self.directory)
+        self.head: IntentHead | None = load_head(embedder.name, embedder.dimension) if head is True else (head or None)
         labels: list[int] = []
         texts: list[str] = []
         for language in sorted(self.lexicons):
@@ -383,7 +425,21 @@ class IntentClassifier:
         self._slices = [(int(bounds[i]), int(bounds[i + 1])) for i in range(len(LEXICON_INTENTS))]
         self.cache_key = self._cache_key(raw)
         self.cache_path = cache_dir / f"{CACHE_FORMAT}-{self.cache_key[:24]}.npz" if cache_dir is not None else None
-        self.matrix = self._load_or_embed()
+        self._matrix: Vectors | None = None
+        self._matrix_lock = threading.Lock()
+        if self.head is None:
+            self._matrix = self._load_or_embed()
+
+    @property
+    def method(self) -> str:
+        return "trained head" if self.head is not None else "nearest examples"
+
+    @property
+    def matrix(self) -> Vectors:
+        with self._matrix_lock:
+            if self._matrix is None:
+                self._matrix = self._load_or_embed()
+            return self._matrix
 
     # -------------------------------------------------------------- example vectors
 
@@ -417,15 +473,35 @@ class IntentClassifier:
         return self.classify_many([text], [language])[0]
 
     def classify_many(self, texts: Sequence[str], languages: Sequence[str]) -> list[IntentGuess]:
+        """The intent of each message. Emails and order numbers are left out first, so identity
+        details do not drown the request."""
         if len(texts) != len(languages):
             raise ValueError("classify_many needs one language per text")
-        wanted = [i for i, t in enumerate(texts) if normalise(t)]
-        vectors = self.embedder.embed_queries([texts[i] for i in wanted]) if wanted else None
+        requests = [request_text(t) for t in texts]
+        wanted = [i for i, t in enumerate(requests) if normalise(t)]
+        vectors = self.embedder.embed_queries([requests[i] for i in wanted]) if wanted else None
         guesses = [IntentGuess("other", 1.0, None, "keyword")] * len(texts)
+        if vectors is None:
+            return guesses
+        if self.head is not None:
+            probabilities = self.head.probabilities(vectors)
+            for row, index in enumerate(wanted):
+                guesses[index] = self._decide_by_head(requests[index], languages[index], probabilities[row])
+            return guesses
         for row, index in enumerate(wanted):
-            assert vectors is not None
-            guesses[index] = self._decide(texts[index], languages[index], vectors[row])
+            guesses[index] = self._decide(requests[index], languages[index], vectors[row])
         return guesses
+
+    def _decide_by_head(self, text: str, language: str, probabilities: Any) -> IntentGuess:
+        assert self.head is not None
+        labels = self.head.labels
+        ranking = np.argsort(-probabilities)
+        best, second = int(ranking[0]), int(ranking[1])
+        intent, confidence = labels[best], float(probabilities[best])
+        runner_up = labels[second] if float(probabilities[second]) >= SECOND_INTENT_MIN else None
+        if intent != "other" and confidence < self.head.threshold:
+            return IntentGuess("other", round(1.0 - confidence, 4), intent, "trained")
+        return IntentGuess(intent, round(confidence, 4), runner_up, "trained")
 
     def keyword_scores(self, text: str, language: str) -> dict[str, float]:
         """Summed weights of the intents' keywords found in the text."""
@@ -515,6 +591,7 @@ class Signals:
     wants_human: bool
     legal_threat: bool
     angry: bool
+    closing: bool = False  # thanks, bye and nothing else
 
 
 _CLAUSE_END = re.compile(r"[.!?;,。！？、，…]|\s-\s")
@@ -546,6 +623,13 @@ def _affirmation(text: str, language: str, lexicons: Mapping[str, Lexicon]) -> s
     return "no" if any(m.label == "no" for m in opening) else "yes"
 
 
+def opens_with_yes(text: str, language: str, directory: Path | None = None) -> bool:
+    """Whether the message starts with a yes ("evet iptal et", "yes, cancel it")."""
+    lexicons = load_lexicons(directory)
+    matches = _find(normalise(text), _signal_groups(language, "yes", lexicons) + _signal_groups(language, "no", lexicons))
+    return bool(matches) and matches[0].start == 0 and matches[0].label == "yes"
+
+
 def _shouting(text: str) -> bool:
     letters = [ch for ch in text if ch.isalpha() and ch.lower() != ch.upper()]
     if len(letters) < _SHOUTING_MIN_LETTERS:
@@ -562,7 +646,29 @@ def read_signals(text: str, language: str, directory: Path | None = None) -> Sig
     wants_human = bool(_find(norm, _signal_groups(language, "human", lexicons)))
     legal = bool(_find(norm, _signal_groups(language, "legal", lexicons)))
     angry = bool(_find(norm, _signal_groups(language, "angry", lexicons))) or _shouting(text) or "!!!" in text
-    return Signals(affirmation=_affirmation(text, language, lexicons), wants_human=wants_human, legal_threat=legal, angry=angry)
+    return Signals(
+        affirmation=_affirmation(text, language, lexicons),
+        wants_human=wants_human,
+        legal_threat=legal,
+        angry=angry,
+        closing=_closing(norm, language, lexicons),
+    )
+
+
+def _closing(norm: str, language: str, lexicons: Mapping[str, Lexicon]) -> bool:
+    """Thanks or goodbye with at most a few words around them ("ok thanks, bye!")."""
+    groups = _signal_groups(language, "closing", lexicons)
+    matches = _find(norm, groups)
+    if not matches:
+        return False
+    leftover = norm
+    for m in sorted(matches, key=lambda m: -m.start):
+        leftover = leftover[: m.start] + " " + leftover[m.end :]
+    others = _find(
+        _SPACES.sub(" ", leftover).strip(), _signal_groups(language, "yes", lexicons) + _signal_groups(language, "no", lexicons)
+    )
+    rest = _units(_SPACES.sub(" ", leftover).strip()) - sum(_units(m.phrase.normalised) for m in others)
+    return rest <= CLOSING_LEFTOVER_UNITS
 
 
 # ---------------------------------------------------------------- slots
@@ -580,18 +686,36 @@ class Slots:
     amounts: tuple[tuple[Decimal, str | None], ...]
     address: str | None
     item_hints: tuple[str, ...]
+    # Unlabelled numbers that may be order numbers; used only when the store has such an order.
+    order_candidates: tuple[str, ...] = ()
 
 
 _NB = r"(?<![0-9A-Za-z-])"  # not glued to a preceding ASCII letter, digit or dash
 _NA = r"(?![0-9A-Za-z-])"
-_AMAZON = re.compile(_NB + r"\d{3}-\d{7}-\d{7}" + _NA)
+_AMAZON = re.compile(_NB + r"(\d{3})[-\s](\d{7})[-\s](\d{7})" + _NA)
 _EBAY = re.compile(_NB + r"\d{2}-\d{5}-\d{5}" + _NA)
 _W_ORDER = re.compile(r"(?<![0-9A-Za-z])#?\s?([Ww]\d{7})(?!\d)")
 _HASH_ORDER = re.compile(r"(?<![0-9A-Za-z&])#\s?(\d{3,10})(?![\d.,]?\d)")
+# Words that follow an order number ("1348 nolu sipariş", "1348번 주문", "1348号订单").
+_SUFFIXED_ORDER = re.compile(r"(?<![\d.,])(\d{3,10})\s*(?:no['’]?lu|numaral[ıi]|번|號|号)")
+# A bare number in a message that names no order otherwise: an order number only if the store has it.
+_BARE_NUMBER = re.compile(r"(?<![\d.,:/+-])(?<![A-Za-z])(\d{4,12})(?![\d.,:/]?\d)(?![A-Za-z])")
+# Introductions that are ordinary words too ("I'm", "soy", "ich bin"): a name follows only when
+# it is written as one, two or three capitalised words.
+_WEAK_INTRO = (
+    r"(?:i['’]?m|i\s+am|this\s+is|it['’]s|soy|je\s+suis|moi\s+c['’]est|ich\s+bin|hier\s+ist|sono|qui\s+[èe]|sou|aqui\s+[ée]|"
+    r"ik\s+ben|met|jestem|z\s+tej\s+strony|ben|я|это|أنا|我是|我叫|私は|わたしは|저는|제\s?이름은)"
+)
+_CAPITALISED_NAME = re.compile(
+    r"(?i:(?<![^\W\d_])" + _WEAK_INTRO + r")[\s:,]*((?:[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’-]+)(?:[ \t]+[A-ZÀ-ÖØ-Þ][a-zà-öø-ÿ'’-]+){1,2})"
+    r"(?=\s*(?:$|[,.;:!?、。，]|です|입니다|이에요|and|y|et|und|e|en|i|ve|и|و|zip|postal|my|mi|mon|mein|il|o|\())"
+)
+
 # Words that introduce an order number. Latin and Cyrillic labels must start a word; Han,
 # kana, Hangul and Arabic ones attach to what precedes them ("我的订单1001").
 _ORDER_LABEL_WORDS = (
-    r"(?:order|order\s+id|pedido|encomenda|commande|cde|bestellung|bestellnummer|bestellnr\.?|auftragsnummer|auftrag|"
+    r"(?:order|order\s+id|ord|pedido|encomenda|commande|cde|bestellung|bestellnummer|bestellnr\.?|best\.?(?:-nr\.?)?|auftragsnummer|auftrag|"
+    r"nr\.?|n\.|n[°º]\.?|№|no\.?|zam\.?|"
     r"ordine|bestelling|bestelnummer|ordernummer|zam[oó]wieni[ae]|sipari[sş](?:im|imin)?|номер\s+заказа|заказ[а-я]*)"
 )
 _ORDER_LABEL_ATTACHED = r"(?:رقم\s+الطلب|رقم\s+طلبي|الطلب|طلبي|طلب|订单号?|訂單號?|注文番号|ご注文番号|注文|주문\s?번호|주문)"
@@ -772,6 +896,10 @@ def _names(text: str) -> list[str]:
             kept.append(words[1])
         if kept:
             names.append(" ".join(kept))
+    for m in _CAPITALISED_NAME.finditer(text):
+        name = _clean_name(m.group(1).split())
+        if name and name not in names:
+            names.append(name)
     for pattern in (_CHINESE_NAME, _JAPANESE_NAME, _JAPANESE_MOSHIMASU, _KOREAN_NAME, _KOREAN_JEONEUN):
         for m in pattern.finditer(text):
             name = m.group(1).strip()
@@ -833,9 +961,12 @@ def _address(text: str) -> tuple[str | None, tuple[int, int] | None]:
     return address, (m.start("addr"), m.start("addr") + len(raw))
 
 
+_EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+
+
 def extract_slots(text: str, language: str, directory: Path | None = None) -> Slots:
     """Order numbers, emails, postal codes, names, amounts, a new address and item hints."""
-    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFKC", text).translate(_EASTERN_DIGITS)
     taken: list[tuple[int, int]] = []
     orders: list[tuple[int, str]] = []
 
@@ -845,7 +976,7 @@ def extract_slots(text: str, language: str, directory: Path | None = None) -> Sl
             orders.append((start, value))
 
     for m in _AMAZON.finditer(text):
-        take(m.start(), m.end(), m.group(0))
+        take(m.start(), m.end(), "-".join(m.groups()))
     for m in _EBAY.finditer(text):
         take(m.start(), m.end(), m.group(0))
     for m in _W_ORDER.finditer(text):
@@ -871,6 +1002,10 @@ def extract_slots(text: str, language: str, directory: Path | None = None) -> Sl
         if not _overlaps(span, amount_spans + email_spans):
             take(span[0], span[1], "#" + m.group(1))
 
+    for m in _SUFFIXED_ORDER.finditer(text):
+        if not _overlaps(m.span(1), amount_spans + email_spans):
+            take(m.start(1), m.end(1), "#" + m.group(1))
+
     address, address_span = _address(text)
     postal: list[tuple[int, str]] = []
     blocked = taken + amount_spans + email_spans
@@ -889,6 +1024,11 @@ def extract_slots(text: str, language: str, directory: Path | None = None) -> Sl
         for m in pattern.finditer(text):
             add_postal(m.start(1), m.end(1), m.group(1))
 
+    candidates: list[str] = []
+    if not orders:
+        used = taken + amount_spans + email_spans + [(start, start + len(v)) for start, v in postal]
+        candidates = ["#" + m.group(1) for m in _BARE_NUMBER.finditer(text) if not _overlaps(m.span(1), used)]
+
     lexicons = load_lexicons(directory)
     hints = [m.phrase.text for m in _find(normalise(text), _signal_groups(language, "items", lexicons))]
     hints += [f"{m.group(1)} {m.group(2)}" for m in _SIZE_LABEL.finditer(text)]
@@ -902,6 +1042,7 @@ def extract_slots(text: str, language: str, directory: Path | None = None) -> Sl
         amounts=tuple(dict.fromkeys((v, c) for _, v, c in sorted(amounts, key=lambda a: a[0]))),
         address=address,
         item_hints=_dedupe(hints),
+        order_candidates=_dedupe(candidates),
     )
 
 

@@ -63,6 +63,108 @@ def eval_scenarios(directory: Path | None, only: str | None, report: Path, min_p
         sys.exit(1)
 
 
+@eval_group.command("conversations")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder of conversation YAML files.",
+)
+@click.option("--only", default=None, help="Run the conversations whose id contains this text.")
+@click.option(
+    "--report", type=click.Path(dir_okay=False, path_type=Path), default=Path("conversations-report.json"), show_default=True
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of tables.")
+def eval_conversations(directory: Path | None, only: str | None, report: Path, as_json: bool) -> None:
+    """The blind multi-turn conversations: the end state (the actions done, a human or not), the
+    writes nobody asked for, and whether every reply is in the customer's language."""
+    from evals.scenarios import CONVERSATION_DIR, ScenarioError, load_scenarios, run_scenarios
+
+    try:
+        conversations = load_scenarios(directory or CONVERSATION_DIR)
+    except ScenarioError as e:
+        fail(str(e))
+    if only:
+        conversations = [c for c in conversations if only in c["id"]]
+    if not conversations:
+        fail("no conversations to run")
+    for conversation in conversations:
+        conversation["check_language"] = True
+        conversation.setdefault("intent", conversation.get("goal", "other"))
+    with progress_bar("Conversations") as update:
+        _, summary = run_scenarios(conversations, report, progress=update)
+    if as_json:
+        click.echo(json.dumps({k: v for k, v in summary.items() if k != "by_intent"}, ensure_ascii=False))
+        return
+    table = Table(title="Blind conversations by language")
+    for column in ("language", "conversations", "right end state", "ended with a human"):
+        table.add_column(column, justify="left" if column == "language" else "right")
+    for name, row in summary["by_language"].items():
+        table.add_row(name, str(row["scenarios"]), f"{row['pass_rate']:.0%}", f"{1 - row['resolved_without_human']:.0%}")
+    out.print(table)
+    out.print(
+        f"Right end state in {summary['passed']} of {summary['scenarios']}; writes nobody asked for: "
+        f"{summary['unexpected_writes']}; every reply in the customer's language in "
+        f"{summary['replies_in_language']} of {summary['scenarios']} ({summary['seconds']} s); report: {report}"
+    )
+    for conversation_id, failures in summary["failures"].items():
+        out.print(f"  {conversation_id}: " + "; ".join(failures), highlight=False, soft_wrap=True)
+
+
+@eval_group.command("understanding")
+@click.option(
+    "--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder of <lang>.yaml item files."
+)
+@click.option(
+    "--report", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write the full report (every miss) as JSON."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of tables.")
+def eval_understanding(directory: Path | None, report: Path | None, as_json: bool) -> None:
+    """Intent accuracy and macro-F1 on the blind single messages, per language and per intent."""
+    from agent.understanding import IntentClassifier
+    from evals.understanding import UNDERSTANDING_DIR, EvalSetError, evaluate, load_items
+    from knowledge.embedders import make_embedder
+
+    settings = get_settings()
+    try:
+        items = load_items(directory or UNDERSTANDING_DIR)
+    except EvalSetError as e:
+        fail(str(e))
+    if not items:
+        fail("no evaluation items found")
+    cache = settings.resolved_cache_dir
+    cache.mkdir(parents=True, exist_ok=True)
+    classifier = IntentClassifier(make_embedder(settings.embedder, settings.embedder_model), cache_dir=cache)
+    with progress_bar("Messages") as update:
+        result = evaluate(classifier, items, progress=update)
+    if report is not None:
+        report.write_text(json.dumps(result, ensure_ascii=False, indent=2))
+    summary = {k: v for k, v in result.items() if k not in ("misses", "missed_orders")}
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+        return
+    for title, key in (("language", "by_language"), ("intent", "by_intent")):
+        table = Table(title=f"Understanding by {title}")
+        for column in (title, "messages", "accuracy", "macro-F1"):
+            table.add_column(column, justify="left" if column == title else "right")
+        for name, row in result[key].items():
+            table.add_row(name, str(row["items"]), f"{row['accuracy']:.1%}", f"{row['macro_f1']:.3f}")
+        out.print(table)
+    confusion = Table(title="Most frequent mistakes")
+    for column in ("expected", "read as", "messages"):
+        confusion.add_column(column)
+    for row in result["confusion"][:15]:
+        confusion.add_row(row["expected"], row["guessed"], str(row["count"]))
+    out.print(confusion)
+    out.print(
+        f"{result['items']} messages with the {classifier.method}: accuracy {result['accuracy']:.1%}, "
+        f"macro-F1 {result['macro_f1']:.3f}, in-scope read as other {result['in_scope_read_as_other']:.1%}, "
+        f"order numbers found {result['order_numbers_found']:.1%}, language detected {result['language_detected']:.1%} "
+        f"({result['seconds']} s)"
+    )
+
+
 @eval_group.command("tau-chat")
 @click.option(
     "--data", "data_dir", required=True, type=click.Path(path_type=Path), help="Folder with users/orders/products.json."

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.table import Table
@@ -54,10 +57,20 @@ def ingest(directory: Path | None, profile: str | None) -> None:
 @click.option("--language", default=None, help="Prefer sections in this language (ISO code, e.g. es).")
 @click.option("--topic", default=None, help="Only this topic (e.g. returns-refunds).")
 @click.option("--profile", default=None, help="Policy profile (default: HELLOWORD_POLICY_PROFILE).")
-def search(query: str, k: int, language: str | None, topic: str | None, profile: str | None) -> None:
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='JSON output. With QUERY "-", read JSON lines {"id", "text"} on stdin and print one line per question.',
+)
+def search(query: str, k: int, language: str | None, topic: str | None, profile: str | None, as_json: bool) -> None:
     """Print the policy sections that best answer QUERY, in any language."""
     store, configured = _open()
-    hits = store.search(query, k=k, language=language.lower() if language else None, topic=topic, profile=profile or configured)
+    profile = profile or configured
+    if as_json:
+        _search_json(store, query, k=k, language=language, topic=topic, profile=profile)
+        return
+    hits = store.search(query, k=k, language=language.lower() if language else None, topic=topic, profile=profile)
     if not hits:
         console.print("no policy chunks stored for this profile: run `helloword kb ingest`", highlight=False)
         return
@@ -75,3 +88,35 @@ def search(query: str, k: int, language: str | None, topic: str | None, profile:
             text[:120] + ("…" if len(text) > 120 else ""),
         )
     out.print(table)
+
+
+def _hit_json(hit: Any) -> dict[str, Any]:
+    return {"id": hit.chunk.id, "topic": hit.chunk.topic, "language": hit.chunk.language, "score": round(hit.score, 4)}
+
+
+def _search_json(store: Any, query: str, *, k: int, language: str | None, topic: str | None, profile: str) -> None:
+    """One JSON line per question. Each question is searched as the agent searches: sections in
+    its own language (detected unless --language is given) first."""
+    from agent.language import detect_language
+    from agent.understanding import request_text
+
+    def answer(record_id: Any, text: str) -> dict[str, Any]:
+        wanted = language.lower() if language else detect_language(text).language
+        hits = store.search(request_text(text), k=k, language=wanted, topic=topic, profile=profile)
+        return {"id": record_id, "hits": [_hit_json(h) for h in hits]}
+
+    if query != "-":
+        click.echo(json.dumps(answer(None, query), ensure_ascii=False))
+        return
+    for number, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as e:
+            click.echo(json.dumps({"line": number, "error": f"not valid JSON: {e.msg}"}))
+            continue
+        if not isinstance(record, dict) or not str(record.get("text") or "").strip():
+            click.echo(json.dumps({"line": number, "error": "expected an object with 'id' and 'text'"}))
+            continue
+        click.echo(json.dumps(answer(record.get("id"), str(record["text"])[:4000]), ensure_ascii=False))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import sqlite3
 import statistics
 import tempfile
@@ -38,10 +39,12 @@ from sqlalchemy import func, select
 
 from commerce.db import Store
 from commerce.demo import REFERENCE_NOW, generate_demo_data
-from commerce.models import Case, Coupon, Customer, Exchange, Order, Refund, Reshipment, ReturnRequest
+from commerce.models import AuditEntry, Case, Coupon, Customer, Exchange, Order, Refund, Reshipment, ReturnRequest
 from config import Settings
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
+# Multi-turn conversations written apart from the code, with end states and language checks.
+CONVERSATION_DIR = Path(__file__).parent / "conversations"
 END_COUNTS: dict[str, Any] = {
     "refunds": Refund,
     "coupons": Coupon,
@@ -66,6 +69,9 @@ class ScenarioResult:
     escalated: bool
     failures: list[str] = field(default_factory=list)
     transcript: list[dict[str, Any]] = field(default_factory=list)
+    writes: list[str] = field(default_factory=list)
+    unexpected_writes: list[str] = field(default_factory=list)
+    replies_in_language: bool = True
 
 
 def load_scenarios(directory: Path = SCENARIO_DIR) -> list[dict[str, Any]]:
@@ -139,7 +145,10 @@ def pick_values(store: Store, pick: dict[str, Any], now: dt.datetime, skip: int 
         order = matching[skip]
         customer: Customer = order.customer
         other = next(o for o in orders if o.customer_id != customer.id)
+        items = [line.name for line in order.items]
         return {
+            "item_1": items[0] if items else "",
+            "item_2": items[1] if len(items) > 1 else (items[0] if items else ""),
             "order_id": order.id,
             "email": customer.email,
             "first_name": customer.first_name,
@@ -149,6 +158,51 @@ def pick_values(store: Store, pick: dict[str, Any], now: dt.datetime, skip: int 
             "other_order_id": other.id,
             "other_email": other.customer.email,
         }
+
+
+# Ledger rows that are not the customer's remedy: the hand-over itself is checked as `human`.
+NOT_A_WRITE = frozenset({"escalate_to_human"})
+_SENTENCE_END = re.compile(r"(?<=[.!?。！？])\s*")
+# Values that stay as they are in any language: emails, order and tracking numbers, amounts, dates.
+_NEUTRAL = re.compile(r"\S+@\S+|#?[A-Z0-9][A-Z0-9-]{5,}|\d[\d.,:/ -]*\d|\([^)]*\)")
+
+
+def _last_ledger_id(store: Store) -> int:
+    with store.read() as session:
+        return int(session.scalar(select(func.max(AuditEntry.id))) or 0)
+
+
+def _writes_since(store: Store, after_id: int) -> list[str]:
+    with store.read() as session:
+        tools = session.scalars(select(AuditEntry.tool).where(AuditEntry.id > after_id, AuditEntry.ok.is_(True))).all()
+    return sorted(t for t in tools if t not in NOT_A_WRITE)
+
+
+def _minus(done: list[str], wanted: list[str]) -> list[str]:
+    left = list(wanted)
+    extra = []
+    for tool in done:
+        if tool in left:
+            left.remove(tool)
+        else:
+            extra.append(tool)
+    return extra
+
+
+def foreign_sentences(reply: str, language: str) -> list[str]:
+    """Sentences of a reply written in another language than the customer's."""
+    from agent.language import detect_language
+
+    stray = []
+    for sentence in _SENTENCE_END.split(reply):
+        plain = _NEUTRAL.sub(" ", sentence).strip()
+        letters = sum(ch.isalpha() for ch in plain)
+        if letters < 20:
+            continue
+        found = detect_language(plain).language
+        if found.split("-")[0] != language.split("-")[0]:
+            stray.append(sentence.strip())
+    return stray
 
 
 def _counts(store: Store) -> dict[str, int]:
@@ -223,6 +277,7 @@ class ScenarioRunner:
         try:
             values = pick_values(store, scenario.get("pick", {}), self.now, int(scenario.get("skip", 0)))
             before = _counts(store)
+            before_ledger = _last_ledger_id(store)
             for number, turn in enumerate(scenario["turns"], start=1):
                 text = str(turn["say"]).format(**values)
                 if turn.get("human_reply"):
@@ -242,7 +297,25 @@ class ScenarioRunner:
                 for problem in _check_turn(turn.get("expect", {}), data, values):
                     result.failures.append(f"turn {number}: {problem}")
             after = _counts(store)
-            for name, wanted in (scenario.get("end") or {}).items():
+            end = scenario.get("end") or {}
+            if "writes" in end:
+                done = _writes_since(store, before_ledger)
+                wanted_writes = sorted(str(w) for w in end["writes"] or [])
+                result.writes = done
+                result.unexpected_writes = _minus(done, wanted_writes)
+                if done != wanted_writes:
+                    result.failures.append(f"end: writes expected {wanted_writes}, got {done}")
+            if "human" in end:
+                human = result.escalated or after["cases"] > before["cases"]
+                if human != bool(end["human"]):
+                    result.failures.append(f"end: {'a human' if end['human'] else 'no human'} expected")
+            if scenario.get("check_language"):
+                for number, turn_data in enumerate(result.transcript, start=1):
+                    stray = foreign_sentences(str(turn_data.get("reply") or ""), result.language)
+                    if stray:
+                        result.replies_in_language = False
+                        result.failures.append(f"turn {number}: reply not in {result.language}: {stray[0]!r}")
+            for name, wanted in end.items():
                 if name in END_COUNTS and after[name] - before[name] != int(wanted):
                     result.failures.append(f"end: {name} expected {wanted} new, got {after[name] - before[name]}")
                 if name == "status" and result.transcript and result.transcript[-1].get("status") != wanted:
@@ -272,6 +345,8 @@ def summarise(results: list[ScenarioResult]) -> dict[str, Any]:
     return {
         "scenarios": len(results),
         "passed": sum(r.passed for r in results),
+        "unexpected_writes": sum(len(r.unexpected_writes) for r in results),
+        "replies_in_language": sum(r.replies_in_language for r in results),
         "by_language": table("language"),
         "by_intent": table("intent"),
         "failures": {r.id: r.failures for r in results if not r.passed},

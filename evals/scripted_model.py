@@ -253,12 +253,19 @@ def _answer(body: dict[str, Any], reply: Reply) -> Response:
         return JSONResponse({**head, "object": "chat.completion", "choices": [choice], "usage": usage})
     options = body.get("stream_options")
     with_usage = isinstance(options, dict) and bool(options.get("include_usage"))
-    return StreamingResponse(_stream(head, content, calls, finish, usage if with_usage else None, reply.chunk_chars),
-                             media_type="text/event-stream")
+    return StreamingResponse(
+        _stream(head, content, calls, finish, usage if with_usage else None, reply.chunk_chars), media_type="text/event-stream"
+    )
 
 
-async def _stream(head: dict[str, Any], content: str | None, calls: list[dict[str, Any]], finish: str,
-                  usage: dict[str, int] | None, chunk_chars: int) -> AsyncIterator[str]:
+async def _stream(
+    head: dict[str, Any],
+    content: str | None,
+    calls: list[dict[str, Any]],
+    finish: str,
+    usage: dict[str, int] | None,
+    chunk_chars: int,
+) -> AsyncIterator[str]:
     def event(delta: dict[str, Any] | None, finish_reason: str | None = None) -> str:
         choices = [] if delta is None else [{"index": 0, "delta": delta, "finish_reason": finish_reason, "logprobs": None}]
         chunk: dict[str, Any] = {**head, "object": "chat.completion.chunk", "choices": choices}
@@ -272,8 +279,9 @@ async def _stream(head: dict[str, Any], content: str | None, calls: list[dict[st
         yield event({"content": (content or "")[start : start + size]})
     for index, call in enumerate(calls):
         name, arguments = call["function"]["name"], call["function"]["arguments"]
-        yield event({"tool_calls": [{"index": index, "id": call["id"], "type": "function",
-                                     "function": {"name": name, "arguments": ""}}]})
+        yield event(
+            {"tool_calls": [{"index": index, "id": call["id"], "type": "function", "function": {"name": name, "arguments": ""}}]}
+        )
         for start in range(0, len(arguments), size):
             yield event({"tool_calls": [{"index": index, "function": {"arguments": arguments[start : start + size]}}]})
     yield event({}, finish)

