@@ -6,8 +6,9 @@ The head is trained from the example corpus (`prompts/intents/corpus/`) by
 costs one embedding and one matrix product; the same embedding is reused for the
 knowledge-base search of the turn.
 
-Probabilities are calibrated on a held-back part of the corpus (one temperature); a message
-whose best intent is less likely than the head's threshold is `other`.
+Probabilities are calibrated on a held-back part of the corpus (one temperature) and blended
+with the keyword lexicons' vote by a weight chosen there too; a message whose best intent is
+less likely than the head's threshold is `other`.
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ class IntentHead:
     embedder: str
     digest: str
     report: dict[str, Any]
+    # Share of the keyword lexicons in the final probabilities, when a keyword matches.
+    keyword_weight: float = 0.0
 
     @property
     def dimension(self) -> int:
@@ -70,6 +73,7 @@ class IntentHead:
             "labels": list(self.labels),
             "temperature": self.temperature,
             "threshold": self.threshold,
+            "keyword_weight": self.keyword_weight,
             "embedder": self.embedder,
             "digest": self.digest,
             "report": self.report,
@@ -98,6 +102,7 @@ class IntentHead:
                 embedder=str(meta["embedder"]),
                 digest=str(meta["digest"]),
                 report=dict(meta.get("report") or {}),
+                keyword_weight=float(meta.get("keyword_weight", 0.0)),
             )
 
 

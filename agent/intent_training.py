@@ -24,7 +24,15 @@ import numpy as np
 import yaml
 
 from agent.intent_head import IntentHead, Matrix, corpus_digest
-from agent.understanding import DEFAULT_DIRECTORY, INTENTS, LANGUAGES, read_lexicon_files, request_text
+from agent.understanding import (
+    DEFAULT_DIRECTORY,
+    INTENTS,
+    LANGUAGES,
+    keyword_distribution,
+    load_lexicons,
+    read_lexicon_files,
+    request_text,
+)
 from knowledge.embedders import Embedder
 
 CORPUS_DIRECTORY = DEFAULT_DIRECTORY / "corpus"
@@ -34,6 +42,7 @@ TEMPERATURES = tuple(round(t, 2) for t in np.arange(0.4, 3.01, 0.1))
 # Out-of-scope messages must not swallow in-scope ones: the threshold is the highest that keeps
 # in-scope dev messages read as `other` under this share.
 MAX_IN_SCOPE_OTHER = 0.02
+KEYWORD_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
 
 Progress = Callable[[int, int], None]
 
@@ -154,6 +163,20 @@ def _probabilities(x: Matrix, weights: Matrix, bias: Matrix, temperature: float)
     return result
 
 
+def _blend(probs: Matrix, keywords: Matrix | None, weight: float) -> Matrix:
+    if keywords is None or weight <= 0:
+        return probs
+    matched = keywords.sum(axis=1, keepdims=True) > 0
+    blended: Matrix = np.where(matched, (1 - weight) * probs + weight * keywords, probs)
+    return blended
+
+
+def keyword_matrix(records: list[Record], labels: tuple[str, ...], inputs: list[str]) -> Matrix:
+    """Each record's keyword vote, as the classifier computes it at serving time."""
+    lexicons = load_lexicons()
+    return np.stack([keyword_distribution(text, r.language, labels, lexicons) for r, text in zip(records, inputs, strict=True)])
+
+
 def _decide(probs: Matrix, labels: tuple[str, ...], threshold: float) -> list[str]:
     best = probs.argmax(axis=1)
     return [labels[b] if probs[i, b] >= threshold else "other" for i, b in enumerate(best)]
@@ -166,7 +189,10 @@ def train_head(
     *,
     seed: int = 7,
     say: Callable[[str], None] | None = None,
+    keywords: Matrix | None = None,
 ) -> IntentHead:
+    """`keywords` (records × INTENTS order of the labels) lets the held-back split choose how much
+    the keyword lexicons count."""
     labels = tuple(i for i in INTENTS if any(r.intent == i for r in records))
     index = {label: n for n, label in enumerate(labels)}
     y = np.array([index[r.intent] for r in records])
@@ -189,18 +215,30 @@ def train_head(
         for t in TEMPERATURES
     }
     temperature = min(nll, key=nll.__getitem__)
-    probs = _probabilities(vectors[dev], weights, bias, temperature)
+    plain = _probabilities(vectors[dev], weights, bias, temperature)
+    dev_keywords = keywords[dev] if keywords is not None else None
     in_scope = np.array([g != "other" for g in gold])
-    threshold = 0.0
-    for candidate in np.arange(0.0, 0.61, 0.02):
-        guesses = _decide(probs, labels, float(candidate))
-        swallowed = np.mean([g == "other" for g, s in zip(guesses, in_scope, strict=True) if s]) if in_scope.any() else 0
-        if swallowed <= MAX_IN_SCOPE_OTHER:
-            threshold = float(candidate)
-    guesses = _decide(probs, labels, threshold)
-    dev_accuracy = float(np.mean([g == t for g, t in zip(guesses, gold, strict=True)]))
+    best_choice: tuple[float, float, float] = (-1.0, 0.0, 0.0)  # accuracy, keyword weight, threshold
+    for keyword_weight in KEYWORD_WEIGHTS if keywords is not None else (0.0,):
+        probs = _blend(plain, dev_keywords, keyword_weight)
+        threshold = 0.0
+        for candidate in np.arange(0.0, 0.61, 0.02):
+            guesses = _decide(probs, labels, float(candidate))
+            swallowed = np.mean([g == "other" for g, s in zip(guesses, in_scope, strict=True) if s]) if in_scope.any() else 0
+            if swallowed <= MAX_IN_SCOPE_OTHER:
+                threshold = float(candidate)
+        guesses = _decide(probs, labels, threshold)
+        accuracy = float(np.mean([g == t for g, t in zip(guesses, gold, strict=True)]))
+        if say:
+            say(f"keyword weight {keyword_weight:.1f}, threshold {threshold:.2f}: held-back accuracy {accuracy:.1%}")
+        if accuracy > best_choice[0]:
+            best_choice = (accuracy, keyword_weight, threshold)
+    dev_accuracy, keyword_weight, threshold = best_choice
     if say:
-        say(f"chosen C={c:g}, temperature {temperature:.2f}, threshold {threshold:.2f}: held-back accuracy {dev_accuracy:.1%}")
+        say(
+            f"chosen C={c:g}, temperature {temperature:.2f}, keyword weight {keyword_weight:.1f}, "
+            f"threshold {threshold:.2f}: held-back accuracy {dev_accuracy:.1%}"
+        )
     weights, bias = _fit(vectors, y, c, seed)
     report = {
         "examples": len(records),
@@ -215,6 +253,7 @@ def train_head(
         bias=bias,
         temperature=float(temperature),
         threshold=threshold,
+        keyword_weight=keyword_weight,
         embedder=embedder_name,
         digest=corpus_digest([(r.language, r.intent, r.text) for r in records]),
         report=report,

@@ -392,6 +392,29 @@ class IntentGuess:
     method: str
 
 
+def _keyword_scores(norm: str, language: str, lexicons: Mapping[str, Lexicon]) -> tuple[dict[str, float], list[Match]]:
+    groups: list[tuple[str, Iterable[Phrase], float]] = []
+    for lexicon, factor in _languages(language, lexicons):
+        for intent in LEXICON_INTENTS:
+            groups.append((intent, lexicon.keywords[intent], factor))
+    matches = _find(norm, groups)
+    scores: dict[str, float] = {}
+    for match in matches:
+        scores[match.label] = scores.get(match.label, 0.0) + match.weight
+    return scores, matches
+
+
+def keyword_distribution(text: str, language: str, labels: Sequence[str], lexicons: Mapping[str, Lexicon]) -> Any:
+    """The share of keyword weight each label gets in the text; all zeros when no keyword matches."""
+    scores = _keyword_scores(normalise(text), language, lexicons)[0]
+    row = np.zeros(len(labels), dtype=np.float32)
+    total = sum(scores.values())
+    if total > 0:
+        for index, label in enumerate(labels):
+            row[index] = scores.get(label, 0.0) / total
+    return row
+
+
 class IntentClassifier:
     """The trained head over the message's embedding when one ships for the embedder
     (`agent/intent_head.py`); otherwise keyword lexicons plus nearest examples.
@@ -485,6 +508,13 @@ class IntentClassifier:
             return guesses
         if self.head is not None:
             probabilities = self.head.probabilities(vectors)
+            if self.head.keyword_weight > 0:
+                keywords = np.stack(
+                    [keyword_distribution(requests[i], languages[i], self.head.labels, self.lexicons) for i in wanted]
+                )
+                matched = keywords.sum(axis=1, keepdims=True) > 0
+                weight = self.head.keyword_weight
+                probabilities = np.where(matched, (1 - weight) * probabilities + weight * keywords, probabilities)
             for row, index in enumerate(wanted):
                 guesses[index] = self._decide_by_head(requests[index], languages[index], probabilities[row])
             return guesses
@@ -505,18 +535,10 @@ class IntentClassifier:
 
     def keyword_scores(self, text: str, language: str) -> dict[str, float]:
         """Summed weights of the intents' keywords found in the text."""
-        return self._keyword_scores(normalise(text), language)[0]
+        return _keyword_scores(normalise(text), language, self.lexicons)[0]
 
     def _keyword_scores(self, norm: str, language: str) -> tuple[dict[str, float], list[Match]]:
-        groups: list[tuple[str, Iterable[Phrase], float]] = []
-        for lexicon, factor in _languages(language, self.lexicons):
-            for intent in LEXICON_INTENTS:
-                groups.append((intent, lexicon.keywords[intent], factor))
-        matches = _find(norm, groups)
-        scores: dict[str, float] = {}
-        for match in matches:
-            scores[match.label] = scores.get(match.label, 0.0) + match.weight
-        return scores, matches
+        return _keyword_scores(norm, language, self.lexicons)
 
     def embedding_scores(self, vector: Vectors) -> np.ndarray[Any, np.dtype[np.float64]]:
         """Per intent, the mean cosine similarity of its nearest examples."""

@@ -112,6 +112,45 @@ def eval_conversations(directory: Path | None, only: str | None, report: Path, a
         out.print(f"  {conversation_id}: " + "; ".join(failures), highlight=False, soft_wrap=True)
 
 
+@eval_group.command("retrieval")
+@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder of <lang>.yaml questions.")
+@click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write every miss as JSON.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of a table.")
+def eval_retrieval(directory: Path | None, report: Path | None, as_json: bool) -> None:
+    """Policy retrieval hit@1 on the blind policy questions, per language (run `helloword kb ingest` first)."""
+    from evals.retrieval import POLICY_QUESTIONS_DIR, evaluate_retrieval, load_questions
+    from knowledge.store import open_knowledge_base, profile_name
+
+    settings = get_settings()
+    try:
+        questions = load_questions(directory or POLICY_QUESTIONS_DIR)
+    except ValueError as e:
+        fail(str(e))
+    if not questions:
+        fail("no policy questions found")
+    knowledge = open_knowledge_base(settings)
+    with progress_bar("Questions") as update:
+        result = evaluate_retrieval(knowledge, questions, profile=profile_name(settings.policy_profile), progress=update)
+    if result["hit_at_3"] == 0 and not knowledge.search("return", k=1, profile=profile_name(settings.policy_profile)):
+        fail("the knowledge base is empty: run `helloword kb ingest`")
+    if report is not None:
+        report.write_text(json.dumps(result, ensure_ascii=False, indent=2))
+    summary = {k: v for k, v in result.items() if k != "misses"}
+    if as_json:
+        click.echo(json.dumps(summary, ensure_ascii=False))
+        return
+    table = Table(title="Policy retrieval by language")
+    for column in ("language", "questions", "hit@1", "hit@3", "first hit in the language"):
+        table.add_column(column, justify="left" if column == "language" else "right")
+    for name, row in result["by_language"].items():
+        table.add_row(name, str(row["questions"]), f"{row['hit_at_1']:.0%}", f"{row['hit_at_3']:.0%}", f"{row['in_language']:.0%}")
+    out.print(table)
+    out.print(
+        f"{result['questions']} questions: hit@1 {result['hit_at_1']:.1%}, hit@3 {result['hit_at_3']:.1%}, "
+        f"first hit in the question's language {result['in_language']:.1%} ({result['seconds']} s)"
+    )
+
+
 @eval_group.command("understanding")
 @click.option(
     "--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder of <lang>.yaml item files."

@@ -45,7 +45,12 @@ def intents_train(out_dir: Path | None, seed: int) -> None:
     cache = settings.resolved_cache_dir
     with progress_bar("Embedding the corpus") as update:
         vectors = embed_corpus(embedder, training_inputs(records), cache, progress=update)
-    head = train_head(records, vectors, embedder.name, seed=seed, say=out.print)
+    from agent.intent_training import keyword_matrix
+    from agent.understanding import INTENTS
+
+    inputs = training_inputs(records)
+    labels = tuple(i for i in INTENTS if any(r.intent == i for r in records))
+    head = train_head(records, vectors, embedder.name, seed=seed, say=out.print, keywords=keyword_matrix(records, labels, inputs))
     path = head_path(embedder.name, out_dir)
     head.save(path)
     out.print(f"Wrote {path} ({path.stat().st_size // 1024} KiB)")
