@@ -28,9 +28,10 @@ HEAD_FORMAT = "intent-head-v1"
 Matrix = npt.NDArray[np.float32]
 
 
-def head_path(embedder_name: str, directory: Path | None = None) -> Path:
+def head_path(embedder_name: str, directory: Path | None = None, kind: str = "intent") -> Path:
+    """Where the head of this kind ("intent", or "topic" for the policy documents) is kept."""
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in embedder_name)
-    return (directory or MODELS_DIR) / f"intent-head.{safe}.npz"
+    return (directory or MODELS_DIR) / f"{kind}-head.{safe}.npz"
 
 
 def corpus_digest(records: list[tuple[str, str, str]]) -> str:
@@ -106,10 +107,10 @@ class IntentHead:
             )
 
 
-def load_head(embedder_name: str, dimension: int, directory: Path | None = None) -> IntentHead | None:
+def load_head(embedder_name: str, dimension: int, directory: Path | None = None, kind: str = "intent") -> IntentHead | None:
     """The shipped head for this embedder, or None (the classifier then falls back to the
-    nearest examples)."""
-    path = head_path(embedder_name, directory)
+    nearest examples; the policy search to plain similarity)."""
+    path = head_path(embedder_name, directory, kind)
     if not path.exists():
         return None
     head = IntentHead.load(path)

@@ -263,3 +263,69 @@ def train_head(
 def training_inputs(records: list[Record]) -> list[str]:
     """What the head reads of each message: its request, as at serving time."""
     return [request_text(r.text) for r in records]
+
+
+# ---------------------------------------------------------------- policy topics
+
+TOPIC_DIRECTORY = Path(__file__).resolve().parents[1] / "knowledge" / "topics"
+
+
+def read_topic_corpus(directory: Path | None = None) -> list[Record]:
+    """Questions about the shop's policies, each labelled with the document (topic) that answers
+    it: `knowledge/topics/<lang>.<writer>.yaml`. The record's `intent` holds the topic."""
+    records: list[Record] = []
+    seen: set[tuple[str, str]] = set()
+    for path in sorted((directory or TOPIC_DIRECTORY).glob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        except yaml.YAMLError as e:
+            raise CorpusError(f"{path.name}: not valid YAML: {e}") from e
+        language = path.name.split(".")[0]
+        if not isinstance(data, list):
+            raise CorpusError(f"{path.name}: expected a list of questions")
+        for item in data:
+            if not isinstance(item, dict) or not str(item.get("text") or "").strip() or not item.get("topic"):
+                raise CorpusError(f"{path.name}: every question needs a text and a topic")
+            key = (language, str(item["text"]).strip().lower())
+            if key not in seen:
+                seen.add(key)
+                records.append(Record(language, str(item["topic"]), str(item["text"]).strip(), path.name))
+    return records
+
+
+def train_topic_head(
+    records: list[Record], vectors: Matrix, embedder_name: str, *, seed: int = 7, say: Callable[[str], None] | None = None
+) -> IntentHead:
+    """A head that reads which policy document a question is about; the knowledge search uses it
+    as a prior over the sections it finds."""
+    labels = tuple(sorted({r.intent for r in records}))
+    index = {label: n for n, label in enumerate(labels)}
+    y = np.array([index[r.intent] for r in records])
+    dev = _dev_split(records, seed)
+    best: tuple[float, float, Matrix, Matrix] | None = None
+    for c in C_GRID:
+        weights, bias = _fit(vectors[~dev], y[~dev], c, seed)
+        accuracy = float(np.mean(_probabilities(vectors[dev], weights, bias, 1.0).argmax(axis=1) == y[dev]))
+        if best is None or accuracy > best[0]:
+            best = (accuracy, c, weights, bias)
+    assert best is not None
+    accuracy, c, weights, bias = best
+    y_dev = y[dev]
+    nll = {
+        t: float(-np.mean(np.log(_probabilities(vectors[dev], weights, bias, t)[np.arange(len(y_dev)), y_dev] + 1e-9)))
+        for t in TEMPERATURES
+    }
+    temperature = min(nll, key=nll.__getitem__)
+    if say:
+        say(f"policy topics: C={c:g}, temperature {temperature:.2f}, held-back accuracy {accuracy:.1%}")
+    weights, bias = _fit(vectors, y, c, seed)
+    return IntentHead(
+        labels=labels,
+        weights=weights,
+        bias=bias,
+        temperature=float(temperature),
+        threshold=0.0,
+        embedder=embedder_name,
+        digest=corpus_digest([(r.language, r.intent, r.text) for r in records]),
+        report={"examples": len(records), "held_back_accuracy": round(accuracy, 4), "C": c},
+    )

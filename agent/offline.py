@@ -58,7 +58,12 @@ MISTAKE_WORDS = (
 # Items are looked for in the customer's last messages, and match when this share of their name's words is there.
 ITEM_MEMORY_MESSAGES = 2
 ITEM_NAME_SHARE = 0.5
-COUPON_PERCENT = 10  # offered for a late parcel, capped by the profile
+COUPON_PERCENT = 10
+APOLOGIES = {
+    "damaged on arrival": "sorry_damaged",
+    "wrong item shipped": "sorry_wrong",
+    "item missing from the parcel": "sorry_missing",
+}  # offered for a late parcel, capped by the profile
 
 
 @lru_cache(maxsize=1)
@@ -347,16 +352,25 @@ class OfflineBrain:
             else:
                 return self.ask_which(state, order)
         if state.get("remedy") == "refund" and reason != "customer asked for a reshipment":
-            return self._refund_items(state, context, item_ids, reason)
+            refund = self._refund_items(state, context, item_ids, reason)
+            refund.parts = self.apology(reason)
+            return refund
         parcel = self.parcel(context)
         carrier = parcel["shipment"]["carrier"] if parcel else "dhl"
         return Decision(
             "propose",
+            parts=self.apology(reason),
             tool="create_reshipment",
             arguments={"order_id": order["order_id"], "item_ids": item_ids, "reason": reason},
             ask=("propose_reship", {"items": self.items(state, order, item_ids), "carrier": self.carrier_name(carrier)}),
             recommendation=f"Reship {len(item_ids)} item(s) ({reason}).",
         )
+
+    @staticmethod
+    def apology(reason: str) -> list[ReplyPart]:
+        """An apology that names the problem, said before the remedy is offered."""
+        key = APOLOGIES.get(reason)
+        return [(key, {})] if key else []
 
     def _refund_items(self, state: ConversationState, context: dict[str, Any], item_ids: list[str], reason: str) -> Decision:
         """The customer asked for their money rather than a new parcel: the named items' price back."""

@@ -49,6 +49,7 @@ class TurnResult:
     case_id: int | None = None
     usage: dict[str, int] = field(default_factory=dict)  # this turn's model calls and tokens
     brain: str = "offline"  # the brain that answered: llm, or offline (also when it stood in for the model)
+    choices: list[str] = field(default_factory=list)  # answers the widget offers as buttons
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -59,6 +60,7 @@ class TurnResult:
             "urgency": self.urgency,
             "actions": self.actions,
             "status": self.status,
+            "choices": self.choices,
             "case_id": self.case_id,
             "brain": self.brain,
             "usage": self.usage,
@@ -181,6 +183,7 @@ class SupportAgent:
             case_id=values.get("case_id"),
             usage={**EMPTY_USAGE, **(values.get("usage") or {})},
             brain=self._brain_of(values),
+            choices=[self.deps.catalogue.render(key, str(values.get("language", "en"))) for key in values.get("choices") or []],
         )
 
     def _brain_of(self, values: dict[str, Any]) -> str:

@@ -80,6 +80,7 @@ class TurnScratch(TypedDict, total=False):
     brain_fallback: str | None  # why the offline brain answered this turn instead of the model
     cited_by_model: list[str]
     model_urgency: str | None
+    choices: list[str]  # reply keys of the answers offered as buttons
 
 
 class ConversationState(ConversationMemory, TurnScratch, total=False):
@@ -102,6 +103,7 @@ def fresh_turn() -> dict[str, Any]:
         "brain_fallback": None,
         "cited_by_model": [],
         "model_urgency": None,
+        "choices": [],
     }
 
 

@@ -434,6 +434,8 @@ class IntentClassifier:
         self.directory = (directory or DEFAULT_DIRECTORY).resolve()
         self.lexicons, raw = read_lexicon_files(self.directory)
         self.head: IntentHead | None = load_head(embedder.name, embedder.dimension) if head is True else (head or None)
+        # Which policy document a question is about: a prior for the knowledge search.
+        self.topic_head: IntentHead | None = load_head(embedder.name, embedder.dimension, kind="topic") if head is True else None
         labels: list[int] = []
         texts: list[str] = []
         for language in sorted(self.lexicons):

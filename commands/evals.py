@@ -113,7 +113,9 @@ def eval_conversations(directory: Path | None, only: str | None, report: Path, a
 
 
 @eval_group.command("retrieval")
-@click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder of <lang>.yaml questions.")
+@click.option(
+    "--dir", "directory", type=click.Path(file_okay=False, path_type=Path), default=None, help="Folder of <lang>.yaml questions."
+)
 @click.option("--report", type=click.Path(dir_okay=False, path_type=Path), default=None, help="Write every miss as JSON.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON instead of a table.")
 def eval_retrieval(directory: Path | None, report: Path | None, as_json: bool) -> None:
@@ -128,9 +130,15 @@ def eval_retrieval(directory: Path | None, report: Path | None, as_json: bool) -
         fail(str(e))
     if not questions:
         fail("no policy questions found")
+    from agent.understanding import IntentClassifier
+    from knowledge.embedders import make_embedder
+
     knowledge = open_knowledge_base(settings)
+    classifier = IntentClassifier(make_embedder(settings.embedder, settings.embedder_model))
     with progress_bar("Questions") as update:
-        result = evaluate_retrieval(knowledge, questions, profile=profile_name(settings.policy_profile), progress=update)
+        result = evaluate_retrieval(
+            knowledge, classifier, questions, profile=profile_name(settings.policy_profile), progress=update
+        )
     if result["hit_at_3"] == 0 and not knowledge.search("return", k=1, profile=profile_name(settings.policy_profile)):
         fail("the knowledge base is empty: run `helloword kb ingest`")
     if report is not None:
@@ -143,7 +151,9 @@ def eval_retrieval(directory: Path | None, report: Path | None, as_json: bool) -
     for column in ("language", "questions", "hit@1", "hit@3", "first hit in the language"):
         table.add_column(column, justify="left" if column == "language" else "right")
     for name, row in result["by_language"].items():
-        table.add_row(name, str(row["questions"]), f"{row['hit_at_1']:.0%}", f"{row['hit_at_3']:.0%}", f"{row['in_language']:.0%}")
+        table.add_row(
+            name, str(row["questions"]), f"{row['hit_at_1']:.0%}", f"{row['hit_at_3']:.0%}", f"{row['in_language']:.0%}"
+        )
     out.print(table)
     out.print(
         f"{result['questions']} questions: hit@1 {result['hit_at_1']:.1%}, hit@3 {result['hit_at_3']:.1%}, "

@@ -54,6 +54,19 @@ def intents_train(out_dir: Path | None, seed: int) -> None:
     path = head_path(embedder.name, out_dir)
     head.save(path)
     out.print(f"Wrote {path} ({path.stat().st_size // 1024} KiB)")
+    from agent.intent_training import read_topic_corpus, train_topic_head
+
+    try:
+        topics = read_topic_corpus()
+    except CorpusError as e:
+        fail(str(e))
+    if topics:
+        with progress_bar("Embedding the policy questions") as update:
+            topic_vectors = embed_corpus(embedder, training_inputs(topics), cache, progress=update)
+        topic_head = train_topic_head(topics, topic_vectors, embedder.name, seed=seed, say=out.print)
+        path = head_path(embedder.name, out_dir, "topic")
+        topic_head.save(path)
+        out.print(f"Wrote {path} ({path.stat().st_size // 1024} KiB)")
 
 
 @intents_group.command("info")

@@ -97,12 +97,18 @@ def _hit_json(hit: Any) -> dict[str, Any]:
 def _search_json(store: Any, query: str, *, k: int, language: str | None, topic: str | None, profile: str) -> None:
     """One JSON line per question. Each question is searched as the agent searches: sections in
     its own language (detected unless --language is given) first."""
+    from agent.knowledge_search import search_policy
     from agent.language import detect_language
-    from agent.understanding import request_text
+    from agent.understanding import IntentClassifier, request_text
+
+    classifier = IntentClassifier(store.embedder)
 
     def answer(record_id: Any, text: str) -> dict[str, Any]:
         wanted = language.lower() if language else detect_language(text).language
-        hits = store.search(request_text(text), k=k, language=wanted, topic=topic, profile=profile)
+        if topic:
+            hits = store.search(request_text(text), k=k, language=wanted, topic=topic, profile=profile)
+        else:
+            hits = search_policy(store, classifier, text, language=wanted, k=k, profile=profile)
         return {"id": record_id, "hits": [_hit_json(h) for h in hits]}
 
     if query != "-":

@@ -12,7 +12,7 @@ from typing import Any
 import yaml
 
 from agent.language import detect_language
-from agent.understanding import request_text
+from agent.knowledge_search import search_policy
 
 POLICY_QUESTIONS_DIR = Path(__file__).parent / "data" / "policy_questions"
 
@@ -26,19 +26,26 @@ def load_questions(directory: Path = POLICY_QUESTIONS_DIR) -> list[dict[str, str
         for raw in data:
             if not isinstance(raw, dict) or not raw.get("text") or not raw.get("topic"):
                 raise ValueError(f"{path.name}: every question needs a text and a topic")
-            questions.append({"id": str(raw.get("id")), "language": path.stem, "text": str(raw["text"]), "topic": str(raw["topic"])})
+            questions.append(
+                {"id": str(raw.get("id")), "language": path.stem, "text": str(raw["text"]), "topic": str(raw["topic"])}
+            )
     return questions
 
 
 def evaluate_retrieval(
-    knowledge: Any, questions: list[dict[str, str]], *, profile: str = "default", progress: Callable[[int, int], None] | None = None
+    knowledge: Any,
+    classifier: Any,
+    questions: list[dict[str, str]],
+    *,
+    profile: str = "default",
+    progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
     """hit@1 and hit@3 by topic, and the share of first hits in the question's language, per language."""
     started = time.perf_counter()
     rows = []
     for number, question in enumerate(questions, start=1):
         language = detect_language(question["text"]).language
-        hits = knowledge.search(request_text(question["text"]), k=3, language=language, profile=profile)
+        hits = search_policy(knowledge, classifier, question["text"], language=language, k=3, profile=profile)
         topics = [h.chunk.topic for h in hits]
         rows.append(
             {
@@ -64,7 +71,12 @@ def evaluate_retrieval(
         "hit_at_3": rate(rows, "hit3"),
         "in_language": rate(rows, "in_language"),
         "by_language": {
-            name: {"questions": len(m), "hit_at_1": rate(m, "hit1"), "hit_at_3": rate(m, "hit3"), "in_language": rate(m, "in_language")}
+            name: {
+                "questions": len(m),
+                "hit_at_1": rate(m, "hit1"),
+                "hit_at_3": rate(m, "hit3"),
+                "in_language": rate(m, "in_language"),
+            }
             for name, m in sorted(groups.items())
         },
         "misses": [r for r in rows if not r["hit1"]],

@@ -11,21 +11,32 @@ from agent.state import ConversationState
 
 LOST = Decision(
     "escalate",
-    reason="The agent failed twice to understand the customer.",
+    reason="The agent failed three times to understand the customer.",
     urgency="yellow",
     recommendation="Read the customer's messages and answer them directly.",
 )
 
 
+# The reply keys of the choices offered after two messages the agent did not understand.
+CHOICES = ("choice_track", "choice_return", "choice_cancel", "choice_address", "choice_human")
+
+
 def decide(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     pending = state.get("pending")
+    extra_choices: list[str] = []
     if state.get("confirming") and pending:
         decision = Decision("propose", tool=pending["tool"], arguments=pending["arguments"])
-    elif state.get("intent") == "other" and state.get("misunderstood", 0) >= 2 and deps.brain.escalates_when_lost:
+    elif state.get("intent") == "other" and state.get("misunderstood", 0) >= 3 and deps.brain.escalates_when_lost:
         decision = LOST
+    elif state.get("intent") == "other" and state.get("misunderstood", 0) == 2 and deps.brain.escalates_when_lost:
+        # Before a human: the topics the agent can help with, as buttons in the widget.
+        decision = Decision("reply", parts=[("clarify_choices", {})])
+        extra_choices = list(CHOICES)
     else:
         decision = deps.brain.decide(state, state.get("context") or {})
     updates: dict[str, Any] = {"decision": decision.to_state()}
+    if extra_choices:
+        updates["choices"] = extra_choices
     extra = decision.state_updates
     for key in ("brain_status", "brain_fallback", "cited_by_model"):
         if key in extra:

@@ -9,7 +9,8 @@ from typing import Any, Literal
 
 from agent.nodes.deps import AgentDeps, customer_toolbox, higher_urgency
 from agent.state import ORDER_INTENTS, ConversationState
-from agent.understanding import Signals, assess_urgency, request_text
+from agent.knowledge_search import search_policy
+from agent.understanding import Signals, assess_urgency
 from commerce.money import approx_eur
 
 POLICY_INTENTS = frozenset({"policy_question", "customs_duties"})
@@ -50,11 +51,11 @@ def _order_context(deps: AgentDeps, state: ConversationState, context: dict[str,
 def _policy_hits(deps: AgentDeps, state: ConversationState) -> list[dict[str, Any]]:
     assert deps.knowledge is not None
     # The same text the intent was read from: its embedding is remembered, not computed again.
-    query = request_text(state.get("message", ""))
-    hits = deps.knowledge.search(query, k=3, language=state.get("language"))
+    message = state.get("message", "")
+    hits = search_policy(deps.knowledge, deps.classifier, message, language=state.get("language"))
     if hits and hits[0].chunk.language != state.get("language"):
         # No document in the customer's language: English is the most widely read fallback.
-        hits = deps.knowledge.search(query, k=3, language="en") or hits
+        hits = search_policy(deps.knowledge, deps.classifier, message, language="en") or hits
     return [
         {
             "id": h.chunk.id,

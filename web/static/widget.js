@@ -489,7 +489,7 @@
   function updateSendState() {
     const waiting = state.waitUntil && Date.now() < state.waitUntil;
     sendButton.disabled = state.busy || Boolean(waiting);
-    for (const button of controls.querySelectorAll('.hw-yes, .hw-no')) button.disabled = state.busy || Boolean(waiting);
+    for (const button of controls.querySelectorAll('.hw-yes, .hw-no, .hw-choice')) button.disabled = state.busy || Boolean(waiting);
     root.classList.toggle('hw-busy', state.busy);
   }
 
@@ -509,6 +509,17 @@
       no.addEventListener('click', () => send(state.ui.no));
       row.appendChild(yes);
       row.appendChild(no);
+      controls.appendChild(row);
+      updateSendState();
+    } else if (state.choices && state.choices.length) {
+      // The agent did not understand twice: the topics it can help with, as buttons.
+      const row = el('div', 'hw-quick hw-choices');
+      for (const choice of state.choices) {
+        const button = el('button', 'hw-chip hw-choice', choice);
+        button.type = 'button';
+        button.addEventListener('click', () => send(choice));
+        row.appendChild(button);
+      }
       controls.appendChild(row);
       updateSendState();
     } else if (state.status === 'resolved') {
@@ -879,6 +890,7 @@
       state.rating = null;
     }
     state.status = turn.status || state.status;
+    state.choices = Array.isArray(turn.choices) ? turn.choices.filter((c) => typeof c === 'string') : [];
     renderControls();
   }
 
