@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 
-from agent.language import detect_language
 from agent.knowledge_search import search_policy
+from agent.language import detect_language
 
 POLICY_QUESTIONS_DIR = Path(__file__).parent / "data" / "policy_questions"
 
@@ -42,7 +42,7 @@ def evaluate_retrieval(
 ) -> dict[str, Any]:
     """hit@1 and hit@3 by topic, and the share of first hits in the question's language, per language."""
     started = time.perf_counter()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for number, question in enumerate(questions, start=1):
         language = detect_language(question["text"]).language
         hits = search_policy(knowledge, classifier, question["text"], language=language, k=3, profile=profile)
