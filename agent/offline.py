@@ -56,9 +56,15 @@ MISTAKE_WORDS = (
     "실수",
 )
 # Items are looked for in the customer's last messages, and match when this share of their name's words is there.
-ITEM_MEMORY_MESSAGES = 2
+ITEM_MEMORY_MESSAGES = 4
 ITEM_NAME_SHARE = 0.5
 COUPON_PERCENT = 10
+PROBLEM_REASONS = {
+    "damaged_item": "damaged on arrival",
+    "wrong_item": "wrong item shipped",
+    "missing_item": "item missing from the parcel",
+    "not_received": "delivered but not received",
+}
 APOLOGIES = {
     "damaged on arrival": "sorry_damaged",
     "wrong item shipped": "sorry_wrong",
@@ -323,7 +329,7 @@ class OfflineBrain:
         if parcel["shipment"]["status"] == "customs_hold":
             parts.append(("track_customs", values))
         percent = min(COUPON_PERCENT, int((context.get("profile") or {}).get("max_coupon_percent") or COUPON_PERCENT))
-        if percent <= 0 or context.get("coupon_already_offered"):
+        if percent <= 0 or context.get("coupon_already_offered") or "issue_coupon" in (state.get("declined") or []):
             return Decision("reply", parts=parts)
         return Decision(
             "propose",
@@ -341,7 +347,7 @@ class OfflineBrain:
             recommendation=f"Apologise for the delay and offer a {percent}% coupon.",
         )
 
-    def _reship(self, state: ConversationState, context: dict[str, Any], reason: str) -> Decision:
+    def _reship(self, state: ConversationState, context: dict[str, Any], reason: str, remedy: str | None = None) -> Decision:
         order = context["order"]
         if order["status"] not in ("processed", "delivered"):
             return self.on_track_order(state, context)
@@ -351,7 +357,7 @@ class OfflineBrain:
                 item_ids = [i["item_id"] for i in order.get("items", [])]
             else:
                 return self.ask_which(state, order)
-        if state.get("remedy") == "refund" and reason != "customer asked for a reshipment":
+        if (remedy or state.get("remedy")) == "refund" and reason != "customer asked for a reshipment":
             refund = self._refund_items(state, context, item_ids, reason)
             refund.parts = self.apology(reason)
             return refund
@@ -399,7 +405,10 @@ class OfflineBrain:
         return self._reship(state, context, "item missing from the parcel")
 
     def on_reship_request(self, state: ConversationState, context: dict[str, Any]) -> Decision:
-        return self._reship(state, context, "customer asked for a reshipment")
+        problem = state.get("problem")
+        if problem == "not_received":
+            return self.on_not_received(state, context)
+        return self._reship(state, context, PROBLEM_REASONS.get(problem or "", "customer asked for a reshipment"), "replacement")
 
     def on_not_received(self, state: ConversationState, context: dict[str, Any]) -> Decision:
         order = context["order"]
@@ -452,6 +461,10 @@ class OfflineBrain:
         """Money goes back when the order is cancelled or the items come back; a refund
         without a return is a human's call."""
         order = context["order"]
+        problem = state.get("problem")
+        if problem in PROBLEM_REASONS and order["status"] in ("processed", "delivered") and problem != "not_received":
+            # Money instead of a new parcel for what arrived broken, wrong or incomplete.
+            return self._reship(state, context, PROBLEM_REASONS[problem], remedy="refund")
         if order["status"] == "pending":
             return self.on_cancel_order(state, context)
         if order["status"] == "delivered":
@@ -509,7 +522,7 @@ class OfflineBrain:
 
     def on_change_address(self, state: ConversationState, context: dict[str, Any]) -> Decision:
         order = context["order"]
-        raw = (state.get("slots") or {}).get("address")
+        raw = (state.get("slots") or {}).get("address") or state.get("address")
         if not raw:
             return Decision("reply", parts=[("ask_address", {"order_id": order["order_id"]})])
         address = parse_address(raw, order)

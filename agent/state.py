@@ -47,6 +47,9 @@ class ConversationMemory(TypedDict, total=False):
     identity_hints: dict[str, list[str]] | None  # details given before the customer was verified
     asked: str | None  # the detail the last reply asked for (which items, the address, the order)
     remedy: str | None  # "refund" or "replacement" when the customer said which they want
+    problem: str | None  # what went wrong with the order (damaged, wrong, missing, not received)
+    address: str | None  # a new delivery address the customer gave, until it is used
+    declined: list[str]  # tools whose proposal the customer said no to
     urgency: str
     urgency_reasons: list[str]
     pending: PendingAction | None

@@ -351,11 +351,29 @@ def _languages(language: str, lexicons: Mapping[str, Lexicon]) -> list[tuple[Lex
 
 # ---------------------------------------------------------------- intents
 
+# Words that label an email or order number ("order no.", "E-Mail:", "Bestellung"): noise with the value.
+_IDENTITY_LABEL = (
+    r"(?:(?:my\s+|mi\s+|mon\s+|ma\s+|meine?\s+|il\s+mio\s+|o\s+meu\s+|mijn\s+)?"
+    r"(?:order(?:\s+(?:no\.?|nr\.?|number|id))?|e-?mail(?:\s+address)?|mail|correo|courriel|adresse\s+mail|pedido|commande|"
+    r"bestellung|bestellnummer|bestelling|ordine|encomenda|zam[oó]wienie|sipari[sş]|заказ|почта)"
+    r"(?:\s+(?:is|es|est|ist|è|é|:))?\s*[:#]?\s*)?"
+)
 IDENTITY_NOISE = re.compile(
-    r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|#?[A-Za-z]?\d[\d-]{3,}[A-Za-z0-9]*|#[A-Za-z0-9-]*\d[A-Za-z0-9-]*"
+    _IDENTITY_LABEL
+    + r"(?:[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|#?[A-Za-z]?\d[\d -]{3,}[A-Za-z0-9]*|#[A-Za-z0-9-]*\d[A-Za-z0-9-]*)"
     r"|\b(?:e-?mail|correo|courriel)\b\s*:?",
     re.IGNORECASE,
 )
+_GOODBYE = re.compile(
+    r"(?i)(?<![^\W\d_])(?:bye|goodbye|bye\s+bye|see\s+you|adi[oó]s|chao|chau|hasta\s+luego|au\s+revoir|[àa]\s+bient[ôo]t|tsch[üu]ss?|"
+    r"auf\s+wiedersehen|arrivederci|ciao|tchau|adeus|at[ée]\s+logo|doei|tot\s+ziens|do\s+widzenia|ho[sş][cç]a\s+kal(?:[ıi]n)?|"
+    r"g[öo]r[üu][sş][üu]r[üu]z|пока|до\s+свидания|всего\s+доброго)(?![^\W\d_])|مع\s+السلامة|再见|拜拜|さようなら|失礼します|안녕히"
+)
+
+
+def says_goodbye(text: str) -> bool:
+    """Whether the customer takes leave ("ok, bye"): not an answer to a question."""
+    return bool(_GOODBYE.search(text))
 
 
 _DETAIL_WORDS = re.compile(
@@ -530,10 +548,18 @@ class IntentClassifier:
         ranking = np.argsort(-probabilities)
         best, second = int(ranking[0]), int(ranking[1])
         intent, confidence = labels[best], float(probabilities[best])
+        if intent == "greeting" and _units(normalise(text)) > GREETING_SHORT_UNITS and labels[second] != "other":
+            # "hi, the candle was missing from my parcel": a greeting before a request is not the request.
+            best, second = second, int(ranking[2])
+            intent, confidence = labels[best], float(probabilities[best])
         runner_up = labels[second] if float(probabilities[second]) >= SECOND_INTENT_MIN else None
         if intent != "other" and confidence < self.head.threshold:
             return IntentGuess("other", round(1.0 - confidence, 4), intent, "trained")
         return IntentGuess(intent, round(confidence, 4), runner_up, "trained")
+
+    def keyword_matches(self, text: str, language: str) -> list[Match]:
+        """The intent keywords found in the normalised text, with their positions."""
+        return _keyword_scores(normalise(text), language, self.lexicons)[1]
 
     def keyword_scores(self, text: str, language: str) -> dict[str, float]:
         """Summed weights of the intents' keywords found in the text."""
@@ -765,7 +791,9 @@ _POSTAL_PATTERNS: tuple[str, ...] = (
     r"\d{2}-\d{3}",  # Poland
     r"\d{4}\s?[A-Z]{2}",  # Netherlands
     r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}",  # United Kingdom
+    r"[A-Z]\d{2}[A-Z]\d[A-Z]\d",  # Kazakhstan
     r"\d{5}",  # US, Germany, France, Spain, Italy, Korea…
+    r"\d{6}",  # China, Kazakhstan (old), Russia
 )
 _POSTAL_ANY = r"(?:" + "|".join(_POSTAL_PATTERNS) + r")"
 _POSTAL_LABEL = re.compile(
@@ -932,6 +960,45 @@ def _names(text: str) -> list[str]:
     return names
 
 
+_UPPER = r"[A-ZÀ-ÖØ-ÞĀ-Žא-תА-ЯЁ]"
+_LOWER = r"[a-zß-öø-ÿā-žа-яё'’-]"
+# A name written without an introduction, next to a postal code: "Louis Martin, 31000",
+# "name is Carmen González, postcode 41019", "Александр Попов cp Z00T0A1".
+_BARE_NAME = re.compile(
+    r"(?:^|(?<=[\s,:;]))(?:(?i:(?:full\s+)?name(?:\s+is)?|nombre|nom|name|naam|imi[eę]|isim|имя)\s*[:,]?\s*)?"
+    r"("
+    + _UPPER
+    + _LOWER
+    + r"+(?:[ \t]+"
+    + _UPPER
+    + _LOWER
+    + r"+){1,2})(?=\s*(?:[,;(]|$|\s+(?i:zip|post|plz|cp|c\.p\.|cap|cep|code|kod|индекс|\d)))"
+)
+# A message that is only a name and a postal code: "Davi Ferreira, 22691-674".
+_NAME_THEN_POSTAL = re.compile(
+    r"^(?:(?i:(?:full\s+)?name(?:\s+is)?)\s*[:,]?\s*)?(" + _UPPER + _LOWER + r"+(?:[ \t]+" + _UPPER + _LOWER + r"+){1,2})"
+    r"\s*[,;]?\s*(" + _POSTAL_ANY + r")\s*[.!]?$"
+)
+_LOWER_NAME_INTRO = re.compile(r"(?i)(?<![^\W\d_])(?:full\s+)?name\s+is\s+([^\W\d_]+\s+[^\W\d_]+)")
+_NOT_NAMES = frozenset(
+    {"hi", "hello", "hey", "hola", "bonjour", "hallo", "ciao", "olá", "ola", "hej", "dear", "thanks", "thank", "my", "the"}
+)
+
+
+def _bare_names(text: str) -> list[str]:
+    """Names given without an introduction, in a message that carries a postal code."""
+    found = []
+    for m in _BARE_NAME.finditer(text):
+        words = m.group(1).split()
+        if words[0].lower() in _NOT_NAMES:
+            words = words[1:]
+        if len(words) >= 2:
+            found.append(" ".join(words))
+    for m in _LOWER_NAME_INTRO.finditer(text):
+        found.append(" ".join(w.capitalize() for w in m.group(1).split()))
+    return found[:1]
+
+
 def _parse_number(raw: str) -> Decimal | None:
     s = raw.replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("'", "")
     if "," in s and "." in s:
@@ -1048,6 +1115,10 @@ def extract_slots(text: str, language: str, directory: Path | None = None) -> Sl
         for m in pattern.finditer(text):
             add_postal(m.start(1), m.end(1), m.group(1))
 
+    if not postal and not orders:
+        whole = _NAME_THEN_POSTAL.match(text.strip())
+        if whole:
+            postal.append((whole.start(2), _SPACES.sub(" ", whole.group(2).upper())))
     candidates: list[str] = []
     if not orders:
         used = taken + amount_spans + email_spans + [(start, start + len(v)) for start, v in postal]
@@ -1062,7 +1133,7 @@ def extract_slots(text: str, language: str, directory: Path | None = None) -> Sl
         order_ids=_dedupe(v for _, v in sorted(orders)),
         emails=_dedupe(emails),
         postal_codes=_dedupe(v for _, v in sorted(postal)),
-        names=_dedupe(_names(text)),
+        names=_dedupe(_names(text) or (_bare_names(text) if postal else [])),
         amounts=tuple(dict.fromkeys((v, c) for _, v, c in sorted(amounts, key=lambda a: a[0]))),
         address=address,
         item_hints=_dedupe(hints),

@@ -34,7 +34,7 @@ def _order_context(deps: AgentDeps, state: ConversationState, context: dict[str,
     """The order the customer means (the one named, else their latest) with its tracking; or
     what to tell them when there is none."""
     box = customer_toolbox(deps, state)
-    order_id = state.get("order_id") or (context["customer"]["order_ids"] or [None])[-1]
+    order_id = state.get("order_id") or likeliest_order(box, state, context["customer"]["order_ids"])
     if order_id is None:
         return {}, [("ask_order", {})]
     order = box.call("get_order", {"order_id": order_id})
@@ -46,6 +46,48 @@ def _order_context(deps: AgentDeps, state: ConversationState, context: dict[str,
     if order.error_code == "forbidden":
         return {"order_id": None}, [("not_your_order", {})]
     return {"order_id": None}, [("order_not_found", {"order_id": str(order_id)})]
+
+
+# The order states each goal usually concerns, most likely first.
+FITTING_STATUSES = {
+    "damaged_item": ("delivered",),
+    "wrong_item": ("delivered",),
+    "missing_item": ("delivered",),
+    "not_received": ("delivered", "processed"),
+    "return_request": ("delivered",),
+    "exchange_request": ("delivered",),
+    "refund_request": ("delivered", "cancelled", "return_requested"),
+    "refund_status": ("cancelled", "return_requested", "delivered"),
+    "reship_request": ("delivered", "processed"),
+    "cancel_order": ("pending", "processed"),
+    "change_address": ("pending", "processed"),
+    "switch_carrier": ("pending", "processed"),
+    "modify_order": ("pending",),
+    "track_order": ("processed", "pending"),
+    "delivery_delay": ("processed",),
+}
+
+
+def likeliest_order(box: Any, state: ConversationState, order_ids: list[str]) -> str | None:
+    """The order a verified customer most likely means when they named none: one whose items
+    they named, else the newest whose state fits the request, else their newest."""
+    if len(order_ids) <= 1:
+        return order_ids[-1] if order_ids else None
+    recent = " ".join(t["text"] for t in (state.get("transcript") or [])[-4:]).lower()
+    fitting = FITTING_STATUSES.get(state.get("problem") or state.get("intent", ""), ())
+    best: tuple[int, int, int] | None = None
+    chosen = order_ids[-1]
+    for position, order_id in enumerate(order_ids):
+        found = box.call("get_order", {"order_id": order_id})
+        if not found.ok or not found.result:
+            continue
+        order = found.result
+        named = sum(1 for item in order.get("items", []) if item["name"].lower() in recent)
+        fits = len(fitting) - fitting.index(order["status"]) if order["status"] in fitting else 0
+        score = (named, fits, position)
+        if best is None or score > best:
+            best, chosen = score, order_id
+    return chosen
 
 
 def _policy_hits(deps: AgentDeps, state: ConversationState) -> list[dict[str, Any]]:

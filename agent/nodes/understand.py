@@ -10,7 +10,7 @@ from typing import Any
 from agent.language import detect_language
 from agent.nodes.deps import AgentDeps, add_usage
 from agent.state import ORDER_INTENTS, ConversationState, fresh_turn
-from agent.understanding import extract_slots, opens_with_yes, read_signals, request_units
+from agent.understanding import extract_slots, normalise, opens_with_yes, read_signals, request_units, says_goodbye
 
 SHOP_ORDER_REF = re.compile(r"#[A-Za-z0-9][A-Za-z0-9-]{2,30}")
 
@@ -41,11 +41,34 @@ GOAL_SWITCH_CONFIDENCE = 0.75
 NO_AND_MORE_UNITS = 4.0
 
 
+# A problem with what arrived: the remedy (a new parcel or the money) is still to be settled.
+PROBLEM_INTENTS = frozenset({"damaged_item", "wrong_item", "missing_item", "not_received"})
+# Negations before a remedy word ("I don't want my money back"), in the languages that put them first.
+NEGATION = re.compile(
+    r"(?i)(?<![^\W\d_])(?:don['’]?t|dont|do\s+not|no|not|never|without|sin|pas|ne|sans|nicht|kein(?:e|en)?|non|n[ãa]o|niet|geen|nie|"
+    r"не|нет|без|لا|مش|ما)(?![^\W\d_])|不要|不用|别|不"
+)
+
+
+def _negated(text: str, start: int) -> bool:
+    """Whether a negation stands in the few words before position `start`."""
+    return bool(NEGATION.search(text[max(0, start - 30) : start]))
+
+
 def wanted_remedy(deps: AgentDeps, text: str, language: str) -> str | None:
-    """ "refund" or "replacement" when the customer names the remedy they want."""
-    scores = deps.classifier.keyword_scores(text, language)
-    refund = scores.get("refund_request", 0.0)
-    replacement = scores.get("reship_request", 0.0) + scores.get("exchange_request", 0.0)
+    """ "refund" or "replacement" when the customer names the remedy they want; a remedy word
+    under a negation counts for the other remedy."""
+    votes = {"refund": 0.0, "replacement": 0.0}
+    norm = normalise(text)
+    kinds = {"refund_request": "refund", "reship_request": "replacement", "exchange_request": "replacement"}
+    for match in deps.classifier.keyword_matches(text, language):
+        kind = kinds.get(match.label)
+        if kind is None:
+            continue
+        if _negated(norm, match.start):
+            kind = "replacement" if kind == "refund" else "refund"
+        votes[kind] += match.weight
+    refund, replacement = votes["refund"], votes["replacement"]
     if refund > replacement:
         return "refund"
     if replacement > refund:
@@ -65,8 +88,12 @@ def continues_goal(state: ConversationState, intent: str, confidence: float, slo
 def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     text = state.get("message", "")
     language = detect_language(text, state.get("language")).language
-    signals = read_signals(text, language)
     slots = read_slots(text, language)
+    if state.get("language") and language != state["language"] and request_units(text, slots["names"]) <= 1:
+        # Only a name, an email or a number ("Александр Попов, Z00T0A1"): the conversation keeps its language.
+        language = state["language"]
+        slots = read_slots(text, language)
+    signals = read_signals(text, language)
     updates: dict[str, Any] = {
         **fresh_turn(),
         "turn": state.get("turn", 0) + 1,
@@ -78,6 +105,12 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         "cited": state.get("cited", []),
     }
     pending = state.get("pending")
+    if pending and signals.affirmation == "yes" and says_goodbye(text):
+        # "ok, bye" leaves; it does not accept the offer.
+        signals = dataclasses.replace(signals, affirmation=None, closing=True)
+        updates["signals"] = dataclasses.asdict(signals)
+        updates.update(pending=None, status="open", declined=[*state.get("declined", []), pending["tool"]])
+        pending = None
     if pending and pending.get("tool") == "cancel_order" and signals.affirmation == "no" and opens_with_yes(text, language):
         # "evet iptal et", "yes cancel it": the verb repeats the proposal, it does not refuse it.
         signals = dataclasses.replace(signals, affirmation="yes")
@@ -92,8 +125,11 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         else:
             updates["pending"] = None
             updates["status"] = "open"
+            updates["declined"] = [*state.get("declined", []), pending["tool"]]
             updates["reply_parts"] = [("cancelled_by_customer", {}), ("anything_else", {})]
         return updates
+    if pending and no_and_more:
+        updates["declined"] = [*state.get("declined", []), pending["tool"]]
     by_brain = deps.brain.classify(text, language, state)
     if by_brain is not None and by_brain.get("intent"):
         intent, confidence = str(by_brain["intent"]), 1.0
@@ -128,10 +164,25 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         else 0,
     )
     remedy = wanted_remedy(deps, text, language)
+    problem = state.get("problem")
+    if intent in PROBLEM_INTENTS:
+        problem = intent
+    elif intent not in ("other", "greeting", "refund_request", "reship_request", *PROBLEM_INTENTS):
+        problem = None
+    updates["problem"] = problem
     if remedy:
         updates["remedy"] = remedy
+        # "Don't send another one, just refund me" after a broken item: the remedy decides.
+        if problem and intent == "reship_request" and remedy == "refund":
+            updates["intent"] = "refund_request"
+        elif problem and intent == "refund_request" and remedy == "replacement":
+            updates["intent"] = "reship_request"
     elif intent != state.get("intent") and intent not in ("other", "greeting"):
         updates["remedy"] = None
+    if slots["address"]:
+        updates["address"] = slots["address"]
+    elif intent != state.get("intent") and intent not in ("other", "greeting", "change_address"):
+        updates["address"] = None
     if slots["order_ids"]:
         updates["order_id"] = slots["order_ids"][0]
     if state.get("status") in (None, "awaiting_confirmation"):
