@@ -309,8 +309,9 @@ class SupportAgent:
         if intent in ("track_order", "refund_status") and not state["context"].get("order"):
             return []
         decision = self.deps.brain.decide(state, state["context"])  # type: ignore[arg-type]
-        if decision.kind != "reply":
+        if decision.kind == "escalate":
             return []
+        # What the agent would say, never what it would propose: the case is with a human now.
         return [(k, dict(v)) for k, v in decision.parts]
 
     def _raise_case(self, values: dict[str, Any], urgency: str) -> dt.datetime:

@@ -354,8 +354,7 @@ def _languages(language: str, lexicons: Mapping[str, Lexicon]) -> list[tuple[Lex
 # Words that label an email or order number ("order no.", "E-Mail:", "Bestellung"): noise with the value.
 _IDENTITY_LABEL = (
     r"(?:(?:my\s+|mi\s+|mon\s+|ma\s+|meine?\s+|il\s+mio\s+|o\s+meu\s+|mijn\s+)?"
-    r"(?:order(?:\s+(?:no\.?|nr\.?|number|id))?|e-?mail(?:\s+address)?|mail|correo|courriel|adresse\s+mail|pedido|commande|"
-    r"bestellung|bestellnummer|bestelling|ordine|encomenda|zam[oó]wienie|sipari[sş]|заказ|почта)"
+    r"(?:e-?mail(?:\s+address)?|mail|correo|courriel|adresse\s+mail|почта|no\.?|nr\.?|number|num[eé]ro|nummer|numer|номер)"
     r"(?:\s+(?:is|es|est|ist|è|é|:))?\s*[:#]?\s*)?"
 )
 IDENTITY_NOISE = re.compile(
@@ -367,7 +366,8 @@ IDENTITY_NOISE = re.compile(
 _GOODBYE = re.compile(
     r"(?i)(?<![^\W\d_])(?:bye|goodbye|bye\s+bye|see\s+you|adi[oó]s|chao|chau|hasta\s+luego|au\s+revoir|[àa]\s+bient[ôo]t|tsch[üu]ss?|"
     r"auf\s+wiedersehen|arrivederci|ciao|tchau|adeus|at[ée]\s+logo|doei|tot\s+ziens|do\s+widzenia|ho[sş][cç]a\s+kal(?:[ıi]n)?|"
-    r"g[öo]r[üu][sş][üu]r[üu]z|пока|до\s+свидания|всего\s+доброго)(?![^\W\d_])|مع\s+السلامة|再见|拜拜|さようなら|失礼します|안녕히"
+    r"g[öo]r[üu][sş][üu]r[üu]z|пока|до\s+свидания|всего\s+доброго|regards|cheers|saludos|cordialement|gr[üu](?:ß|ss)e|saluti|"
+    r"cumprimentos|groetjes|pozdrawiam|selamlar|с\s+уважением)(?![^\W\d_])|مع\s+السلامة|再见|拜拜|さようなら|失礼します|안녕히"
 )
 
 
@@ -786,6 +786,7 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za
 
 _POSTAL_PATTERNS: tuple[str, ...] = (
     r"\d{5}-\d{3}",  # Brazil
+    r"\d{4}-\d{3}",  # Portugal
     r"\d{5}-\d{4}",  # US ZIP+4
     r"\d{3}-\d{4}",  # Japan
     r"\d{2}-\d{3}",  # Poland
@@ -799,7 +800,7 @@ _POSTAL_ANY = r"(?:" + "|".join(_POSTAL_PATTERNS) + r")"
 _POSTAL_LABEL = re.compile(
     r"(?i)(?<![^\W\d_])(?:postal\s?code|post\s?code|zip\s?code|zip|plz|postleitzahl|code\s+postal|c\.p\.|cp|c[oó]digo\s+postal|cap|cep|"
     r"kod\s+pocztowy|posta\s+kodu|почтовый\s+индекс|индекс|الرمز\s+البريدي|邮编|邮政编码|郵便番号|〒|우편\s?번호)"
-    r"(?:\s*(?:is|es|est|ist|è|é|:|：|は|是|는|은|-))*\s*(" + _POSTAL_ANY.replace("[A-Z]", "[A-Za-z]") + r")" + _NA
+    r"(?:\s*(?:is|es|est|ist|è|é|:|：|は|是|는|은|-))*\s*(" + _POSTAL_ANY.replace("[A-Z]", "[A-Za-z]") + r"|\d{4})" + _NA
 )
 _POSTAL_IN_ADDRESS = re.compile(_NB + r"(" + _POSTAL_ANY + r")" + _NA)
 _POSTAL_BEFORE_CITY = re.compile(
@@ -1031,10 +1032,41 @@ def _dedupe(values: Iterable[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(values))
 
 
+_STREET_WORD = (
+    r"(?i)(?<![^\W\d_])(?:street|st\.?|road|rd\.?|avenue|ave\.?|lane|drive|dr\.?|boulevard|blvd|way|place|rue|avenue|bd|all[ée]e|"
+    r"chemin|calle|c/|avenida|avda\.?|plaza|paseo|camino|via|viale|piazza|corso|rua|travessa|largo|pra[çc]a|stra(?:ß|ss)e|str\.|weg|"
+    r"platz|allee|gasse|laan|straat|plein|gracht|ul\.?|ulica|al\.?|aleja|cad(?:desi)?\.?|sok(?:ak|a[gğ][ıi])?\.?|mah(?:allesi)?\.?|"
+    r"улица|ул\.|проспект|пр\.|шоссе)(?![^\W\d_])|[a-zäöüß]+(?:stra(?:ß|ss)e|str\.|weg|platz|gasse|laan|straat)"
+)
+_STREET_RE = re.compile(_STREET_WORD)
+_CLAUSE_START = re.compile(r"[?!:;]|(?<=[a-z])\.\s")
+
+
+def _loose_address(text: str) -> tuple[str | None, tuple[int, int] | None]:
+    """An address written without an introduction: a street word and a postal code in one
+    clause ("can you send it to my office? Calle de Alcalá 120, 28009 Madrid")."""
+    for postal in _POSTAL_IN_ADDRESS.finditer(text):
+        street = None
+        for m in _STREET_RE.finditer(text, max(0, postal.start() - 80), postal.start()):
+            street = m
+        if street is None:
+            continue
+        starts = [c.end() for c in _CLAUSE_START.finditer(text, 0, street.start())]
+        start = starts[-1] if starts else 0
+        while start < len(text) and not (text[start].isalnum()):
+            start += 1
+        end_match = re.search(r"[.!?\n]|$", text[postal.end() :])
+        end = postal.end() + (end_match.start() if end_match else 0)
+        address = text[start:end].strip().rstrip(".,;")
+        if any(ch.isdigit() for ch in address[: postal.start() - start]) or street.start() > start:
+            return address, (start, end)
+    return None, None
+
+
 def _address(text: str) -> tuple[str | None, tuple[int, int] | None]:
     m = _ADDRESS.search(text)
     if m is None:
-        return None, None
+        return _loose_address(text)
     raw = m.group("addr")
     segments = [s for s in _SENTENCE_SPLIT.split(raw) if s.strip()]
     if not segments:
@@ -1133,7 +1165,7 @@ def extract_slots(text: str, language: str, directory: Path | None = None) -> Sl
         order_ids=_dedupe(v for _, v in sorted(orders)),
         emails=_dedupe(emails),
         postal_codes=_dedupe(v for _, v in sorted(postal)),
-        names=_dedupe(_names(text) or (_bare_names(text) if postal else [])),
+        names=_dedupe(_names(text) or (_bare_names(text) if postal and not address else [])),
         amounts=tuple(dict.fromkeys((v, c) for _, v, c in sorted(amounts, key=lambda a: a[0]))),
         address=address,
         item_hints=_dedupe(hints),

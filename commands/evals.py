@@ -91,6 +91,7 @@ def eval_conversations(directory: Path | None, only: str | None, report: Path, a
         fail("no conversations to run")
     for conversation in conversations:
         conversation["check_language"] = True
+        conversation["newest_first"] = True
         conversation.setdefault("intent", conversation.get("goal", "other"))
     with progress_bar("Conversations") as update:
         _, summary = run_scenarios(conversations, report, progress=update)

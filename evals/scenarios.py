@@ -136,15 +136,16 @@ def _matches(order: Order, pick: dict[str, Any], now: dt.datetime) -> bool:
     return True
 
 
-def pick_values(store: Store, pick: dict[str, Any], now: dt.datetime, skip: int = 0) -> dict[str, str]:
-    """Placeholder values for a scenario: the first matching order (after `skip`), its customer,
-    and an order of someone else."""
+def pick_values(store: Store, pick: dict[str, Any], now: dt.datetime, skip: int = 0, *, newest: bool = False) -> dict[str, str]:
+    """Placeholder values for a scenario: the first matching order (after `skip`; the newest
+    first with `newest`, as a customer usually writes about a recent order), its customer, and
+    an order of someone else."""
     with store.read() as session:
         orders = session.scalars(select(Order).order_by(Order.placed_at, Order.id)).all()
         matching = [o for o in orders if _matches(o, pick, now) and o.duplicate_of is None]
         if len(matching) <= skip:
             raise ScenarioError(f"no demo order matches {pick}")
-        order = matching[skip]
+        order = matching[-1 - skip] if newest else matching[skip]
         customer: Customer = order.customer
         other = next(o for o in orders if o.customer_id != customer.id)
         items = [line.name for line in order.items]
@@ -201,7 +202,8 @@ def foreign_sentences(reply: str, language: str) -> list[str]:
         letters = sum(ch.isalpha() for ch in plain)
         if letters < 20:
             continue
-        found = detect_language(plain).language
+        # The conversation's language is the prior: a short sentence with a name in it stays in it.
+        found = detect_language(plain, language).language
         if found.split("-")[0] != language.split("-")[0]:
             stray.append(sentence.strip())
     return stray
@@ -278,7 +280,13 @@ class ScenarioRunner:
         )
         try:
             try:
-                values = pick_values(store, scenario.get("pick", {}), self.now, int(scenario.get("skip", 0)))
+                values = pick_values(
+                    store,
+                    scenario.get("pick", {}),
+                    self.now,
+                    int(scenario.get("skip", 0)),
+                    newest=bool(scenario.get("newest_first")),
+                )
             except ScenarioError as e:
                 # The demo shop has no such order: the scenario cannot be played, which is not the agent's fault.
                 result.unplayable = str(e)

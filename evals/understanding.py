@@ -43,7 +43,7 @@ def load_items(directory: Path = UNDERSTANDING_DIR) -> list[Item]:
     items: list[Item] = []
     seen: set[str] = set()
     for path in sorted(directory.glob("*.yaml")):
-        language = path.stem
+        language = path.stem.split("-")[0]  # en.yaml, en-z.yaml: more writers of one language
         try:
             data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
         except yaml.YAMLError as e:

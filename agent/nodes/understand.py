@@ -43,6 +43,15 @@ NO_AND_MORE_UNITS = 4.0
 
 # A problem with what arrived: the remedy (a new parcel or the money) is still to be settled.
 PROBLEM_INTENTS = frozenset({"damaged_item", "wrong_item", "missing_item", "not_received"})
+REMEDY_INTENTS = frozenset({"refund_request", "reship_request", "return_request"})
+
+
+def problem_named(deps: AgentDeps, text: str, language: str) -> str | None:
+    """The problem the message's keywords name (broken, missing, wrong, never arrived), if any."""
+    scores = {i: w for i, w in deps.classifier.keyword_scores(text, language).items() if i in PROBLEM_INTENTS}
+    return max(scores, key=scores.__getitem__) if scores else None
+
+
 # Negations before a remedy word ("I don't want my money back"), in the languages that put them first.
 NEGATION = re.compile(
     r"(?i)(?<![^\W\d_])(?:don['’]?t|dont|do\s+not|no|not|never|without|sin|pas|ne|sans|nicht|kein(?:e|en)?|non|n[ãa]o|niet|geen|nie|"
@@ -53,6 +62,36 @@ NEGATION = re.compile(
 def _negated(text: str, start: int) -> bool:
     """Whether a negation stands in the few words before position `start`."""
     return bool(NEGATION.search(text[max(0, start - 30) : start]))
+
+
+def details(slots: dict[str, Any]) -> list[str]:
+    """The identity details of a message as written (names, postal codes)."""
+    return [*slots["names"], *slots["postal_codes"]]
+
+
+# Keywords that name another request than the one waiting for a yes: they must outweigh this.
+OTHER_REQUEST_MIN_WEIGHT = 1.0
+
+
+def names_another_request(deps: AgentDeps, text: str, language: str, pending_intent: str) -> bool:
+    """Whether a "yes ..." names a different request than the proposal waiting for it."""
+    scores = deps.classifier.keyword_scores(text, language)
+    if scores.get(pending_intent):
+        return False
+    others = {i: w for i, w in scores.items() if i not in ("greeting", "human_agent", "complaint", pending_intent)}
+    return bool(others) and max(others.values()) >= OTHER_REQUEST_MIN_WEIGHT
+
+
+COUPON_WORDS = re.compile(
+    r"(?i)coupon|voucher|discount\s+code|cup[oó]n|bon\s+de\s+r[ée]duction|code\s+promo|gutschein|rabattcode|buono|cupom|"
+    r"kortingsbon|kortingscode|kupon|kupon(?:u|a)?|купон|промокод|كوبون|قسيمة|优惠券|クーポン|쿠폰"
+)
+
+
+def mentions_declined_coupon(deps: AgentDeps, text: str, language: str) -> bool:
+    """ "No thanks, I don't want a coupon": no coupon is offered in this conversation."""
+    norm = normalise(text)
+    return any(_negated(norm, m.start()) for m in COUPON_WORDS.finditer(norm))
 
 
 def wanted_remedy(deps: AgentDeps, text: str, language: str) -> str | None:
@@ -89,7 +128,7 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     text = state.get("message", "")
     language = detect_language(text, state.get("language")).language
     slots = read_slots(text, language)
-    if state.get("language") and language != state["language"] and request_units(text, slots["names"]) <= 1:
+    if state.get("language") and language != state["language"] and request_units(text, details(slots)) <= 1:
         # Only a name, an email or a number ("Александр Попов, Z00T0A1"): the conversation keeps its language.
         language = state["language"]
         slots = read_slots(text, language)
@@ -108,6 +147,12 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     if pending and signals.affirmation == "yes" and says_goodbye(text):
         # "ok, bye" leaves; it does not accept the offer.
         signals = dataclasses.replace(signals, affirmation=None, closing=True)
+        updates["signals"] = dataclasses.asdict(signals)
+        updates.update(pending=None, status="open", declined=[*state.get("declined", []), pending["tool"]])
+        pending = None
+    if pending and signals.affirmation == "yes" and names_another_request(deps, text, language, pending["intent"]):
+        # "yes, change the address" while a cancellation waits: the customer asks for something else.
+        signals = dataclasses.replace(signals, affirmation=None)
         updates["signals"] = dataclasses.asdict(signals)
         updates.update(pending=None, status="open", declined=[*state.get("declined", []), pending["tool"]])
         pending = None
@@ -131,6 +176,7 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     if pending and no_and_more:
         updates["declined"] = [*state.get("declined", []), pending["tool"]]
     by_brain = deps.brain.classify(text, language, state)
+    second: str | None = None
     if by_brain is not None and by_brain.get("intent"):
         intent, confidence = str(by_brain["intent"]), 1.0
         updates["model_urgency"] = by_brain.get("urgency")
@@ -138,12 +184,19 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     else:
         guess = deps.classifier.classify(text, language)
         intent, confidence = guess.intent, guess.confidence
+        second = guess.runner_up
     gives_identity = bool(
         slots["emails"] or slots["names"] or slots["postal_codes"] or slots["order_ids"] or slots["order_candidates"]
     )
     # A message that mostly carries identity details ("order #1474, email …") continues the goal
     # the customer stated before; only a request of its own, read with confidence, replaces it.
-    pure_details = gives_identity and request_units(text, slots["names"]) <= DETAILS_ONLY_UNITS
+    if no_and_more and pending and intent == pending["intent"]:
+        # "No, don't cancel it. Can you send it to my office?": the refused request is not the new one.
+        guess = deps.classifier.classify(text, language)
+        intent = guess.runner_up if guess.runner_up and guess.runner_up != pending["intent"] else "other"
+    if mentions_declined_coupon(deps, text, language):
+        updates["declined"] = [*updates.get("declined", state.get("declined", [])), "issue_coupon"]
+    pure_details = gives_identity and request_units(text, details(slots)) <= DETAILS_ONLY_UNITS
     goal = state.get("deferred_intent")
     if no_and_more and intent in ("other", "greeting"):
         updates.update(pending=None, status="open", reply_parts=[("cancelled_by_customer", {}), ("anything_else", {})])
@@ -167,6 +220,9 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     problem = state.get("problem")
     if intent in PROBLEM_INTENTS:
         problem = intent
+    elif intent in REMEDY_INTENTS and (second in PROBLEM_INTENTS or problem_named(deps, text, language)):
+        # "The mug arrived broken, I want my money back": the remedy names the request, the problem stays.
+        problem = second if second in PROBLEM_INTENTS else problem_named(deps, text, language)
     elif intent not in ("other", "greeting", "refund_request", "reship_request", *PROBLEM_INTENTS):
         problem = None
     updates["problem"] = problem

@@ -77,7 +77,14 @@ class _PatientBrain(OfflineBrain):
 
 
 def test_a_lost_customer_goes_to_a_human_only_when_the_brain_says_so(deps: AgentDeps) -> None:
-    state = ConversationState(intent="other", misunderstood=2, context={}, reply_parts=[])
+    state = ConversationState(intent="other", misunderstood=3, context={}, reply_parts=[])
     assert decide(deps, state)["decision"]["kind"] == "escalate"
     patient = replace(deps, brain=_PatientBrain())
     assert decide(patient, state)["decision"]["kind"] == "reply"
+
+
+def test_the_second_misunderstanding_offers_choices(deps: AgentDeps) -> None:
+    state = ConversationState(intent="other", misunderstood=2, context={}, reply_parts=[])
+    updates = decide(deps, state)
+    assert updates["decision"]["kind"] == "reply" and len(updates["choices"]) == 5
+    assert updates["reply_parts"] == [("clarify_choices", {})]

@@ -726,3 +726,81 @@ def test_stalled_expensive_parcel_is_red() -> None:
     assert result.level is UrgencyLevel.RED
     assert "order value 1200.50 EUR" in result.reasons
     assert "6 days without a tracking scan" in result.reasons
+
+
+# ---------------------------------------------------------------- real wording of identity details
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "orders"),
+    [
+        ("order 270 2232028 8161094 please", "en", ("270-2232028-8161094",)),
+        ("1348 nolu siparişim nerede", "tr", ("#1348",)),
+        ("注文番号１３４８はどこ", "ja", ("#1348",)),
+        ("주문번호 1348번", "ko", ("#1348",)),
+        ("ممكن رقم التتبع للطلب ٧٧٣٤٠", "ar", ("#77340",)),
+        ("falsche farbe geliefert. Best.-Nr. 44091", "de", ("#44091",)),
+        ("cadê meu pedido? nº 44120", "pt", ("#44120",)),
+        ("кофта порвана. №66103", "ru", ("#66103",)),
+        ("dov'è il mio ordine n. 45012?", "it", ("#45012",)),
+    ],
+)
+def test_order_numbers_in_real_forms(text: str, language: str, orders: tuple[str, ...]) -> None:
+    assert extract_slots(text, language).order_ids == orders
+
+
+def test_a_bare_number_is_only_a_candidate() -> None:
+    slots = extract_slots("where is 88213", "en")
+    assert slots.order_ids == () and slots.order_candidates == ("#88213",)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "name", "postal"),
+    [
+        ("I'm Yusuf Rossi, zip code 19122. Please change the address of my order", "en", "Yusuf Rossi", "19122"),
+        ("Soy Yusuf Rossi, código postal 19122. Quiero devolver la lámpara", "es", "Yusuf Rossi", "19122"),
+        ("私はYusuf Rossiです。郵便番号は19122です。", "ja", "Yusuf Rossi", "19122"),
+        ("Louis Martin, postal code 31000", "en", "Louis Martin", "31000"),
+        ("Davi Ferreira, 22691-674", "pt", "Davi Ferreira", "22691-674"),
+        ("Александр Попов cp Z00T0A1", "es", "Александр Попов", "Z00T0A1"),
+        ("Ich bin Eva Winter, PLZ 1060", "de", "Eva Winter", "1060"),
+    ],
+)
+def test_names_and_postal_codes_as_customers_write_them(text: str, language: str, name: str, postal: str) -> None:
+    slots = extract_slots(text, language)
+    assert slots.names[:1] == (name,) and slots.postal_codes[:1] == (postal,)
+
+
+@pytest.mark.parametrize("text", ["I'm looking for my order", "I am very angry", "Hi, Where Is My Order"])
+def test_ordinary_sentences_carry_no_name(text: str) -> None:
+    assert extract_slots(text, "en").names == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "address"),
+    [
+        ("no wait, can you send it to my office? Calle de Alcala 120, 3o izquierda, 28009 Madrid", "es", "Calle de Alcala 120"),
+        ("potete mandarlo al nuovo indirizzo? Via Garibaldi 45, 10122 Torino", "it", "Via Garibaldi 45"),
+        ("mozna wyslac na nowy adres? ul. Dluga 7/3, 31-147 Krakow", "pl", "ul. Dluga 7/3"),
+    ],
+)
+def test_an_address_without_an_introduction(text: str, language: str, address: str) -> None:
+    found = extract_slots(text, language).address
+    assert found is not None and found.startswith(address)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("thanks, bye", "en"), ("vielen Dank, tschüss", "de"), ("ありがとうございました！", "ja"), ("gracias", "es")],
+)
+def test_closings(text: str, language: str) -> None:
+    assert read_signals(text, language).closing
+
+
+@pytest.mark.parametrize(("text", "language"), [("thanks, where is my order?", "en"), ("谢谢，我的订单在哪", "zh")])
+def test_thanks_before_a_request_is_not_a_closing(text: str, language: str) -> None:
+    assert not read_signals(text, language).closing
+
+
+def test_commande_n_degree_is_not_a_no() -> None:
+    assert read_signals("commande n° 55123", "fr").affirmation is None

@@ -28,7 +28,6 @@ CHARGEBACK = "I will file a chargeback with my bank if you don't refund order #A
 DOC = "en/returns-refunds.md"
 
 
-
 class Shop:
     """A running app on the small shop, with its store and a client per caller."""
 

@@ -60,9 +60,7 @@ def test_usage_can_be_set_by_the_script(server: ScriptedModelServer) -> None:
 def test_streamed_answer_reassembles_with_usage(server: ScriptedModelServer) -> None:
     text = "We are sorry for the delay; a replacement ships today."
     server.push(Reply(text=text, chunk_chars=5))
-    stream = client(server).chat.completions.create(
-        model="m", messages=USER, stream=True, stream_options={"include_usage": True}
-    )
+    stream = client(server).chat.completions.create(model="m", messages=USER, stream=True, stream_options={"include_usage": True})
     chunks = list(stream)
     pieces = [c.choices[0].delta.content or "" for c in chunks if c.choices]
     assert "".join(pieces) == text
