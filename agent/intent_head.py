@@ -54,6 +54,9 @@ class IntentHead:
     report: dict[str, Any]
     # Share of the keyword lexicons in the final probabilities, when a keyword matches.
     keyword_weight: float = 0.0
+    # How much of its probability `other` keeps: the out-of-scope class is broad and would
+    # otherwise pull in short in-scope messages ("where is my parcel?").
+    other_scale: float = 1.0
 
     @property
     def dimension(self) -> int:
@@ -64,6 +67,8 @@ class IntentHead:
         logits = (np.asarray(vectors, dtype=np.float32) @ self.weights + self.bias) / self.temperature
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
+        if self.other_scale != 1.0 and "other" in self.labels:
+            exp[:, self.labels.index("other")] *= self.other_scale
         result: Matrix = (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
         return result
 
@@ -75,6 +80,7 @@ class IntentHead:
             "temperature": self.temperature,
             "threshold": self.threshold,
             "keyword_weight": self.keyword_weight,
+            "other_scale": self.other_scale,
             "embedder": self.embedder,
             "digest": self.digest,
             "report": self.report,
@@ -104,6 +110,7 @@ class IntentHead:
                 digest=str(meta["digest"]),
                 report=dict(meta.get("report") or {}),
                 keyword_weight=float(meta.get("keyword_weight", 0.0)),
+                other_scale=float(meta.get("other_scale", 1.0)),
             )
 
 

@@ -43,6 +43,7 @@ TEMPERATURES = tuple(round(t, 2) for t in np.arange(0.4, 3.01, 0.1))
 # in-scope dev messages read as `other` under this share.
 MAX_IN_SCOPE_OTHER = 0.02
 KEYWORD_WEIGHTS = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5)
+OTHER_SCALES = (1.0, 0.7, 0.5, 0.35, 0.25)
 
 Progress = Callable[[int, int], None]
 
@@ -218,9 +219,15 @@ def train_head(
     plain = _probabilities(vectors[dev], weights, bias, temperature)
     dev_keywords = keywords[dev] if keywords is not None else None
     in_scope = np.array([g != "other" for g in gold])
-    best_choice: tuple[float, float, float] = (-1.0, 0.0, 0.0)  # accuracy, keyword weight, threshold
-    for keyword_weight in KEYWORD_WEIGHTS if keywords is not None else (0.0,):
-        probs = _blend(plain, dev_keywords, keyword_weight)
+    best_choice: tuple[float, float, float, float] = (-1.0, 0.0, 0.0, 1.0)  # accuracy, keyword weight, threshold, other scale
+    other_index = labels.index("other") if "other" in labels else None
+    grid = [(w, o) for w in (KEYWORD_WEIGHTS if keywords is not None else (0.0,)) for o in OTHER_SCALES]
+    for keyword_weight, other_scale in grid:
+        scaled = plain.copy()
+        if other_index is not None and other_scale != 1.0:
+            scaled[:, other_index] *= other_scale
+            scaled /= scaled.sum(axis=1, keepdims=True)
+        probs = _blend(scaled, dev_keywords, keyword_weight)
         threshold = 0.0
         for candidate in np.arange(0.0, 0.61, 0.02):
             guesses = _decide(probs, labels, float(candidate))
@@ -229,15 +236,13 @@ def train_head(
                 threshold = float(candidate)
         guesses = _decide(probs, labels, threshold)
         accuracy = float(np.mean([g == t for g, t in zip(guesses, gold, strict=True)]))
-        if say:
-            say(f"keyword weight {keyword_weight:.1f}, threshold {threshold:.2f}: held-back accuracy {accuracy:.1%}")
         if accuracy > best_choice[0]:
-            best_choice = (accuracy, keyword_weight, threshold)
-    dev_accuracy, keyword_weight, threshold = best_choice
+            best_choice = (accuracy, keyword_weight, threshold, other_scale)
+    dev_accuracy, keyword_weight, threshold, other_scale = best_choice
     if say:
         say(
-            f"chosen C={c:g}, temperature {temperature:.2f}, keyword weight {keyword_weight:.1f}, "
-            f"threshold {threshold:.2f}: held-back accuracy {dev_accuracy:.1%}"
+            f"chosen C={c:g}, temperature {temperature:.2f}, keyword weight {keyword_weight:.1f}, other scale "
+            f"{other_scale:.2f}, threshold {threshold:.2f}: held-back accuracy {dev_accuracy:.1%}"
         )
     weights, bias = _fit(vectors, y, c, seed)
     report = {
@@ -254,6 +259,7 @@ def train_head(
         temperature=float(temperature),
         threshold=threshold,
         keyword_weight=keyword_weight,
+        other_scale=other_scale,
         embedder=embedder_name,
         digest=corpus_digest([(r.language, r.intent, r.text) for r in records]),
         report=report,

@@ -48,6 +48,8 @@ DEFAULT_LANGUAGE = "en"
 
 # Below this many words a Latin-script message keeps the conversation's language.
 MIN_WORDS_TO_SWITCH = 3
+# Below this many words, a message whose runner-up language is the conversation's keeps it.
+SHORT_SWITCH_WORDS = 6
 # Below this model confidence a Latin-script message keeps the conversation's language.
 # A wrong switch is worse than a late one; tuned on evals/data/short_messages.yaml with the
 # right prior and with a stale one (bench/bench_language.py). langdetect's probabilities sit
@@ -315,12 +317,20 @@ def detect_language(text: str, prior: str | None = None, *, engine: str = "fast-
     if found is None:
         return _fallback(prior)
     guess, from_lexicon = found
-    # An unambiguous chat word ("merci", "danke") is evidence enough to switch languages.
-    if prior is None or guess.language == prior or from_lexicon:
+    if prior is None or guess.language == prior:
         return guess
+    if from_lexicon:
+        # An unambiguous chat word ("merci", "danke") is evidence enough to switch languages,
+        # unless the model still reads the message as the conversation's language ("si ok procedi
+        # pure" stays Italian).
+        ranked = [lang for lang, _ in candidates(cleaned, engine)[:2]]
+        return LanguageGuess(prior, PRIOR_CONFIDENCE, "prior") if prior in ranked else guess
     if len(words) < MIN_WORDS_TO_SWITCH:
         return LanguageGuess(prior, PRIOR_CONFIDENCE, "prior")
     if guess.confidence < SWITCH_CONFIDENCE[engine]:
+        return LanguageGuess(prior, PRIOR_CONFIDENCE, "prior")
+    if len(words) < SHORT_SWITCH_WORDS and prior in [lang for lang, _ in candidates(cleaned, engine)[:2]]:
+        # A short message the model also reads as the conversation's language does not switch it.
         return LanguageGuess(prior, PRIOR_CONFIDENCE, "prior")
     return guess
 

@@ -357,6 +357,12 @@ class OfflineBrain:
                 item_ids = [i["item_id"] for i in order.get("items", [])]
             else:
                 return self.ask_which(state, order)
+        stock = context.get("stock") or {}
+        if any(stock.get(i) == 0 for i in item_ids):
+            # Nothing to send: the money back instead of a replacement that would fail.
+            refund = self._refund_items(state, context, item_ids, reason)
+            refund.parts = [*self.apology(reason), ("out_of_stock_refund", {})]
+            return refund
         if (remedy or state.get("remedy")) == "refund" and reason != "customer asked for a reshipment":
             refund = self._refund_items(state, context, item_ids, reason)
             refund.parts = self.apology(reason)

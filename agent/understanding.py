@@ -354,8 +354,9 @@ def _languages(language: str, lexicons: Mapping[str, Lexicon]) -> list[tuple[Lex
 # Words that label an email or order number ("order no.", "E-Mail:", "Bestellung"): noise with the value.
 _IDENTITY_LABEL = (
     r"(?:(?:my\s+|mi\s+|mon\s+|ma\s+|meine?\s+|il\s+mio\s+|o\s+meu\s+|mijn\s+)?"
-    r"(?:e-?mail(?:\s+address)?|mail|correo|courriel|adresse\s+mail|почта|no\.?|nr\.?|number|num[eé]ro|nummer|numer|номер)"
-    r"(?:\s+(?:is|es|est|ist|è|é|:))?\s*[:#]?\s*)?"
+    r"(?:e-?mail(?:\s+address)?|mail|correo|courriel|adresse\s+mail|почта|no\.?|nr\.?|number|num[eé]ro|nummer|numer|номер|"
+    r"ご?注文番号|订单号|訂單號|주문\s?번호|メールアドレス|メール|邮箱|이메일)"
+    r"(?:\s*(?:is|es|est|ist|è|é|:|は|是|는|은))?\s*[:#：]?\s*)?"
 )
 IDENTITY_NOISE = re.compile(
     _IDENTITY_LABEL
@@ -1071,6 +1072,9 @@ def _address(text: str) -> tuple[str | None, tuple[int, int] | None]:
     segments = [s for s in _SENTENCE_SPLIT.split(raw) if s.strip()]
     if not segments:
         return None, None
+    if len(segments) > 1 and not any(ch.isdigit() for ch in segments[0]) and any(ch.isdigit() for ch in segments[1]):
+        # "send it to my office? Calle de Alcalá 120, 28009 Madrid": the address follows the question.
+        segments = segments[1:]
     kept = [segments[0]]
     for segment in segments[1:]:
         if not any(ch.isdigit() for ch in segment):

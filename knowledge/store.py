@@ -48,6 +48,10 @@ class _KnowledgeSettings(Protocol):
     def policy_profile(self) -> str: ...
 
 
+# Candidates fetched per section wanted: sections exist in up to this many languages.
+CANDIDATES_PER_SECTION = 16
+
+
 def shipped_docs_dir(profile: str = "default") -> Path:
     """Where the policy documents shipped for a profile live (the folder may not exist)."""
     return DOCS_DIR / profile
@@ -306,9 +310,10 @@ class KnowledgeBase:
         if k <= 0 or collection is None:
             return []
         query = np.asarray(vector, dtype=np.float32).reshape(-1)
+        # Each section comes in up to one translation per language: enough candidates for k sections.
         result = collection.query(
             query_embeddings=[query],
-            n_results=k * 3,
+            n_results=max(1, min(k * CANDIDATES_PER_SECTION, collection.count())),
             where={"topic": topic} if topic else None,
             include=["documents", "metadatas", "distances"],
         )

@@ -42,12 +42,31 @@ def _order_context(deps: AgentDeps, state: ConversationState, context: dict[str,
         context["order"] = order.result
         tracking = box.call("track_shipment", {"order_id": order.result["order_id"]})
         context["tracking"] = tracking.result if tracking.ok else None
+        if (state.get("problem") or state.get("intent")) in REPLACEABLE:
+            context["stock"] = _stock(box, order.result)
         return {"order_id": order.result["order_id"]}, []
     if order.error_code == "forbidden":
         return {"order_id": None}, [("not_your_order", {})]
     return {"order_id": None}, [("order_not_found", {"order_id": str(order_id)})]
 
 
+# Goals that change an order: never acted on an order the customer did not name when several fit.
+WRITE_GOALS = frozenset(
+    {
+        "damaged_item",
+        "wrong_item",
+        "missing_item",
+        "not_received",
+        "return_request",
+        "exchange_request",
+        "refund_request",
+        "reship_request",
+        "cancel_order",
+        "change_address",
+        "switch_carrier",
+        "modify_order",
+    }
+)
 # The order states each goal usually concerns, most likely first.
 FITTING_STATUSES = {
     "damaged_item": ("delivered",),
@@ -68,15 +87,34 @@ FITTING_STATUSES = {
 }
 
 
+# Goals that may end in sending items again: the agent checks their stock before offering it.
+REPLACEABLE = frozenset({"damaged_item", "wrong_item", "missing_item", "reship_request", "not_received"})
+
+
+def _stock(box: Any, order: dict[str, Any]) -> dict[str, int | None]:
+    """Units in stock of each of the order's items (None where stock is not tracked)."""
+    stock: dict[str, int | None] = {}
+    for product_id in {item["product_id"] for item in order.get("items", [])}:
+        found = box.call("get_product", {"product_id": product_id})
+        if not found.ok or not found.result:
+            continue
+        for variant in found.result.get("variants", []):
+            stock[variant["item_id"]] = variant["in_stock"] if variant.get("available", True) else 0
+    return stock
+
+
 def likeliest_order(box: Any, state: ConversationState, order_ids: list[str]) -> str | None:
     """The order a verified customer most likely means when they named none: one whose items
-    they named, else the newest whose state fits the request, else their newest."""
+    they named, else the newest whose state fits the request, else their newest. For a change
+    to an order (cancel, redirect, send again…) with several orders that fit and none named, no
+    guess: the customer is asked which order."""
     if len(order_ids) <= 1:
         return order_ids[-1] if order_ids else None
     recent = " ".join(t["text"] for t in (state.get("transcript") or [])[-4:]).lower()
     fitting = FITTING_STATUSES.get(state.get("problem") or state.get("intent", ""), ())
     best: tuple[int, int, int] | None = None
     chosen = order_ids[-1]
+    scores: list[tuple[int, int, int]] = []
     for position, order_id in enumerate(order_ids):
         found = box.call("get_order", {"order_id": order_id})
         if not found.ok or not found.result:
@@ -85,8 +123,14 @@ def likeliest_order(box: Any, state: ConversationState, order_ids: list[str]) ->
         named = sum(1 for item in order.get("items", []) if item["name"].lower() in recent)
         fits = len(fitting) - fitting.index(order["status"]) if order["status"] in fitting else 0
         score = (named, fits, position)
+        scores.append(score)
         if best is None or score > best:
             best, chosen = score, order_id
+    goal = state.get("problem") or state.get("intent", "")
+    if goal in WRITE_GOALS and best is not None:
+        rivals = [s for s in scores if s[:2] == best[:2]]
+        if len(rivals) > 1:
+            return None
     return chosen
 
 

@@ -54,14 +54,24 @@ def problem_named(deps: AgentDeps, text: str, language: str) -> str | None:
 
 # Negations before a remedy word ("I don't want my money back"), in the languages that put them first.
 NEGATION = re.compile(
-    r"(?i)(?<![^\W\d_])(?:don['’]?t|dont|do\s+not|no|not|never|without|sin|pas|ne|sans|nicht|kein(?:e|en)?|non|n[ãa]o|niet|geen|nie|"
+    r"(?i)(?<![^\W\d_])(?:don['’]?\s?t|dont|do\s+not|didn\s?t|won\s?t|no|not|never|without|sin|pas|ne|sans|nicht|kein(?:e|en)?|non|"
+    r"n[ãa]o|niet|geen|nie|"
     r"не|нет|без|لا|مش|ما)(?![^\W\d_])|不要|不用|别|不"
 )
 
 
-def _negated(text: str, start: int) -> bool:
-    """Whether a negation stands in the few words before position `start`."""
-    return bool(NEGATION.search(text[max(0, start - 30) : start]))
+# Negations after the word they deny ("Geld zurück brauch ich nicht", "yenisini istemiyorum").
+NEGATION_AFTER = re.compile(
+    r"(?i)^\W*(?:\w+\W+){0,3}?(?:nicht|niet|istemiyorum|istemem|gerek\s+yok|не\s+надо|не\s+нужно|"
+    r"no\s+hace\s+falta|pas\s+besoin|non\s+serve|não\s+precisa)(?![^\W\d_])|^.{0,12}(?:いらない|不要|必要ない|요없|필요\s?없|말고)"
+)
+
+
+def _negated(text: str, start: int, end: int | None = None) -> bool:
+    """Whether a negation stands in the few words before position `start`, or right after `end`."""
+    if NEGATION.search(text[max(0, start - 30) : start]):
+        return True
+    return end is not None and bool(NEGATION_AFTER.search(text[end : end + 40]))
 
 
 def details(slots: dict[str, Any]) -> list[str]:
@@ -104,7 +114,7 @@ def wanted_remedy(deps: AgentDeps, text: str, language: str) -> str | None:
         kind = kinds.get(match.label)
         if kind is None:
             continue
-        if _negated(norm, match.start):
+        if _negated(norm, match.start, match.end):
             kind = "replacement" if kind == "refund" else "refund"
         votes[kind] += match.weight
     refund, replacement = votes["refund"], votes["replacement"]

@@ -156,8 +156,8 @@ def test_after_a_hand_over_tracking_is_answered_and_a_legal_threat_is_urgent(age
 
 
 def test_two_misunderstandings_offer_choices_before_a_human(agent: SupportAgent) -> None:
-    agent.handle("g17", "banana purple sunday")
-    choices = agent.handle("g17", "zorp blat quux")
+    agent.handle("g17", "tell me a joke")
+    choices = agent.handle("g17", "what is the capital of France")
     assert choices.status == "open" and len(choices.choices) == 5
     assert any("order" in c.lower() for c in choices.choices)
-    assert agent.handle("g17", "flibber jabber wocky").status == "escalated"
+    assert agent.handle("g17", "do you like pizza").status == "escalated"

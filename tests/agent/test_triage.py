@@ -14,7 +14,7 @@ def test_triage_reads_a_file_and_stdin(tmp_path: Path, cache_dir: Path) -> None:
     lines = [
         {"id": 1, "text": "Where is my order 114-3941689-8772232? It is two weeks late."},
         {"id": 2, "text": "Je vais ouvrir un litige PayPal si vous ne me remboursez pas la commande #W1234567 !"},
-        {"id": 3, "text": "荷物が壊れて届きました。注文番号は #1043 です"},
+        {"id": 3, "text": "商品が壊れて届きました。注文番号は #1043 です"},
         {"id": 4, "text": ""},
     ]
     body = "\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n{broken\n"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.understanding import IntentClassifier, LANGUAGES
+from agent.understanding import LANGUAGES, IntentClassifier
 from config import Settings
 from evals.retrieval import evaluate_retrieval, load_questions
 from evals.scenarios import CONVERSATION_DIR, load_scenarios, run_scenarios
