@@ -437,10 +437,11 @@ class OfflineBrain:
             return self.on_cancel_order(state, context)
         item_ids = self.hinted_items(state, order)
         if not item_ids:
-            if _all_items_meant(state):
-                item_ids = [i["item_id"] for i in order.get("items", [])]
-            else:
+            if state.get("problem") in PROBLEM_REASONS and not _all_items_meant(state):
+                # "One of the items is broken, I want to return it": which one.
                 return self.ask_which(state, order)
+            # "I want to return my order": the whole order.
+            item_ids = [i["item_id"] for i in order.get("items", [])]
         method = self.refund_method(state, context, order)
         amount = sum((_d(i["unit_price"]) * i["quantity"] for i in order["items"] if i["item_id"] in item_ids), Decimal("0"))
         return Decision(

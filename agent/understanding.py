@@ -360,7 +360,7 @@ _IDENTITY_LABEL = (
 )
 IDENTITY_NOISE = re.compile(
     _IDENTITY_LABEL
-    + r"(?:[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|#?[A-Za-z]?\d[\d -]{3,}[A-Za-z0-9]*|#[A-Za-z0-9-]*\d[A-Za-z0-9-]*)"
+    + r"(?:[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|#?[A-Za-z]?\d(?:[\d-]|\s\d){3,}[A-Za-z0-9]*|#[A-Za-z0-9-]*\d[A-Za-z0-9-]*)"
     r"|\b(?:e-?mail|correo|courriel)\b\s*:?",
     re.IGNORECASE,
 )
@@ -549,7 +549,7 @@ class IntentClassifier:
         ranking = np.argsort(-probabilities)
         best, second = int(ranking[0]), int(ranking[1])
         intent, confidence = labels[best], float(probabilities[best])
-        if intent == "greeting" and _units(normalise(text)) > GREETING_SHORT_UNITS and labels[second] != "other":
+        if intent == "greeting" and self._beyond_greeting(text, language) > GREETING_LEFTOVER_UNITS and labels[second] != "other":
             # "hi, the candle was missing from my parcel": a greeting before a request is not the request.
             best, second = second, int(ranking[2])
             intent, confidence = labels[best], float(probabilities[best])
@@ -557,6 +557,14 @@ class IntentClassifier:
         if intent != "other" and confidence < self.head.threshold:
             return IntentGuess("other", round(1.0 - confidence, 4), intent, "trained")
         return IntentGuess(intent, round(confidence, 4), runner_up, "trained")
+
+    def _beyond_greeting(self, text: str, language: str) -> float:
+        """How much of the message is not a greeting word ("Hallo, ich möchte … zurückgeben": a lot)."""
+        norm = normalise(text)
+        matches = [m for m in _keyword_scores(norm, language, self.lexicons)[1] if m.label == "greeting"]
+        for m in sorted(matches, key=lambda m: -m.start):
+            norm = norm[: m.start] + " " + norm[m.end :]
+        return _units(_SPACES.sub(" ", norm).strip())
 
     def keyword_matches(self, text: str, language: str) -> list[Match]:
         """The intent keywords found in the normalised text, with their positions."""
@@ -672,6 +680,16 @@ def _affirmation(text: str, language: str, lexicons: Mapping[str, Lexicon]) -> s
     if any(m.label == "no" and _units(m.phrase.normalised) >= 2 for m in matches):
         return "no"
     return "no" if any(m.label == "no" for m in opening) else "yes"
+
+
+def beyond_answer(text: str, language: str, directory: Path | None = None) -> float:
+    """How much of the message is left once its yes/no words are out ("no, wait, I changed my mind": nothing)."""
+    lexicons = load_lexicons(directory)
+    norm = normalise(text)
+    groups = _signal_groups(language, "yes", lexicons) + _signal_groups(language, "no", lexicons)
+    for m in sorted(_find(norm, groups), key=lambda m: -m.start):
+        norm = norm[: m.start] + " " + norm[m.end :]
+    return _units(_SPACES.sub(" ", norm).strip())
 
 
 def opens_with_yes(text: str, language: str, directory: Path | None = None) -> bool:

@@ -36,7 +36,9 @@ def guard(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
             parts.append(decision.ask)
         result.update(pending=pending, status="awaiting_confirmation", reply_parts=parts)
     elif verdict.verdict is Verdict.DENY:
-        result.update(reply_parts=[*parts, (refusal_reply(deps, decision.tool), {})], pending=None)
+        key = refusal_reply(deps, decision.tool)
+        days = deps.profile.returns.window_days if deps.profile.returns else None
+        result.update(reply_parts=[*parts, (key, {"days": str(days or "")})], pending=None)
     else:
         result["reply_parts"] = parts
     return result

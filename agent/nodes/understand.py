@@ -10,7 +10,15 @@ from typing import Any
 from agent.language import detect_language
 from agent.nodes.deps import AgentDeps, add_usage
 from agent.state import ORDER_INTENTS, ConversationState, fresh_turn
-from agent.understanding import extract_slots, normalise, opens_with_yes, read_signals, request_units, says_goodbye
+from agent.understanding import (
+    beyond_answer,
+    extract_slots,
+    normalise,
+    opens_with_yes,
+    read_signals,
+    request_units,
+    says_goodbye,
+)
 
 SHOP_ORDER_REF = re.compile(r"#[A-Za-z0-9][A-Za-z0-9-]{2,30}")
 
@@ -79,13 +87,16 @@ def details(slots: dict[str, Any]) -> list[str]:
     return [*slots["names"], *slots["postal_codes"]]
 
 
+CLAUSE = re.compile(r"[.!?;。！？]\s*")
 # Keywords that name another request than the one waiting for a yes: they must outweigh this.
 OTHER_REQUEST_MIN_WEIGHT = 1.0
 
 
 def names_another_request(deps: AgentDeps, text: str, language: str, pending_intent: str) -> bool:
-    """Whether a "yes ..." names a different request than the proposal waiting for it."""
-    scores = deps.classifier.keyword_scores(text, language)
+    """Whether a "yes ..." names a different request than the proposal waiting for it, in the same
+    clause ("yes, change the address"; but "Yes. Also, …" confirms, then goes on)."""
+    clause = CLAUSE.split(text.strip(), maxsplit=1)[0]
+    scores = deps.classifier.keyword_scores(clause, language)
     if scores.get(pending_intent):
         return False
     others = {i: w for i, w in scores.items() if i not in ("greeting", "human_agent", "complaint", pending_intent)}
@@ -171,7 +182,7 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         signals = dataclasses.replace(signals, affirmation="yes")
         updates["signals"] = dataclasses.asdict(signals)
     # "No, I want my money back": the no refuses the proposal, the rest is a request of its own.
-    no_and_more = bool(pending) and signals.affirmation == "no" and request_units(text) >= NO_AND_MORE_UNITS
+    no_and_more = bool(pending) and signals.affirmation == "no" and beyond_answer(text, language) >= NO_AND_MORE_UNITS
     if pending and signals.affirmation in ("yes", "no") and not no_and_more:
         updates["intent"] = pending["intent"]
         updates["intent_confidence"] = 1.0
@@ -208,7 +219,8 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         updates["declined"] = [*updates.get("declined", state.get("declined", [])), "issue_coupon"]
     pure_details = gives_identity and request_units(text, details(slots)) <= DETAILS_ONLY_UNITS
     goal = state.get("deferred_intent")
-    if no_and_more and intent in ("other", "greeting"):
+    if no_and_more and (intent in ("other", "greeting") or confidence < GOAL_SWITCH_CONFIDENCE):
+        # Nothing clear beyond the no ("no, wait, I'll keep it"): only the refusal.
         updates.update(pending=None, status="open", reply_parts=[("cancelled_by_customer", {}), ("anything_else", {})])
         updates.update(intent=state.get("intent", "other"), intent_confidence=1.0)
         return updates
