@@ -154,6 +154,12 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         language = state["language"]
         slots = read_slots(text, language)
     signals = read_signals(text, language)
+    if signals.affirmation is None and not signals.closing:
+        # "oui merci" in an English conversation: the reply stays English, the answer still counts.
+        own = detect_language(text).language
+        if own != language:
+            other = read_signals(text, own)
+            signals = dataclasses.replace(signals, affirmation=other.affirmation, closing=other.closing)
     updates: dict[str, Any] = {
         **fresh_turn(),
         "turn": state.get("turn", 0) + 1,
@@ -220,6 +226,13 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     pure_details = gives_identity and request_units(text, details(slots)) <= DETAILS_ONLY_UNITS
     goal = state.get("deferred_intent")
     if no_and_more and (intent in ("other", "greeting") or confidence < GOAL_SWITCH_CONFIDENCE):
+        # "No, send it to my office: Calle …", "no, just refund me": the address or the remedy says what.
+        remedy_now = wanted_remedy(deps, text, language)
+        if slots["address"]:
+            intent, confidence = "change_address", 1.0
+        elif remedy_now:
+            intent, confidence = ("refund_request" if remedy_now == "refund" else "reship_request"), 1.0
+    if no_and_more and (intent in ("other", "greeting") or confidence < GOAL_SWITCH_CONFIDENCE):
         # Nothing clear beyond the no ("no, wait, I'll keep it"): only the refusal.
         updates.update(pending=None, status="open", reply_parts=[("cancelled_by_customer", {}), ("anything_else", {})])
         updates.update(intent=state.get("intent", "other"), intent_confidence=1.0)
@@ -251,9 +264,9 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     if remedy:
         updates["remedy"] = remedy
         # "Don't send another one, just refund me" after a broken item: the remedy decides.
-        if problem and intent == "reship_request" and remedy == "refund":
+        if intent == "reship_request" and remedy == "refund":
             updates["intent"] = "refund_request"
-        elif problem and intent == "refund_request" and remedy == "replacement":
+        elif intent == "refund_request" and remedy == "replacement":
             updates["intent"] = "reship_request"
     elif intent != state.get("intent") and intent not in ("other", "greeting"):
         updates["remedy"] = None
