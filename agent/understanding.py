@@ -360,7 +360,8 @@ _IDENTITY_LABEL = (
 )
 IDENTITY_NOISE = re.compile(
     _IDENTITY_LABEL
-    + r"(?:[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|#?[A-Za-z]?\d(?:[\d-]|\s\d){3,}[A-Za-z0-9]*|#[A-Za-z0-9-]*\d[A-Za-z0-9-]*)"
+    + r"(?:[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+    r"|#?[A-Za-z]?\d(?:[\d-]|\s\d){3,}[A-Za-z0-9]*|#[A-Za-z0-9-]*\d[A-Za-z0-9-]*)"
     r"|\b(?:e-?mail|correo|courriel)\b\s*:?",
     re.IGNORECASE,
 )
