@@ -258,6 +258,9 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     elif intent in REMEDY_INTENTS and (second in PROBLEM_INTENTS or problem_named(deps, text, language)):
         # "The mug arrived broken, I want my money back": the remedy names the request, the problem stays.
         problem = second if second in PROBLEM_INTENTS else problem_named(deps, text, language)
+    elif intent in ("delivery_delay", "track_order", "complaint") and problem_named(deps, text, language):
+        # A long story of a late parcel that arrived broken: the broken item is what is left to settle.
+        problem = problem_named(deps, text, language)
     elif intent not in ("other", "greeting", "refund_request", "reship_request", *PROBLEM_INTENTS):
         problem = None
     updates["problem"] = problem
