@@ -49,7 +49,7 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
     graph.add_node("wait_for_human", wait_for_human)
     graph.add_edge(START, "understand")
     graph.add_edge("understand", "identify")
-    graph.add_conditional_edges("identify", after_identify, ["retrieve", "respond"])
+    graph.add_conditional_edges("identify", after_identify, ["retrieve", "respond", "escalate"])
     graph.add_conditional_edges("retrieve", after_retrieve, ["decide", "respond"])
     graph.add_conditional_edges("decide", after_decide, ["guard", "escalate", "respond"])
     graph.add_conditional_edges("guard", after_guard, ["act", "escalate", "respond"])

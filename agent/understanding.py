@@ -359,8 +359,7 @@ _IDENTITY_LABEL = (
     r"(?:\s*(?:is|es|est|ist|è|é|:|は|是|는|은))?\s*[:#：]?\s*)?"
 )
 IDENTITY_NOISE = re.compile(
-    _IDENTITY_LABEL
-    + r"(?:[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
+    _IDENTITY_LABEL + r"(?:[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"
     r"|#?[A-Za-z]?\d(?:[\d-]|\s\d){3,}[A-Za-z0-9]*|#[A-Za-z0-9-]*\d[A-Za-z0-9-]*)"
     r"|\b(?:e-?mail|correo|courriel)\b\s*:?",
     re.IGNORECASE,

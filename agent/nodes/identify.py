@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from agent.brain import Decision
 from agent.nodes.deps import AgentDeps, identity_toolbox
 from agent.policy import IdentityMethod
 from agent.state import ORDER_INTENTS, ConversationState
 from tools import Caller, Toolbox
 
+# Failed proofs of identity in one conversation before a person takes over.
+FAILURES_TO_HUMAN = 2
 HINT_KEYS = ("emails", "order_ids", "order_candidates", "names", "postal_codes")
 
 
@@ -98,6 +101,23 @@ def identify(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     if not needed:
         return {"identity_hints": kept or None}
     if attempted:
+        failures = state.get("identity_failures", 0) + 1
+        if failures >= FAILURES_TO_HUMAN:
+            # A customer who cannot prove who they are gets a person, not a third guess.
+            handover = Decision(
+                "escalate",
+                reason=f"The customer's details matched no order {failures} times.",
+                urgency="yellow",
+                recommendation="Verify the customer by hand (order confirmation email, last digits of the card) and help.",
+            )
+            return {
+                "deferred_intent": state.get("deferred_intent") or intent,
+                "identity_failures": failures,
+                "identity_hints": kept or None,
+                "decision": handover.to_state(),
+                "context": {},
+                "reply_parts": [],
+            }
         key = "identity_failed"
     elif kept.get("emails") and not (kept.get("order_ids") or kept.get("order_candidates")):
         key = "ask_order_for_identity"
@@ -110,10 +130,13 @@ def identify(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         "reply_parts": [(key, {})],
         "status": "open",
         "identity_hints": kept or None,
+        "identity_failures": state.get("identity_failures", 0) + (1 if attempted else 0),
     }
 
 
-def after_identify(state: ConversationState) -> Literal["retrieve", "respond"]:
+def after_identify(state: ConversationState) -> Literal["retrieve", "respond", "escalate"]:
+    if not state.get("customer_id") and (state.get("decision") or {}).get("kind") == "escalate":
+        return "escalate"
     parts = state.get("reply_parts") or []
     if parts and not state.get("customer_id"):
         return "respond"

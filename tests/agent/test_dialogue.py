@@ -161,3 +161,11 @@ def test_two_misunderstandings_offer_choices_before_a_human(agent: SupportAgent)
     assert choices.status == "open" and len(choices.choices) == 5
     assert any("order" in c.lower() for c in choices.choices)
     assert agent.handle("g17", "do you like pizza").status == "escalated"
+
+
+def test_two_failed_proofs_of_identity_go_to_a_human(agent: SupportAgent) -> None:
+    agent.handle("g18", "Where is order #A1003? my email is nobody@example.com")
+    assert agent.state("g18").get("status") == "open"
+    second = agent.handle("g18", "sorry, it is someone@example.com")
+    assert second.status == "escalated" and agent.state("g18").get("customer_id") is None
+    assert "JD1003" not in second.reply
