@@ -97,6 +97,10 @@ def identify(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         updates["reply_parts"] = [("identity_ok", {"name": name})]
         return updates
     kept = {key: values for key, values in hints.items() if values}
+    signals = state.get("signals") or {}
+    if signals.get("wants_human") or signals.get("legal_threat"):
+        # A person is asked for, or a dispute threatened: the case goes to a human without a proof.
+        return {"identity_hints": kept or None}
     needed = intent in ORDER_INTENTS or (state.get("deferred_intent") is not None and (attempted or bool(kept)))
     if not needed:
         return {"identity_hints": kept or None}

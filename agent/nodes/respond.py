@@ -15,7 +15,15 @@ from agent.state import ConversationState
 HISTORY_TURNS = 60
 # Replies that ask the customer for one missing detail: their answer continues the same goal.
 ASKING = frozenset(
-    {"ask_which_items", "ask_address", "ask_order", "ask_remedy", "ask_order_for_identity", "ask_email_for_identity"}
+    {
+        "ask_which_items",
+        "ask_address",
+        "ask_order",
+        "ask_which_order",
+        "ask_remedy",
+        "ask_order_for_identity",
+        "ask_email_for_identity",
+    }
 )
 
 

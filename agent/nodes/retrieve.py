@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from agent.knowledge_search import search_policy
+from agent.replies import format_list
 from agent.nodes.deps import AgentDeps, customer_toolbox, higher_urgency
 from agent.state import ORDER_INTENTS, ConversationState
 from agent.understanding import Signals, assess_urgency
@@ -27,14 +28,17 @@ KB_TOPIC_HINT = {
     "cancel_order": "cancellations",
     "switch_carrier": "carriers",
 }
-BLOCKING_PARTS = frozenset({"ask_order", "not_your_order", "order_not_found"})
+BLOCKING_PARTS = frozenset({"ask_order", "ask_which_order", "not_your_order", "order_not_found"})
 
 
 def _order_context(deps: AgentDeps, state: ConversationState, context: dict[str, Any]) -> tuple[dict[str, Any], list[Any]]:
     """The order the customer means (the one named, else their latest) with its tracking; or
     what to tell them when there is none."""
     box = customer_toolbox(deps, state)
-    order_id = state.get("order_id") or likeliest_order(box, state, context["customer"]["order_ids"])
+    order_ids = context["customer"]["order_ids"]
+    order_id = state.get("order_id") or likeliest_order(box, state, order_ids)
+    if order_id is None and len(order_ids) > 1:
+        return {}, [("ask_which_order", {"orders": _order_choices(box, order_ids, state.get("language") or "en")})]
     if order_id is None:
         return {}, [("ask_order", {})]
     order = box.call("get_order", {"order_id": order_id})
@@ -101,6 +105,20 @@ def _stock(box: Any, order: dict[str, Any]) -> dict[str, int | None]:
         for variant in found.result.get("variants", []):
             stock[variant["item_id"]] = variant["in_stock"] if variant.get("available", True) else 0
     return stock
+
+
+ORDER_CHOICES = 4
+
+
+def _order_choices(box: Any, order_ids: list[str], language: str) -> str:
+    """The customer's latest orders, each with its items, for a question of which one they mean."""
+    shown = []
+    for order_id in order_ids[-ORDER_CHOICES:][::-1]:
+        found = box.call("get_order", {"order_id": order_id})
+        if found.ok and found.result:
+            names = ", ".join(item["name"] for item in found.result.get("items", [])[:3])
+            shown.append(f"{order_id} ({names})" if names else order_id)
+    return str(format_list(shown, language))
 
 
 def likeliest_order(box: Any, state: ConversationState, order_ids: list[str]) -> str | None:
@@ -184,6 +202,9 @@ def retrieve(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         updates["cited"] = [*state.get("cited", []), *(h["id"] for h in context["hits"][:1])]
     context["coupon_already_offered"] = any(a["tool"] == "issue_coupon" and a["ok"] for a in state.get("actions_log", []))
     updates["context"] = context
+    signals = state.get("signals") or {}
+    if signals.get("wants_human") or signals.get("legal_threat"):
+        parts = [p for p in parts if p[0] not in ("ask_order", "ask_which_order")]  # a person takes over; no question first
     updates["reply_parts"] = parts
     updates.update(urgency_of(deps, state, context))
     return updates
@@ -220,5 +241,8 @@ def urgency_of(deps: AgentDeps, state: ConversationState, context: dict[str, Any
 
 
 def after_retrieve(state: ConversationState) -> Literal["decide", "respond"]:
+    signals = state.get("signals") or {}
+    if signals.get("wants_human") or signals.get("legal_threat"):
+        return "decide"  # the brain hands the case over, order found or not
     parts = state.get("reply_parts") or []
     return "respond" if any(k in BLOCKING_PARTS for k, _ in parts) else "decide"

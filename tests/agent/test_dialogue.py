@@ -169,3 +169,8 @@ def test_two_failed_proofs_of_identity_go_to_a_human(agent: SupportAgent) -> Non
     second = agent.handle("g18", "sorry, it is someone@example.com")
     assert second.status == "escalated" and agent.state("g18").get("customer_id") is None
     assert "JD1003" not in second.reply
+
+
+def test_a_request_for_a_person_needs_no_proof_and_no_order(agent: SupportAgent) -> None:
+    turn = agent.handle("g19", "My parcel never arrived. I want to talk to a real person please")
+    assert turn.status == "escalated" and agent.state("g19").get("customer_id") is None
