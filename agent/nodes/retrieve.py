@@ -8,8 +8,8 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from agent.knowledge_search import search_policy
-from agent.replies import format_list
 from agent.nodes.deps import AgentDeps, customer_toolbox, higher_urgency
+from agent.replies import format_list
 from agent.state import ORDER_INTENTS, ConversationState
 from agent.understanding import Signals, assess_urgency
 from commerce.money import approx_eur
