@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from agent.brain import Decision
 from agent.nodes.deps import AgentDeps, add_usage
+from agent.nodes.retrieve import ORDER_QUESTIONS, asked_order_twice
 from agent.state import ConversationState
 
 LOST = Decision(
@@ -21,11 +22,23 @@ LOST = Decision(
 CHOICES = ("choice_track", "choice_return", "choice_cancel", "choice_address", "choice_human")
 
 
+NO_ORDER = Decision(
+    "escalate",
+    reason="The customer did not say which of their orders this is about, asked twice.",
+    urgency="yellow",
+    recommendation="Find the order from the conversation and the customer's history, then help.",
+)
+
+
 def decide(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     pending = state.get("pending")
     extra_choices: list[str] = []
+    updates_parts: list[Any] | None = None
     if state.get("confirming") and pending:
         decision = Decision("propose", tool=pending["tool"], arguments=pending["arguments"])
+    elif asked_order_twice(state):
+        decision = NO_ORDER
+        updates_parts = [(k, v) for k, v in state.get("reply_parts", []) if k not in ORDER_QUESTIONS]
     elif state.get("intent") == "other" and state.get("misunderstood", 0) >= 3 and deps.brain.escalates_when_lost:
         decision = LOST
     elif state.get("intent") == "other" and state.get("misunderstood", 0) == 2 and deps.brain.escalates_when_lost:
@@ -35,6 +48,8 @@ def decide(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     else:
         decision = deps.brain.decide(state, state.get("context") or {})
     updates: dict[str, Any] = {"decision": decision.to_state()}
+    if updates_parts is not None:
+        updates["reply_parts"] = updates_parts
     if extra_choices:
         updates["choices"] = extra_choices
     extra = decision.state_updates

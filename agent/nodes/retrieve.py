@@ -240,9 +240,20 @@ def urgency_of(deps: AgentDeps, state: ConversationState, context: dict[str, Any
     return {"urgency": level, "urgency_reasons": reasons}
 
 
+ORDER_QUESTIONS = ("ask_order", "ask_which_order")
+
+
+def asked_order_twice(state: ConversationState) -> bool:
+    """Whether the agent asked which order and the customer answered without one."""
+    parts = state.get("reply_parts") or []
+    return state.get("asked") in ORDER_QUESTIONS and any(k in ORDER_QUESTIONS for k, _ in parts)
+
+
 def after_retrieve(state: ConversationState) -> Literal["decide", "respond"]:
     signals = state.get("signals") or {}
     if signals.get("wants_human") or signals.get("legal_threat"):
         return "decide"  # the brain hands the case over, order found or not
     parts = state.get("reply_parts") or []
+    if asked_order_twice(state):
+        return "decide"  # asked which order twice without an answer: a person takes over
     return "respond" if any(k in BLOCKING_PARTS for k, _ in parts) else "decide"

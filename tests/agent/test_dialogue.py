@@ -174,3 +174,11 @@ def test_two_failed_proofs_of_identity_go_to_a_human(agent: SupportAgent) -> Non
 def test_a_request_for_a_person_needs_no_proof_and_no_order(agent: SupportAgent) -> None:
     turn = agent.handle("g19", "My parcel never arrived. I want to talk to a real person please")
     assert turn.status == "escalated" and agent.state("g19").get("customer_id") is None
+
+
+def test_several_orders_and_none_named_ask_which_then_a_person_takes_over(agent: SupportAgent) -> None:
+    agent.handle("g20", "I want to cancel my order")
+    asked = agent.handle("g20", "Alice Martin, 75002")
+    assert "#A1005" in asked.reply and "#A1001" in asked.reply and pending_tool(agent, "g20") is None
+    again = agent.handle("g20", "the one I placed recently, I think")
+    assert again.status == "escalated" and writes(agent) == []
