@@ -358,7 +358,17 @@ class OfflineBrain:
             else:
                 return self.ask_which(state, order)
         stock = context.get("stock") or {}
-        if any(stock.get(i) == 0 for i in item_ids):
+        needed = {i["item_id"]: int(i["quantity"]) for i in order.get("items", [])}
+        if any(stock.get(i) is not None and int(stock[i] or 0) < needed.get(i, 1) for i in item_ids):
+            if (remedy or state.get("remedy")) == "replacement":
+                # A replacement was asked for and none is left: a person decides, not a refund they declined.
+                return Decision(
+                    "escalate",
+                    parts=self.apology(reason),
+                    reason="The customer wants a replacement and the item is out of stock.",
+                    urgency="yellow",
+                    recommendation="Offer a similar item or a refund; the customer asked not to be refunded.",
+                )
             # Nothing to send: the money back instead of a replacement that would fail.
             refund = self._refund_items(state, context, item_ids, reason)
             refund.parts = [*self.apology(reason), ("out_of_stock_refund", {})]
