@@ -75,6 +75,9 @@ NEGATION_AFTER = re.compile(
 )
 
 
+PUNCTUATED = re.compile(r"[,.;:!?()\[\]\n，。；：！？、]+")
+
+
 def _negated(text: str, start: int, end: int | None = None) -> bool:
     """Whether a negation stands in the few words before position `start`, or right after `end`."""
     if NEGATION.search(text[max(0, start - 30) : start]):
@@ -111,23 +114,28 @@ COUPON_WORDS = re.compile(
 
 def mentions_declined_coupon(deps: AgentDeps, text: str, language: str) -> bool:
     """ "No thanks, I don't want a coupon": no coupon is offered in this conversation."""
-    norm = normalise(text)
-    return any(_negated(norm, m.start()) for m in COUPON_WORDS.finditer(norm))
+    for clause in PUNCTUATED.split(text):
+        norm = normalise(clause)
+        if any(_negated(norm, m.start()) for m in COUPON_WORDS.finditer(norm)):
+            return True
+    return False
 
 
 def wanted_remedy(deps: AgentDeps, text: str, language: str) -> str | None:
     """ "refund" or "replacement" when the customer names the remedy they want; a remedy word
     under a negation counts for the other remedy."""
     votes = {"refund": 0.0, "replacement": 0.0}
-    norm = normalise(text)
     kinds = {"refund_request": "refund", "reship_request": "replacement", "exchange_request": "replacement"}
-    for match in deps.classifier.keyword_matches(text, language):
-        kind = kinds.get(match.label)
-        if kind is None:
-            continue
-        if _negated(norm, match.start, match.end):
-            kind = "replacement" if kind == "refund" else "refund"
-        votes[kind] += match.weight
+    # A negation denies only words of its own clause ("(10, leather, no) …, refund me" is a refund).
+    for clause in PUNCTUATED.split(text):
+        norm = normalise(clause)
+        for match in deps.classifier.keyword_matches(clause, language):
+            kind = kinds.get(match.label)
+            if kind is None:
+                continue
+            if _negated(norm, match.start, match.end):
+                kind = "replacement" if kind == "refund" else "refund"
+            votes[kind] += match.weight
     refund, replacement = votes["refund"], votes["replacement"]
     if refund > replacement:
         return "refund"

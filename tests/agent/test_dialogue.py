@@ -182,3 +182,9 @@ def test_several_orders_and_none_named_ask_which_then_a_person_takes_over(agent:
     assert "#A1005" in asked.reply and "#A1001" in asked.reply and pending_tool(agent, "g20") is None
     again = agent.handle("g20", "the one I placed recently, I think")
     assert again.status == "escalated" and writes(agent) == []
+
+
+def test_a_no_among_an_items_options_does_not_negate_the_refund(agent: SupportAgent) -> None:
+    agent.handle("g21", "I want to return the Mug (large, no) from order #A1002, refund to my card please. alice@example.com")
+    assert pending_tool(agent, "g21") in ("return_items", "issue_refund")
+    assert agent.state("g21").get("remedy") == "refund"
