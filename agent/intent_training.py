@@ -164,6 +164,29 @@ def _probabilities(x: Matrix, weights: Matrix, bias: Matrix, temperature: float)
     return result
 
 
+def _calibrated_fit(
+    vectors: Matrix, y: np.ndarray[Any, Any], dev: np.ndarray[Any, Any], seed: int, say: Callable[[str], None] | None
+) -> tuple[float, float, Matrix, Matrix, float]:
+    """Fitted on all but the held-back part: the regularisation with the best held-back accuracy,
+    then the temperature with the lowest held-back log loss. (accuracy, C, weights, bias, temperature)."""
+    best: tuple[float, float, Matrix, Matrix] | None = None
+    for c in C_GRID:
+        weights, bias = _fit(vectors[~dev], y[~dev], c, seed)
+        accuracy = float(np.mean(_probabilities(vectors[dev], weights, bias, 1.0).argmax(axis=1) == y[dev]))
+        if say:
+            say(f"C={c:g}: held-back accuracy {accuracy:.1%}")
+        if best is None or accuracy > best[0]:
+            best = (accuracy, c, weights, bias)
+    assert best is not None
+    accuracy, c, weights, bias = best
+    y_dev = y[dev]
+    nll = {
+        t: float(-np.mean(np.log(_probabilities(vectors[dev], weights, bias, t)[np.arange(len(y_dev)), y_dev] + 1e-9)))
+        for t in TEMPERATURES
+    }
+    return accuracy, c, weights, bias, min(nll, key=nll.__getitem__)
+
+
 def _blend(probs: Matrix, keywords: Matrix | None, weight: float) -> Matrix:
     if keywords is None or weight <= 0:
         return probs
@@ -199,23 +222,7 @@ def train_head(
     y = np.array([index[r.intent] for r in records])
     dev = _dev_split(records, seed)
     gold = [r.intent for r, d in zip(records, dev, strict=True) if d]
-    best: tuple[float, float, Matrix, Matrix] | None = None
-    for c in C_GRID:
-        weights, bias = _fit(vectors[~dev], y[~dev], c, seed)
-        guesses = _decide(_probabilities(vectors[dev], weights, bias, 1.0), labels, 0.0)
-        accuracy = float(np.mean([g == t for g, t in zip(guesses, gold, strict=True)]))
-        if say:
-            say(f"C={c:g}: held-back accuracy {accuracy:.1%}")
-        if best is None or accuracy > best[0]:
-            best = (accuracy, c, weights, bias)
-    assert best is not None
-    _, c, weights, bias = best
-    y_dev = y[dev]
-    nll = {
-        t: float(-np.mean(np.log(_probabilities(vectors[dev], weights, bias, t)[np.arange(len(y_dev)), y_dev] + 1e-9)))
-        for t in TEMPERATURES
-    }
-    temperature = min(nll, key=nll.__getitem__)
+    _, c, weights, bias, temperature = _calibrated_fit(vectors, y, dev, seed, say)
     plain = _probabilities(vectors[dev], weights, bias, temperature)
     dev_keywords = keywords[dev] if keywords is not None else None
     in_scope = np.array([g != "other" for g in gold])
@@ -308,20 +315,7 @@ def train_topic_head(
     index = {label: n for n, label in enumerate(labels)}
     y = np.array([index[r.intent] for r in records])
     dev = _dev_split(records, seed)
-    best: tuple[float, float, Matrix, Matrix] | None = None
-    for c in C_GRID:
-        weights, bias = _fit(vectors[~dev], y[~dev], c, seed)
-        accuracy = float(np.mean(_probabilities(vectors[dev], weights, bias, 1.0).argmax(axis=1) == y[dev]))
-        if best is None or accuracy > best[0]:
-            best = (accuracy, c, weights, bias)
-    assert best is not None
-    accuracy, c, weights, bias = best
-    y_dev = y[dev]
-    nll = {
-        t: float(-np.mean(np.log(_probabilities(vectors[dev], weights, bias, t)[np.arange(len(y_dev)), y_dev] + 1e-9)))
-        for t in TEMPERATURES
-    }
-    temperature = min(nll, key=nll.__getitem__)
+    accuracy, c, weights, bias, temperature = _calibrated_fit(vectors, y, dev, seed, None)
     if say:
         say(f"policy topics: C={c:g}, temperature {temperature:.2f}, held-back accuracy {accuracy:.1%}")
     weights, bias = _fit(vectors, y, c, seed)

@@ -4,29 +4,10 @@ answers questions, and the agent never writes what nobody asked for."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import func, select
 
 from agent.service import SupportAgent
-from commerce.db import Store
 from commerce.models import AuditEntry, Case, Coupon, UrgencyLevel
-from config import Settings
-from tests.conftest import NOW, build_shop
-
-
-@pytest.fixture
-def agent(tmp_path: Path, cache_dir: Path) -> Iterator[SupportAgent]:
-    settings = Settings(data_dir=tmp_path, cache_dir=cache_dir, secret_key="test-secret")
-    store = Store(settings.resolved_database_url)
-    build_shop(store)
-    support = SupportAgent(settings, store=store, clock=lambda: NOW, use_knowledge=False)
-    yield support
-    support.close()
-    store.dispose()
-
 
 MUG = "2000000010"  # the mug's item id in order #A1002 of the test shop (T-Shirt and Mug)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,22 +15,7 @@ from agent.service import MessageError, SupportAgent, secret_key
 from commerce.db import Store
 from commerce.models import Case, CaseStatus, Coupon, Message, Refund, Reshipment
 from config import Settings
-from tests.conftest import NOW, build_shop, run_cli
-
-
-@pytest.fixture
-def settings(tmp_path: Path, cache_dir: Path) -> Settings:
-    return Settings(data_dir=tmp_path, cache_dir=cache_dir, secret_key="test-secret")
-
-
-@pytest.fixture
-def agent(settings: Settings) -> Iterator[SupportAgent]:
-    store = Store(settings.resolved_database_url)
-    build_shop(store)
-    support = SupportAgent(settings, store=store, clock=lambda: NOW, use_knowledge=False)
-    yield support
-    support.close()
-    store.dispose()
+from tests.conftest import build_shop, run_cli
 
 
 def count(agent: SupportAgent, model: type) -> int:
