@@ -28,6 +28,34 @@ HEAD_FORMAT = "intent-head-v1"
 Matrix = npt.NDArray[np.float32]
 
 
+def softmax(vectors: Matrix, weights: Matrix, bias: Matrix, temperature: float) -> Matrix:
+    """The linear head's probabilities at a temperature, one row per vector."""
+    logits = (vectors @ weights + bias) / temperature
+    logits -= logits.max(axis=1, keepdims=True)
+    exp = np.exp(logits)
+    result: Matrix = exp / exp.sum(axis=1, keepdims=True)
+    return result
+
+
+def scale_label(probs: Matrix, index: int, factor: float) -> Matrix:
+    """The probabilities with one label's share multiplied by `factor`, then normalised again."""
+    if factor == 1.0:
+        return probs
+    scaled = probs.copy()
+    scaled[:, index] *= factor
+    result: Matrix = scaled / scaled.sum(axis=1, keepdims=True)
+    return result
+
+
+def blend_keywords(probs: Matrix, keywords: Matrix | None, weight: float) -> Matrix:
+    """The head's probabilities mixed with the keyword vote, on the rows where a keyword matched."""
+    if keywords is None or weight <= 0:
+        return probs
+    matched = keywords.sum(axis=1, keepdims=True) > 0
+    blended: Matrix = np.where(matched, (1 - weight) * probs + weight * keywords, probs)
+    return blended
+
+
 def head_path(embedder_name: str, directory: Path | None = None, kind: str = "intent") -> Path:
     """Where the head of this kind ("intent", or "topic" for the policy documents) is kept."""
     safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in embedder_name)
@@ -64,13 +92,10 @@ class IntentHead:
 
     def probabilities(self, vectors: Matrix) -> Matrix:
         """One row of calibrated intent probabilities per embedded message."""
-        logits = (np.asarray(vectors, dtype=np.float32) @ self.weights + self.bias) / self.temperature
-        logits -= logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        if self.other_scale != 1.0 and "other" in self.labels:
-            exp[:, self.labels.index("other")] *= self.other_scale
-        result: Matrix = (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
-        return result
+        probs = softmax(np.asarray(vectors, dtype=np.float32), self.weights, self.bias, self.temperature)
+        if "other" in self.labels:
+            probs = scale_label(probs, self.labels.index("other"), self.other_scale)
+        return probs.astype(np.float32)
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

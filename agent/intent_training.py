@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from agent.intent_head import IntentHead, Matrix, corpus_digest
+from agent.intent_head import IntentHead, Matrix, blend_keywords, corpus_digest, scale_label, softmax
 from agent.understanding import (
     DEFAULT_DIRECTORY,
     INTENTS,
@@ -156,12 +156,6 @@ def _dev_split(records: list[Record], seed: int) -> np.ndarray[Any, Any]:
     return mask
 
 
-def _probabilities(x: Matrix, weights: Matrix, bias: Matrix, temperature: float) -> Matrix:
-    logits = (x @ weights + bias) / temperature
-    logits -= logits.max(axis=1, keepdims=True)
-    exp = np.exp(logits)
-    result: Matrix = exp / exp.sum(axis=1, keepdims=True)
-    return result
 
 
 def _calibrated_fit(
@@ -172,7 +166,7 @@ def _calibrated_fit(
     best: tuple[float, float, Matrix, Matrix] | None = None
     for c in C_GRID:
         weights, bias = _fit(vectors[~dev], y[~dev], c, seed)
-        accuracy = float(np.mean(_probabilities(vectors[dev], weights, bias, 1.0).argmax(axis=1) == y[dev]))
+        accuracy = float(np.mean(softmax(vectors[dev], weights, bias, 1.0).argmax(axis=1) == y[dev]))
         if say:
             say(f"C={c:g}: held-back accuracy {accuracy:.1%}")
         if best is None or accuracy > best[0]:
@@ -181,18 +175,11 @@ def _calibrated_fit(
     accuracy, c, weights, bias = best
     y_dev = y[dev]
     nll = {
-        t: float(-np.mean(np.log(_probabilities(vectors[dev], weights, bias, t)[np.arange(len(y_dev)), y_dev] + 1e-9)))
+        t: float(-np.mean(np.log(softmax(vectors[dev], weights, bias, t)[np.arange(len(y_dev)), y_dev] + 1e-9)))
         for t in TEMPERATURES
     }
     return accuracy, c, weights, bias, min(nll, key=nll.__getitem__)
 
-
-def _blend(probs: Matrix, keywords: Matrix | None, weight: float) -> Matrix:
-    if keywords is None or weight <= 0:
-        return probs
-    matched = keywords.sum(axis=1, keepdims=True) > 0
-    blended: Matrix = np.where(matched, (1 - weight) * probs + weight * keywords, probs)
-    return blended
 
 
 def keyword_matrix(records: list[Record], labels: tuple[str, ...], inputs: list[str]) -> Matrix:
@@ -223,18 +210,15 @@ def train_head(
     dev = _dev_split(records, seed)
     gold = [r.intent for r, d in zip(records, dev, strict=True) if d]
     _, c, weights, bias, temperature = _calibrated_fit(vectors, y, dev, seed, say)
-    plain = _probabilities(vectors[dev], weights, bias, temperature)
+    plain = softmax(vectors[dev], weights, bias, temperature)
     dev_keywords = keywords[dev] if keywords is not None else None
     in_scope = np.array([g != "other" for g in gold])
     best_choice: tuple[float, float, float, float] = (-1.0, 0.0, 0.0, 1.0)  # accuracy, keyword weight, threshold, other scale
     other_index = labels.index("other") if "other" in labels else None
     grid = [(w, o) for w in (KEYWORD_WEIGHTS if keywords is not None else (0.0,)) for o in OTHER_SCALES]
     for keyword_weight, other_scale in grid:
-        scaled = plain.copy()
-        if other_index is not None and other_scale != 1.0:
-            scaled[:, other_index] *= other_scale
-            scaled /= scaled.sum(axis=1, keepdims=True)
-        probs = _blend(scaled, dev_keywords, keyword_weight)
+        scaled = scale_label(plain, other_index, other_scale) if other_index is not None else plain
+        probs = blend_keywords(scaled, dev_keywords, keyword_weight)
         threshold = 0.0
         for candidate in np.arange(0.0, 0.61, 0.02):
             guesses = _decide(probs, labels, float(candidate))

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import yaml
 
-from agent.intent_head import IntentHead, load_head
+from agent.intent_head import IntentHead, blend_keywords, load_head
 from commerce.models import UrgencyLevel
 from knowledge.embedders import Embedder, Vectors
 
@@ -340,6 +340,13 @@ def _find(text: str, groups: Iterable[tuple[str, Iterable[Phrase], float]]) -> l
     return chosen
 
 
+def _without(norm: str, matches: Iterable[Match]) -> str:
+    """The normalised text with the matched phrases cut out."""
+    for m in sorted(matches, key=lambda m: -m.start):
+        norm = norm[: m.start] + " " + norm[m.end :]
+    return _SPACES.sub(" ", norm).strip()
+
+
 def _languages(language: str, lexicons: Mapping[str, Lexicon]) -> list[tuple[Lexicon, float]]:
     out: list[tuple[Lexicon, float]] = []
     if language in lexicons:
@@ -533,9 +540,7 @@ class IntentClassifier:
                 keywords = np.stack(
                     [keyword_distribution(requests[i], languages[i], self.head.labels, self.lexicons) for i in wanted]
                 )
-                matched = keywords.sum(axis=1, keepdims=True) > 0
-                weight = self.head.keyword_weight
-                probabilities = np.where(matched, (1 - weight) * probabilities + weight * keywords, probabilities)
+                probabilities = blend_keywords(probabilities, keywords, self.head.keyword_weight)
             for row, index in enumerate(wanted):
                 guesses[index] = self._decide_by_head(requests[index], languages[index], probabilities[row])
             return guesses
@@ -562,9 +567,7 @@ class IntentClassifier:
         """How much of the message is not a greeting word ("Hallo, ich möchte … zurückgeben": a lot)."""
         norm = normalise(text)
         matches = [m for m in _keyword_scores(norm, language, self.lexicons)[1] if m.label == "greeting"]
-        for m in sorted(matches, key=lambda m: -m.start):
-            norm = norm[: m.start] + " " + norm[m.end :]
-        return _units(_SPACES.sub(" ", norm).strip())
+        return _units(_without(norm, matches))
 
     def keyword_matches(self, text: str, language: str) -> list[Match]:
         """The intent keywords found in the normalised text, with their positions."""
@@ -625,10 +628,7 @@ class IntentClassifier:
         others = [m for m in matches if m.label != "greeting"]
         if others:
             return False
-        leftover = norm
-        for m in sorted(matches, key=lambda m: -m.start):
-            leftover = leftover[: m.start] + " " + leftover[m.end :]
-        if _units(_SPACES.sub(" ", leftover).strip()) <= GREETING_LEFTOVER_UNITS and matches:
+        if _units(_without(norm, matches)) <= GREETING_LEFTOVER_UNITS and matches:
             return True
         greeting = LEXICON_INTENTS.index("greeting")
         return (
@@ -687,9 +687,7 @@ def beyond_answer(text: str, language: str, directory: Path | None = None) -> fl
     lexicons = load_lexicons(directory)
     norm = normalise(text)
     groups = _signal_groups(language, "yes", lexicons) + _signal_groups(language, "no", lexicons)
-    for m in sorted(_find(norm, groups), key=lambda m: -m.start):
-        norm = norm[: m.start] + " " + norm[m.end :]
-    return _units(_SPACES.sub(" ", norm).strip())
+    return _units(_without(norm, _find(norm, groups)))
 
 
 def opens_with_yes(text: str, language: str, directory: Path | None = None) -> bool:
@@ -730,13 +728,9 @@ def _closing(norm: str, language: str, lexicons: Mapping[str, Lexicon]) -> bool:
     matches = _find(norm, groups)
     if not matches:
         return False
-    leftover = norm
-    for m in sorted(matches, key=lambda m: -m.start):
-        leftover = leftover[: m.start] + " " + leftover[m.end :]
-    others = _find(
-        _SPACES.sub(" ", leftover).strip(), _signal_groups(language, "yes", lexicons) + _signal_groups(language, "no", lexicons)
-    )
-    rest = _units(_SPACES.sub(" ", leftover).strip()) - sum(_units(m.phrase.normalised) for m in others)
+    leftover = _without(norm, matches)
+    others = _find(leftover, _signal_groups(language, "yes", lexicons) + _signal_groups(language, "no", lexicons))
+    rest = _units(leftover) - sum(_units(m.phrase.normalised) for m in others)
     return rest <= CLOSING_LEFTOVER_UNITS
 
 

@@ -36,9 +36,18 @@ def _order_context(deps: AgentDeps, state: ConversationState, context: dict[str,
     what to tell them when there is none."""
     box = customer_toolbox(deps, state)
     order_ids = context["customer"]["order_ids"]
-    order_id = state.get("order_id") or likeliest_order(box, state, order_ids)
+    order_id = state.get("order_id")
+    orders: dict[str, dict[str, Any]] = {}
     if order_id is None and len(order_ids) > 1:
-        return {}, [("ask_which_order", {"orders": _order_choices(box, order_ids, state.get("language") or "en")})]
+        # None named: each of the customer's orders is read once, to choose or to list them.
+        for known in order_ids:
+            found = box.call("get_order", {"order_id": known})
+            if found.ok and found.result:
+                orders[known] = found.result
+        order_id = likeliest_order(state, orders)
+        if order_id is None and orders:
+            return {}, [("ask_which_order", {"orders": _order_choices(orders, state.get("language") or "en")})]
+    order_id = order_id or (order_ids or [None])[-1]
     if order_id is None:
         return {}, [("ask_order", {})]
     order = box.call("get_order", {"order_id": order_id})
@@ -110,22 +119,21 @@ def _stock(box: Any, order: dict[str, Any]) -> dict[str, int | None]:
 ORDER_CHOICES = 4
 
 
-def _order_choices(box: Any, order_ids: list[str], language: str) -> str:
+def _order_choices(orders: dict[str, dict[str, Any]], language: str) -> str:
     """The customer's latest orders, each with its items, for a question of which one they mean."""
     shown = []
-    for order_id in order_ids[-ORDER_CHOICES:][::-1]:
-        found = box.call("get_order", {"order_id": order_id})
-        if found.ok and found.result:
-            names = ", ".join(item["name"] for item in found.result.get("items", [])[:3])
-            shown.append(f"{order_id} ({names})" if names else order_id)
+    for order_id, order in list(orders.items())[-ORDER_CHOICES:][::-1]:
+        names = ", ".join(item["name"] for item in order.get("items", [])[:3])
+        shown.append(f"{order_id} ({names})" if names else order_id)
     return str(format_list(shown, language))
 
 
-def likeliest_order(box: Any, state: ConversationState, order_ids: list[str]) -> str | None:
+def likeliest_order(state: ConversationState, orders: dict[str, dict[str, Any]]) -> str | None:
     """The order a verified customer most likely means when they named none: one whose items
     they named, else the newest whose state fits the request, else their newest. For a change
     to an order (cancel, redirect, send again…) with several orders that fit and none named, no
-    guess: the customer is asked which order."""
+    guess: the customer is asked which order. `orders` are the customer's, oldest first."""
+    order_ids = list(orders)
     if len(order_ids) <= 1:
         return order_ids[-1] if order_ids else None
     recent = " ".join(t["text"] for t in (state.get("transcript") or [])[-4:]).lower()
@@ -133,11 +141,7 @@ def likeliest_order(box: Any, state: ConversationState, order_ids: list[str]) ->
     best: tuple[int, int, int] | None = None
     chosen = order_ids[-1]
     scores: list[tuple[int, int, int]] = []
-    for position, order_id in enumerate(order_ids):
-        found = box.call("get_order", {"order_id": order_id})
-        if not found.ok or not found.result:
-            continue
-        order = found.result
+    for position, (order_id, order) in enumerate(orders.items()):
         named = sum(1 for item in order.get("items", []) if item["name"].lower() in recent)
         fits = len(fitting) - fitting.index(order["status"]) if order["status"] in fitting else 0
         score = (named, fits, position)

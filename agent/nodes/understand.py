@@ -212,7 +212,9 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         updates["declined"] = [*state.get("declined", []), pending["tool"]]
     by_brain = deps.brain.classify(text, language, state)
     second: str | None = None
+    offline = True  # the embedded classifier read the message (not the model)
     if by_brain is not None and by_brain.get("intent"):
+        offline = False
         intent, confidence = str(by_brain["intent"]), 1.0
         updates["model_urgency"] = by_brain.get("urgency")
         updates.update(add_usage({**state, "usage": {}}, by_brain.get("usage") or {}))
@@ -220,6 +222,7 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         guess = deps.classifier.classify(text, language)
         intent, confidence = guess.intent, guess.confidence
         second = guess.runner_up
+    remedy = wanted_remedy(deps, text, language)
     gives_identity = bool(
         slots["emails"] or slots["names"] or slots["postal_codes"] or slots["order_ids"] or slots["order_candidates"]
     )
@@ -227,19 +230,18 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     # the customer stated before; only a request of its own, read with confidence, replaces it.
     if no_and_more and pending and intent == pending["intent"]:
         # "No, don't cancel it. Can you send it to my office?": the refused request is not the new one.
-        guess = deps.classifier.classify(text, language)
-        intent = guess.runner_up if guess.runner_up and guess.runner_up != pending["intent"] else "other"
+        runner_up = second if offline else deps.classifier.classify(text, language).runner_up
+        intent = runner_up if runner_up and runner_up != pending["intent"] else "other"
     if mentions_declined_coupon(deps, text, language):
         updates["declined"] = [*updates.get("declined", state.get("declined", [])), "issue_coupon"]
     pure_details = gives_identity and request_units(text, details(slots)) <= DETAILS_ONLY_UNITS
     goal = state.get("deferred_intent")
     if no_and_more and (intent in ("other", "greeting") or confidence < GOAL_SWITCH_CONFIDENCE):
         # "No, send it to my office: Calle …", "no, just refund me": the address or the remedy says what.
-        remedy_now = wanted_remedy(deps, text, language)
         if slots["address"]:
             intent, confidence = "change_address", 1.0
-        elif remedy_now:
-            intent, confidence = ("refund_request" if remedy_now == "refund" else "reship_request"), 1.0
+        elif remedy:
+            intent, confidence = ("refund_request" if remedy == "refund" else "reship_request"), 1.0
     if no_and_more and (intent in ("other", "greeting") or confidence < GOAL_SWITCH_CONFIDENCE):
         # Nothing clear beyond the no ("no, wait, I'll keep it"): only the refusal.
         updates.update(pending=None, status="open", reply_parts=[("cancelled_by_customer", {}), ("anything_else", {})])
@@ -259,16 +261,16 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         if intent == "other" and not (signals.closing or signals.affirmation)
         else 0,
     )
-    remedy = wanted_remedy(deps, text, language)
     problem = state.get("problem")
+    named = problem_named(deps, text, language)
     if intent in PROBLEM_INTENTS:
         problem = intent
-    elif intent in REMEDY_INTENTS and (second in PROBLEM_INTENTS or problem_named(deps, text, language)):
+    elif intent in REMEDY_INTENTS and (second in PROBLEM_INTENTS or named):
         # "The mug arrived broken, I want my money back": the remedy names the request, the problem stays.
-        problem = second if second in PROBLEM_INTENTS else problem_named(deps, text, language)
-    elif intent in ("delivery_delay", "track_order", "complaint") and problem_named(deps, text, language):
+        problem = second if second in PROBLEM_INTENTS else named
+    elif intent in ("delivery_delay", "track_order", "complaint") and named:
         # A long story of a late parcel that arrived broken: the broken item is what is left to settle.
-        problem = problem_named(deps, text, language)
+        problem = named
     elif intent not in ("other", "greeting", "refund_request", "reship_request", *PROBLEM_INTENTS):
         problem = None
     updates["problem"] = problem

@@ -285,7 +285,8 @@ def test_each_intent_is_recognised(guesses: dict[tuple[str, str], IntentGuess]) 
     for intent in {i for _, _, i in PER_INTENT}:
         cases = [c for c in PER_INTENT if c[2] == intent]
         assert any(guesses[(lang, text)].intent == intent for lang, text, _ in cases), (intent, missed)
-    assert 1 - len(missed) / len(PER_INTENT) >= MIN_PER_INTENT_ACCURACY, missed
+    accuracy = 1 - len(missed) / len(PER_INTENT)
+    assert accuracy >= MIN_PER_INTENT_ACCURACY, missed
 
 
 @pytest.mark.slow
