@@ -156,8 +156,6 @@ def _dev_split(records: list[Record], seed: int) -> np.ndarray[Any, Any]:
     return mask
 
 
-
-
 def _calibrated_fit(
     vectors: Matrix, y: np.ndarray[Any, Any], dev: np.ndarray[Any, Any], seed: int, say: Callable[[str], None] | None
 ) -> tuple[float, float, Matrix, Matrix, float]:
@@ -179,7 +177,6 @@ def _calibrated_fit(
         for t in TEMPERATURES
     }
     return accuracy, c, weights, bias, min(nll, key=nll.__getitem__)
-
 
 
 def keyword_matrix(records: list[Record], labels: tuple[str, ...], inputs: list[str]) -> Matrix:

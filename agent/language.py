@@ -67,6 +67,8 @@ DEFAULT_CONFIDENCE = 0.0
 # Cap on the text examined; the first couple of thousand characters say enough.
 MAX_CHARS = 2000
 FAST_TOP_K = 5
+# On longer messages, a chat word of one language decides when the model is less sure than this.
+LEXICON_OVERRULES_BELOW = 0.9
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,7 @@ UNIVERSAL: frozenset[str] = frozenset(_UNIVERSAL_WORDS.split())
 
 # Very short chat words that point to one language: greetings, thanks, yes/no, please.
 _LEXICON_UNIQUE: dict[str, str] = {
-    "en": "yeah yep yup nope cheers thankyou anyone where",
+    "en": "yeah yep yup nope cheers thankyou anyone where wheres whats hiya parcel package",
     "es": "hola gracias grax porfa porfavor sí buenas buenos vale muchas todavía aún dónde donde ayuda paquete envío",
     "fr": "bonjour bonsoir salut merci oui svp stp daccord beaucoup rien toujours colis commande remboursement",
     "de": "danke bitte nein moin servus tschüss genau gerne vielen nichts immer bestellung",
@@ -301,6 +303,16 @@ def detect_language(text: str, prior: str | None = None, *, engine: str = "fast-
     cleaned = clean_text(text)
 
     by_script = _script_guess(cleaned)
+    unnamed = _without_names(text)
+    if unnamed is not None and unnamed != text:
+        # A name in another script ("Ich bin Дмитрий Иванов, PLZ …", "Tyler Miller، الرمز البريدي …")
+        # says nothing about the language the customer writes in: the rest of the message decides.
+        rest = clean_text(unnamed)
+        if not rest.strip():
+            if prior is not None:
+                return LanguageGuess(prior, PRIOR_CONFIDENCE, "prior")
+        else:
+            cleaned, by_script = rest, _script_guess(rest)
     if by_script is not None:
         language, share = by_script
         # Japanese shoppers also write kanji-only words ("返品", "了解"); the conversation tells them apart.
@@ -335,6 +347,52 @@ def detect_language(text: str, prior: str | None = None, *, engine: str = "fast-
     return guess
 
 
+# Runs of letters of the cased scripts (Latin, Greek, Cyrillic): where names are written
+# with a capital letter.
+_CASED_RUN = re.compile(r"[A-Za-z\u00C0-\u024F\u0370-\u03FF\u0400-\u052F]+")
+
+
+def _name_like(word: str) -> bool:
+    return word[0].isupper() and not word.isupper() and word not in LEXICON and word.lower() not in LEXICON
+
+
+def _without_names(text: str) -> str | None:
+    """`text` without its capitalised words when they look like a name in another script than
+    the rest of the message, or like a name and nothing else; None when nothing is removed.
+
+    A message entirely in one cased script keeps its capitalised words (German nouns, a
+    sentence's first word); a lone capitalised word ("Спасибо") is a word, not a name."""
+    text = unicodedata.normalize("NFKC", text[:MAX_CHARS])
+    runs = list(_CASED_RUN.finditer(text))
+    names = [m for m in runs if _name_like(m.group())]
+    if not names:
+        return None
+    scripts = {_cased_script(m.group()) for m in runs if not _name_like(m.group())}
+    uncased = any(_script_of(ch) not in ("other", "cyrillic") for ch in text)
+    if uncased:
+        scripts.add("uncased")
+    foreign = [m for m in names if scripts and _cased_script(m.group()) not in scripts]
+    if foreign:
+        names = foreign
+    elif scripts or len(names) < 2:
+        return None
+    out, last = [], 0
+    for m in names:
+        out.append(text[last : m.start()])
+        last = m.end()
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _cased_script(word: str) -> str:
+    cp = ord(word[0])
+    if 0x0400 <= cp <= 0x052F:
+        return "cyrillic"
+    if 0x0370 <= cp <= 0x03FF:
+        return "greek"
+    return "latin"
+
+
 def _fallback(prior: str | None) -> LanguageGuess:
     if prior is not None:
         return LanguageGuess(prior, PRIOR_CONFIDENCE, "prior")
@@ -362,7 +420,20 @@ def _latin_guess(
     if not found:
         return None
     language, score = found[0]
+    voted = _lexicon_vote(content)
+    if voted is not None and voted != language and score < LEXICON_OVERRULES_BELOW and language != prior:
+        # "hola, aceptan paypal o solo tarjeta?": a greeting or thanks that belongs to one language
+        # outweighs an unsure model, which reads brand names and chat spelling as English or French;
+        # not when the model reads the conversation's language ("allee, merci, dan weet ik genoeg").
+        return LanguageGuess(voted, max(PRIOR_CONFIDENCE, SWITCH_CONFIDENCE[engine]), "model"), False
     return LanguageGuess(language, score, "model"), False
+
+
+def _lexicon_vote(words: list[str]) -> str | None:
+    """The one language whose own chat words (not shared ones) appear in `words`, or None when
+    none or several do."""
+    voted = {LEXICON[w][0] for w in words if len(LEXICON.get(w, ())) == 1}
+    return voted.pop() if len(voted) == 1 else None
 
 
 def _lexicon_languages(words: list[str]) -> tuple[str, ...] | None:

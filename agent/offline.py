@@ -15,6 +15,7 @@ import yaml
 from agent.brain import Decision, ReplyPart, nested
 from agent.replies import format_date, format_list, format_money
 from agent.state import ConversationState
+from agent.understanding import kept_items
 from commerce.carriers import get_carrier
 
 GIFT_CARD = {
@@ -190,6 +191,11 @@ class OfflineBrain:
             rivals = [(sh, sc) for other, sh, sc in named if other["name"] == item["name"]]
             if (share, score) == max(rivals) and all(share >= sh for _, sh, _ in named):
                 chosen.append(item["item_id"])
+        if len(chosen) > 1:
+            # "The vase is broken, the backpack is fine": only the item with the problem.
+            by_id = {item["item_id"]: item["name"] for item in items}
+            fine = kept_items(recent, self._lang(state), [by_id[i] for i in chosen])
+            chosen = [i for i in chosen if by_id[i] not in fine] or chosen
         if chosen:
             return chosen
         return [items[0]["item_id"]] if len(items) == 1 else []
@@ -267,6 +273,9 @@ class OfflineBrain:
                 urgency="orange",
                 recommendation="Apologise personally and offer a goodwill gesture within policy.",
             )
+        if intent == "other" and any(key == "identity_ok" for key, _ in state.get("reply_parts") or []):
+            # Only their details so far ("order no. …", an email): found, and now what can we do.
+            return Decision("reply", parts=[("how_can_i_help", {})])
         if intent == "other" or not context.get("order"):
             return Decision("reply", parts=[("didnt_understand", {})])
         handler = getattr(self, f"on_{intent}", None)
@@ -360,8 +369,8 @@ class OfflineBrain:
         stock = context.get("stock") or {}
         needed = {i["item_id"]: int(i["quantity"]) for i in order.get("items", [])}
         if any(stock.get(i) is not None and int(stock[i] or 0) < needed.get(i, 1) for i in item_ids):
-            if (remedy or state.get("remedy")) == "replacement":
-                # A replacement was asked for and none is left: a person decides, not a refund they declined.
+            if (remedy or state.get("remedy")) == "replacement" and "issue_refund" in (state.get("declined") or []):
+                # A replacement was asked for, none is left and the money was refused: a person decides.
                 return Decision(
                     "escalate",
                     parts=self.apology(reason),

@@ -37,6 +37,7 @@ class ConversationMemory(TypedDict, total=False):
     conversation_id: str
     turn: int
     language: str
+    language_known: bool  # whether any message so far had words to tell the language by
     customer_id: str | None
     customer_name: str | None
     identity_method: str | None
@@ -85,6 +86,7 @@ class TurnScratch(TypedDict, total=False):
     cited_by_model: list[str]
     model_urgency: str | None
     choices: list[str]  # reply keys of the answers offered as buttons
+    reply_after: list[tuple[str, dict[str, str]]]  # said after everything else (an offer still waiting)
 
 
 class ConversationState(ConversationMemory, TurnScratch, total=False):
@@ -108,6 +110,7 @@ def fresh_turn() -> dict[str, Any]:
         "cited_by_model": [],
         "model_urgency": None,
         "choices": [],
+        "reply_after": [],
     }
 
 

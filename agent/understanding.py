@@ -60,7 +60,7 @@ LEXICON_INTENTS: tuple[str, ...] = tuple(i for i in INTENTS if i != "other")
 LANGUAGES: tuple[str, ...] = ("en", "es", "fr", "de", "it", "pt", "nl", "pl", "tr", "ru", "ar", "zh", "ja", "ko")
 FALLBACK_LANGUAGE = "en"
 DEFAULT_DIRECTORY = Path(__file__).resolve().parents[1] / "prompts" / "intents"
-SIGNAL_KEYS: tuple[str, ...] = ("yes", "no", "human", "legal", "angry", "items", "closing")
+SIGNAL_KEYS: tuple[str, ...] = ("yes", "no", "human", "legal", "angry", "items", "closing", "kept_after", "kept_before")
 
 # Bump when the way examples are embedded changes, so stale disk caches are ignored.
 CACHE_FORMAT = "intent-examples-v1"
@@ -669,6 +669,10 @@ def _affirmation(text: str, language: str, lexicons: Mapping[str, Lexicon]) -> s
     matches = _find(norm, groups)
     if not matches:
         return None
+    if ("?" in text or "？" in text) and _units(_without(norm, matches)) > 0:
+        # "ça coûte combien exactement ?", "yes but how much is it?": a question waits for its
+        # answer and accepts nothing; a no still refuses.
+        return "no" if matches[0].start == 0 and matches[0].label == "no" else None
     if _units(norm) <= ANSWER_MAX_UNITS:
         return "no" if any(m.label == "no" for m in matches) else "yes"
     if matches[0].start != 0:
@@ -702,6 +706,39 @@ def _shouting(text: str) -> bool:
     if len(letters) < _SHOUTING_MIN_LETTERS:
         return False
     return sum(1 for ch in letters if ch.isupper()) / len(letters) >= 0.7
+
+
+_ITEM_CLAUSE = re.compile(r"[.;!?。！？\n,，、]+")
+
+
+def kept_items(texts: Sequence[str], language: str, names: Sequence[str], directory: Path | None = None) -> set[str]:
+    """Which of the item `names` the customer says are fine or that they keep ("the vase is
+    fine", "Travel Backpack zostawiam", "I'll keep the hoodie"): in the same clause, words after
+    an item's name speak of that item, and "keep the …" of the item that follows."""
+    lexicons = load_lexicons(directory)
+    after = _signal_groups(language, "kept_after", lexicons)
+    before = _signal_groups(language, "kept_before", lexicons)
+    kept: set[str] = set()
+    for text in texts:
+        for clause in _ITEM_CLAUSE.split(text):
+            norm = normalise(clause)
+            spots = []
+            for name in names:
+                words = [w for w in normalise(name).split() if len(w) > 2]
+                hits = [(norm.find(w), norm.find(w) + len(w)) for w in words if w in norm]
+                if hits:
+                    spots.append((min(a for a, _ in hits), max(b for _, b in hits), name))
+            if len(spots) == 0:
+                continue
+            for m in _find(norm, after):
+                earlier = [spot for spot in spots if spot[1] <= m.start]
+                if earlier:
+                    kept.add(max(earlier)[2])
+            for m in _find(norm, before):
+                later = [spot for spot in spots if spot[0] >= m.end]
+                if later:
+                    kept.add(min(later)[2])
+    return kept
 
 
 def read_signals(text: str, language: str, directory: Path | None = None) -> Signals:
@@ -751,6 +788,10 @@ class Slots:
     item_hints: tuple[str, ...]
     # Unlabelled numbers that may be order numbers; used only when the store has such an order.
     order_candidates: tuple[str, ...] = ()
+    # Capitalised pairs and postal-code shapes found without a pattern that expects them: tried
+    # against the store only together with a name or postal code, never a proof on their own.
+    name_candidates: tuple[str, ...] = ()
+    postal_candidates: tuple[str, ...] = ()
 
 
 _NB = r"(?<![0-9A-Za-z-])"  # not glued to a preceding ASCII letter, digit or dash
@@ -999,6 +1040,48 @@ _NOT_NAMES = frozenset(
 )
 
 
+# Capitalised words of the cased scripts, whatever is glued around them ("Ивановです", "Pérez、").
+_CAPITALISED_WORD = re.compile(r"(?<![A-Za-zÀ-ÖØ-ÿĀ-žА-яЁё'’-])" + _UPPER + _LOWER + r"+(?![A-Za-zÀ-ÖØ-ÿĀ-žА-яЁё])")
+_LOOSE_POSTAL = re.compile(r"(?<![0-9A-Za-z-])(" + _POSTAL_ANY.replace("[A-Z]", "[A-Za-z]") + r")(?![0-9A-Za-z-])")
+LOOSE_NAMES = 4
+
+
+def _loose_names(text: str) -> list[str]:
+    """Every pair of capitalised words in a row (and the triple, for a middle name), first to last."""
+    found: list[str] = []
+    words = list(_CAPITALISED_WORD.finditer(text))
+    for index in range(len(words) - 1):
+        run = [words[index]]
+        for following in words[index + 1 : index + 3]:
+            if text[run[-1].end() : following.start()].strip(" \t") != "":
+                break
+            run.append(following)
+        if len(run) >= 2:
+            found.append(f"{run[0].group()} {run[1].group()}")
+        if len(run) == 3:
+            found.append(" ".join(m.group() for m in run))
+    return [n for n in dict.fromkeys(found) if n.split()[0].lower() not in _NOT_NAMES][:LOOSE_NAMES]
+
+
+_LONE_NAME = re.compile(
+    r"^\s*(?:(?i:(?:my\s+)?(?:full\s+)?name(?:\s+is)?|i['’]?m|soy|je\s+suis|ich\s+bin|sono|sou|ik\s+ben|jestem|я)\s*[:,]?\s*)?("
+    + _UPPER
+    + _LOWER
+    + r"+(?:[ \t]+"
+    + _UPPER
+    + _LOWER
+    + r"+){1,2})\s*[.!]?\s*$"
+)
+
+
+def lone_name(text: str) -> str | None:
+    """The name, when the message is a name and nothing else ("David Williams", "name: Ana Costa")."""
+    m = _LONE_NAME.match(unicodedata.normalize("NFKC", text))
+    if not m or m.group(1).split()[0].lower() in _NOT_NAMES:
+        return None
+    return m.group(1)
+
+
 def _bare_names(text: str) -> list[str]:
     """Names given without an introduction, in a message that carries a postal code."""
     found = []
@@ -1177,11 +1260,28 @@ def extract_slots(text: str, language: str, directory: Path | None = None) -> Sl
     hints += [f"{m.group(1)} {m.group(2)}" for m in _SIZE_LABEL.finditer(text)]
     hints += [m.group(1) for m in _SIZE_TOKEN.finditer(text)]
 
+    names = _names(text) or (_bare_names(text) if postal and not address else [])
+    if not address and not (names and postal):
+        # A name and a postal code in words no pattern expects ("الاسم David Williams والرمز البريدي
+        # 02111", "Mateo Pérez、郵便番号41012です"): every capitalised pair and every code shaped like a
+        # postal code are candidates, and the store, which must match both, decides.
+        loose_names = _loose_names(text)
+        loose_postal = [
+            (m.start(1), _SPACES.sub(" ", m.group(1).upper()))
+            for m in _LOOSE_POSTAL.finditer(text)
+            if not _overlaps(m.span(1), taken + amount_spans + email_spans)
+        ]
+        if not ((names or loose_names) and (postal or loose_postal)):
+            loose_names, loose_postal = [], []
+    else:
+        loose_names, loose_postal = [], []
     return Slots(
         order_ids=_dedupe(v for _, v in sorted(orders)),
         emails=_dedupe(emails),
         postal_codes=_dedupe(v for _, v in sorted(postal)),
-        names=_dedupe(_names(text) or (_bare_names(text) if postal and not address else [])),
+        names=_dedupe(names),
+        name_candidates=_dedupe(n for n in loose_names if n not in names),
+        postal_candidates=_dedupe(v for _, v in sorted(loose_postal) if all(v != p for _, p in postal)),
         amounts=tuple(dict.fromkeys((v, c) for _, v, c in sorted(amounts, key=lambda a: a[0]))),
         address=address,
         item_hints=_dedupe(hints),

@@ -212,7 +212,6 @@ _WORD_PATTERNS: tuple[tuple[TrackingCode, re.Pattern[str]], ...] = tuple(
 _CODES = {c.value for c in TrackingCode}
 
 
-
 def _plain(text: str) -> str:
     """Lower case, no accents, one kind of apostrophe, single spaces."""
     decomposed = unicodedata.normalize("NFKD", text.replace("’", "'").replace("ß", "ss"))

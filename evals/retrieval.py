@@ -23,11 +23,13 @@ def load_questions(directory: Path = POLICY_QUESTIONS_DIR) -> list[dict[str, str
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
         if not isinstance(data, list):
             raise ValueError(f"{path.name}: expected a list of questions")
+        # "en.yaml", "en-pay.yaml": the language is the name's part before the first dash.
+        language = path.stem.split("-")[0]
         for raw in data:
             if not isinstance(raw, dict) or not raw.get("text") or not raw.get("topic"):
                 raise ValueError(f"{path.name}: every question needs a text and a topic")
             questions.append(
-                {"id": str(raw.get("id")), "language": path.stem, "text": str(raw["text"]), "topic": str(raw["topic"])}
+                {"id": str(raw.get("id")), "language": language, "text": str(raw["text"]), "topic": str(raw["topic"])}
             )
     return questions
 

@@ -15,6 +15,10 @@ Scenario files (`evals/scenarios/*.yaml`) hold a list of scenarios:
           expect: {actions: [issue_coupon], status: open}
       end: {coupons: 1, refunds: 0, cases: 0}
 
+`pick` keys: status, shipment_status, no_shipment, promised_passed, issue, currency,
+marketplace, max_total, min_total, min_items, vip, language, carrier, in_stock (every item of
+the order has units left; set by itself when the conversation ends with items sent again).
+
 Placeholders: {order_id} {email} {first_name} {last_name} {postal_code} {other_order_id}
 (an order of another customer) {other_email}.
 """
@@ -39,10 +43,12 @@ from sqlalchemy import func, select
 
 from commerce.db import Store
 from commerce.demo import REFERENCE_NOW, generate_demo_data
-from commerce.models import AuditEntry, Case, Coupon, Customer, Exchange, Order, Refund, Reshipment, ReturnRequest
+from commerce.models import AuditEntry, Case, Coupon, Customer, Exchange, Order, Refund, Reshipment, ReturnRequest, StockLevel
 from config import Settings
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
+# Writes that send items: a conversation ending with one needs an order whose items are in stock.
+SENDS_ITEMS = frozenset({"create_reshipment", "create_exchange"})
 # Multi-turn conversations written apart from the code, with end states and language checks.
 CONVERSATION_DIR = Path(__file__).parent / "conversations"
 END_COUNTS: dict[str, Any] = {
@@ -96,9 +102,12 @@ def load_scenarios(directory: Path = SCENARIO_DIR) -> list[dict[str, Any]]:
     return scenarios
 
 
-def _matches(order: Order, pick: dict[str, Any], now: dt.datetime) -> bool:
+def _matches(order: Order, pick: dict[str, Any], now: dt.datetime, stock: dict[str, int] | None = None) -> bool:
     shipment = order.shipments[-1] if order.shipments else None
     for key, wanted in pick.items():
+        in_stock = stock is not None and all(stock.get(line.variant_id, 0) > 0 for line in order.items)
+        if key == "in_stock" and stock is not None and in_stock != bool(wanted):
+            return False
         if key == "status" and order.status.value != wanted:
             return False
         if key == "shipment_status" and (shipment.status.value if shipment else "label_created") != wanted:
@@ -142,7 +151,10 @@ def pick_values(store: Store, pick: dict[str, Any], now: dt.datetime, skip: int 
     an order of someone else."""
     with store.read() as session:
         orders = session.scalars(select(Order).order_by(Order.placed_at, Order.id)).all()
-        matching = [o for o in orders if _matches(o, pick, now) and o.duplicate_of is None]
+        stock: dict[str, int] = defaultdict(int)
+        for level in session.scalars(select(StockLevel)):
+            stock[level.variant_id] += level.on_hand - level.reserved
+        matching = [o for o in orders if _matches(o, pick, now, stock) and o.duplicate_of is None]
         if len(matching) <= skip:
             raise ScenarioError(f"no demo order matches {pick}")
         order = matching[-1 - skip] if newest else matching[skip]
@@ -279,10 +291,15 @@ class ScenarioRunner:
             escalated=False,
         )
         try:
+            pick = dict(scenario.get("pick") or {})
+            if SENDS_ITEMS & set((scenario.get("end") or {}).get("writes") or []):
+                # A conversation that ends with items sent again is written for a shop that has them:
+                # it is played on an order whose items are in stock (the demo shop oversells a few).
+                pick.setdefault("in_stock", True)
             try:
                 values = pick_values(
                     store,
-                    scenario.get("pick", {}),
+                    pick,
                     self.now,
                     int(scenario.get("skip", 0)),
                     newest=bool(scenario.get("newest_first")),

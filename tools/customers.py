@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from pydantic import Field
 from sqlalchemy import func, select
 
@@ -66,17 +68,20 @@ def find_customer_by_email(context: ToolContext, args: FindCustomerByEmailArgs) 
 )
 def find_customer_by_name_postal_code(context: ToolContext, args: FindCustomerByNamePostalCodeArgs) -> CustomerFound:
     """Find a customer's id by first name, last name and postal code, when they do not remember their email."""
-    candidates = context.session.scalars(
-        select(Customer)
-        .where(func.lower(Customer.first_name) == args.first_name.lower())
-        .where(func.lower(Customer.last_name) == args.last_name.lower())
-        .order_by(Customer.id)
-    ).all()
     wanted = _normalise_postal_code(args.postal_code)
+    # Postal codes are ASCII, so the database compares them; names are compared here, because
+    # SQL's lower() leaves Cyrillic, Greek and accented capitals as they are ("Дмитрий", "Élodie").
+    stored_code = func.upper(func.replace(func.replace(Customer.postal_code, " ", ""), "-", ""))
+    candidates = context.session.scalars(select(Customer).where(stored_code == wanted).order_by(Customer.id)).all()
+    first, last = _normalise_name(args.first_name), _normalise_name(args.last_name)
     for customer in candidates:
-        if _normalise_postal_code(customer.postal_code) == wanted:
+        if _normalise_name(customer.first_name) == first and _normalise_name(customer.last_name) == last:
             return CustomerFound(customer_id=customer.id)
     raise ToolError(ErrorCode.NOT_FOUND, "No customer matches this name and postal code.")
+
+
+def _normalise_name(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 @tool(

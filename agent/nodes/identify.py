@@ -11,9 +11,11 @@ from agent.policy import IdentityMethod
 from agent.state import ORDER_INTENTS, ConversationState
 from tools import Caller, Toolbox
 
+# Details of each kind kept across turns (the newest first).
+HINTS_KEPT = 4
 # Failed proofs of identity in one conversation before a person takes over.
 FAILURES_TO_HUMAN = 2
-HINT_KEYS = ("emails", "order_ids", "order_candidates", "names", "postal_codes")
+HINT_KEYS = ("emails", "order_ids", "order_candidates", "names", "postal_codes", "name_candidates", "postal_candidates")
 
 
 def merged_hints(state: ConversationState) -> dict[str, list[str]]:
@@ -21,7 +23,7 @@ def merged_hints(state: ConversationState) -> dict[str, list[str]]:
     the order number in the next), newest first."""
     slots = state.get("slots") or {}
     earlier = state.get("identity_hints") or {}
-    return {key: list(dict.fromkeys([*slots.get(key, []), *earlier.get(key, [])]))[:3] for key in HINT_KEYS}
+    return {key: list(dict.fromkeys([*slots.get(key, []), *earlier.get(key, [])]))[:HINTS_KEPT] for key in HINT_KEYS}
 
 
 def _find_customer(
@@ -52,20 +54,24 @@ def _find_customer(
         found = staff.call("find_customer_by_email", {"email": emails[0]})
         if found.ok and found.result:
             return found.result["customer_id"], IdentityMethod.EMAIL.value, True, None
-    names, postal = hints["names"], hints["postal_codes"]
+    names = [*hints["names"], *hints["name_candidates"]][:HINTS_KEPT]
+    postal = [*hints["postal_codes"], *hints["postal_candidates"]][:2]
     if names and postal and IdentityMethod.NAME_POSTAL_CODE in methods:
-        attempted = True
-        words = names[0].split()
-        # Names come in either order ("Rossi Yusuf"); a middle name may sit between.
-        tries = [(words[0], " ".join(words[1:])), (words[-1], " ".join(words[:-1]))] if len(words) > 1 else []
-        if len(words) > 2:
-            tries.append((words[0], words[-1]))
-        for first, last in tries:
-            found = staff.call(
-                "find_customer_by_name_postal_code", {"first_name": first, "last_name": last, "postal_code": postal[0]}
-            )
-            if found.ok and found.result:
-                return found.result["customer_id"], IdentityMethod.NAME_POSTAL_CODE.value, True, None
+        # Candidates alone (a product's name next to a number) are no attempt at a proof.
+        attempted = attempted or bool(hints["names"] or hints["postal_codes"])
+        for name in names:
+            words = name.split()
+            # Names come in either order ("Rossi Yusuf"); a middle name may sit between.
+            tries = [(words[0], " ".join(words[1:])), (words[-1], " ".join(words[:-1]))] if len(words) > 1 else []
+            if len(words) > 2:
+                tries.append((words[0], words[-1]))
+            for first, last in tries:
+                for code in postal:
+                    found = staff.call(
+                        "find_customer_by_name_postal_code", {"first_name": first, "last_name": last, "postal_code": code}
+                    )
+                    if found.ok and found.result:
+                        return found.result["customer_id"], IdentityMethod.NAME_POSTAL_CODE.value, True, None
     return None, None, attempted, None
 
 
@@ -144,6 +150,6 @@ def after_identify(state: ConversationState) -> Literal["retrieve", "respond", "
     parts = state.get("reply_parts") or []
     if parts and not state.get("customer_id"):
         return "respond"
-    if parts and parts[0][0] == "cancelled_by_customer":
+    if parts and parts[0][0] in ("cancelled_by_customer", "offer_coupon"):
         return "respond"
     return "retrieve"

@@ -28,7 +28,7 @@ ASKING = frozenset(
 
 
 def respond(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
-    parts = state.get("reply_parts") or [("didnt_understand", {})]
+    parts = [*(state.get("reply_parts") or [("didnt_understand", {})]), *(state.get("reply_after") or [])]
     reply = render_parts(deps.catalogue, parts, state.get("language") or "en")
     history = [
         *state.get("history", []),

@@ -35,6 +35,7 @@ def _order_context(deps: AgentDeps, state: ConversationState, context: dict[str,
     """The order the customer means (the one named, else their latest) with its tracking; or
     what to tell them when there is none."""
     box = customer_toolbox(deps, state)
+    said: list[Any] = []
     order_ids = context["customer"]["order_ids"]
     order_id = state.get("order_id")
     orders: dict[str, dict[str, Any]] = {}
@@ -45,6 +46,14 @@ def _order_context(deps: AgentDeps, state: ConversationState, context: dict[str,
             if found.ok and found.result:
                 orders[known] = found.result
         order_id = likeliest_order(state, orders)
+        if order_id is None and state.get("asked") == "ask_which_order":
+            # Asked once and answered without a number: the newest order with the items they named,
+            # said in the reply, so the customer sees which one before saying yes to anything.
+            order_id = likeliest_order(state, orders, guess=True)
+            if order_id is not None:
+                names = [item["name"] for item in orders[order_id].get("items", [])[:3]]
+                language = state.get("language") or "en"
+                said.append(("assumed_order", {"order": order_id, "items": str(format_list(names, language))}))
         if order_id is None and orders:
             return {}, [("ask_which_order", {"orders": _order_choices(orders, state.get("language") or "en")})]
     order_id = order_id or (order_ids or [None])[-1]
@@ -57,7 +66,7 @@ def _order_context(deps: AgentDeps, state: ConversationState, context: dict[str,
         context["tracking"] = tracking.result if tracking.ok else None
         if (state.get("problem") or state.get("intent")) in REPLACEABLE:
             context["stock"] = _stock(box, order.result)
-        return {"order_id": order.result["order_id"]}, []
+        return {"order_id": order.result["order_id"]}, said
     if order.error_code == "forbidden":
         return {"order_id": None}, [("not_your_order", {})]
     return {"order_id": None}, [("order_not_found", {"order_id": str(order_id)})]
@@ -128,11 +137,12 @@ def _order_choices(orders: dict[str, dict[str, Any]], language: str) -> str:
     return str(format_list(shown, language))
 
 
-def likeliest_order(state: ConversationState, orders: dict[str, dict[str, Any]]) -> str | None:
+def likeliest_order(state: ConversationState, orders: dict[str, dict[str, Any]], *, guess: bool = False) -> str | None:
     """The order a verified customer most likely means when they named none: one whose items
     they named, else the newest whose state fits the request, else their newest. For a change
     to an order (cancel, redirect, send again…) with several orders that fit and none named, no
-    guess: the customer is asked which order. `orders` are the customer's, oldest first."""
+    guess: the customer is asked which order, unless `guess` (asked already). `orders` are the
+    customer's, oldest first."""
     order_ids = list(orders)
     if len(order_ids) <= 1:
         return order_ids[-1] if order_ids else None
@@ -151,7 +161,9 @@ def likeliest_order(state: ConversationState, orders: dict[str, dict[str, Any]])
     goal = state.get("problem") or state.get("intent", "")
     if goal in WRITE_GOALS and best is not None:
         rivals = [s for s in scores if s[:2] == best[:2]]
-        if len(rivals) > 1:
+        # A second time, the newest order with the items the customer named is the one they mean;
+        # without a named item, a change is never made on a guess.
+        if len(rivals) > 1 and not (guess and best[0] > 0):
             return None
     return chosen
 

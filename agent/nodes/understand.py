@@ -13,6 +13,7 @@ from agent.state import ORDER_INTENTS, ConversationState, fresh_turn
 from agent.understanding import (
     beyond_answer,
     extract_slots,
+    lone_name,
     normalise,
     opens_with_yes,
     read_signals,
@@ -34,6 +35,8 @@ def read_slots(text: str, language: str) -> dict[str, Any]:
         "address": slots.address,
         "item_hints": list(slots.item_hints),
         "order_candidates": list(slots.order_candidates),
+        "name_candidates": list(slots.name_candidates),
+        "postal_candidates": list(slots.postal_candidates),
     }
     if not found["order_ids"]:
         # Shops number orders their own way (#A1003, #SO-2291): any '#' reference with a digit counts.
@@ -95,14 +98,28 @@ CLAUSE = re.compile(r"[.!?;。！？]\s*")
 OTHER_REQUEST_MIN_WEIGHT = 1.0
 
 
-def names_another_request(deps: AgentDeps, text: str, language: str, pending_intent: str) -> bool:
+PROBLEMS = ("damaged_item", "wrong_item", "missing_item", "not_received")
+# Requests a "yes …" may name and still accept the proposal of this tool ("yes, refund it" to a
+# refund offered for a broken item; "네 환불 진행해주세요", yes, go on with the refund).
+SAME_REQUEST: dict[str, frozenset[str]] = {
+    "issue_refund": frozenset({"refund_request", "refund_status", *PROBLEMS}),
+    "create_reshipment": frozenset({"reship_request", *PROBLEMS}),
+    "return_items": frozenset({"return_request", "refund_request", "refund_status"}),
+    "issue_coupon": frozenset({"delivery_delay", "track_order"}),
+    "intercept_parcel": frozenset({"change_address"}),
+    "change_shipping_address": frozenset({"change_address"}),
+}
+
+
+def names_another_request(deps: AgentDeps, text: str, language: str, pending: dict[str, Any]) -> bool:
     """Whether a "yes ..." names a different request than the proposal waiting for it, in the same
     clause ("yes, change the address"; but "Yes. Also, …" confirms, then goes on)."""
     clause = CLAUSE.split(text.strip(), maxsplit=1)[0]
     scores = deps.classifier.keyword_scores(clause, language)
-    if scores.get(pending_intent):
+    same = {pending["intent"], *SAME_REQUEST.get(str(pending.get("tool")), ())}
+    if any(scores.get(intent) for intent in same):
         return False
-    others = {i: w for i, w in scores.items() if i not in ("greeting", "human_agent", "complaint", pending_intent)}
+    others = {i: w for i, w in scores.items() if i not in ("greeting", "human_agent", "complaint", *same)}
     return bool(others) and max(others.values()) >= OTHER_REQUEST_MIN_WEIGHT
 
 
@@ -112,19 +129,35 @@ COUPON_WORDS = re.compile(
 )
 
 
+# Questions answered while an offer waits for a yes, without dropping the offer.
+QUESTIONS_WHILE_WAITING = frozenset(
+    {"policy_question", "refund_status", "track_order", "customs_duties", "payment_issue", "invoice_request"}
+)
+
+# Words asking for a gesture: a coupon, a discount, compensation.
+COMPENSATION_WORDS = re.compile(
+    COUPON_WORDS.pattern
+    + r"|discount|compensat|something\s+for|goodwill|descuento|compensaci|reduction|geste|rabatt|entschadig|sconto|"
+    r"risarciment|desconto|compensa[cç]|korting|compensatie|rabat|rekompensat|indirim|telafi|скидк|компенсац|خصم|تعويض|"
+    r"折扣|补偿|賠償|割引|補償|할인|보상"
+)
+
+
 def mentions_declined_coupon(deps: AgentDeps, text: str, language: str) -> bool:
     """ "No thanks, I don't want a coupon": no coupon is offered in this conversation."""
     for clause in PUNCTUATED.split(text):
         norm = normalise(clause)
-        if any(_negated(norm, m.start()) for m in COUPON_WORDS.finditer(norm)):
+        if any(_negated(norm, m.start(), m.end()) for m in COUPON_WORDS.finditer(norm)):
             return True
     return False
 
 
-def wanted_remedy(deps: AgentDeps, text: str, language: str) -> str | None:
-    """ "refund" or "replacement" when the customer names the remedy they want; a remedy word
-    under a negation counts for the other remedy."""
+def wanted_remedy(deps: AgentDeps, text: str, language: str) -> tuple[str | None, frozenset[str]]:
+    """ "refund" or "replacement" when the customer names the remedy they want, and the remedies
+    they refuse ("I don't want my money back"). A refused remedy is no vote for the other one:
+    "if you don't return my money I'll sue" asks for no replacement."""
     votes = {"refund": 0.0, "replacement": 0.0}
+    refused: set[str] = set()
     kinds = {"refund_request": "refund", "reship_request": "replacement", "exchange_request": "replacement"}
     # A negation denies only words of its own clause ("(10, leather, no) …, refund me" is a refund).
     for clause in PUNCTUATED.split(text):
@@ -134,14 +167,23 @@ def wanted_remedy(deps: AgentDeps, text: str, language: str) -> str | None:
             if kind is None:
                 continue
             if _negated(norm, match.start, match.end):
-                kind = "replacement" if kind == "refund" else "refund"
-            votes[kind] += match.weight
+                refused.add(kind)
+            else:
+                votes[kind] += match.weight
     refund, replacement = votes["refund"], votes["replacement"]
-    if refund > replacement:
-        return "refund"
-    if replacement > refund:
-        return "replacement"
-    return None
+    remedy = "refund" if refund > replacement else "replacement" if replacement > refund else None
+    return remedy, frozenset(refused - {remedy})
+
+
+def refused_requests(deps: AgentDeps, text: str, language: str) -> set[str]:
+    """The requests the message's keywords name under a negation ("mejor no lo canceles")."""
+    refused = set()
+    for clause in PUNCTUATED.split(text):
+        norm = normalise(clause)
+        for match in deps.classifier.keyword_matches(clause, language):
+            if _negated(norm, match.start, match.end):
+                refused.add(match.label)
+    return refused
 
 
 def continues_goal(state: ConversationState, intent: str, confidence: float, slots: dict[str, Any], pure_details: bool) -> bool:
@@ -155,12 +197,20 @@ def continues_goal(state: ConversationState, intent: str, confidence: float, slo
 
 def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     text = state.get("message", "")
-    language = detect_language(text, state.get("language")).language
+    known = state.get("language_known", bool(state.get("language")))
+    detected = detect_language(text, state.get("language") if known else None)
+    language = detected.language
     slots = read_slots(text, language)
-    if state.get("language") and language != state["language"] and request_units(text, details(slots)) <= 1:
+    if known and state.get("language") and language != state["language"] and request_units(text, details(slots)) <= 1:
         # Only a name, an email or a number ("Александр Попов, Z00T0A1"): the conversation keeps its language.
         language = state["language"]
         slots = read_slots(text, language)
+    if not slots["names"] and not state.get("customer_id") and state.get("deferred_intent"):
+        # Asked who they are, the customer sends their name alone ("David Williams"); the postal
+        # code may follow in the next message.
+        alone = lone_name(text)
+        if alone:
+            slots["names"] = [alone]
     signals = read_signals(text, language)
     if signals.affirmation is None and not signals.closing:
         # "oui merci" in an English conversation: the reply stays English, the answer still counts.
@@ -172,6 +222,8 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         **fresh_turn(),
         "turn": state.get("turn", 0) + 1,
         "language": language,
+        # A first message of only an email or a number says nothing of the language: the next one decides.
+        "language_known": known or detected.method != "default",
         "signals": dataclasses.asdict(signals),
         "slots": slots,
         "transcript": [*state.get("transcript", []), {"text": text, "language": language}],
@@ -179,13 +231,25 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         "cited": state.get("cited", []),
     }
     pending = state.get("pending")
+    if (
+        pending
+        and pending["tool"] == "issue_coupon"
+        and signals.affirmation is None
+        and COMPENSATION_WORDS.search(normalise(text))
+        and not mentions_declined_coupon(deps, text, language)
+    ):
+        # "Can I at least get something for the wait?" while a coupon waits for a yes: the offer again.
+        percent = pending["arguments"].get("percent_off", 10)
+        updates.update(intent=pending["intent"], intent_confidence=1.0, pending=pending, status="awaiting_confirmation")
+        updates["reply_parts"] = [("offer_coupon", {"discount": f"{percent}%"})]
+        return updates
     if pending and signals.affirmation == "yes" and says_goodbye(text):
         # "ok, bye" leaves; it does not accept the offer.
         signals = dataclasses.replace(signals, affirmation=None, closing=True)
         updates["signals"] = dataclasses.asdict(signals)
         updates.update(pending=None, status="open", declined=[*state.get("declined", []), pending["tool"]])
         pending = None
-    if pending and signals.affirmation == "yes" and names_another_request(deps, text, language, pending["intent"]):
+    if pending and signals.affirmation == "yes" and names_another_request(deps, text, language, dict(pending)):
         # "yes, change the address" while a cancellation waits: the customer asks for something else.
         signals = dataclasses.replace(signals, affirmation=None)
         updates["signals"] = dataclasses.asdict(signals)
@@ -194,6 +258,13 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     if pending and pending.get("tool") == "cancel_order" and signals.affirmation == "no" and opens_with_yes(text, language):
         # "evet iptal et", "yes cancel it": the verb repeats the proposal, it does not refuse it.
         signals = dataclasses.replace(signals, affirmation="yes")
+        updates["signals"] = dataclasses.asdict(signals)
+    remedy, refused = wanted_remedy(deps, text, language)
+    offered = {"issue_refund": "refund", "create_reshipment": "replacement"}.get(str(pending["tool"])) if pending else None
+    if pending and signals.affirmation == "no" and refused and offered and offered not in refused:
+        # "I don't want my money back, just send the right one" while a new parcel is offered: the
+        # no refuses the other remedy, not the offer.
+        signals = dataclasses.replace(signals, affirmation=None)
         updates["signals"] = dataclasses.asdict(signals)
     # "No, I want my money back": the no refuses the proposal, the rest is a request of its own.
     no_and_more = bool(pending) and signals.affirmation == "no" and beyond_answer(text, language) >= NO_AND_MORE_UNITS
@@ -206,7 +277,9 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
             updates["pending"] = None
             updates["status"] = "open"
             updates["declined"] = [*state.get("declined", []), pending["tool"]]
-            updates["reply_parts"] = [("cancelled_by_customer", {}), ("anything_else", {})]
+            if not (signals.legal_threat or signals.wants_human):
+                # "No coupon. Sort this today or I do a chargeback": the refusal goes on to a person.
+                updates["reply_parts"] = [("cancelled_by_customer", {}), ("anything_else", {})]
         return updates
     if pending and no_and_more:
         updates["declined"] = [*state.get("declined", []), pending["tool"]]
@@ -222,7 +295,6 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         guess = deps.classifier.classify(text, language)
         intent, confidence = guess.intent, guess.confidence
         second = guess.runner_up
-    remedy = wanted_remedy(deps, text, language)
     gives_identity = bool(
         slots["emails"] or slots["names"] or slots["postal_codes"] or slots["order_ids"] or slots["order_candidates"]
     )
@@ -236,6 +308,22 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         updates["declined"] = [*updates.get("declined", state.get("declined", [])), "issue_coupon"]
     pure_details = gives_identity and request_units(text, details(slots)) <= DETAILS_ONLY_UNITS
     goal = state.get("deferred_intent")
+    if goal and not pending:
+        refused_goal = refused_requests(deps, text, language)
+        if goal in refused_goal:
+            # "No wait, don't cancel it, can it go express?" before identity: the new request replaces
+            # the one taken back; a refusal with nothing else keeps the goal to be asked about.
+            scores = deps.classifier.keyword_scores(text, language)
+            others = {i: w for i, w in scores.items() if i in ORDER_INTENTS and i not in refused_goal}
+            if others:
+                goal, intent, confidence = None, max(others, key=others.__getitem__), 1.0
+                updates["deferred_intent"] = None
+    unwanted = {"refund": "refund_request", "replacement": "reship_request"}
+    if remedy is None and any(intent == unwanted[r] for r in refused):
+        # "I don't want my money back, just send the right one" is no refund request: the problem
+        # (or the offer waiting) is still what to settle.
+        intent = (pending["intent"] if pending else None) or state.get("problem") or state.get("intent") or "other"
+        intent = "other" if intent == unwanted[next(iter(refused))] else intent
     if no_and_more and (intent in ("other", "greeting") or confidence < GOAL_SWITCH_CONFIDENCE):
         # "No, send it to my office: Calle …", "no, just refund me": the address or the remedy says what.
         if slots["address"]:
@@ -243,22 +331,39 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         elif remedy:
             intent, confidence = ("refund_request" if remedy == "refund" else "reship_request"), 1.0
     if no_and_more and (intent in ("other", "greeting") or confidence < GOAL_SWITCH_CONFIDENCE):
-        # Nothing clear beyond the no ("no, wait, I'll keep it"): only the refusal.
-        updates.update(pending=None, status="open", reply_parts=[("cancelled_by_customer", {}), ("anything_else", {})])
-        updates.update(intent=state.get("intent", "other"), intent_confidence=1.0)
+        # Nothing clear beyond the no ("no, wait, I'll keep it"): only the refusal, unless a
+        # chargeback is threatened or a person asked for ("no coupon, sort it or I call my bank").
+        updates.update(pending=None, status="open", intent=state.get("intent", "other"), intent_confidence=1.0)
+        if not (signals.legal_threat or signals.wants_human):
+            updates["reply_parts"] = [("cancelled_by_customer", {}), ("anything_else", {})]
         return updates
-    if goal and (intent in ("other", "greeting") or pure_details or (gives_identity and confidence < GOAL_SWITCH_CONFIDENCE)):
+    # "El pedido es el n.º 1651" reads as a tracking question; with identity details in it, it is
+    # the answer to our question, and the goal stated before stays.
+    weak = intent in ("other", "greeting") or (gives_identity and intent == "track_order")
+    if goal and (weak or pure_details or (gives_identity and confidence < GOAL_SWITCH_CONFIDENCE)):
         intent = goal
     elif state.get("intent") in ORDER_INTENTS and continues_goal(state, intent, confidence, slots, pure_details):
         intent = state["intent"]
     if intent in ("other", "greeting") and state.get("intent") == "change_address" and slots["address"]:
         intent = "change_address"
+    # "While you're at it: when does the money reach my card?" with an offer waiting: the question
+    # is answered and the offer still waits for its yes.
+    keeps_offer = (
+        pending is not None
+        and intent in QUESTIONS_WHILE_WAITING
+        and intent != pending["intent"]
+        and signals.affirmation != "no"
+        and pending["tool"] not in updates.get("declined", state.get("declined", []))
+    )
+    if keeps_offer:
+        updates["status"] = "awaiting_confirmation"
+        updates["reply_after"] = [("still_pending", {})]
     updates.update(
         intent=intent,
         intent_confidence=confidence,
-        pending=None,
+        pending=pending if keeps_offer else None,
         misunderstood=(state.get("misunderstood", 0) + 1)
-        if intent == "other" and not (signals.closing or signals.affirmation)
+        if intent == "other" and not (signals.closing or signals.affirmation or pure_details)
         else 0,
     )
     problem = state.get("problem")
@@ -274,6 +379,10 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     elif intent not in ("other", "greeting", "refund_request", "reship_request", *PROBLEM_INTENTS):
         problem = None
     updates["problem"] = problem
+    if "refund" in refused:
+        # "I don't want my money back": no refund is offered in its place later.
+        declined = updates.get("declined", state.get("declined", []))
+        updates["declined"] = [*declined, "issue_refund"] if "issue_refund" not in declined else declined
     if remedy:
         updates["remedy"] = remedy
         # "Don't send another one, just refund me" after a broken item: the remedy decides.
@@ -289,6 +398,6 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         updates["address"] = None
     if slots["order_ids"]:
         updates["order_id"] = slots["order_ids"][0]
-    if state.get("status") in (None, "awaiting_confirmation"):
+    if state.get("status") in (None, "awaiting_confirmation") and not keeps_offer:
         updates["status"] = "open"
     return updates

@@ -169,3 +169,125 @@ def test_a_no_among_an_items_options_does_not_negate_the_refund(agent: SupportAg
     agent.handle("g21", "I want to return the Mug (large, no) from order #A1002, refund to my card please. alice@example.com")
     assert pending_tool(agent, "g21") in ("return_items", "issue_refund")
     assert agent.state("g21").get("remedy") == "refund"
+
+
+def test_a_name_in_another_script_proves_identity_and_keeps_the_language(agent: SupportAgent) -> None:
+    from commerce.models import Customer, Order
+
+    with agent.store.write() as s:
+        s.get(Order, "#A1003").customer_id = "dima"
+        s.add(Customer(id="dima", first_name="Дмитрий", last_name="Иванов", email="d@example.kz", postal_code="Z05T3E2"))
+    agent.handle("g40", "Hallo, wo ist meine Bestellung?")
+    found = agent.handle("g40", "Ich bin Дмитрий Иванов, PLZ Z05T3E2")
+    assert agent.state("g40")["customer_id"] == "dima"
+    assert found.language == "de"
+
+
+def test_a_name_and_postal_code_in_words_no_pattern_expects(agent: SupportAgent) -> None:
+    agent.handle("g41", "أين طلبي؟")
+    agent.handle("g41", "الاسم Alice Martin والرمز البريدي 75002")
+    assert agent.state("g41")["customer_id"] == "alice"
+    agent.handle("g42", "注文はどこですか")
+    agent.handle("g42", "Alice Martin、郵便番号75002です")
+    assert agent.state("g42")["customer_id"] == "alice"
+
+
+def test_a_product_name_next_to_a_number_is_no_failed_proof(agent: SupportAgent) -> None:
+    agent.handle("g43", "Where is my order? I bought the Classic Mug for 2025 reasons")
+    assert agent.state("g43").get("identity_failures", 0) == 0
+
+
+def test_an_item_said_to_be_fine_is_not_returned(agent: SupportAgent) -> None:
+    # Order #A1002 holds a T-Shirt and a Mug.
+    agent.handle("g44", "I want to return the Mug from order #A1002, the T-Shirt is fine. email alice@example.com")
+    pending = agent.state("g44")["pending"]
+    assert pending["tool"] == "return_items" and pending["arguments"]["item_ids"] == [MUG]
+
+
+def test_an_item_the_customer_keeps_is_not_returned_in_any_word_order(agent: SupportAgent) -> None:
+    agent.handle("g45", "Chcę zwrócić Mug, T-Shirt zostawiam. Zamówienie #A1002, email alice@example.com")
+    assert agent.state("g45")["pending"]["arguments"]["item_ids"] == [MUG]
+    agent.handle("g46", "I'd like to send back the Mug but I'll keep the T-Shirt. #A1002 alice@example.com")
+    assert agent.state("g46")["pending"]["arguments"]["item_ids"] == [MUG]
+
+
+def test_a_refused_offer_with_a_chargeback_threat_goes_to_a_person(agent: SupportAgent) -> None:
+    agent.handle("g47", "My parcel #A1003 is late! email alice@example.com")
+    assert pending_tool(agent, "g47") == "issue_coupon"
+    out = agent.handle("g47", "I don't want a coupon. If this isn't sorted today I'm doing a chargeback with my bank")
+    assert out.status == "escalated" and pending_tool(agent, "g47") is None
+    with agent.store.read() as s:
+        assert s.scalar(select(func.count()).select_from(Coupon)) == 0
+        assert s.scalars(select(Case.urgency)).one() == UrgencyLevel.RED
+
+
+def test_a_question_about_an_offer_accepts_nothing(agent: SupportAgent) -> None:
+    agent.handle("g50", "Can order #A1005 go with express shipping? email alice@example.com")
+    assert pending_tool(agent, "g50") == "switch_carrier"
+    out = agent.handle("g50", "how much extra does that cost exactly?")
+    assert out.actions == [] and "switch_carrier" not in writes(agent)
+
+
+def test_a_coupon_refused_after_the_word_is_not_given_later(agent: SupportAgent) -> None:
+    agent.handle("g51", "注文 #A1003 がまだ届きません。メールは alice@example.com です")
+    assert pending_tool(agent, "g51") == "issue_coupon"
+    agent.handle("g51", "クーポンはいらないです。いつ届くのかだけ教えてください")
+    agent.handle("g51", "わかりました、もう少し待ちます")
+    assert "issue_coupon" not in writes(agent)
+
+
+def test_a_request_taken_back_before_identity_is_replaced_by_the_new_one(agent: SupportAgent) -> None:
+    agent.handle("g52", "hola quiero cancelar el pedido #A1005")
+    agent.handle("g52", "no espera, mejor no lo canceles. se puede mandar por envio express??")
+    agent.handle("g52", "mi correo: alice@example.com")
+    assert pending_tool(agent, "g52") == "switch_carrier"
+
+
+def test_a_name_alone_then_the_postal_code_proves_identity(agent: SupportAgent) -> None:
+    agent.handle("g53", "hiya, wheres my parcel?")
+    named = agent.handle("g53", "Alice Martin")
+    assert named.status != "escalated"
+    agent.handle("g53", "postcode is 75002")
+    assert agent.state("g53")["customer_id"] == "alice"
+
+
+def test_a_first_message_without_words_does_not_fix_the_language(agent: SupportAgent) -> None:
+    agent.handle("g54", "alice@example.com")
+    out = agent.handle("g54", "주문번호 #A1003")
+    assert out.language == "ko" and any("\uac00" <= ch <= "\ud7a3" for ch in out.reply)
+
+
+def test_asking_for_compensation_while_a_coupon_waits_offers_it_again(agent: SupportAgent) -> None:
+    agent.handle("g55", "My parcel #A1003 is late! email alice@example.com")
+    again = agent.handle("g55", "ok but can i at least get something for the wait? a discount or whatever")
+    assert pending_tool(agent, "g55") == "issue_coupon" and "coupon" in again.reply.lower()
+    agent.handle("g55", "alright yes, the coupon is fine, go ahead")
+    assert writes(agent) == ["issue_coupon"]
+
+
+def test_refusing_the_money_keeps_the_replacement_on_offer(agent: SupportAgent) -> None:
+    agent.handle("g56", "The Mug of order #A1002 arrived broken. email alice@example.com")
+    assert pending_tool(agent, "g56") == "create_reshipment"
+    agent.handle("g56", "I don't want my money back, can you just send me a new Mug?")
+    assert pending_tool(agent, "g56") == "create_reshipment"
+    agent.handle("g56", "yep thats fine, do it")
+    assert writes(agent) == ["create_reshipment"]
+
+
+def test_yes_naming_the_offered_refund_confirms_it(agent: SupportAgent) -> None:
+    agent.handle("g57", "The Mug of order #A1002 arrived broken, I want my money back. email alice@example.com")
+    assert pending_tool(agent, "g57") == "issue_refund"
+    agent.handle("g57", "네 환불 진행해주세요")
+    assert writes(agent) == ["issue_refund"]
+
+
+def test_after_asking_which_order_the_newest_with_the_named_item_is_said_and_offered(agent: SupportAgent) -> None:
+    from commerce.models import Order, OrderStatus
+
+    with agent.store.write() as s:
+        # Two delivered orders with a mug: the customer names no order, twice.
+        s.get(Order, "#A1003").status = OrderStatus.DELIVERED
+    agent.handle("g58", "my Mug arrived broken. I'm Alice Martin, zip code 75002")
+    out = agent.handle("g58", "I'd like a new one sent please")
+    assert "#A1003" in out.reply and pending_tool(agent, "g58") == "create_reshipment"
+    assert agent.state("g58")["pending"]["arguments"]["order_id"] == "#A1003"

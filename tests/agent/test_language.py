@@ -144,6 +144,45 @@ def test_a_clear_longer_message_switches_away_from_the_prior() -> None:
     assert guess.method == "model"
 
 
+@pytest.mark.parametrize(
+    ("text", "prior", "expected"),
+    [
+        # A customer whose name is written in another script than the language of the chat.
+        ("Ich bin Светлана Орлова, PLZ 10115", "de", "de"),
+        ("Светлана Орлова، الرمز البريدي 10115", "ar", "ar"),
+        ("Светлана Орлова، الرمز البريدي 10115", None, "ar"),
+        ("Kim Jiwoo, code postal 75011", "fr", "fr"),
+        ("私はOlga Petrovaです。郵便番号は150-0001です", None, "ja"),
+        ("我叫Lucas Moreau，邮编75011", None, "zh"),
+        ("Светлана Орлова", "de", "de"),
+        # The customer's own words still switch: a Russian sentence, a lone Russian word.
+        ("Здравствуйте! Светлана Орлова, индекс 190000", None, "ru"),
+        ("Я хочу вернуть деньги", "en", "ru"),
+        ("Спасибо", "en", "ru"),
+        ("Wo ist mein Paket?", "en", "de"),
+    ],
+)
+def test_a_name_in_another_script_does_not_decide_the_language(text: str, prior: str | None, expected: str) -> None:
+    assert detect_language(text, prior=prior).language == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("hola, me pueden decir si mandan a chile o no", "es"),
+        ("oi, qual o prazo pra chegar no rio? valeu", "pt"),
+        ("merhaba, kargom hala gelmedi neden acaba", "tr"),
+        ("bonjour, vous livrez en suisse avec dhl ou ups", "fr"),
+    ],
+)
+def test_a_greeting_of_one_language_outweighs_an_unsure_model(text: str, expected: str) -> None:
+    assert detect_language(text).language == expected
+
+
+def test_a_foreign_greeting_does_not_override_a_clear_sentence() -> None:
+    assert detect_language("hola where is my order please").language == "en"
+
+
 def test_kanji_only_message_in_a_japanese_conversation_stays_japanese() -> None:
     assert detect_language("了解").language == "zh"
     assert detect_language("了解", prior="ja").language == "ja"
@@ -210,3 +249,7 @@ def test_default_engine_loads_the_bundled_model_once_and_never_downloads(monkeyp
         t.join()
     assert results == ["fr"] * 8
     assert len(created) == 1
+
+
+def test_a_borrowed_thanks_does_not_move_a_conversation_the_model_reads_as_its_own() -> None:
+    assert detect_language("allee, merci, dan weet ik genoeg. salut", prior="nl").language == "nl"

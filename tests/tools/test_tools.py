@@ -116,6 +116,26 @@ def test_find_customer_by_email_and_by_name_and_postal_code(shop: Store) -> None
     assert not missing.ok and missing.error_code == "not_found"
 
 
+def test_names_with_capitals_outside_ascii_are_found_by_name_and_postal_code(shop: Store) -> None:
+    # SQL's lower() leaves Cyrillic and accented capitals alone: the names are compared as Unicode.
+    from commerce.models import Customer
+
+    with shop.write() as s:
+        s.add(Customer(id="dima", first_name="Дмитрий", last_name="Иванов", email="d@example.kz", postal_code="Z05 T3E2"))
+        s.add(Customer(id="elo", first_name="Élodie", last_name="Ünal", email="e@example.fr", postal_code="75011"))
+    for first, last, code, wanted in (
+        ("дмитрий", "ИВАНОВ", "z05t3e2", "dima"),
+        ("ÉLODIE", "ünal", "75011", "elo"),
+    ):
+        found = call(
+            shop,
+            "find_customer_by_name_postal_code",
+            {"first_name": first, "last_name": last, "postal_code": code},
+            caller=STAFF,
+        )
+        assert found.result == {"customer_id": wanted}
+
+
 def test_get_customer_shows_cards_by_brand_and_last_four_only(shop: Store) -> None:
     outcome = call(shop, "get_customer", {"customer_id": "alice"})
     assert outcome.ok
