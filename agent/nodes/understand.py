@@ -74,11 +74,23 @@ NEGATION = re.compile(
 # Negations after the word they deny ("Geld zurück brauch ich nicht", "yenisini istemiyorum").
 NEGATION_AFTER = re.compile(
     r"(?i)^\W*(?:\w+\W+){0,3}?(?:nicht|niet|istemiyorum|istemem|gerek\s+yok|не\s+надо|не\s+нужно|"
-    r"no\s+hace\s+falta|pas\s+besoin|non\s+serve|não\s+precisa)(?![^\W\d_])|^.{0,12}(?:いらない|不要|必要ない|요없|필요\s?없|말고)"
+    r"no\s+hace\s+falta|pas\s+besoin|non\s+serve|não\s+precisa)(?![^\W\d_])|^.{0,12}(?:いらない|不要|必要ない|しない|しません|요없|필요\s?없|말고|하지\s?마|안\s?해)"
 )
 
 
 PUNCTUATED = re.compile(r"[,.;:!?()\[\]\n，。；：！？、]+")
+
+
+# "If you don't refund me, I'll file a chargeback": a condition, not a refusal.
+CONDITIONAL = re.compile(
+    r"(?i)(?<![^\W\d_])(?:if|unless|otherwise|si|sinon|wenn|falls|sonst|se|altrimenti|als|anders|jesli|jezeli|inaczej|eger|"
+    r"yoksa|если|иначе|إذا|اذا|لو|وإلا)(?![^\W\d_])|如果|要是|否则|もし|なら|만약|만일|않으면"
+)
+
+
+def _conditional(text: str, start: int) -> bool:
+    """Whether a condition ("if", "wenn", "если") opens the clause before position `start`."""
+    return bool(CONDITIONAL.search(text[:start]))
 
 
 def _negated(text: str, start: int, end: int | None = None) -> bool:
@@ -129,10 +141,10 @@ COUPON_WORDS = re.compile(
 )
 
 
-# Questions answered while an offer waits for a yes, without dropping the offer.
-QUESTIONS_WHILE_WAITING = frozenset(
-    {"policy_question", "refund_status", "track_order", "customs_duties", "payment_issue", "invoice_request"}
-)
+# Questions answered while an offer waits for a yes, without dropping the offer ("is there an extra
+# charge?", "when does the money reach my card?"). "When will it ship?" is not one: it leaves the
+# offer, so a later "ok, thanks" accepts nothing.
+QUESTIONS_WHILE_WAITING = frozenset({"policy_question", "refund_status", "customs_duties", "payment_issue", "invoice_request"})
 
 # Words asking for a gesture: a coupon, a discount, compensation.
 COMPENSATION_WORDS = re.compile(
@@ -144,12 +156,20 @@ COMPENSATION_WORDS = re.compile(
 
 
 def mentions_declined_coupon(deps: AgentDeps, text: str, language: str) -> bool:
-    """ "No thanks, I don't want a coupon": no coupon is offered in this conversation."""
+    """ "No thanks, I don't want a coupon", "if you want to offer me a voucher: no thanks": no
+    coupon is offered in this conversation. A coupon word and a negation in one sentence refuse it."""
     for clause in PUNCTUATED.split(text):
         norm = normalise(clause)
         if any(_negated(norm, m.start(), m.end()) for m in COUPON_WORDS.finditer(norm)):
             return True
+    for sentence in SENTENCE.split(text):
+        norm = normalise(sentence)
+        if COUPON_WORDS.search(norm) and (NEGATION.search(norm) or NEGATION_AFTER.search(norm)):
+            return True
     return False
+
+
+SENTENCE = re.compile(r"[.!?\n。！？]+")
 
 
 def wanted_remedy(deps: AgentDeps, text: str, language: str) -> tuple[str | None, frozenset[str]]:
@@ -167,7 +187,8 @@ def wanted_remedy(deps: AgentDeps, text: str, language: str) -> tuple[str | None
             if kind is None:
                 continue
             if _negated(norm, match.start, match.end):
-                refused.add(kind)
+                if not _conditional(norm, match.start):
+                    refused.add(kind)
             else:
                 votes[kind] += match.weight
     refund, replacement = votes["refund"], votes["replacement"]
@@ -181,7 +202,7 @@ def refused_requests(deps: AgentDeps, text: str, language: str) -> set[str]:
     for clause in PUNCTUATED.split(text):
         norm = normalise(clause)
         for match in deps.classifier.keyword_matches(clause, language):
-            if _negated(norm, match.start, match.end):
+            if _negated(norm, match.start, match.end) and not _conditional(norm, match.start):
                 refused.add(match.label)
     return refused
 
@@ -266,6 +287,30 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         # no refuses the other remedy, not the offer.
         signals = dataclasses.replace(signals, affirmation=None)
         updates["signals"] = dataclasses.asdict(signals)
+    taken_back = refused_requests(deps, text, language) if pending else set()
+    if pending and pending["intent"] in taken_back:
+        # "やっぱりキャンセルしないでおきます", "actually don't cancel it": the proposal itself is refused;
+        # a request named besides ("…, can you send it express instead?") is the new one.
+        scores = deps.classifier.keyword_scores(text, language)
+        others = {i: w for i, w in scores.items() if i in ORDER_INTENTS and i not in taken_back}
+        read = deps.classifier.classify(text, language)
+        if not others and read.intent in ORDER_INTENTS and read.intent not in taken_back:
+            others = {read.intent: read.confidence}
+        if others:
+            new = max(others, key=others.__getitem__)
+            updates.update(
+                pending=None,
+                status="open",
+                declined=[*state.get("declined", []), pending["tool"]],
+                intent=new,
+                intent_confidence=1.0,
+            )
+            signals = dataclasses.replace(signals, affirmation=None)
+            updates["signals"] = dataclasses.asdict(signals)
+            return {**updates, "problem": state.get("problem"), "remedy": state.get("remedy")}
+        if signals.affirmation is None:
+            signals = dataclasses.replace(signals, affirmation="no")
+            updates["signals"] = dataclasses.asdict(signals)
     # "No, I want my money back": the no refuses the proposal, the rest is a request of its own.
     no_and_more = bool(pending) and signals.affirmation == "no" and beyond_answer(text, language) >= NO_AND_MORE_UNITS
     if pending and signals.affirmation in ("yes", "no") and not no_and_more:

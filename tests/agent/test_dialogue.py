@@ -291,3 +291,36 @@ def test_after_asking_which_order_the_newest_with_the_named_item_is_said_and_off
     out = agent.handle("g58", "I'd like a new one sent please")
     assert "#A1003" in out.reply and pending_tool(agent, "g58") == "create_reshipment"
     assert agent.state("g58")["pending"]["arguments"]["order_id"] == "#A1003"
+
+
+def test_a_cancellation_taken_back_then_a_question_cancels_nothing(agent: SupportAgent) -> None:
+    agent.handle("g60", "注文をキャンセルしたいです。注文番号 #A1005、メール alice@example.com")
+    assert pending_tool(agent, "g60") == "cancel_order"
+    agent.handle("g60", "あ、ちょっと待ってください、やっぱりキャンセルしないでおきます。すみません")
+    agent.handle("g60", "発送っていつ頃になりますか？")
+    agent.handle("g60", "了解です、ありがとうございました")
+    assert "cancel_order" not in writes(agent)
+
+
+def test_a_proposal_taken_back_for_another_request_proposes_that_one(agent: SupportAgent) -> None:
+    agent.handle("g61", "hi i want to cancel order #A1005, email alice@example.com")
+    assert pending_tool(agent, "g61") == "cancel_order"
+    agent.handle("g61", "hmm wait, no actually dont cancel it. it wont get here before my trip. can you send it express instead?")
+    agent.handle("g61", "yes do the express one please")
+    assert "cancel_order" not in writes(agent)
+    assert pending_tool(agent, "g61") == "switch_carrier" or writes(agent) == ["switch_carrier"]
+
+
+def test_a_coupon_refused_anywhere_in_the_sentence_is_not_given(agent: SupportAgent) -> None:
+    agent.handle("g62", "My parcel #A1003 is late! email alice@example.com")
+    agent.handle("g62", "if you want to offer me a coupon: no thanks, I don't need it. I only want to know when it comes")
+    agent.handle("g62", "ok, I'll wait then. thanks")
+    assert "issue_coupon" not in writes(agent)
+
+
+def test_a_question_about_the_cost_keeps_the_offer_waiting(agent: SupportAgent) -> None:
+    agent.handle("g63", "I want to cancel order #A1005, email alice@example.com")
+    agent.handle("g63", "and when does the money reach my card?")
+    assert pending_tool(agent, "g63") == "cancel_order"
+    agent.handle("g63", "yes, cancel it please")
+    assert writes(agent) == ["cancel_order"]

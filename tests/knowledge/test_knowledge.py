@@ -35,6 +35,7 @@ TOPICS = (
     "cancellations",
     "exchanges",
     "compensation",
+    "payments",
 )
 
 
