@@ -1017,21 +1017,17 @@ def _names(text: str) -> list[str]:
 
 _UPPER = r"[A-ZÀ-ÖØ-ÞĀ-Žא-תА-ЯЁ]"
 _LOWER = r"[a-zß-öø-ÿā-žа-яё'’-]"
+# Two or three capitalised words: a first name, a last name and perhaps a second one.
+_FULL_NAME = _UPPER + _LOWER + r"+(?:[ \t]+" + _UPPER + _LOWER + r"+){1,2}"
 # A name written without an introduction, next to a postal code: "Louis Martin, 31000",
 # "name is Carmen González, postcode 41019", "Александр Попов cp Z00T0A1".
 _BARE_NAME = re.compile(
     r"(?:^|(?<=[\s,:;]))(?:(?i:(?:full\s+)?name(?:\s+is)?|nombre|nom|name|naam|imi[eę]|isim|имя)\s*[:,]?\s*)?"
-    r"("
-    + _UPPER
-    + _LOWER
-    + r"+(?:[ \t]+"
-    + _UPPER
-    + _LOWER
-    + r"+){1,2})(?=\s*(?:[,;(]|$|\s+(?i:zip|post|plz|cp|c\.p\.|cap|cep|code|kod|индекс|\d)))"
+    r"(" + _FULL_NAME + r")(?=\s*(?:[,;(]|$|\s+(?i:zip|post|plz|cp|c\.p\.|cap|cep|code|kod|индекс|\d)))"
 )
 # A message that is only a name and a postal code: "Davi Ferreira, 22691-674".
 _NAME_THEN_POSTAL = re.compile(
-    r"^(?:(?i:(?:full\s+)?name(?:\s+is)?)\s*[:,]?\s*)?(" + _UPPER + _LOWER + r"+(?:[ \t]+" + _UPPER + _LOWER + r"+){1,2})"
+    r"^(?:(?i:(?:full\s+)?name(?:\s+is)?)\s*[:,]?\s*)?(" + _FULL_NAME + r")"
     r"\s*[,;]?\s*(" + _POSTAL_ANY + r")\s*[.!]?$"
 )
 _LOWER_NAME_INTRO = re.compile(r"(?i)(?<![^\W\d_])(?:full\s+)?name\s+is\s+([^\W\d_]+\s+[^\W\d_]+)")
@@ -1065,12 +1061,8 @@ def _loose_names(text: str) -> list[str]:
 
 _LONE_NAME = re.compile(
     r"^\s*(?:(?i:(?:my\s+)?(?:full\s+)?name(?:\s+is)?|i['’]?m|soy|je\s+suis|ich\s+bin|sono|sou|ik\s+ben|jestem|я)\s*[:,]?\s*)?("
-    + _UPPER
-    + _LOWER
-    + r"+(?:[ \t]+"
-    + _UPPER
-    + _LOWER
-    + r"+){1,2})\s*[.!]?\s*$"
+    + _FULL_NAME
+    + r")\s*[.!]?\s*$"
 )
 
 

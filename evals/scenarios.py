@@ -105,9 +105,10 @@ def load_scenarios(directory: Path = SCENARIO_DIR) -> list[dict[str, Any]]:
 def _matches(order: Order, pick: dict[str, Any], now: dt.datetime, stock: dict[str, int] | None = None) -> bool:
     shipment = order.shipments[-1] if order.shipments else None
     for key, wanted in pick.items():
-        in_stock = stock is not None and all(stock.get(line.variant_id, 0) > 0 for line in order.items)
-        if key == "in_stock" and stock is not None and in_stock != bool(wanted):
-            return False
+        if key == "in_stock" and stock is not None:
+            in_stock = all(stock.get(line.variant_id, 0) > 0 for line in order.items)
+            if in_stock != bool(wanted):
+                return False
         if key == "status" and order.status.value != wanted:
             return False
         if key == "shipment_status" and (shipment.status.value if shipment else "label_created") != wanted:

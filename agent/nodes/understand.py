@@ -9,7 +9,7 @@ from typing import Any
 
 from agent.language import detect_language
 from agent.nodes.deps import AgentDeps, add_usage
-from agent.state import ORDER_INTENTS, ConversationState, fresh_turn
+from agent.state import ORDER_INTENTS, ConversationState, PendingAction, fresh_turn
 from agent.understanding import (
     beyond_answer,
     extract_slots,
@@ -106,6 +106,7 @@ def details(slots: dict[str, Any]) -> list[str]:
 
 
 CLAUSE = re.compile(r"[.!?;。！？]\s*")
+SENTENCE = re.compile(r"[.!?\n。！？]+")
 # Keywords that name another request than the one waiting for a yes: they must outweigh this.
 OTHER_REQUEST_MIN_WEIGHT = 1.0
 
@@ -123,12 +124,12 @@ SAME_REQUEST: dict[str, frozenset[str]] = {
 }
 
 
-def names_another_request(deps: AgentDeps, text: str, language: str, pending: dict[str, Any]) -> bool:
+def names_another_request(deps: AgentDeps, text: str, language: str, pending: PendingAction) -> bool:
     """Whether a "yes ..." names a different request than the proposal waiting for it, in the same
     clause ("yes, change the address"; but "Yes. Also, …" confirms, then goes on)."""
     clause = CLAUSE.split(text.strip(), maxsplit=1)[0]
     scores = deps.classifier.keyword_scores(clause, language)
-    same = {pending["intent"], *SAME_REQUEST.get(str(pending.get("tool")), ())}
+    same = {pending["intent"], *SAME_REQUEST.get(pending["tool"], ())}
     if any(scores.get(intent) for intent in same):
         return False
     others = {i: w for i, w in scores.items() if i not in ("greeting", "human_agent", "complaint", *same)}
@@ -169,42 +170,43 @@ def mentions_declined_coupon(deps: AgentDeps, text: str, language: str) -> bool:
     return False
 
 
-SENTENCE = re.compile(r"[.!?\n。！？]+")
+def read_requests(deps: AgentDeps, text: str, language: str) -> tuple[dict[str, float], frozenset[str]]:
+    """The requests the message's keywords name, with their weights, and those named under a
+    negation ("mejor no lo canceles"). A negation denies only words of its own clause ("(10,
+    leather, no) …, refund me" is a refund); a condition is no refusal ("if you don't refund me…")."""
+    named: dict[str, float] = {}
+    refused: set[str] = set()
+    for clause in PUNCTUATED.split(text):
+        norm = normalise(clause)
+        for match in deps.classifier.keyword_matches(clause, language):
+            if not _negated(norm, match.start, match.end):
+                named[match.label] = named.get(match.label, 0.0) + match.weight
+            elif not _conditional(norm, match.start):
+                refused.add(match.label)
+    return named, frozenset(refused)
 
 
-def wanted_remedy(deps: AgentDeps, text: str, language: str) -> tuple[str | None, frozenset[str]]:
+REMEDY_OF = {"refund_request": "refund", "reship_request": "replacement", "exchange_request": "replacement"}
+
+
+def wanted_remedy(named: dict[str, float], refused_requests: frozenset[str]) -> tuple[str | None, frozenset[str]]:
     """ "refund" or "replacement" when the customer names the remedy they want, and the remedies
     they refuse ("I don't want my money back"). A refused remedy is no vote for the other one:
     "if you don't return my money I'll sue" asks for no replacement."""
     votes = {"refund": 0.0, "replacement": 0.0}
-    refused: set[str] = set()
-    kinds = {"refund_request": "refund", "reship_request": "replacement", "exchange_request": "replacement"}
-    # A negation denies only words of its own clause ("(10, leather, no) …, refund me" is a refund).
-    for clause in PUNCTUATED.split(text):
-        norm = normalise(clause)
-        for match in deps.classifier.keyword_matches(clause, language):
-            kind = kinds.get(match.label)
-            if kind is None:
-                continue
-            if _negated(norm, match.start, match.end):
-                if not _conditional(norm, match.start):
-                    refused.add(kind)
-            else:
-                votes[kind] += match.weight
+    for label, weight in named.items():
+        if label in REMEDY_OF:
+            votes[REMEDY_OF[label]] += weight
     refund, replacement = votes["refund"], votes["replacement"]
     remedy = "refund" if refund > replacement else "replacement" if replacement > refund else None
-    return remedy, frozenset(refused - {remedy})
+    return remedy, frozenset({REMEDY_OF[r] for r in refused_requests if r in REMEDY_OF} - {remedy})
 
 
-def refused_requests(deps: AgentDeps, text: str, language: str) -> set[str]:
-    """The requests the message's keywords name under a negation ("mejor no lo canceles")."""
-    refused = set()
-    for clause in PUNCTUATED.split(text):
-        norm = normalise(clause)
-        for match in deps.classifier.keyword_matches(clause, language):
-            if _negated(norm, match.start, match.end) and not _conditional(norm, match.start):
-                refused.add(match.label)
-    return refused
+def named_besides(deps: AgentDeps, text: str, language: str, refused: frozenset[str]) -> str | None:
+    """The order request the message's keywords name besides the ones it takes back, the strongest."""
+    scores = deps.classifier.keyword_scores(text, language)
+    others = {i: w for i, w in scores.items() if i in ORDER_INTENTS and i not in refused}
+    return max(others, key=others.__getitem__) if others else None
 
 
 def continues_goal(state: ConversationState, intent: str, confidence: float, slots: dict[str, Any], pure_details: bool) -> bool:
@@ -270,7 +272,7 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         updates["signals"] = dataclasses.asdict(signals)
         updates.update(pending=None, status="open", declined=[*state.get("declined", []), pending["tool"]])
         pending = None
-    if pending and signals.affirmation == "yes" and names_another_request(deps, text, language, dict(pending)):
+    if pending and signals.affirmation == "yes" and names_another_request(deps, text, language, pending):
         # "yes, change the address" while a cancellation waits: the customer asks for something else.
         signals = dataclasses.replace(signals, affirmation=None)
         updates["signals"] = dataclasses.asdict(signals)
@@ -280,24 +282,22 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         # "evet iptal et", "yes cancel it": the verb repeats the proposal, it does not refuse it.
         signals = dataclasses.replace(signals, affirmation="yes")
         updates["signals"] = dataclasses.asdict(signals)
-    remedy, refused = wanted_remedy(deps, text, language)
+    named_requests, taken_back = read_requests(deps, text, language)
+    remedy, refused = wanted_remedy(named_requests, taken_back)
     offered = {"issue_refund": "refund", "create_reshipment": "replacement"}.get(str(pending["tool"])) if pending else None
     if pending and signals.affirmation == "no" and refused and offered and offered not in refused:
         # "I don't want my money back, just send the right one" while a new parcel is offered: the
         # no refuses the other remedy, not the offer.
         signals = dataclasses.replace(signals, affirmation=None)
         updates["signals"] = dataclasses.asdict(signals)
-    taken_back = refused_requests(deps, text, language) if pending else set()
     if pending and pending["intent"] in taken_back:
         # "やっぱりキャンセルしないでおきます", "actually don't cancel it": the proposal itself is refused;
         # a request named besides ("…, can you send it express instead?") is the new one.
-        scores = deps.classifier.keyword_scores(text, language)
-        others = {i: w for i, w in scores.items() if i in ORDER_INTENTS and i not in taken_back}
-        read = deps.classifier.classify(text, language)
-        if not others and read.intent in ORDER_INTENTS and read.intent not in taken_back:
-            others = {read.intent: read.confidence}
-        if others:
-            new = max(others, key=others.__getitem__)
+        new = named_besides(deps, text, language, taken_back)
+        if new is None:
+            read = deps.classifier.classify(text, language).intent
+            new = read if read in ORDER_INTENTS and read not in taken_back else None
+        if new is not None:
             updates.update(
                 pending=None,
                 status="open",
@@ -353,16 +353,13 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         updates["declined"] = [*updates.get("declined", state.get("declined", [])), "issue_coupon"]
     pure_details = gives_identity and request_units(text, details(slots)) <= DETAILS_ONLY_UNITS
     goal = state.get("deferred_intent")
-    if goal and not pending:
-        refused_goal = refused_requests(deps, text, language)
-        if goal in refused_goal:
-            # "No wait, don't cancel it, can it go express?" before identity: the new request replaces
-            # the one taken back; a refusal with nothing else keeps the goal to be asked about.
-            scores = deps.classifier.keyword_scores(text, language)
-            others = {i: w for i, w in scores.items() if i in ORDER_INTENTS and i not in refused_goal}
-            if others:
-                goal, intent, confidence = None, max(others, key=others.__getitem__), 1.0
-                updates["deferred_intent"] = None
+    if goal and not pending and goal in taken_back:
+        # "No wait, don't cancel it, can it go express?" before identity: the new request replaces
+        # the one taken back; a refusal with nothing else keeps the goal to be asked about.
+        new = named_besides(deps, text, language, taken_back)
+        if new is not None:
+            goal, intent, confidence = None, new, 1.0
+            updates["deferred_intent"] = None
     unwanted = {"refund": "refund_request", "replacement": "reship_request"}
     if remedy is None and any(intent == unwanted[r] for r in refused):
         # "I don't want my money back, just send the right one" is no refund request: the problem
