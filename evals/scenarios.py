@@ -17,7 +17,9 @@ Scenario files (`evals/scenarios/*.yaml`) hold a list of scenarios:
 
 `pick` keys: status, shipment_status, no_shipment, promised_passed, issue, currency,
 marketplace, max_total, min_total, min_items, vip, language, carrier, in_stock (every item of
-the order has units left; set by itself when the conversation ends with items sent again).
+the order has units left; set by itself when the conversation ends with items sent again),
+within_limits (every item is worth no more than the profile lets the agent refund or send
+again on its own; set by itself when the conversation ends with such a write and no human).
 
 Placeholders: {order_id} {email} {first_name} {last_name} {postal_code} {other_order_id}
 (an order of another customer) {other_email}.
@@ -35,12 +37,14 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import yaml
 from sqlalchemy import func, select
 
+from agent.policy.schema import PolicyProfile
 from commerce.db import Store
 from commerce.demo import REFERENCE_NOW, generate_demo_data
 from commerce.models import AuditEntry, Case, Coupon, Customer, Exchange, Order, Refund, Reshipment, ReturnRequest, StockLevel
@@ -49,6 +53,19 @@ from config import Settings
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 # Writes that send items: a conversation ending with one needs an order whose items are in stock.
 SENDS_ITEMS = frozenset({"create_reshipment", "create_exchange"})
+# Writes the profile caps by amount: above its limit a human decides.
+AMOUNT_CAPPED = frozenset({"issue_refund", "create_reshipment"})
+
+
+def own_limits(profile: PolicyProfile) -> dict[str, Decimal]:
+    """Per currency, the largest amount the agent may both refund and send again on its own."""
+    limits: dict[str, Decimal] = {}
+    for name in AMOUNT_CAPPED:
+        rule = profile.actions.get(name)
+        table = rule.approval_above if rule is not None else None
+        for currency, amount in (table or {}).items():
+            limits[currency] = min(limits.get(currency, Decimal(amount)), Decimal(amount))
+    return limits
 # Multi-turn conversations written apart from the code, with end states and language checks.
 CONVERSATION_DIR = Path(__file__).parent / "conversations"
 END_COUNTS: dict[str, Any] = {
@@ -102,9 +119,20 @@ def load_scenarios(directory: Path = SCENARIO_DIR) -> list[dict[str, Any]]:
     return scenarios
 
 
-def _matches(order: Order, pick: dict[str, Any], now: dt.datetime, stock: dict[str, int] | None = None) -> bool:
+def _matches(
+    order: Order,
+    pick: dict[str, Any],
+    now: dt.datetime,
+    stock: dict[str, int] | None = None,
+    limits: dict[str, Decimal] | None = None,
+) -> bool:
     shipment = order.shipments[-1] if order.shipments else None
     for key, wanted in pick.items():
+        if key == "within_limits" and limits is not None:
+            limit = limits.get(order.currency)
+            within = limit is not None and all(line.unit_price * line.quantity <= limit for line in order.items)
+            if within != bool(wanted):
+                return False
         if key == "in_stock" and stock is not None:
             in_stock = all(stock.get(line.variant_id, 0) > 0 for line in order.items)
             if in_stock != bool(wanted):
@@ -146,16 +174,24 @@ def _matches(order: Order, pick: dict[str, Any], now: dt.datetime, stock: dict[s
     return True
 
 
-def pick_values(store: Store, pick: dict[str, Any], now: dt.datetime, skip: int = 0, *, newest: bool = False) -> dict[str, str]:
+def pick_values(
+    store: Store,
+    pick: dict[str, Any],
+    now: dt.datetime,
+    skip: int = 0,
+    *,
+    newest: bool = False,
+    limits: dict[str, Decimal] | None = None,
+) -> dict[str, str]:
     """Placeholder values for a scenario: the first matching order (after `skip`; the newest
     first with `newest`, as a customer usually writes about a recent order), its customer, and
-    an order of someone else."""
+    an order of someone else. `limits` are the amounts per currency that `within_limits` reads."""
     with store.read() as session:
         orders = session.scalars(select(Order).order_by(Order.placed_at, Order.id)).all()
         stock: dict[str, int] = defaultdict(int)
         for level in session.scalars(select(StockLevel)):
             stock[level.variant_id] += level.on_hand - level.reserved
-        matching = [o for o in orders if _matches(o, pick, now, stock) and o.duplicate_of is None]
+        matching = [o for o in orders if _matches(o, pick, now, stock, limits) and o.duplicate_of is None]
         if len(matching) <= skip:
             raise ScenarioError(f"no demo order matches {pick}")
         order = matching[-1 - skip] if newest else matching[skip]
@@ -297,6 +333,11 @@ class ScenarioRunner:
                 # A conversation that ends with items sent again is written for a shop that has them:
                 # it is played on an order whose items are in stock (the demo shop oversells a few).
                 pick.setdefault("in_stock", True)
+            end = scenario.get("end") or {}
+            if AMOUNT_CAPPED & set(end.get("writes") or []) and not end.get("human"):
+                # Written for a refund or a replacement the agent may give on its own: played on an
+                # order whose items are each within the profile's limits for both.
+                pick.setdefault("within_limits", True)
             try:
                 values = pick_values(
                     store,
@@ -304,6 +345,7 @@ class ScenarioRunner:
                     self.now,
                     int(scenario.get("skip", 0)),
                     newest=bool(scenario.get("newest_first")),
+                    limits=own_limits(agent.profile),
                 )
             except ScenarioError as e:
                 # The demo shop has no such order: the scenario cannot be played, which is not the agent's fault.
