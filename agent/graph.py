@@ -2,6 +2,7 @@
 
     understand → identify → retrieve → decide → guard → act → respond
                                               ↘ escalate → respond → wait for a human
+                           ↖ take_up (a request made after the yes) ↙
 
 Every turn enters at `understand`. A write the profile wants confirmed is proposed and
 waits for the customer's yes; what the agent must not decide becomes a case with a brief,
@@ -18,7 +19,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 
-from agent.nodes.act import act, after_act
+from agent.nodes.act import act, after_act, take_up
 from agent.nodes.decide import after_decide, decide
 from agent.nodes.deps import AgentDeps
 from agent.nodes.escalate import escalate
@@ -42,6 +43,7 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
         ("decide", decide),
         ("guard", guard),
         ("act", act),
+        ("take_up", take_up),
         ("escalate", escalate),
         ("respond", respond),
     ):
@@ -53,7 +55,8 @@ def build_graph(deps: AgentDeps, checkpointer: BaseCheckpointSaver[Any] | None =
     graph.add_conditional_edges("retrieve", after_retrieve, ["decide", "respond"])
     graph.add_conditional_edges("decide", after_decide, ["guard", "escalate", "respond"])
     graph.add_conditional_edges("guard", after_guard, ["act", "escalate", "respond"])
-    graph.add_conditional_edges("act", after_act, ["escalate", "respond"])
+    graph.add_conditional_edges("act", after_act, ["escalate", "take_up", "respond"])
+    graph.add_edge("take_up", "retrieve")
     graph.add_edge("escalate", "respond")
     graph.add_conditional_edges("respond", after_respond, ["wait_for_human", END])
     graph.add_edge("wait_for_human", END)

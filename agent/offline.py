@@ -58,6 +58,7 @@ MISTAKE_WORDS = (
 )
 # Items are looked for in the customer's last messages, and match when this share of their name's words is there.
 ITEM_MEMORY_MESSAGES = 4
+_LATIN_WORD = re.compile(r"[0-9a-zà-ÿ]+")
 ITEM_NAME_SHARE = 0.5
 COUPON_PERCENT = 10
 PROBLEM_REASONS = {
@@ -175,7 +176,9 @@ class OfflineBrain:
         only item of a one-item order; else none, and the customer is asked which."""
         recent = [t["text"] for t in (state.get("transcript") or [])[-ITEM_MEMORY_MESSAGES:]] or [state.get("message", "")]
         text = " ".join(recent).lower()
-        words = set(re.findall(r"\w+", text)) | {h.lower() for h in (state.get("slots") or {}).get("item_hints", [])}
+        # Latin words are read apart from the script glued to them ("荷物のDesk Lampが壊れて").
+        words = set(re.findall(r"\w+", text)) | set(_LATIN_WORD.findall(text))
+        words |= {h.lower() for h in (state.get("slots") or {}).get("item_hints", [])}
         items = order.get("items", [])
         named = []
         for item in items:
@@ -286,6 +289,9 @@ class OfflineBrain:
 
     def policy_answer(self, state: ConversationState, context: dict[str, Any]) -> Decision:
         hits = context.get("hits") or []
+        if not hits and state.get("pending"):
+            # A question while an offer waits for its yes: no hand-over that would leave the offer hanging.
+            return Decision("reply", parts=[("question_no_policy", {})])
         if not hits:
             return Decision(
                 "escalate",

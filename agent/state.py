@@ -87,6 +87,7 @@ class TurnScratch(TypedDict, total=False):
     model_urgency: str | None
     choices: list[str]  # reply keys of the answers offered as buttons
     reply_after: list[tuple[str, dict[str, str]]]  # said after everything else (an offer still waiting)
+    then_intent: str | None  # a request made after a yes in the same message, taken up once the yes is done
 
 
 class ConversationState(ConversationMemory, TurnScratch, total=False):
@@ -111,6 +112,7 @@ def fresh_turn() -> dict[str, Any]:
         "model_urgency": None,
         "choices": [],
         "reply_after": [],
+        "then_intent": None,
     }
 
 

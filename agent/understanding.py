@@ -669,9 +669,15 @@ def _affirmation(text: str, language: str, lexicons: Mapping[str, Lexicon]) -> s
     matches = _find(norm, groups)
     if not matches:
         return None
-    if ("?" in text or "？" in text) and _units(_without(norm, matches)) > 0:
+    if is_question(text) and _units(_without(norm, matches)) > 0:
         # "ça coûte combien exactement ?", "yes but how much is it?": a question waits for its
-        # answer and accepts nothing; a no still refuses.
+        # answer and accepts nothing; a no still refuses. A sentence of its own that answers
+        # does ("oui c'est parfait. et en express ?", "do I print a label? and yes, open it").
+        statements = [s for s in _STATEMENT.findall(text) if s.strip() and not s.rstrip().endswith(QUESTION_MARKS)]
+        for statement in statements:
+            answer = _statement_answer(statement, language, lexicons)
+            if answer is not None:
+                return answer
         return "no" if matches[0].start == 0 and matches[0].label == "no" else None
     if _units(norm) <= ANSWER_MAX_UNITS:
         return "no" if any(m.label == "no" for m in matches) else "yes"
@@ -686,12 +692,49 @@ def _affirmation(text: str, language: str, lexicons: Mapping[str, Lexicon]) -> s
     return "no" if any(m.label == "no" for m in opening) else "yes"
 
 
+# Sentences with their end mark ("oui c'est parfait." / "et en express ?" / "and yes open it").
+_STATEMENT = re.compile(r"[^.!?。！？؟\n]+[.!?。！？؟\n]*")
+QUESTION_MARKS = ("?", "？", "؟")
+
+
+def is_question(text: str) -> bool:
+    """Whether the message asks something: a question mark of any script."""
+    return any(mark in text for mark in QUESTION_MARKS)
+
+
+# A word such as "and", "so" may come before the answer of a sentence ("and yes, open it").
+_LEAD_IN_CHARS = 5
+
+
+def _statement_answer(statement: str, language: str, lexicons: Mapping[str, Lexicon]) -> str | None:
+    """A yes or no that opens a sentence without a question mark and says more than the answer
+    word ("oui c'est parfait.", "and yes please open it"; a bare "ok." before a question is no answer)."""
+    norm = normalise(statement)
+    groups = _signal_groups(language, "yes", lexicons) + _signal_groups(language, "no", lexicons)
+    matches = _find(norm, groups)
+    if not matches or matches[0].start > _LEAD_IN_CHARS or _units(_without(norm, matches)) < 1:
+        return None
+    if any(m.label == "no" for m in matches):
+        return "no"
+    return "yes"
+
+
 def beyond_answer(text: str, language: str, directory: Path | None = None) -> float:
     """How much of the message is left once its yes/no words are out ("no, wait, I changed my mind": nothing)."""
     lexicons = load_lexicons(directory)
     norm = normalise(text)
     groups = _signal_groups(language, "yes", lexicons) + _signal_groups(language, "no", lexicons)
     return _units(_without(norm, _find(norm, groups)))
+
+
+def after_change_of_mind(text: str, language: str, directory: Path | None = None) -> str | None:
+    """What follows the last "no" inside a message ("refund me please... no actually, send the right
+    one": "actually, send the right one"), where the customer changes their mind as they write; None
+    when no "no" stands after the message's start."""
+    lexicons = load_lexicons(directory)
+    norm = normalise(text)
+    later = [m for m in _find(norm, _signal_groups(language, "no", lexicons)) if m.start > 0]
+    return norm[later[-1].end :] if later else None
 
 
 def opens_with_yes(text: str, language: str, directory: Path | None = None) -> bool:
@@ -801,7 +844,10 @@ _EBAY = re.compile(_NB + r"\d{2}-\d{5}-\d{5}" + _NA)
 _W_ORDER = re.compile(r"(?<![0-9A-Za-z])#?\s?([Ww]\d{7})(?!\d)")
 _HASH_ORDER = re.compile(r"(?<![0-9A-Za-z&])#\s?(\d{3,10})(?![\d.,]?\d)")
 # Words that follow an order number ("1348 nolu sipariş", "1348번 주문", "1348号订单").
-_SUFFIXED_ORDER = re.compile(r"(?<![\d.,])(\d{3,10})\s*(?:no['’]?lu|numaral[ıi]|번|號|号)")
+# "1348 nolu", "1348번", "1348号"; not a room or a house number ("305号室", "张杨路500号", "18번지").
+_SUFFIXED_ORDER = re.compile(
+    r"(?<![\d.,])(?<![路街道巷弄里])(\d{3,10})\s*(?:no['’]?lu|numaral[ıi]|번(?!지)|號|号)(?![室楼樓棟館馆])"
+)
 # A bare number in a message that names no order otherwise: an order number only if the store has it.
 _BARE_NUMBER = re.compile(r"(?<![\d.,:/+-])(?<![A-Za-z])(\d{4,12})(?![\d.,:/]?\d)(?![A-Za-z])")
 # Introductions that are ordinary words too ("I'm", "soy", "ich bin"): a name follows only when
@@ -944,15 +990,18 @@ _ADDRESS_STRONG = (
     r"yeni\s+adres(?:im)?|adresim|новый\s+адрес|мой\s+(?:новый\s+)?адрес|"
     r"العنوان\s+الجديد|عنواني\s+الجديد|عنواني|新地址|新的地址|新しい住所|새\s?주소"
 )
+# Chinese writes no spaces: "改送到我公司：…" (deliver it to my office instead: …) needs no word boundary.
+_ADDRESS_CJK = r"(?:改)?(?:送|寄|发|發)到(?:我(?:的)?(?:公司|家|单位|單位))?\s*[:：]\s*"
 _ADDRESS_WEAK = (
     r"address|shipping\s+address|delivery\s+address|direcci[oó]n|adresse|lieferadresse|anschrift|indirizzo|endere[çc]o|morada|"
     r"adres|адрес|العنوان|地址|收货地址|住所|お届け先|주소|배송지"
 )
 _ADDRESS = re.compile(
     r"(?i)(?:(?<![^\W\d_])(?:" + _ADDRESS_STRONG + r")(?:\s*[:：]\s*|\s*(?:は|是|为|는|은)\s*|\s+)"
-    r"|(?<![^\W\d_])(?:" + _ADDRESS_WEAK + r")\s*[:：]\s*)(?P<addr>[^\n]+)"
+    r"|(?<![^\W\d_])(?:" + _ADDRESS_WEAK + r")\s*[:：]\s*|" + _ADDRESS_CJK + r")(?P<addr>[^\n]+)"
 )
-_SENTENCE_SPLIT = re.compile(r"(?<=[.!?。！？])\s*")
+# Sentence ends inside an address: not after an abbreviation ("ул. Ленина, д. 12", "Cad. No: 45").
+_SENTENCE_SPLIT = re.compile(r"(?<=[!?。！？])\s*|(?<=[^\W\d_]{4}\.)\s+|(?<=\d\.)\s+")
 _ADDRESS_TAIL = re.compile(
     r"(?i)(?:[,;]?\s*(?:please|thanks|thank\s+you|thx|gracias|por\s+favor|merci|s'il\s+vous\s+pla[iî]t|danke|bitte|grazie|"
     r"per\s+favore|obrigad[oa]|bedankt|alstublieft|dzi[eę]kuj[eę]|prosz[eę]|te[sş]ekk[uü]rler|l[uü]tfen|спасибо|пожалуйста|"
@@ -1031,9 +1080,14 @@ _NAME_THEN_POSTAL = re.compile(
     r"\s*[,;]?\s*(" + _POSTAL_ANY + r")\s*[.!]?$"
 )
 _LOWER_NAME_INTRO = re.compile(r"(?i)(?<![^\W\d_])(?:full\s+)?name\s+is\s+([^\W\d_]+\s+[^\W\d_]+)")
+# Capitalised words that open a message and are no name: greetings and the like ("Guten Tag, David Williams").
 _NOT_NAMES = frozenset(
-    {"hi", "hello", "hey", "hola", "bonjour", "hallo", "ciao", "olá", "ola", "hej", "dear", "thanks", "thank", "my", "the"}
-)
+    {"hi", "hello", "hey", "hola", "bonjour", "hallo", "ciao", "olá", "ola", "hej", "dear", "thanks", "thank", "my", "the",
+     "good", "morning", "afternoon", "evening", "guten", "tag", "morgen", "abend", "servus", "moin", "buenos", "buenas",
+     "días", "dias", "tardes", "noches", "bonsoir", "salut", "buongiorno", "buonasera", "salve", "bom", "boa", "dia",
+     "tarde", "goedemorgen", "goedemiddag", "goedenavond", "dag", "dzień", "dzien", "dobry", "merhaba", "selam",
+     "здравствуйте", "добрый", "день", "вечер", "привет"}
+)  # fmt: skip
 
 
 # Capitalised words of the cased scripts, whatever is glued around them ("Ивановです", "Pérez、").
@@ -1079,7 +1133,7 @@ def _bare_names(text: str) -> list[str]:
     found = []
     for m in _BARE_NAME.finditer(text):
         words = m.group(1).split()
-        if words[0].lower() in _NOT_NAMES:
+        while words and words[0].lower() in _NOT_NAMES:
             words = words[1:]
         if len(words) >= 2:
             found.append(" ".join(words))
@@ -1124,7 +1178,7 @@ _STREET_WORD = (
     r"(?i)(?<![^\W\d_])(?:street|st\.?|road|rd\.?|avenue|ave\.?|lane|drive|dr\.?|boulevard|blvd|way|place|rue|avenue|bd|all[ée]e|"
     r"chemin|calle|c/|avenida|avda\.?|plaza|paseo|camino|via|viale|piazza|corso|rua|travessa|largo|pra[çc]a|stra(?:ß|ss)e|str\.|weg|"
     r"platz|allee|gasse|laan|straat|plein|gracht|ul\.?|ulica|al\.?|aleja|cad(?:desi)?\.?|sok(?:ak|a[gğ][ıi])?\.?|mah(?:allesi)?\.?|"
-    r"улица|ул\.|проспект|пр\.|шоссе)(?![^\W\d_])|[a-zäöüß]+(?:stra(?:ß|ss)e|str\.|weg|platz|gasse|laan|straat)"
+    r"улица|ул\.|проспект|пр\.|шоссе|شارع|طريق)(?![^\W\d_])|[a-zäöüß]+(?:stra(?:ß|ss)e|str\.|weg|platz|gasse|laan|straat)"
 )
 _STREET_RE = re.compile(_STREET_WORD)
 _CLAUSE_START = re.compile(r"[?!:;]|(?<=[a-z])\.\s")

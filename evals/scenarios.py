@@ -66,6 +66,8 @@ def own_limits(profile: PolicyProfile) -> dict[str, Decimal]:
         for currency, amount in (table or {}).items():
             limits[currency] = min(limits.get(currency, Decimal(amount)), Decimal(amount))
     return limits
+
+
 # Multi-turn conversations written apart from the code, with end states and language checks.
 CONVERSATION_DIR = Path(__file__).parent / "conversations"
 END_COUNTS: dict[str, Any] = {

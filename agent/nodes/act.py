@@ -67,5 +67,20 @@ def failure_reply(code: Any) -> str:
     return FAILURE_REPLIES.get(str(getattr(code, "value", code) or ""), "failed_generic")
 
 
-def after_act(state: ConversationState) -> Literal["escalate", "respond"]:
-    return "respond" if all(a["ok"] for a in state.get("actions", [])) else "escalate"
+def after_act(state: ConversationState) -> Literal["escalate", "take_up", "respond"]:
+    if not all(a["ok"] for a in state.get("actions", [])):
+        return "escalate"
+    return "take_up" if state.get("then_intent") else "respond"
+
+
+def take_up(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
+    """The request the customer made after their yes ("yes. And can it go express?"), now that the
+    yes is done: it goes through retrieval and the brain like a message of its own."""
+    return {
+        "intent": state.get("then_intent"),
+        "intent_confidence": 1.0,
+        "then_intent": None,
+        "confirming": False,
+        "decision": None,
+        "gate": None,
+    }

@@ -11,8 +11,11 @@ from agent.language import detect_language
 from agent.nodes.deps import AgentDeps, add_usage
 from agent.state import ORDER_INTENTS, ConversationState, PendingAction, fresh_turn
 from agent.understanding import (
+    Signals,
+    after_change_of_mind,
     beyond_answer,
     extract_slots,
+    is_question,
     lone_name,
     normalise,
     opens_with_yes,
@@ -74,7 +77,7 @@ NEGATION = re.compile(
 # Negations after the word they deny ("Geld zurück brauch ich nicht", "yenisini istemiyorum").
 NEGATION_AFTER = re.compile(
     r"(?i)^\W*(?:\w+\W+){0,3}?(?:nicht|niet|istemiyorum|istemem|gerek\s+yok|не\s+надо|не\s+нужно|"
-    r"no\s+hace\s+falta|pas\s+besoin|non\s+serve|não\s+precisa)(?![^\W\d_])|^.{0,12}(?:いらない|不要|必要ない|しない|しません|요없|필요\s?없|말고|하지\s?마|안\s?해)"
+    r"no\s+hace\s+falta|pas\s+besoin|non\s+serve|não\s+precisa)(?![^\W\d_])|^.{0,12}(?:いらない|要らない|いりません|要りません|不要|必要ない|しない|しません|요없|필요\s?없|말고|하지\s?마|안\s?해)"
 )
 
 
@@ -105,8 +108,8 @@ def details(slots: dict[str, Any]) -> list[str]:
     return [*slots["names"], *slots["postal_codes"]]
 
 
-CLAUSE = re.compile(r"[.!?;。！？]\s*")
-SENTENCE = re.compile(r"[.!?\n。！？]+")
+CLAUSE = re.compile(r"[.!?;。！？؟]\s*")
+SENTENCE = re.compile(r"[.!?\n。！？؟]+")
 # Keywords that name another request than the one waiting for a yes: they must outweigh this.
 OTHER_REQUEST_MIN_WEIGHT = 1.0
 
@@ -134,6 +137,21 @@ def names_another_request(deps: AgentDeps, text: str, language: str, pending: Pe
         return False
     others = {i: w for i, w in scores.items() if i not in ("greeting", "human_agent", "complaint", *same)}
     return bool(others) and max(others.values()) >= OTHER_REQUEST_MIN_WEIGHT
+
+
+def request_after_yes(deps: AgentDeps, text: str, language: str, pending: PendingAction) -> str | None:
+    """The order request a yes's message names in a later sentence, other than the proposal's own
+    ("ja, bitte ändern. Geht das auch per Express?" while an address change waits: switch_carrier)."""
+    sentences = [s for s in SENTENCE.split(text.strip()) if s.strip()]
+    if len(sentences) < 2:
+        return None
+    rest = " ".join(sentences[1:])
+    same = {pending["intent"], *SAME_REQUEST.get(pending["tool"], ())}
+    named, refused = read_requests(deps, rest, language)
+    others = {i: w for i, w in named.items() if i in ORDER_INTENTS and i not in same and i not in refused}
+    if not others or max(others.values()) < OTHER_REQUEST_MIN_WEIGHT:
+        return None
+    return max(others, key=others.__getitem__)
 
 
 COUPON_WORDS = re.compile(
@@ -209,12 +227,54 @@ def named_besides(deps: AgentDeps, text: str, language: str, refused: frozenset[
     return max(others, key=others.__getitem__) if others else None
 
 
-def continues_goal(state: ConversationState, intent: str, confidence: float, slots: dict[str, Any], pure_details: bool) -> bool:
+# Requests that ask for a write of their own: named in a question, they replace the offer waiting.
+WRITE_REQUESTS = frozenset(
+    {"cancel_order", "change_address", "switch_carrier", "refund_request", "reship_request", "return_request",
+     "exchange_request", "modify_order"}
+)  # fmt: skip
+
+
+def asks_while_waiting(
+    pending: PendingAction | None,
+    text: str,
+    intent: str,
+    signals: Signals,
+    named: dict[str, float],
+    slots: dict[str, Any],
+) -> bool:
+    """Whether a question sent while an action waits for its yes is about that action (how long,
+    how much, when the money comes) rather than a new request. A coupon offer is left out: "when
+    will it arrive?" after the coupon for a late parcel is a tracking question."""
+    if pending is None or pending["tool"] == "issue_coupon" or not is_question(text) or signals.affirmation:
+        return False
+    same = {pending["intent"], *SAME_REQUEST.get(pending["tool"], ())}
+    if intent in same or intent in QUESTIONS_WHILE_WAITING or slots["address"] or signals.wants_human or signals.legal_threat:
+        return False
+    return not any(w >= OTHER_REQUEST_MIN_WEIGHT for i, w in named.items() if i in WRITE_REQUESTS and i not in same)
+
+
+def request_read_besides(deps: AgentDeps, text: str, language: str, refused: frozenset[str]) -> str | None:
+    """The order request the classifier reads in the message, or else in its last sentences, other
+    than the ones taken back ("nie anuluj. … mozna wyslac ekspresem zamiast anulowac?")."""
+    sentences = [s for s in SENTENCE.split(text.strip()) if s.strip()]
+    for candidate in (text, *reversed(sentences[1:])):
+        read = deps.classifier.classify(candidate, language).intent
+        if read in ORDER_INTENTS and read not in refused:
+            return read
+    return None
+
+
+def continues_goal(
+    state: ConversationState, text: str, intent: str, confidence: float, slots: dict[str, Any], pure_details: bool
+) -> bool:
     """Whether a message continues the conversation's order goal rather than starting another:
     details only ("order 1474"), or the answer to the question we asked ("the blue one")."""
     vague = intent in ("other", "greeting")
     if pure_details or (vague and slots["order_ids"]):
         return True
+    if intent in QUESTIONS_WHILE_WAITING and is_question(text):
+        # "Meanwhile, do you ship to Belgium?" while we wait for the order number: a question of its own.
+        return False
     return bool(state.get("asked")) and (vague or confidence < GOAL_SWITCH_CONFIDENCE)
 
 
@@ -283,6 +343,15 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         signals = dataclasses.replace(signals, affirmation="yes")
         updates["signals"] = dataclasses.asdict(signals)
     named_requests, taken_back = read_requests(deps, text, language)
+    tail = after_change_of_mind(text, language)
+    if tail:
+        # "Refund me please… no, actually send me the right one": the last word counts.
+        later, later_back = read_requests(deps, tail, language)
+        if not any(label in REMEDY_OF for label in later) and len(tail.split()) >= 2:
+            read = deps.classifier.classify(tail, language)
+            later, later_back = ({read.intent: 1.0}, frozenset()) if read.intent in REMEDY_OF else ({}, frozenset())
+        if any(label in REMEDY_OF for label in later):
+            named_requests, taken_back = later, later_back
     remedy, refused = wanted_remedy(named_requests, taken_back)
     offered = {"issue_refund": "refund", "create_reshipment": "replacement"}.get(str(pending["tool"])) if pending else None
     if pending and signals.affirmation == "no" and refused and offered and offered not in refused:
@@ -295,8 +364,7 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         # a request named besides ("…, can you send it express instead?") is the new one.
         new = named_besides(deps, text, language, taken_back)
         if new is None:
-            read = deps.classifier.classify(text, language).intent
-            new = read if read in ORDER_INTENTS and read not in taken_back else None
+            new = request_read_besides(deps, text, language, taken_back)
         if new is not None:
             updates.update(
                 pending=None,
@@ -312,12 +380,23 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
             signals = dataclasses.replace(signals, affirmation="no")
             updates["signals"] = dataclasses.asdict(signals)
     # "No, I want my money back": the no refuses the proposal, the rest is a request of its own.
-    no_and_more = bool(pending) and signals.affirmation == "no" and beyond_answer(text, language) >= NO_AND_MORE_UNITS
+    # "不用补发了，直接退款吧" (no resend, just refund) is short and still names the other remedy.
+    other_remedy = remedy is not None and offered is not None and remedy != offered
+    no_and_more = (
+        bool(pending) and signals.affirmation == "no" and (beyond_answer(text, language) >= NO_AND_MORE_UNITS or other_remedy)
+    )
     if pending and signals.affirmation in ("yes", "no") and not no_and_more:
         updates["intent"] = pending["intent"]
         updates["intent_confidence"] = 1.0
         if signals.affirmation == "yes":
             updates["confirming"] = True
+            then = request_after_yes(deps, text, language, pending)
+            if then is not None:
+                # "Yes, change it. And can it go express?": the yes is done first, then the next
+                # request is taken up in the same turn.
+                updates["then_intent"] = then
+                if slots["address"]:
+                    updates["address"] = slots["address"]
         else:
             updates["pending"] = None
             updates["status"] = "open"
@@ -326,7 +405,12 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
                 # "No coupon. Sort this today or I do a chargeback": the refusal goes on to a person.
                 updates["reply_parts"] = [("cancelled_by_customer", {}), ("anything_else", {})]
         return updates
-    if pending and no_and_more:
+    # "No, keep the backpack, only return the vase": the same request named again, not refused, is
+    # a correction of the proposal; it is proposed again as now said.
+    correction = (
+        pending is not None and no_and_more and pending["intent"] in named_requests and pending["intent"] not in taken_back
+    )
+    if pending and no_and_more and not correction:
         updates["declined"] = [*state.get("declined", []), pending["tool"]]
     by_brain = deps.brain.classify(text, language, state)
     second: str | None = None
@@ -345,7 +429,15 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     )
     # A message that mostly carries identity details ("order #1474, email …") continues the goal
     # the customer stated before; only a request of its own, read with confidence, replaces it.
-    if no_and_more and pending and intent == pending["intent"]:
+    # "I don't want it sent again, I'd rather have my money back" to a replacement offered for a
+    # broken item: the other remedy, unless that one is refused too.
+    alternative = {"replacement": "refund", "refund": "replacement"}.get(offered or "")
+    if no_and_more and offered in refused and alternative and alternative not in refused and state.get("problem"):
+        intent, confidence = ("refund_request" if alternative == "refund" else "reship_request"), 1.0
+        remedy = alternative
+    elif correction and pending:
+        intent, confidence = pending["intent"], 1.0
+    elif no_and_more and pending and intent == pending["intent"]:
         # "No, don't cancel it. Can you send it to my office?": the refused request is not the new one.
         runner_up = second if offline else deps.classifier.classify(text, language).runner_up
         intent = runner_up if runner_up and runner_up != pending["intent"] else "other"
@@ -360,6 +452,10 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         if new is not None:
             goal, intent, confidence = None, new, 1.0
             updates["deferred_intent"] = None
+    if intent in taken_back and intent in ORDER_INTENTS and not pending:
+        # "Not the whole order cancelled! Only swap that one thing": what is refused is not the request.
+        besides = named_besides(deps, text, language, taken_back)
+        intent = besides or request_read_besides(deps, text, language, taken_back) or "other"
     unwanted = {"refund": "refund_request", "replacement": "reship_request"}
     if remedy is None and any(intent == unwanted[r] for r in refused):
         # "I don't want my money back, just send the right one" is no refund request: the problem
@@ -384,10 +480,17 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     weak = intent in ("other", "greeting") or (gives_identity and intent == "track_order")
     if goal and (weak or pure_details or (gives_identity and confidence < GOAL_SWITCH_CONFIDENCE)):
         intent = goal
-    elif state.get("intent") in ORDER_INTENTS and continues_goal(state, intent, confidence, slots, pure_details):
+    elif state.get("intent") in ORDER_INTENTS and continues_goal(state, text, intent, confidence, slots, pure_details):
+        intent = state["intent"]
+    elif pure_details and state.get("intent") not in (None, "other", "greeting"):
+        # "name is … and postcode …" after a customs question: the identity is for that question.
         intent = state["intent"]
     if intent in ("other", "greeting") and state.get("intent") == "change_address" and slots["address"]:
         intent = "change_address"
+    if asks_while_waiting(pending, text, intent, signals, named_requests, slots):
+        # "How long will the new one take?", "how many days until the money is back?" while a
+        # cancellation or a replacement waits: a question about it, answered from the policy.
+        intent = "policy_question"
     # "While you're at it: when does the money reach my card?" with an offer waiting: the question
     # is answered and the offer still waits for its yes.
     keeps_offer = (

@@ -324,3 +324,83 @@ def test_a_question_about_the_cost_keeps_the_offer_waiting(agent: SupportAgent) 
     assert pending_tool(agent, "g63") == "cancel_order"
     agent.handle("g63", "yes, cancel it please")
     assert writes(agent) == ["cancel_order"]
+
+
+def test_a_yes_and_another_request_in_one_message_does_both_in_turn(agent: SupportAgent) -> None:
+    agent.handle("g64", "I need to change the delivery address of #A1005, email alice@example.com")
+    agent.handle("g64", "New address: 5 Rue de Rivoli, 75001 Paris")
+    assert pending_tool(agent, "g64") == "change_shipping_address"
+    out = agent.handle("g64", "yes, change it. And could it also go by express shipping?")
+    assert writes(agent) == ["change_shipping_address"]
+    assert pending_tool(agent, "g64") == "switch_carrier" and out.status == "awaiting_confirmation"
+
+
+def test_a_question_then_a_yes_of_its_own_confirms(agent: SupportAgent) -> None:
+    agent.handle("g65", "please cancel order #A1005, email alice@example.com")
+    assert pending_tool(agent, "g65") == "cancel_order"
+    agent.handle("g65", "is there a fee for that? and yes, go ahead and cancel")
+    assert writes(agent) == ["cancel_order"]
+
+
+def test_a_bare_ok_before_a_question_accepts_nothing(agent: SupportAgent) -> None:
+    agent.handle("g66", "please cancel order #A1005, email alice@example.com")
+    agent.handle("g66", "ok. how long until the money is back?")
+    assert writes(agent) == [] and pending_tool(agent, "g66") == "cancel_order"
+
+
+def test_a_question_about_the_offer_keeps_it_waiting(agent: SupportAgent) -> None:
+    agent.handle("g67", "the Mug of order #A1002 came broken, email alice@example.com")
+    assert pending_tool(agent, "g67") == "create_reshipment"
+    agent.handle("g67", "how many days would the new one need to reach me?")
+    assert pending_tool(agent, "g67") == "create_reshipment"
+    agent.handle("g67", "alright, yes please")
+    assert writes(agent) == ["create_reshipment"]
+
+
+def test_a_correction_of_the_items_is_proposed_again(agent: SupportAgent) -> None:
+    agent.handle("g68", "I'd like to return the T-Shirt and the Mug from #A1002, alice@example.com")
+    first = agent.state("g68")["pending"]
+    assert first["tool"] == "return_items" and len(first["arguments"]["item_ids"]) == 2
+    agent.handle("g68", "no wait, I keep the T-Shirt, only return the Mug please")
+    again = agent.state("g68")["pending"]
+    assert again["tool"] == "return_items" and again["arguments"]["item_ids"] == [MUG]
+
+
+def test_refusing_the_replacement_offered_proposes_the_refund(agent: SupportAgent) -> None:
+    agent.handle("g69", "the Mug of order #A1002 came broken, email alice@example.com")
+    assert pending_tool(agent, "g69") == "create_reshipment"
+    agent.handle("g69", "no, a refund")
+    assert pending_tool(agent, "g69") == "issue_refund"
+
+
+def test_a_greeting_before_the_name_is_no_name(agent: SupportAgent) -> None:
+    agent.handle("g70", "Guten Tag, Alice Martin, PLZ 75002. Wo ist meine Bestellung #A1003?")
+    assert agent.state("g70")["customer_id"] == "alice"
+
+
+def test_leaving_after_which_order_hands_nothing_over(agent: SupportAgent) -> None:
+    agent.handle("g71", "I want to cancel my order. I'm Alice Martin, zip code 75002")
+    assert agent.state("g71").get("asked") == "ask_which_order"
+    agent.handle("g71", "ok thanks, bye")
+    assert agent.state("g71").get("status") != "escalated"
+
+
+def test_a_question_after_which_order_is_no_unanswered_question(agent: SupportAgent) -> None:
+    agent.handle("g74", "I want to cancel my order. I'm Alice Martin, zip code 75002")
+    assert agent.state("g74").get("asked") == "ask_which_order"
+    agent.handle("g74", "meanwhile, do you ship to Belgium too?")
+    with agent.store.read() as s:
+        reasons = list(s.scalars(select(Case.reason)))
+    assert not any("which of their orders" in r for r in reasons)
+
+
+def test_the_request_refused_in_the_message_is_not_proposed(agent: SupportAgent) -> None:
+    agent.handle("g72", "order #A1005, alice@example.com")
+    agent.handle("g72", "no, do not cancel the whole order! I only want to swap one item for another size")
+    assert pending_tool(agent, "g72") != "cancel_order" and "cancel_order" not in writes(agent)
+
+
+def test_an_item_named_inside_japanese_text_is_found(agent: SupportAgent) -> None:
+    agent.handle("g73", "届いたMugが割れていました。注文番号 #A1002、メール alice@example.com")
+    pending = agent.state("g73")["pending"]
+    assert pending and pending["arguments"]["item_ids"] == [MUG]

@@ -18,6 +18,7 @@ from agent.understanding import (
     IntentClassifier,
     IntentGuess,
     Signals,
+    after_change_of_mind,
     assess_urgency,
     extract_slots,
     load_lexicons,
@@ -830,3 +831,59 @@ def test_thanks_before_a_request_is_not_a_closing(text: str, language: str) -> N
 
 def test_commande_n_degree_is_not_a_no() -> None:
     assert read_signals("commande n° 55123", "fr").affirmation is None
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "address"),
+    [
+        # Abbreviations end no sentence inside an address.
+        (
+            "Новый адрес: ул. Гагарина, д. 7, кв. 3, 190000 Санкт-Петербург",
+            "ru",
+            "ул. Гагарина, д. 7, кв. 3, 190000 Санкт-Петербург",
+        ),
+        # Arabic-Indic digits and a street word, after "the address only:".
+        ("غيروا العنوان فقط: ٧ شارع النيل، العجوزة، الجيزة ١٢٦٥٥", "ar", "7 شارع النيل، العجوزة، الجيزة 12655"),
+        # "deliver it to my office instead: …" in Chinese, with no space to mark a word.
+        ("麻烦改送到我公司：北京市朝阳区建国路88号 10楼", "zh", "北京市朝阳区建国路88号 10楼"),
+    ],
+)
+def test_addresses_in_real_wording(text: str, language: str, address: str) -> None:
+    assert extract_slots(text, language).address == address
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "新しい住所は〒150-0001 東京都渋谷区神宮前2-1-1 メゾン201号室です",
+        "地址：上海市静安区南京西路800号",
+        "서울시 강남구 테헤란로 12, 18번지",
+    ],
+)
+def test_room_and_house_numbers_are_no_order_numbers(text: str) -> None:
+    assert extract_slots(text, "ja").order_ids == ()
+
+
+def test_a_number_followed_by_the_order_suffix_is_still_an_order() -> None:
+    assert extract_slots("1348号の注文です", "ja").order_ids == ("#1348",)
+    assert extract_slots("1348번 주문이요", "ko").order_ids == ("#1348",)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("is there a fee? and yes, go ahead", "en", "yes"),
+        ("d'accord, c'est parfait. et en express, c'est possible ?", "fr", "yes"),
+        ("yes but how much is it?", "en", None),
+        ("ok. how long does that take?", "en", None),
+        ("Yes. How long does it take?", "en", None),
+    ],
+)
+def test_an_answer_in_a_sentence_of_its_own_next_to_a_question(text: str, language: str, expected: str | None) -> None:
+    assert read_signals(text, language).affirmation == expected
+
+
+def test_what_follows_a_change_of_mind() -> None:
+    assert after_change_of_mind("refund me please... no actually, send the right one", "en") is not None
+    assert "send the right one" in (after_change_of_mind("refund me please... no actually, send the right one", "en") or "")
+    assert after_change_of_mind("no, refund me", "en") is None
