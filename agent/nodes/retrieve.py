@@ -11,7 +11,7 @@ from agent.knowledge_search import search_policy
 from agent.nodes.deps import AgentDeps, customer_toolbox, higher_urgency
 from agent.replies import format_list
 from agent.state import ORDER_INTENTS, ConversationState
-from agent.understanding import Signals, assess_urgency, is_question
+from agent.understanding import Signals, assess_urgency
 from commerce.money import approx_eur
 
 POLICY_INTENTS = frozenset({"policy_question", "customs_duties"})
@@ -262,10 +262,8 @@ ORDER_QUESTIONS = ("ask_order", "ask_which_order")
 def asked_order_twice(state: ConversationState) -> bool:
     """Whether the agent asked which order and the customer answered without one."""
     parts = state.get("reply_parts") or []
-    if (state.get("signals") or {}).get("closing") or is_question(state.get("message", "")):
-        # "ok, thanks, bye" answers no question: the customer leaves; "do you ship to Belgium?"
-        # asks one of their own, and the order question still waits.
-        return False
+    if (state.get("signals") or {}).get("closing"):
+        return False  # "ok, thanks, bye" answers no question: the customer leaves
     return state.get("asked") in ORDER_QUESTIONS and any(k in ORDER_QUESTIONS for k, _ in parts)
 
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import unicodedata
 from typing import Any
 
-from agent.language import detect_language
+from agent.language import UNSURE_FIRST_CONFIDENCE, detect_language
 from agent.nodes.deps import AgentDeps, add_usage
 from agent.state import ORDER_INTENTS, ConversationState, PendingAction, fresh_turn
 from agent.understanding import (
     Signals,
-    after_change_of_mind,
     beyond_answer,
     extract_slots,
     is_question,
@@ -49,6 +49,8 @@ def read_slots(text: str, language: str) -> dict[str, Any]:
 
 # A message whose request, without identity details and their labels, is this short gives details only.
 DETAILS_ONLY_UNITS = 3.0
+# A greeting around the details ("Good evening. Order …, email …") may add this much.
+GREETING_UNITS = 2.0
 # Below this confidence a message with identity details does not replace the customer's goal.
 GOAL_SWITCH_CONFIDENCE = 0.75
 # A "no" with at least this much more is a new request, not only a refusal.
@@ -76,8 +78,8 @@ NEGATION = re.compile(
 
 # Negations after the word they deny ("Geld zurück brauch ich nicht", "yenisini istemiyorum").
 NEGATION_AFTER = re.compile(
-    r"(?i)^\W*(?:\w+\W+){0,3}?(?:nicht|niet|istemiyorum|istemem|gerek\s+yok|не\s+надо|не\s+нужно|"
-    r"no\s+hace\s+falta|pas\s+besoin|non\s+serve|não\s+precisa)(?![^\W\d_])|^.{0,12}(?:いらない|要らない|いりません|要りません|不要|必要ない|しない|しません|요없|필요\s?없|말고|하지\s?마|안\s?해)"
+    r"(?i)^\W*(?:\w+\W+){0,3}?(?:nicht|niet|istemiyorum|istemem|etmeyin(?:iz)?|etme|yapmayin|gondermeyin|gerek\s+yok|не\s+надо|не\s+нужно|"
+    r"no\s+hace\s+falta|pas\s+besoin|non\s+serve|não\s+precisa)(?![^\W\d_])|^.{0,12}(?:じゃなくて|じゃなく|ではなく|結構です|けっこうです|いらない|要らない|いりません|要りません|不要|必要ない|しない|しません|요없|필요\s?없|말고|하지\s?마|안\s?해)"
 )
 
 
@@ -139,6 +141,39 @@ def names_another_request(deps: AgentDeps, text: str, language: str, pending: Pe
     return bool(others) and max(others.values()) >= OTHER_REQUEST_MIN_WEIGHT
 
 
+# "Do I have to …?", "tengo que …?", "muss ich …?": the customer asks what the rules want of them.
+OBLIGATION = re.compile(
+    r"(?<![^\W\d_])(?:(?:do|will)\s+i\s+(?:have|need)\s+to|must\s+i|should\s+i|tengo\s+que|hay\s+que|debo|dois\s+je|"
+    r"faut\s+il|est\s+ce\s+que\s+je\s+dois|muss\s+ich|soll\s+ich|devo|bisogna|preciso|tenho\s+de|tenho\s+que|moet\s+ik|"
+    r"musze|mam\s+(?:to\s+)?(?:odeslac|zwrocic)|zorunda\s+m[iı]y[iı]m|gerekiyor\s+mu|должен\s+ли|должна\s+ли|нужно\s+ли|"
+    r"надо\s+ли|هل\s+يجب|لازم\s+ارجع)(?![^\W\d_])|需要我|我要不要|我必须|しなければ|必要がありますか|해야\s?하나요|해야\s?돼요"
+)
+
+
+# Writes on chosen items of an order: a "no" that names the same request again corrects the items.
+ITEM_TOOLS = frozenset({"return_items", "issue_refund", "create_reshipment"})
+
+
+# "… no, actually", "non en fait", "anzi", "やっぱり": the customer changes their mind as they write,
+# and what follows is what they want (in the normalised text: lower case, no accents).
+CHANGE_OF_MIND = re.compile(
+    r"(?<![^\W\d_])(?:actually|on\s+second\s+thought|en\s+fait|finalement|en\s+realidad|pensandolo\s+mejor|eigentlich|"
+    r"doch\s+lieber|anzi|in\s+realta|ripensandoci|na\s+verdade|pensando\s+bem|eigenlijk|toch\s+maar|jednak|wlasciwie|"
+    r"aslinda|vazgectim|хотя\s+нет|вообще[\s-]+то|передумал[аи]?|بالاحرى|لا\s+بل)(?![^\W\d_])|算了|还是|やっぱり|やっぱ|아니다|아니\s?그냥"
+)
+
+
+def after_change_of_mind(text: str) -> str | None:
+    """What follows the last change of mind inside a message ("refund me please… no, actually send
+    the right one": ", send the right one"), punctuation kept so that a negation stays in its own
+    clause; None when the message has none."""
+    plain = "".join(ch for ch in unicodedata.normalize("NFD", text.lower()) if not unicodedata.combining(ch))
+    found = list(CHANGE_OF_MIND.finditer(unicodedata.normalize("NFC", plain)))
+    if not found:
+        return None
+    return unicodedata.normalize("NFC", plain)[found[-1].end() :]
+
+
 def request_after_yes(deps: AgentDeps, text: str, language: str, pending: PendingAction) -> str | None:
     """The order request a yes's message names in a later sentence, other than the proposal's own
     ("ja, bitte ändern. Geht das auch per Express?" while an address change waits: switch_carrier)."""
@@ -168,7 +203,7 @@ QUESTIONS_WHILE_WAITING = frozenset({"policy_question", "refund_status", "custom
 # Words asking for a gesture: a coupon, a discount, compensation.
 COMPENSATION_WORDS = re.compile(
     COUPON_WORDS.pattern
-    + r"|discount|compensat|something\s+for|goodwill|descuento|compensaci|reduction|geste|rabatt|entschadig|sconto|"
+    + r"|discount|compensat|something\s+for|goodwill|descuento|compensa(?:ci|r)|reduction|geste|rabatt|entschadig|sconto|"
     r"risarciment|desconto|compensa[cç]|korting|compensatie|rabat|rekompensat|indirim|telafi|скидк|компенсац|خصم|تعويض|"
     r"折扣|补偿|賠償|割引|補償|할인|보상"
 )
@@ -306,7 +341,8 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         "turn": state.get("turn", 0) + 1,
         "language": language,
         # A first message of only an email or a number says nothing of the language: the next one decides.
-        "language_known": known or detected.method != "default",
+        "language_known": known
+        or (detected.method != "default" and not (detected.method == "model" and detected.confidence < UNSURE_FIRST_CONFIDENCE)),
         "signals": dataclasses.asdict(signals),
         "slots": slots,
         "transcript": [*state.get("transcript", []), {"text": text, "language": language}],
@@ -343,14 +379,15 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         signals = dataclasses.replace(signals, affirmation="yes")
         updates["signals"] = dataclasses.asdict(signals)
     named_requests, taken_back = read_requests(deps, text, language)
-    tail = after_change_of_mind(text, language)
+    tail = after_change_of_mind(text)
     if tail:
         # "Refund me please… no, actually send me the right one": the last word counts.
         later, later_back = read_requests(deps, tail, language)
         if not any(label in REMEDY_OF for label in later) and len(tail.split()) >= 2:
             read = deps.classifier.classify(tail, language)
-            later, later_back = ({read.intent: 1.0}, frozenset()) if read.intent in REMEDY_OF else ({}, frozenset())
-        if any(label in REMEDY_OF for label in later):
+            if read.intent in REMEDY_OF and read.intent not in later_back:
+                later = {**later, read.intent: 1.0}
+        if any(label in REMEDY_OF for label in (*later, *later_back)):
             named_requests, taken_back = later, later_back
     remedy, refused = wanted_remedy(named_requests, taken_back)
     offered = {"issue_refund": "refund", "create_reshipment": "replacement"}.get(str(pending["tool"])) if pending else None
@@ -408,7 +445,12 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     # "No, keep the backpack, only return the vase": the same request named again, not refused, is
     # a correction of the proposal; it is proposed again as now said.
     correction = (
-        pending is not None and no_and_more and pending["intent"] in named_requests and pending["intent"] not in taken_back
+        pending is not None
+        and pending["tool"] in ITEM_TOOLS
+        and no_and_more
+        and pending["intent"] in named_requests
+        and pending["intent"] not in taken_back
+        and named_requests[pending["intent"]] >= max(named_requests.values())
     )
     if pending and no_and_more and not correction:
         updates["declined"] = [*state.get("declined", []), pending["tool"]]
@@ -485,8 +527,30 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     elif pure_details and state.get("intent") not in (None, "other", "greeting"):
         # "name is … and postcode …" after a customs question: the identity is for that question.
         intent = state["intent"]
+    elif (
+        gives_identity
+        and request_units(text, details(slots)) <= DETAILS_ONLY_UNITS + GREETING_UNITS
+        and intent not in (*ORDER_INTENTS, "greeting")
+        and not (signals.wants_human or signals.legal_threat)
+    ):
+        # "Good evening. Order no. #1651, email …", nothing asked yet: no request to read into it.
+        intent, confidence = "other", 1.0
+    if (
+        (intent in ("other", "complaint") or (intent in WRITE_REQUESTS and intent not in named_requests))
+        and state.get("order_id")
+        and COMPENSATION_WORDS.search(normalise(text))
+        and not mentions_declined_coupon(deps, text, language)
+    ):
+        # "And for the delay, will you make a gesture?": the late parcel's apology is what is asked.
+        intent, confidence = "delivery_delay", 1.0
+    if goal and intent == "change_address" and slots["emails"] and not slots["address"]:
+        # "the order n° …, with the address bram@…": the email address, not a delivery address.
+        intent = goal
     if intent in ("other", "greeting") and state.get("intent") == "change_address" and slots["address"]:
         intent = "change_address"
+    if intent in WRITE_REQUESTS and is_question(text) and OBLIGATION.search(normalise(text)) and not slots["address"]:
+        # "Do I have to send the wrong one back?": a question about the rules, not a request.
+        intent = "policy_question"
     if asks_while_waiting(pending, text, intent, signals, named_requests, slots):
         # "How long will the new one take?", "how many days until the money is back?" while a
         # cancellation or a replacement waits: a question about it, answered from the policy.

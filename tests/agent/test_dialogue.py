@@ -4,6 +4,7 @@ answers questions, and the agent never writes what nobody asked for."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from agent.service import SupportAgent
@@ -404,3 +405,77 @@ def test_an_item_named_inside_japanese_text_is_found(agent: SupportAgent) -> Non
     agent.handle("g73", "届いたMugが割れていました。注文番号 #A1002、メール alice@example.com")
     pending = agent.state("g73")["pending"]
     assert pending and pending["arguments"]["item_ids"] == [MUG]
+
+
+def test_a_change_of_mind_in_the_message_counts_its_last_word(agent: SupportAgent) -> None:
+    agent.handle("g75", "the Mug of order #A1002 came broken, email alice@example.com")
+    agent.handle("g75", "just refund me... no, actually, please send me a new one")
+    assert pending_tool(agent, "g75") == "create_reshipment"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["vorrei che me lo rispediate, non voglio il rimborso", "please send another one, I don't want a refund"],
+)
+def test_a_refusal_after_the_remedy_is_no_change_of_mind(agent: SupportAgent, answer: str) -> None:
+    agent.handle("g76", "the Mug of order #A1002 came broken, email alice@example.com")
+    agent.handle("g76", answer)
+    assert pending_tool(agent, "g76") == "create_reshipment"
+
+
+def test_money_back_rather_than_a_new_one_is_a_refund(agent: SupportAgent) -> None:
+    agent.handle("g77", "the Mug of order #A1002 came broken, email alice@example.com")
+    agent.handle("g77", "I'd rather have the money back please, don't send another one")
+    assert pending_tool(agent, "g77") == "issue_refund"
+
+
+def test_an_address_change_instead_of_the_cancellation_cancels_nothing(agent: SupportAgent) -> None:
+    agent.handle("g78", "#A1005 siparişimi iptal etmek istiyorum, e-posta alice@example.com")
+    assert pending_tool(agent, "g78") == "cancel_order"
+    agent.handle("g78", "yok dur iptal etmeyin. sadece teslimat adresini degistirin: Moda Cad. No:12 D:3, 34710 Kadikoy/Istanbul")
+    assert pending_tool(agent, "g78") == "change_shipping_address"
+    agent.handle("g78", "evet degistirin")
+    assert writes(agent) == ["change_shipping_address"]
+
+
+def test_a_greeting_and_the_details_alone_are_no_request_for_a_human(agent: SupportAgent) -> None:
+    out = agent.handle("g79", "مساء الخير. طلب رقم #A1005، الايميل alice@example.com")
+    assert out.status != "escalated" and agent.state("g79")["customer_id"] == "alice"
+
+
+def test_the_email_address_is_no_delivery_address(agent: SupportAgent) -> None:
+    agent.handle("g80", "dans mon colis il manquait le Mug")
+    agent.handle("g80", "c'est la commande n° #A1002 avec l'adresse alice@example.com")
+    assert agent.state("g80")["intent"] != "change_address"
+    assert pending_tool(agent, "g80") == "create_reshipment"
+
+
+def test_a_question_about_what_the_customer_must_do_proposes_nothing(agent: SupportAgent) -> None:
+    agent.handle("g81", "order #A1002, alice@example.com")
+    agent.handle("g81", "the Mug I got is the wrong one, do I have to send it back?")
+    assert pending_tool(agent, "g81") != "return_items"
+    agent.handle("g81", "ok, yes")
+    assert "return_items" not in writes(agent)
+
+
+def test_asking_for_a_gesture_after_the_late_parcel_was_handled_offers_the_coupon(agent: SupportAgent) -> None:
+    agent.handle("g82", "order #A1003, email alice@example.com. I moved, new address: 5 Rue de Rivoli, 75001 Paris")
+    assert pending_tool(agent, "g82") == "intercept_parcel"
+    agent.handle("g82", "yes please")
+    agent.handle("g82", "and for the delay, can you give me some compensation?")
+    assert pending_tool(agent, "g82") == "issue_coupon"
+
+
+def test_a_coupon_declined_politely_in_japanese_is_not_offered_again(agent: SupportAgent) -> None:
+    agent.handle("g83", "注文番号 #A1003 の荷物が遅れています。メール alice@example.com")
+    assert pending_tool(agent, "g83") == "issue_coupon"
+    agent.handle("g83", "クーポンは結構です。いつ届くか教えてください")
+    agent.handle("g83", "わかりました")
+    assert "issue_coupon" not in writes(agent)
+
+
+def test_a_change_of_mind_keeps_each_negation_in_its_clause(agent: SupportAgent) -> None:
+    agent.handle("g84", "Mug из заказа #A1002 пришёл разбитым, почта alice@example.com")
+    assert pending_tool(agent, "g84") == "create_reshipment"
+    agent.handle("g84", "хотя нет, стоп, не надо новый. лучше верните деньги за него")
+    assert pending_tool(agent, "g84") == "issue_refund"

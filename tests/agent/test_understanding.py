@@ -18,7 +18,6 @@ from agent.understanding import (
     IntentClassifier,
     IntentGuess,
     Signals,
-    after_change_of_mind,
     assess_urgency,
     extract_slots,
     load_lexicons,
@@ -881,9 +880,3 @@ def test_a_number_followed_by_the_order_suffix_is_still_an_order() -> None:
 )
 def test_an_answer_in_a_sentence_of_its_own_next_to_a_question(text: str, language: str, expected: str | None) -> None:
     assert read_signals(text, language).affirmation == expected
-
-
-def test_what_follows_a_change_of_mind() -> None:
-    assert after_change_of_mind("refund me please... no actually, send the right one", "en") is not None
-    assert "send the right one" in (after_change_of_mind("refund me please... no actually, send the right one", "en") or "")
-    assert after_change_of_mind("no, refund me", "en") is None
