@@ -167,11 +167,13 @@ def after_change_of_mind(text: str) -> str | None:
     """What follows the last change of mind inside a message ("refund me please… no, actually send
     the right one": ", send the right one"), punctuation kept so that a negation stays in its own
     clause; None when the message has none."""
-    plain = "".join(ch for ch in unicodedata.normalize("NFD", text.lower()) if not unicodedata.combining(ch))
-    found = list(CHANGE_OF_MIND.finditer(unicodedata.normalize("NFC", plain)))
+    lower = text.lower()
+    # Accents off Latin letters one by one, so that positions stay those of the message itself.
+    plain = "".join(unicodedata.normalize("NFD", ch)[0] if ch < "\u0250" else ch for ch in lower)
+    found = list(CHANGE_OF_MIND.finditer(plain))
     if not found:
         return None
-    return unicodedata.normalize("NFC", plain)[found[-1].end() :]
+    return lower[found[-1].end() :]
 
 
 def request_after_yes(deps: AgentDeps, text: str, language: str, pending: PendingAction) -> str | None:

@@ -479,3 +479,10 @@ def test_a_change_of_mind_keeps_each_negation_in_its_clause(agent: SupportAgent)
     assert pending_tool(agent, "g84") == "create_reshipment"
     agent.handle("g84", "хотя нет, стоп, не надо новый. лучше верните деньги за него")
     assert pending_tool(agent, "g84") == "issue_refund"
+
+
+def test_a_change_of_mind_in_japanese_keeps_its_negation(agent: SupportAgent) -> None:
+    agent.handle("g85", "注文番号 #A1002 のMugが割れていました。メール alice@example.com")
+    assert pending_tool(agent, "g85") == "create_reshipment"
+    agent.handle("g85", "返金で…いや、やっぱり返金じゃなくて新しいのを送ってください")
+    assert pending_tool(agent, "g85") == "create_reshipment"
