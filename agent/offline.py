@@ -58,8 +58,9 @@ MISTAKE_WORDS = (
 )
 # Items are looked for in the customer's last messages, and match when this share of their name's words is there.
 ITEM_MEMORY_MESSAGES = 4
-_LATIN_WORD = re.compile(r"[0-9a-zà-ÿ]+")
 ITEM_NAME_SHARE = 0.5
+# Latin words, read apart from the script glued to them ("荷物のDesk Lampが壊れて").
+_LATIN_WORD = re.compile(r"[0-9a-zà-ÿ]+")
 COUPON_PERCENT = 10
 PROBLEM_REASONS = {
     "damaged_item": "damaged on arrival",
@@ -176,7 +177,6 @@ class OfflineBrain:
         only item of a one-item order; else none, and the customer is asked which."""
         recent = [t["text"] for t in (state.get("transcript") or [])[-ITEM_MEMORY_MESSAGES:]] or [state.get("message", "")]
         text = " ".join(recent).lower()
-        # Latin words are read apart from the script glued to them ("荷物のDesk Lampが壊れて").
         words = set(re.findall(r"\w+", text)) | set(_LATIN_WORD.findall(text))
         words |= {h.lower() for h in (state.get("slots") or {}).get("item_hints", [])}
         items = order.get("items", [])

@@ -661,11 +661,16 @@ def _signal_groups(language: str, key: str, lexicons: Mapping[str, Lexicon]) -> 
     return [(key, lexicon.signals[key], factor) for lexicon, factor in _languages(language, lexicons)]
 
 
+def _answer_groups(language: str, lexicons: Mapping[str, Lexicon]) -> list[tuple[str, Iterable[Phrase], float]]:
+    """The yes and the no words of the language (and English)."""
+    return _signal_groups(language, "yes", lexicons) + _signal_groups(language, "no", lexicons)
+
+
 def _affirmation(text: str, language: str, lexicons: Mapping[str, Lexicon]) -> str | None:
     norm = normalise(text)
     if not norm:
         return None
-    groups = _signal_groups(language, "yes", lexicons) + _signal_groups(language, "no", lexicons)
+    groups = _answer_groups(language, lexicons)
     matches = _find(norm, groups)
     if not matches:
         return None
@@ -710,7 +715,7 @@ def _statement_answer(statement: str, language: str, lexicons: Mapping[str, Lexi
     """A yes or no that opens a sentence without a question mark and says more than the answer
     word ("oui c'est parfait.", "and yes please open it"; a bare "ok." before a question is no answer)."""
     norm = normalise(statement)
-    groups = _signal_groups(language, "yes", lexicons) + _signal_groups(language, "no", lexicons)
+    groups = _answer_groups(language, lexicons)
     matches = _find(norm, groups)
     if not matches or matches[0].start > _LEAD_IN_CHARS or _units(_without(norm, matches)) < 1:
         return None
@@ -723,14 +728,14 @@ def beyond_answer(text: str, language: str, directory: Path | None = None) -> fl
     """How much of the message is left once its yes/no words are out ("no, wait, I changed my mind": nothing)."""
     lexicons = load_lexicons(directory)
     norm = normalise(text)
-    groups = _signal_groups(language, "yes", lexicons) + _signal_groups(language, "no", lexicons)
+    groups = _answer_groups(language, lexicons)
     return _units(_without(norm, _find(norm, groups)))
 
 
 def opens_with_yes(text: str, language: str, directory: Path | None = None) -> bool:
     """Whether the message starts with a yes ("evet iptal et", "yes, cancel it")."""
     lexicons = load_lexicons(directory)
-    matches = _find(normalise(text), _signal_groups(language, "yes", lexicons) + _signal_groups(language, "no", lexicons))
+    matches = _find(normalise(text), _answer_groups(language, lexicons))
     return bool(matches) and matches[0].start == 0 and matches[0].label == "yes"
 
 
@@ -799,7 +804,7 @@ def _closing(norm: str, language: str, lexicons: Mapping[str, Lexicon]) -> bool:
     if not matches:
         return False
     leftover = _without(norm, matches)
-    others = _find(leftover, _signal_groups(language, "yes", lexicons) + _signal_groups(language, "no", lexicons))
+    others = _find(leftover, _answer_groups(language, lexicons))
     rest = _units(leftover) - sum(_units(m.phrase.normalised) for m in others)
     return rest <= CLOSING_LEFTOVER_UNITS
 

@@ -129,12 +129,22 @@ SAME_REQUEST: dict[str, frozenset[str]] = {
 }
 
 
+def same_requests(pending: PendingAction) -> set[str]:
+    """The requests that ask for what the waiting proposal does: its own and those a yes may name."""
+    return {pending["intent"], *SAME_REQUEST.get(pending["tool"], ())}
+
+
+def sentences_of(text: str) -> list[str]:
+    """The message's sentences, empty ones left out."""
+    return [s for s in SENTENCE.split(text.strip()) if s.strip()]
+
+
 def names_another_request(deps: AgentDeps, text: str, language: str, pending: PendingAction) -> bool:
     """Whether a "yes ..." names a different request than the proposal waiting for it, in the same
     clause ("yes, change the address"; but "Yes. Also, …" confirms, then goes on)."""
     clause = CLAUSE.split(text.strip(), maxsplit=1)[0]
     scores = deps.classifier.keyword_scores(clause, language)
-    same = {pending["intent"], *SAME_REQUEST.get(pending["tool"], ())}
+    same = same_requests(pending)
     if any(scores.get(intent) for intent in same):
         return False
     others = {i: w for i, w in scores.items() if i not in ("greeting", "human_agent", "complaint", *same)}
@@ -179,11 +189,11 @@ def after_change_of_mind(text: str) -> str | None:
 def request_after_yes(deps: AgentDeps, text: str, language: str, pending: PendingAction) -> str | None:
     """The order request a yes's message names in a later sentence, other than the proposal's own
     ("ja, bitte ändern. Geht das auch per Express?" while an address change waits: switch_carrier)."""
-    sentences = [s for s in SENTENCE.split(text.strip()) if s.strip()]
+    sentences = sentences_of(text)
     if len(sentences) < 2:
         return None
     rest = " ".join(sentences[1:])
-    same = {pending["intent"], *SAME_REQUEST.get(pending["tool"], ())}
+    same = same_requests(pending)
     named, refused = read_requests(deps, rest, language)
     others = {i: w for i, w in named.items() if i in ORDER_INTENTS and i not in same and i not in refused}
     if not others or max(others.values()) < OTHER_REQUEST_MIN_WEIGHT:
@@ -284,7 +294,7 @@ def asks_while_waiting(
     will it arrive?" after the coupon for a late parcel is a tracking question."""
     if pending is None or pending["tool"] == "issue_coupon" or not is_question(text) or signals.affirmation:
         return False
-    same = {pending["intent"], *SAME_REQUEST.get(pending["tool"], ())}
+    same = same_requests(pending)
     if intent in same or intent in QUESTIONS_WHILE_WAITING or slots["address"] or signals.wants_human or signals.legal_threat:
         return False
     return not any(w >= OTHER_REQUEST_MIN_WEIGHT for i, w in named.items() if i in WRITE_REQUESTS and i not in same)
@@ -293,7 +303,7 @@ def asks_while_waiting(
 def request_read_besides(deps: AgentDeps, text: str, language: str, refused: frozenset[str]) -> str | None:
     """The order request the classifier reads in the message, or else in its last sentences, other
     than the ones taken back ("nie anuluj. … mozna wyslac ekspresem zamiast anulowac?")."""
-    sentences = [s for s in SENTENCE.split(text.strip()) if s.strip()]
+    sentences = sentences_of(text)
     for candidate in (text, *reversed(sentences[1:])):
         read = deps.classifier.classify(candidate, language).intent
         if read in ORDER_INTENTS and read not in refused:

@@ -23,6 +23,12 @@ def pending_tool(agent: SupportAgent, conversation: str) -> str | None:
     return pending["tool"] if pending else None
 
 
+def replacement_offered(agent: SupportAgent, conversation: str) -> None:
+    """The mug of #A1002 reported broken: a new one is offered and waits for a yes."""
+    agent.handle(conversation, "the Mug of order #A1002 came broken, email alice@example.com")
+    assert pending_tool(agent, conversation) == "create_reshipment"
+
+
 def test_the_request_survives_the_identity_step(agent: SupportAgent) -> None:
     agent.handle("g1", "I want to cancel my order")
     agent.handle("g1", "order #A1005, email alice@example.com")
@@ -350,8 +356,7 @@ def test_a_bare_ok_before_a_question_accepts_nothing(agent: SupportAgent) -> Non
 
 
 def test_a_question_about_the_offer_keeps_it_waiting(agent: SupportAgent) -> None:
-    agent.handle("g67", "the Mug of order #A1002 came broken, email alice@example.com")
-    assert pending_tool(agent, "g67") == "create_reshipment"
+    replacement_offered(agent, "g67")
     agent.handle("g67", "how many days would the new one need to reach me?")
     assert pending_tool(agent, "g67") == "create_reshipment"
     agent.handle("g67", "alright, yes please")
@@ -368,8 +373,7 @@ def test_a_correction_of_the_items_is_proposed_again(agent: SupportAgent) -> Non
 
 
 def test_refusing_the_replacement_offered_proposes_the_refund(agent: SupportAgent) -> None:
-    agent.handle("g69", "the Mug of order #A1002 came broken, email alice@example.com")
-    assert pending_tool(agent, "g69") == "create_reshipment"
+    replacement_offered(agent, "g69")
     agent.handle("g69", "no, a refund")
     assert pending_tool(agent, "g69") == "issue_refund"
 
@@ -408,7 +412,7 @@ def test_an_item_named_inside_japanese_text_is_found(agent: SupportAgent) -> Non
 
 
 def test_a_change_of_mind_in_the_message_counts_its_last_word(agent: SupportAgent) -> None:
-    agent.handle("g75", "the Mug of order #A1002 came broken, email alice@example.com")
+    replacement_offered(agent, "g75")
     agent.handle("g75", "just refund me... no, actually, please send me a new one")
     assert pending_tool(agent, "g75") == "create_reshipment"
 
@@ -418,13 +422,13 @@ def test_a_change_of_mind_in_the_message_counts_its_last_word(agent: SupportAgen
     ["vorrei che me lo rispediate, non voglio il rimborso", "please send another one, I don't want a refund"],
 )
 def test_a_refusal_after_the_remedy_is_no_change_of_mind(agent: SupportAgent, answer: str) -> None:
-    agent.handle("g76", "the Mug of order #A1002 came broken, email alice@example.com")
+    replacement_offered(agent, "g76")
     agent.handle("g76", answer)
     assert pending_tool(agent, "g76") == "create_reshipment"
 
 
 def test_money_back_rather_than_a_new_one_is_a_refund(agent: SupportAgent) -> None:
-    agent.handle("g77", "the Mug of order #A1002 came broken, email alice@example.com")
+    replacement_offered(agent, "g77")
     agent.handle("g77", "I'd rather have the money back please, don't send another one")
     assert pending_tool(agent, "g77") == "issue_refund"
 
