@@ -69,6 +69,9 @@ __all__ = ["REFERENCE_NOW", "DemoSummary", "generate_demo_data", "seed_exception
 REFERENCE_NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=dt.UTC)
 
 STALL_AFTER = dt.timedelta(days=3)  # no scan for longer than this while in transit counts as stalled
+# Of the parcels on their way, the share whose label is printed but which the carrier has not picked up yet.
+WAITING_FOR_PICKUP = 0.1
+LABEL_AFTER_ORDER = dt.timedelta(minutes=20)
 ORDERS_PER_WRITE = 1000  # orders per unit of work
 ORDERS_PER_FLUSH = 100  # orders between progress reports
 EXCEPTIONS_FROM_ORDERS = 1000  # smallest shop that gets the exception monitor's extra cases
@@ -381,6 +384,8 @@ class _VariantRef:
 class _ShipmentDraft:
     shipment: Shipment
     stops: list[_Stop]
+    # When the carrier picks the parcel up (or will): the scans' times count from it.
+    pickup: dt.datetime
     events: list[TrackingEvent] = field(default_factory=list)
 
 
@@ -481,6 +486,9 @@ def _weighted(rng: random.Random, options: Sequence[tuple[T, int]]) -> T:
 class _Generator:
     def __init__(self, seed: int, n_customers: int, n_orders: int, now: dt.datetime) -> None:
         self.rng = random.Random(seed)
+        # Which parcels still wait for the carrier's pickup is drawn apart, so the rest of the shop
+        # stays what the seed has always made.
+        self.pickup_rng = random.Random(f"{seed}:pickup")
         self.ids = _Ids(self.rng)
         self.n_customers = n_customers
         self.n_orders = n_orders
@@ -900,6 +908,8 @@ class _Generator:
             shipped_at, stops, status = self._in_flight(draft, scenario, transit, customs)
             order.placed_at = shipped_at - handling
             self._add_shipment(draft, [item.variant_id for item in draft.items], shipped_at, stops, status, transit)
+            if status == ShipmentStatus.LABEL_CREATED:
+                order.placed_at = min(order.placed_at, shipped_at + stops[0].offset - _hours(1))
             return
 
         # Everything else has been delivered.
@@ -990,6 +1000,9 @@ class _Generator:
             )
             end = min(route[-1].offset, _days(transit))
             elapsed = _days(rng.uniform(0.05, max(0.1, end.total_seconds() / 86400 - 0.1)))
+            if self.pickup_rng.random() < WAITING_FOR_PICKUP:
+                # The label is printed and the parcel waits at the warehouse: pickup is still ahead.
+                elapsed = route[0].offset * self.pickup_rng.uniform(0.1, 0.9)
             seen = [s for s in route if s.offset <= elapsed]
             return now - elapsed, seen, status_after(seen[-1].code)
         if scenario == "late":
@@ -1202,12 +1215,12 @@ class _Generator:
             status=status,
             item_ids=list(variant_ids),
             warehouse_id=draft.warehouse_id,
-            shipped_at=shipped_at,
+            shipped_at=None if status == ShipmentStatus.LABEL_CREATED else shipped_at,
             promised_delivery_date=shipped_at.date() + dt.timedelta(days=transit),
             delivered_at=delivered_at,
             is_reshipment=False,
         )
-        draft.shipments.append(_ShipmentDraft(shipment, stops))
+        draft.shipments.append(_ShipmentDraft(shipment, stops, shipped_at))
 
     def _tracking_number(self, carrier: Carrier) -> str:
         prefix = carrier.tracking_prefix
@@ -1258,12 +1271,14 @@ class _Generator:
                 draft.order.duplicate_of = draft.duplicate_of.order.id
         for draft in self.orders:
             for ship in draft.shipments:
-                assert ship.shipment.shipped_at is not None
                 ship.events = [
                     TrackingEvent(
                         id=event_id + i,
                         shipment_id=ship.shipment.id,
-                        occurred_at=ship.shipment.shipped_at + stop.offset,
+                        # A label is printed after the order is placed, however short the handling.
+                        occurred_at=max(ship.pickup + stop.offset, draft.order.placed_at + LABEL_AFTER_ORDER)
+                        if stop.code == TrackingCode.LABEL_CREATED
+                        else ship.pickup + stop.offset,
                         code=stop.code,
                         description=stop.description,
                         location=stop.location,

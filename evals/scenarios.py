@@ -15,7 +15,8 @@ Scenario files (`evals/scenarios/*.yaml`) hold a list of scenarios:
           expect: {actions: [issue_coupon], status: open}
       end: {coupons: 1, refunds: 0, cases: 0}
 
-`pick` keys: status, shipment_status, no_shipment, promised_passed, issue, currency,
+`pick` keys: status, shipment_status, no_shipment, promised_passed (late: still on its way
+after the promised day, or delivered after it), issue, currency,
 marketplace, max_total, min_total, min_items, vip, language, carrier, in_stock (every item of
 the order has units left; set by itself when the conversation ends with items sent again),
 within_limits (every item is worth no more than the profile lets the agent refund or send
@@ -147,12 +148,11 @@ def _matches(
         if key == "no_shipment" and bool(order.shipments) == bool(wanted):
             return False
         if key == "promised_passed":
-            passed = bool(
-                shipment
-                and shipment.promised_delivery_date
-                and shipment.delivered_at is None
-                and shipment.promised_delivery_date < now.date()
-            )
+            # A parcel still on its way is late once its promised day has gone by; a delivered
+            # one was late when it came after that day.
+            promised = shipment.promised_delivery_date if shipment else None
+            arrived = shipment.delivered_at.date() if shipment and shipment.delivered_at else now.date()
+            passed = promised is not None and promised < arrived
             if passed != bool(wanted):
                 return False
         if key == "issue" and (order.issue.value if order.issue else None) != wanted:
