@@ -176,9 +176,24 @@ class OfflineBrain:
         narrowed by option words such as colour or size when several items share a name); the
         only item of a one-item order; else none, and the customer is asked which."""
         recent = [t["text"] for t in (state.get("transcript") or [])[-ITEM_MEMORY_MESSAGES:]] or [state.get("message", "")]
+        hints = {h.lower() for h in (state.get("slots") or {}).get("item_hints", [])}
+        # "And I'd like to return the bottle too", after the lamp was sent again: the items this
+        # message names are the ones it is about; the messages before only when it names none.
+        language = self._lang(state)
+        latest = self._named_items(recent[-1:], hints, order, language)
+        by_id = {item["item_id"]: item["name"] for item in order.get("items", [])}
+        if latest and not kept_items(recent[-1:], language, [by_id[i] for i in latest]) >= {by_id[i] for i in latest}:
+            return latest
+        chosen = self._named_items(recent, hints, order, language)
+        if chosen:
+            return chosen
+        items = order.get("items", [])
+        return [items[0]["item_id"]] if len(items) == 1 else []
+
+    def _named_items(self, recent: list[str], hints: set[str], order: dict[str, Any], language: str) -> list[str]:
+        """The order's items named in these messages, those said to be fine left out."""
         text = " ".join(recent).lower()
-        words = set(re.findall(r"\w+", text)) | set(_LATIN_WORD.findall(text))
-        words |= {h.lower() for h in (state.get("slots") or {}).get("item_hints", [])}
+        words = set(re.findall(r"\w+", text)) | set(_LATIN_WORD.findall(text)) | hints
         items = order.get("items", [])
         named = []
         for item in items:
@@ -197,11 +212,9 @@ class OfflineBrain:
         if len(chosen) > 1:
             # "The vase is broken, the backpack is fine": only the item with the problem.
             by_id = {item["item_id"]: item["name"] for item in items}
-            fine = kept_items(recent, self._lang(state), [by_id[i] for i in chosen])
+            fine = kept_items(recent, language, [by_id[i] for i in chosen])
             chosen = [i for i in chosen if by_id[i] not in fine] or chosen
-        if chosen:
-            return chosen
-        return [items[0]["item_id"]] if len(items) == 1 else []
+        return chosen
 
     def ask_which(self, state: ConversationState, order: dict[str, Any]) -> Decision:
         return Decision(
@@ -433,6 +446,11 @@ class OfflineBrain:
         return self._reship(state, context, "wrong item shipped")
 
     def on_missing_item(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        parcel = self.parcel(context)
+        on_its_way = parcel is None or parcel["shipment"]["status"] != "delivered"
+        if context["order"]["status"] in ("pending", "processed") and on_its_way:
+            # "I still have nothing" of an order on its way: where the parcel is, or that it is late.
+            return self.on_track_order(state, context)
         return self._reship(state, context, "item missing from the parcel")
 
     def on_reship_request(self, state: ConversationState, context: dict[str, Any]) -> Decision:

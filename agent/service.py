@@ -22,7 +22,7 @@ from agent.identity import verify_customer_token
 from agent.llm import make_brain
 from agent.policy import PolicyGate, load_profile
 from agent.replies import default_catalogue
-from agent.understanding import IntentClassifier
+from agent.understanding import LANGUAGES, IntentClassifier
 from commerce.conversations import record_message
 from commerce.db import Store
 from commerce.models import Case, CaseStatus, UrgencyLevel, utcnow
@@ -210,19 +210,24 @@ class SupportAgent:
             raise MessageError(f"the message is too long ({len(text)} characters; at most {MAX_MESSAGE_CHARS})")
         return conversation_id, text
 
-    def handle(self, conversation_id: str, text: str, *, customer_token: str | None = None) -> TurnResult:
+    def handle(
+        self, conversation_id: str, text: str, *, customer_token: str | None = None, locale: str | None = None
+    ) -> TurnResult:
         """One customer message in, the agent's turn out."""
         result: TurnResult | None = None
-        for event in self.stream(conversation_id, text, customer_token=customer_token):
+        for event in self.stream(conversation_id, text, customer_token=customer_token, locale=locale):
             if event["type"] == "turn":
                 result = event["result"]
         assert result is not None
         return result
 
-    def stream(self, conversation_id: str, text: str, *, customer_token: str | None = None) -> Iterator[dict[str, Any]]:
+    def stream(
+        self, conversation_id: str, text: str, *, customer_token: str | None = None, locale: str | None = None
+    ) -> Iterator[dict[str, Any]]:
         """The turn as events: {"type": "token", "text"} while the model writes, {"type":
         "reset"} when streamed text was withdrawn (a retry, or a reply that failed its
-        checks), and last {"type": "turn", "result": TurnResult} with the reply as sent."""
+        checks), and last {"type": "turn", "result": TurnResult} with the reply as sent.
+        `locale` is the language of the customer's page, for a message that shows none."""
         conversation_id, text = self._check_message(conversation_id, text)
         with self._lock(conversation_id):
             config = self._config(conversation_id)
@@ -231,6 +236,8 @@ class SupportAgent:
                 yield {"type": "turn", "result": self._while_waiting(conversation_id, text, values)}
                 return
             update: dict[str, Any] = {"message": text, "conversation_id": conversation_id}
+            if locale in LANGUAGES and not values.get("locale"):
+                update["locale"] = locale
             if customer_token and not values.get("customer_id"):
                 customer_id = verify_customer_token(customer_token, self._secret)
                 if customer_id is None:

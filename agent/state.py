@@ -38,6 +38,7 @@ class ConversationMemory(TypedDict, total=False):
     turn: int
     language: str
     language_known: bool  # whether any message so far had words to tell the language by
+    locale: str | None  # the language of the customer's page or browser, used while the messages tell none
     customer_id: str | None
     customer_name: str | None
     identity_method: str | None

@@ -982,11 +982,12 @@ _ADDRESS_STRONG = (
     r"nuovo\s+indirizzo(?:\s+[èe])?|il\s+mio\s+(?:nuovo\s+)?indirizzo\s+[èe]|"
     r"novo\s+endere[çc]o(?:\s+[ée])?|nova\s+morada|meu\s+(?:novo\s+)?endere[çc]o\s+[ée]|a\s+minha\s+morada\s+[ée]|"
     r"nieuw\s+adres(?:\s+is)?|mijn\s+(?:nieuwe\s+)?adres\s+is|nowy\s+adres(?:\s+to)?|m[oó]j\s+(?:nowy\s+)?adres\s+to|"
-    r"yeni\s+adres(?:im)?|adresim|новый\s+адрес|мой\s+(?:новый\s+)?адрес|"
-    r"العنوان\s+الجديد|عنواني\s+الجديد|عنواني|新地址|新的地址|新しい住所|새\s?주소"
+    r"yeni\s+adres(?:im)?|adresim|новый\s+адрес|мой\s+(?:новый\s+)?адрес|(?:отправьте|доставьте|пришлите)(?:\s+пожалуйста)?\s+на|"
+    r"العنوان\s+الجديد|عنواني\s+الجديد|عنواني|新地址|新的地址|新しい住所|新住所|새\s?주소"
 )
-# Chinese writes no spaces: "改送到我公司：…" (deliver it to my office instead: …) needs no word boundary.
-_ADDRESS_CJK = r"(?:改)?(?:送|寄|发|發)到(?:我(?:的)?(?:公司|家|单位|單位))?\s*[:：]\s*"
+# Chinese writes no spaces: "改送到我公司：…" (deliver it to my office instead: …) needs no word boundary;
+# a Japanese address opens with its postal mark ("〒150-0001 東京都…").
+_ADDRESS_CJK = r"(?:改)?(?:送|寄|发|發)到(?:我(?:的)?(?:公司|家|单位|單位))?\s*[:：]\s*|新住所\s*[:：]?\s*|(?=〒\s?\d{3}-?\d{4})"
 _ADDRESS_WEAK = (
     r"address|shipping\s+address|delivery\s+address|direcci[oó]n|adresse|lieferadresse|anschrift|indirizzo|endere[çc]o|morada|"
     r"adres|адрес|العنوان|地址|收货地址|住所|お届け先|주소|배송지"
@@ -1000,7 +1001,8 @@ _SENTENCE_SPLIT = re.compile(r"(?<=[!?。！？])\s*|(?<=[^\W\d_]{4}\.)\s+|(?<=\
 _ADDRESS_TAIL = re.compile(
     r"(?i)(?:[,;]?\s*(?:please|thanks|thank\s+you|thx|gracias|por\s+favor|merci|s'il\s+vous\s+pla[iî]t|danke|bitte|grazie|"
     r"per\s+favore|obrigad[oa]|bedankt|alstublieft|dzi[eę]kuj[eę]|prosz[eę]|te[sş]ekk[uü]rler|l[uü]tfen|спасибо|пожалуйста|"
-    r"شكرا|من\s+فضلك|谢谢|请|ありがとう(?:ございます)?|お願いします|감사합니다))+\s*[.!。！]*\s*$"
+    r"شكرا|من\s+فضلك|谢谢|请|ありがとう(?:ございます)?|(?:に|へ|で)?(?:送って|変更して|届けて)?(?:ください|下さい|お願いします)|"
+    r"감사합니다))+\s*[.!。！]*\s*$"
 )
 _SIZE_LABEL = re.compile(
     r"(?i)(?<![^\W\d_])(size|talla|taille|gr[öo](?:ß|ss)e|taglia|tamanho|maat|rozmiar|beden|размер|مقاس|尺码|尺寸|サイズ|사이즈)"
@@ -1187,6 +1189,20 @@ def _loose_address(text: str) -> tuple[str | None, tuple[int, int] | None]:
         for m in _STREET_RE.finditer(text, max(0, postal.start() - 80), postal.start()):
             street = m
         if street is None:
+            # Postal code first, as Russia and others write it: "620014, г. Екатеринбург, ул. Ленина, д. 15".
+            after = _STREET_RE.search(text, postal.end(), postal.end() + 60)
+            opens = (
+                postal.start() == 0
+                or text[: postal.start()].rstrip()[-1:] in (":", ",", ";", "—", "-")
+                or (text[: postal.start()].rstrip().endswith((" на", " to", " a", " à", " an")))
+            )
+            if after is None or not opens:
+                continue
+            end_match = re.search(r"[!?\n]|\.(?:\s|$)(?![^.!?\n]*\d)|$", text[after.end() :])
+            end = after.end() + (end_match.start() if end_match else 0)
+            address = text[postal.start() : end].strip().rstrip(".,;")
+            if any(ch.isdigit() for ch in address[after.end() - postal.start() :]):
+                return address, (postal.start(), end)
             continue
         starts = [c.end() for c in _CLAUSE_START.finditer(text, 0, street.start())]
         start = starts[-1] if starts else 0

@@ -22,6 +22,9 @@ the order has units left; set by itself when the conversation ends with items se
 within_limits (every item is worth no more than the profile lets the agent refund or send
 again on its own; set by itself when the conversation ends with such a write and no human).
 
+`locale`: the language of the customer's browser, which the widget sends; the scenario's
+`language` unless given (null: none).
+
 Placeholders: {order_id} {email} {first_name} {last_name} {postal_code} {other_order_id}
 (an order of another customer) {other_email}.
 """
@@ -357,13 +360,16 @@ class ScenarioRunner:
                 return result
             before = _counts(store)
             before_ledger = _last_ledger_id(store)
+            # The page's language the widget sends with each message: the customer's own unless
+            # the scenario names another (`locale: en` for an English browser, `locale: null` for none).
+            locale = scenario.get("locale", scenario.get("language"))
             for number, turn in enumerate(scenario["turns"], start=1):
                 text = str(turn["say"]).format(**values)
                 if turn.get("human_reply"):
                     outcome = agent.reply_as_human(scenario["id"], text, resolve=bool(turn.get("resolve")))
                 else:
                     try:
-                        outcome = agent.handle(scenario["id"], text)
+                        outcome = agent.handle(scenario["id"], text, locale=locale)
                     except MessageError as e:
                         result.transcript.append({"say": text, "error": str(e)})
                         if not turn.get("expect", {}).get("error"):

@@ -54,7 +54,7 @@ def send_message(runtime: Runtime, conversation: ConversationRecord, text: str) 
     if conversation.customer_id and not agent.state(conversation.id).get("customer_id"):
         token = sign_customer_token(conversation.customer_id, runtime.secret, ttl_seconds=60)
     result = None
-    for event in agent.stream(conversation.id, text, customer_token=token):
+    for event in agent.stream(conversation.id, text, customer_token=token, locale=conversation.locale):
         if event["type"] == "turn":
             result = event["result"]
         else:

@@ -53,6 +53,11 @@ DETAILS_ONLY_UNITS = 3.0
 GREETING_UNITS = 2.0
 # Below this confidence a message with identity details does not replace the customer's goal.
 GOAL_SWITCH_CONFIDENCE = 0.75
+# Below this the classifier's read gives way to a write request the message's words name.
+UNSURE_READ = 0.5
+# A message this short, read unsure as a write request whose words it does not name, asks for nothing.
+SHORT_UNSURE_UNITS = 5
+SHORT_UNSURE_READ = 0.6
 # A "no" with at least this much more is a new request, not only a refusal.
 NO_AND_MORE_UNITS = 4.0
 
@@ -68,22 +73,29 @@ def problem_named(deps: AgentDeps, text: str, language: str) -> str | None:
     return max(scores, key=scores.__getitem__) if scores else None
 
 
+# Words beyond the yes that make it a confirmation of its own ("确认，退吧": go on, return it).
+CONFIRM_UNITS = 0.8
+
+
 # Negations before a remedy word ("I don't want my money back"), in the languages that put them first.
 NEGATION = re.compile(
     r"(?i)(?<![^\W\d_])(?:don['’]?\s?t|dont|do\s+not|didn\s?t|won\s?t|no|not|never|without|sin|pas|ne|sans|nicht|kein(?:e|en)?|non|"
     r"n[ãa]o|niet|geen|nie|"
-    r"не|нет|без|لا|مش|ما)(?![^\W\d_])|不要|不用|别|不"
+    r"не|нет|без|لا|مش|ما|"
+    # "forget the refund", "laissez tomber le remboursement": dropped, as a no is.
+    r"forget(?:\s+about)?|laisse[zr]?\s+tomber|oubliez|olvida(?:te\s+de|d)?|vergiss|vergessen\s+sie|lascia(?:te)?\s+perdere|"
+    r"esque[cç]a|esquece|laat\s+(?:maar|de)|zapomnij|забудьте|забудь)(?![^\W\d_])|不要|不用|别|不"
 )
 
 
 # Negations after the word they deny ("Geld zurück brauch ich nicht", "yenisini istemiyorum").
 NEGATION_AFTER = re.compile(
     r"(?i)^\W*(?:\w+\W+){0,3}?(?:nicht|niet|istemiyorum|istemem|etmeyin(?:iz)?|etme|yapmayin|gondermeyin|gerek\s+yok|не\s+надо|не\s+нужно|"
-    r"no\s+hace\s+falta|pas\s+besoin|non\s+serve|não\s+precisa)(?![^\W\d_])|^.{0,12}(?:じゃなくて|じゃなく|ではなく|結構です|けっこうです|いらない|要らない|いりません|要りません|不要|必要ない|しない|しません|요없|필요\s?없|말고|하지\s?마|안\s?해)"
+    r"no\s+hace\s+falta|pas\s+besoin|non\s+serve|não\s+precisa)(?![^\W\d_])|^.{0,12}(?:じゃなくて|じゃなく|ではなく|結構です|けっこうです|いらない|要らない|いりません|要りません|不要|必要ない|しない|しません|したくない|したくありません|しないで|요없|필요\s?없|말고|하지\s?마|안\s?해)"
 )
 
 
-PUNCTUATED = re.compile(r"[,.;:!?()\[\]\n，。；：！？、]+")
+PUNCTUATED = re.compile(r"[,.;:!?()\[\]\n，。；：！？、،؛؟]+")
 
 
 # "If you don't refund me, I'll file a chargeback": a condition, not a refusal.
@@ -110,7 +122,7 @@ def details(slots: dict[str, Any]) -> list[str]:
     return [*slots["names"], *slots["postal_codes"]]
 
 
-CLAUSE = re.compile(r"[.!?;。！？؟]\s*")
+CLAUSE = re.compile(r"[.!?;。！？؟؛]\s*")
 SENTENCE = re.compile(r"[.!?\n。！？؟]+")
 # Keywords that name another request than the one waiting for a yes: they must outweigh this.
 OTHER_REQUEST_MIN_WEIGHT = 1.0
@@ -141,9 +153,10 @@ def sentences_of(text: str) -> list[str]:
 
 def names_another_request(deps: AgentDeps, text: str, language: str, pending: PendingAction) -> bool:
     """Whether a "yes ..." names a different request than the proposal waiting for it, in the same
-    clause ("yes, change the address"; but "Yes. Also, …" confirms, then goes on)."""
+    clause ("yes, change the address"; but "Yes. Also, …" confirms, then goes on). A request named
+    under a negation is none ("right, send the new one, I don't want a refund")."""
     clause = CLAUSE.split(text.strip(), maxsplit=1)[0]
-    scores = deps.classifier.keyword_scores(clause, language)
+    scores, _ = read_requests(deps, clause, language)
     same = same_requests(pending)
     if any(scores.get(intent) for intent in same):
         return False
@@ -184,6 +197,13 @@ def after_change_of_mind(text: str) -> str | None:
     if not found:
         return None
     return lower[found[-1].end() :]
+
+
+def confirms_then_leaves(text: str, language: str) -> bool:
+    """ "嗯确认，退吧。谢谢拜拜", "yes go ahead and send it. thanks, bye": a yes that says more than
+    the yes in a sentence of its own, and a goodbye after it; "ok, bye" alone takes leave."""
+    sentences = sentences_of(text)
+    return len(sentences) >= 2 and not says_goodbye(sentences[0]) and beyond_answer(sentences[0], language) >= CONFIRM_UNITS
 
 
 def request_after_yes(deps: AgentDeps, text: str, language: str, pending: PendingAction) -> str | None:
@@ -235,6 +255,14 @@ def mentions_declined_coupon(deps: AgentDeps, text: str, language: str) -> bool:
     return False
 
 
+# Money named under a negation refuses a refund ("no quiero el dinero", "деньги возвращать не
+# надо"); named without one it asks for nothing by itself ("I paid good money for this").
+MONEY_WORDS = re.compile(
+    r"(?<![^\W\d_])(?:money|cash|dinero|plata|argent|fric|geld|soldi|denaro|dinheiro|grana|pieniadze|pieniedzy|"
+    r"param[iı]|paray[iı]|деньги|денег|деньгами)(?![^\W\d_])|فلوس|المال|مصاري|钱|錢|お金|돈"
+)
+
+
 def read_requests(deps: AgentDeps, text: str, language: str) -> tuple[dict[str, float], frozenset[str]]:
     """The requests the message's keywords name, with their weights, and those named under a
     negation ("mejor no lo canceles"). A negation denies only words of its own clause ("(10,
@@ -248,6 +276,9 @@ def read_requests(deps: AgentDeps, text: str, language: str) -> tuple[dict[str, 
                 named[match.label] = named.get(match.label, 0.0) + match.weight
             elif not _conditional(norm, match.start):
                 refused.add(match.label)
+        for money in MONEY_WORDS.finditer(norm):
+            if _negated(norm, money.start(), money.end()) and not _conditional(norm, money.start()):
+                refused.add("refund_request")
     return named, frozenset(refused)
 
 
@@ -330,6 +361,10 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     known = state.get("language_known", bool(state.get("language")))
     detected = detect_language(text, state.get("language") if known else None)
     language = detected.language
+    unsure = detected.method == "default" or (detected.method == "model" and detected.confidence < UNSURE_FIRST_CONFIDENCE)
+    if not known and unsure and state.get("locale"):
+        # Only an email, or a word or two: the page's language until the customer's words tell.
+        language = str(state["locale"])
     slots = read_slots(text, language)
     if known and state.get("language") and language != state["language"] and request_units(text, details(slots)) <= 1:
         # Only a name, an email or a number ("Александр Попов, Z00T0A1"): the conversation keeps its language.
@@ -353,8 +388,7 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         "turn": state.get("turn", 0) + 1,
         "language": language,
         # A first message of only an email or a number says nothing of the language: the next one decides.
-        "language_known": known
-        or (detected.method != "default" and not (detected.method == "model" and detected.confidence < UNSURE_FIRST_CONFIDENCE)),
+        "language_known": known or not unsure,
         "signals": dataclasses.asdict(signals),
         "slots": slots,
         "transcript": [*state.get("transcript", []), {"text": text, "language": language}],
@@ -374,7 +408,7 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         updates.update(intent=pending["intent"], intent_confidence=1.0, pending=pending, status="awaiting_confirmation")
         updates["reply_parts"] = [("offer_coupon", {"discount": f"{percent}%"})]
         return updates
-    if pending and signals.affirmation == "yes" and says_goodbye(text):
+    if pending and signals.affirmation == "yes" and says_goodbye(text) and not confirms_then_leaves(text, language):
         # "ok, bye" leaves; it does not accept the offer.
         signals = dataclasses.replace(signals, affirmation=None, closing=True)
         updates["signals"] = dataclasses.asdict(signals)
@@ -456,10 +490,11 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         return updates
     # "No, keep the backpack, only return the vase": the same request named again, not refused, is
     # a correction of the proposal; it is proposed again as now said.
+    # "Both… no, actually only the backpack" changes its mind without opening on a no.
     correction = (
         pending is not None
         and pending["tool"] in ITEM_TOOLS
-        and no_and_more
+        and (no_and_more or (tail is not None and signals.affirmation is None))
         and pending["intent"] in named_requests
         and pending["intent"] not in taken_back
         and named_requests[pending["intent"]] >= max(named_requests.values())
@@ -478,6 +513,32 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         guess = deps.classifier.classify(text, language)
         intent, confidence = guess.intent, guess.confidence
         second = guess.runner_up
+        asked = {i: w for i, w in named_requests.items() if i in WRITE_REQUESTS}
+        if confidence < UNSURE_READ and asked and intent not in asked:
+            # "а, и ещё хочу вернуть …, не понравился": read unsure as a complaint, the words ask
+            # for a return; the request the words name outweighs a guess.
+            top = max(asked, key=asked.__getitem__)
+            if asked[top] >= OTHER_REQUEST_MIN_WEIGHT:
+                second, intent, confidence = intent, top, asked[top] / (asked[top] + 1.0)
+        elif confidence < SHORT_UNSURE_READ and intent in WRITE_REQUESTS and request_units(text) <= SHORT_UNSURE_UNITS:
+            # "vale, pues espero. gracias" read at 0.5 as a refund: a few words that name no request ask for none.
+            second, intent, confidence = intent, "other", 1.0 - confidence
+        elif (
+            confidence < UNSURE_READ
+            and intent in ("human_agent", "complaint")
+            and not (signals.wants_human or signals.legal_threat or signals.angry)
+            and request_units(text) <= SHORT_UNSURE_UNITS
+        ):
+            # "a który to kurier?" after the tracking answer, read unsure as a wish for a person:
+            # a short question goes on with what was asked before.
+            informational = state.get("intent") in ("track_order", "delivery_delay", "policy_question")
+            second, intent, confidence = intent, str(state["intent"]) if informational else "other", 1.0 - confidence
+        elif confidence < UNSURE_READ and len(sentences_of(text)) >= 2:
+            # "If you give me a coupon: no thanks. I only want to know when it comes": the whole
+            # read unsure, the last sentence says what is wanted when it reads clearly.
+            last = deps.classifier.classify(sentences_of(text)[-1], language)
+            if last.confidence >= GOAL_SWITCH_CONFIDENCE and last.intent != "other":
+                second, intent, confidence = intent, last.intent, last.confidence
     gives_identity = bool(
         slots["emails"] or slots["names"] or slots["postal_codes"] or slots["order_ids"] or slots["order_candidates"]
     )
@@ -516,6 +577,16 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         # (or the offer waiting) is still what to settle.
         intent = (pending["intent"] if pending else None) or state.get("problem") or state.get("intent") or "other"
         intent = "other" if intent == unwanted[next(iter(refused))] else intent
+    if (
+        pending
+        and offered
+        and remedy == offered
+        and signals.affirmation is None
+        and (intent in ("other", "greeting") or confidence < GOAL_SWITCH_CONFIDENCE)
+    ):
+        # "환불말고 다시 보내주세요" (not a refund, send it again) while a new parcel is offered: the
+        # offer, asked for again, is proposed again.
+        intent, confidence = pending["intent"], 1.0
     if no_and_more and (intent in ("other", "greeting") or confidence < GOAL_SWITCH_CONFIDENCE):
         # "No, send it to my office: Calle …", "no, just refund me": the address or the remedy says what.
         if slots["address"]:
@@ -532,7 +603,12 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     # "El pedido es el n.º 1651" reads as a tracking question; with identity details in it, it is
     # the answer to our question, and the goal stated before stays.
     weak = intent in ("other", "greeting") or (gives_identity and intent == "track_order")
-    if goal and (weak or pure_details or (gives_identity and confidence < GOAL_SWITCH_CONFIDENCE)):
+    # "Sorry, wrong number, the right one is …" reads as a request of its own to the classifier;
+    # with identity in it and no word of another request, it corrects the details and the goal stays.
+    corrects_details = (
+        gives_identity and intent not in named_requests and request_units(text, details(slots)) <= SHORT_UNSURE_UNITS
+    )
+    if goal and (weak or pure_details or corrects_details or (gives_identity and confidence < GOAL_SWITCH_CONFIDENCE)):
         intent = goal
     elif state.get("intent") in ORDER_INTENTS and continues_goal(state, text, intent, confidence, slots, pure_details):
         intent = state["intent"]

@@ -29,6 +29,15 @@ def replacement_offered(agent: SupportAgent, conversation: str) -> None:
     assert pending_tool(agent, conversation) == "create_reshipment"
 
 
+def replacement_kept(agent: SupportAgent, conversation: str, message: str, yes: str) -> None:
+    """A replacement offered, a message that must leave it waiting, then a yes that sends it."""
+    replacement_offered(agent, conversation)
+    agent.handle(conversation, message)
+    assert pending_tool(agent, conversation) == "create_reshipment"
+    agent.handle(conversation, yes)
+    assert writes(agent) == ["create_reshipment"]
+
+
 def test_the_request_survives_the_identity_step(agent: SupportAgent) -> None:
     agent.handle("g1", "I want to cancel my order")
     agent.handle("g1", "order #A1005, email alice@example.com")
@@ -356,11 +365,7 @@ def test_a_bare_ok_before_a_question_accepts_nothing(agent: SupportAgent) -> Non
 
 
 def test_a_question_about_the_offer_keeps_it_waiting(agent: SupportAgent) -> None:
-    replacement_offered(agent, "g67")
-    agent.handle("g67", "how many days would the new one need to reach me?")
-    assert pending_tool(agent, "g67") == "create_reshipment"
-    agent.handle("g67", "alright, yes please")
-    assert writes(agent) == ["create_reshipment"]
+    replacement_kept(agent, "g67", "how many days would the new one need to reach me?", "alright, yes please")
 
 
 def test_a_correction_of_the_items_is_proposed_again(agent: SupportAgent) -> None:
@@ -490,3 +495,83 @@ def test_a_change_of_mind_in_japanese_keeps_its_negation(agent: SupportAgent) ->
     assert pending_tool(agent, "g85") == "create_reshipment"
     agent.handle("g85", "返金で…いや、やっぱり返金じゃなくて新しいのを送ってください")
     assert pending_tool(agent, "g85") == "create_reshipment"
+
+
+def test_money_refused_in_spanish_keeps_the_replacement(agent: SupportAgent) -> None:
+    replacement_kept(agent, "g86", "no quiero el dinero, quiero que me mandéis el Mug que pedí", "sí, mandadlo")
+
+
+def test_an_arabic_comma_ends_the_clause_of_its_negation(agent: SupportAgent) -> None:
+    replacement_offered(agent, "g87")
+    # "I don't want a replacement, I want my money back": the no stays with the replacement.
+    agent.handle("g87", "ما ابغى بديل، ابغى فلوسي ترجع لو سمحت")
+    assert pending_tool(agent, "g87") == "issue_refund"
+
+
+def test_a_yes_that_refuses_the_other_remedy_confirms(agent: SupportAgent) -> None:
+    replacement_offered(agent, "g88")
+    # "Right, send the Mug, I don't want a refund": the yes sends it.
+    agent.handle("g88", "doğru Mug ürününü gönderin istiyorum, para iadesi istemiyorum")
+    assert writes(agent) == ["create_reshipment"]
+
+
+def test_dropping_the_refund_for_a_new_parcel_proposes_the_parcel(agent: SupportAgent) -> None:
+    agent.handle("g89", "le Mug de la commande #A1002 est arrivé cassé, mail alice@example.com")
+    agent.handle("g89", "remboursez-moi le Mug svp")
+    assert pending_tool(agent, "g89") == "issue_refund"
+    agent.handle("g89", "non en fait laissez tomber le remboursement, je préfère que vous me le renvoyiez")
+    assert pending_tool(agent, "g89") == "create_reshipment"
+
+
+def test_the_next_request_is_about_the_items_it_names(agent: SupportAgent) -> None:
+    replacement_offered(agent, "g90")
+    agent.handle("g90", "yes please")
+    agent.handle("g90", "oh and I'd also like to return the T-Shirt, didn't like it")
+    pending = agent.state("g90")["pending"]
+    assert pending["tool"] == "return_items" and pending["arguments"]["item_ids"] == ["2000000001"]
+
+
+def test_a_confirmation_then_goodbye_accepts_the_offer(agent: SupportAgent) -> None:
+    replacement_offered(agent, "g91")
+    agent.handle("g91", "嗯确认，寄吧。谢谢拜拜")
+    assert writes(agent) == ["create_reshipment"]
+
+
+def test_nothing_arrived_of_an_order_on_its_way_is_no_missing_item(agent: SupportAgent) -> None:
+    out = agent.handle("g92", "the Mug is missing, I still have nothing. order #A1003, alice@example.com")
+    assert pending_tool(agent, "g92") != "create_reshipment" and "JD1003" in out.reply
+
+
+def test_a_few_unsure_words_after_tracking_ask_for_nothing(agent: SupportAgent) -> None:
+    agent.handle("g93", "donde esta mi pedido #A1002? correo alice@example.com")
+    out = agent.handle("g93", "vale, pues espero. gracias")
+    assert out.status != "escalated" and not writes(agent)
+
+
+def test_the_page_language_answers_a_message_of_only_an_email(agent: SupportAgent) -> None:
+    out = agent.handle("g94", "alice@example.com", locale="it")
+    assert agent.state("g94")["language"] == "it" and not agent.state("g94")["language_known"]
+    assert "Sorry" not in out.reply
+    agent.handle("g94", "el pedido #A1005, lo quiero cancelar por favor")
+    assert agent.state("g94")["language"] == "es"
+
+
+def test_a_corrected_order_number_keeps_the_request(agent: SupportAgent) -> None:
+    agent.handle("g95", "siparişimi iptal etmek istiyorum")
+    agent.handle("g95", "sipariş #B2001 mail alice@example.com")
+    agent.handle("g95", "pardon yanlış numara yazmışım, doğrusu #A1005")
+    assert agent.state("g95")["intent"] == "cancel_order"
+    assert pending_tool(agent, "g95") == "cancel_order"
+
+
+def test_not_wanting_to_cancel_in_japanese_proposes_no_cancellation(agent: SupportAgent) -> None:
+    agent.handle("g96", "注文番号 #A1001、メール alice@example.com")
+    agent.handle("g96", "キャンセルはしたくないです。中身だけ変更したいんです")
+    assert pending_tool(agent, "g96") != "cancel_order"
+
+
+def test_a_return_of_both_changed_to_one_as_written_in_japanese(agent: SupportAgent) -> None:
+    agent.handle("g97", "注文番号 #A1002、メール alice@example.com。T-ShirtとMugを返品したいです")
+    assert agent.state("g97")["pending"]["arguments"]["item_ids"] == ["2000000001", "2000000010"]
+    agent.handle("g97", "両方返品…いや、やっぱりMugだけにします。T-Shirtはそのままでいいです")
+    assert agent.state("g97")["pending"]["arguments"]["item_ids"] == [MUG]

@@ -573,6 +573,16 @@ def test_order_number_and_amount_in_one_message() -> None:
         ("Neue Adresse: Hauptstraße 5, 10115 Berlin, danke", "de", "Hauptstraße 5, 10115 Berlin"),
         ("Ma nouvelle adresse est 12 rue de la Paix, 75002 Paris", "fr", "12 rue de la Paix, 75002 Paris"),
         ("新地址：上海市浦东新区世纪大道100号", "zh", "上海市浦东新区世纪大道100号"),
+        # The Japanese postal mark opens an address; "please send it there" is not part of it.
+        ("新住所：〒150-0001 東京都渋谷区神宮前3-15-8 メゾン302号室", "ja", "〒150-0001 東京都渋谷区神宮前3-15-8 メゾン302号室"),
+        ("〒150-0001 東京都渋谷区神宮前3-15-8に送ってください", "ja", "〒150-0001 東京都渋谷区神宮前3-15-8"),
+        # A Russian address puts the postal code first.
+        (
+            "я переехал. отправьте пожалуйста на 620014, г. Екатеринбург, ул. Ленина, д. 15, кв. 42",
+            "ru",
+            "620014, г. Екатеринбург, ул. Ленина, д. 15, кв. 42",
+        ),
+        ("620014, г. Екатеринбург, ул. Ленина, д. 15, кв. 42", "ru", "620014, г. Екатеринбург, ул. Ленина, д. 15, кв. 42"),
     ],
 )
 def test_address(text: str, language: str, expected: str) -> None:

@@ -128,6 +128,15 @@ def test_a_conversation_token_opens_its_own_conversation_only(shop: Shop) -> Non
     assert_json_error(client.get(f"/api/conversations/{mine}/events"), 401)
 
 
+def test_the_page_language_answers_a_first_message_without_words(shop: Shop) -> None:
+    client = shop.client()
+    opened = client.post("/api/conversations", json={"locale": "fr-BE"}).json()
+    header = {"Authorization": f"Bearer {opened['token']}"}
+    turn = client.post(f"/api/conversations/{opened['id']}/messages", json={"text": "alice@example.com"}, headers=header)
+    assert turn.status_code == 200, turn.text
+    assert turn.json()["language"] == "fr" and turn.json()["ui"]["send"] != "Send"
+
+
 def test_an_unknown_conversation_is_refused_with_a_json_error(shop: Shop) -> None:
     client = shop.client()
     _, header = shop.conversation(client)

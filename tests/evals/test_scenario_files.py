@@ -45,3 +45,23 @@ def test_turn_expectations_are_checked_with_placeholders() -> None:
     assert _check_turn({"language": "es", "actions": ["issue_coupon"]}, turn) == []
     problems = _check_turn({"intent": ["cancel_order"], "reply_excludes": ["{email}"]}, turn, {"email": "x@y.z"})
     assert len(problems) == 2
+
+
+def test_picks_find_parcels_before_pickup_and_late_deliveries(tmp_path: Path) -> None:
+    from commerce.db import Store
+    from commerce.demo import REFERENCE_NOW, generate_demo_data
+    from commerce.models import Order, ShipmentStatus
+    from evals.scenarios import pick_values
+
+    store = Store(f"sqlite:///{tmp_path / 'demo.db'}")
+    generate_demo_data(store, seed=7, now=REFERENCE_NOW)
+    waiting = pick_values(store, {"status": "processed", "shipment_status": "label_created"}, REFERENCE_NOW)
+    late = pick_values(store, {"status": "delivered", "promised_passed": True}, REFERENCE_NOW)
+    on_time = pick_values(store, {"status": "delivered", "promised_passed": False}, REFERENCE_NOW)
+    assert len({waiting["order_id"], late["order_id"], on_time["order_id"]}) == 3
+    with store.read() as session:
+        assert session.get(Order, waiting["order_id"]).shipments[-1].status == ShipmentStatus.LABEL_CREATED
+        parcel = session.get(Order, late["order_id"]).shipments[-1]
+        assert parcel.delivered_at is not None and parcel.promised_delivery_date is not None
+        assert parcel.delivered_at.date() > parcel.promised_delivery_date
+    store.dispose()
