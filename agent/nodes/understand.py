@@ -514,7 +514,8 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         intent, confidence = guess.intent, guess.confidence
         second = guess.runner_up
         asked = {i: w for i, w in named_requests.items() if i in WRITE_REQUESTS}
-        if confidence < UNSURE_READ and asked and intent not in asked:
+        if confidence < UNSURE_READ and asked and intent not in asked and not COMPENSATION_WORDS.search(normalise(text)):
+            # (A gesture asked for, "some compensation for the delay", is settled further down.)
             # "а, и ещё хочу вернуть …, не понравился": read unsure as a complaint, the words ask
             # for a return; the request the words name outweighs a guess.
             top = max(asked, key=asked.__getitem__)
@@ -523,6 +524,11 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         elif confidence < SHORT_UNSURE_READ and intent in WRITE_REQUESTS and request_units(text) <= SHORT_UNSURE_UNITS:
             # "vale, pues espero. gracias" read at 0.5 as a refund: a few words that name no request ask for none.
             second, intent, confidence = intent, "other", 1.0 - confidence
+        elif intent == "other" and any(named_requests.get(p, 0.0) >= OTHER_REQUEST_MIN_WEIGHT for p in PROBLEMS):
+            # "وصلني الطلب بس الـ Desk Lamp مكسور" read as nothing known: the word for broken says what.
+            problem_words = {p: named_requests.get(p, 0.0) for p in PROBLEMS}
+            second, intent = intent, max(problem_words, key=problem_words.__getitem__)
+            confidence = problem_words[intent] / (problem_words[intent] + 1.0)
         elif (
             confidence < UNSURE_READ
             and intent in ("human_agent", "complaint")
@@ -533,10 +539,11 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
             # a short question goes on with what was asked before.
             informational = state.get("intent") in ("track_order", "delivery_delay", "policy_question")
             second, intent, confidence = intent, str(state["intent"]) if informational else "other", 1.0 - confidence
-        elif confidence < UNSURE_READ and len(sentences_of(text)) >= 2:
+        elif confidence < UNSURE_READ and len(worded := [x for x in sentences_of(text) if request_units(x) >= 2]) >= 2:
             # "If you give me a coupon: no thanks. I only want to know when it comes": the whole
-            # read unsure, the last sentence says what is wanted when it reads clearly.
-            last = deps.classifier.classify(sentences_of(text)[-1], language)
+            # read unsure, the last sentence says what is wanted when it reads clearly (a sentence
+            # of only an email or an order number says nothing).
+            last = deps.classifier.classify(worded[-1], language)
             if last.confidence >= GOAL_SWITCH_CONFIDENCE and last.intent != "other":
                 second, intent, confidence = intent, last.intent, last.confidence
     gives_identity = bool(
@@ -670,6 +677,12 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     elif intent in REMEDY_INTENTS and (second in PROBLEM_INTENTS or named):
         # "The mug arrived broken, I want my money back": the remedy names the request, the problem stays.
         problem = second if second in PROBLEM_INTENTS else named
+    elif intent in ("refund_request", "reship_request") and problem is None:
+        # The problem told in an earlier message ("the lamp came broken" … "I want my money back").
+        for earlier in reversed(state.get("transcript", [])):
+            problem = problem_named(deps, str(earlier.get("text", "")), language)
+            if problem:
+                break
     elif intent in ("delivery_delay", "track_order", "complaint") and named:
         # A long story of a late parcel that arrived broken: the broken item is what is left to settle.
         problem = named

@@ -575,3 +575,10 @@ def test_a_return_of_both_changed_to_one_as_written_in_japanese(agent: SupportAg
     assert agent.state("g97")["pending"]["arguments"]["item_ids"] == ["2000000001", "2000000010"]
     agent.handle("g97", "両方返品…いや、やっぱりMugだけにします。T-Shirtはそのままでいいです")
     assert agent.state("g97")["pending"]["arguments"]["item_ids"] == [MUG]
+
+
+def test_the_money_asked_after_a_problem_told_before_is_a_refund_for_it(agent: SupportAgent) -> None:
+    agent.handle("g98", "السلام عليكم، وصلني الطلب بس الـ Mug مكسور")
+    agent.handle("g98", "رقم الطلب #A1002 والايميل alice@example.com")
+    agent.handle("g98", "ما ابي بديل، ابي فلوسي ترجع لو سمحت")
+    assert pending_tool(agent, "g98") == "issue_refund"

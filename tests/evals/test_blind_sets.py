@@ -19,10 +19,8 @@ INTENT_ACCURACY = 0.92
 INTENT_ACCURACY_PER_LANGUAGE = 0.85
 IN_SCOPE_READ_AS_OTHER = 0.03
 RETRIEVAL_HIT_AT_1_PER_LANGUAGE = 0.90
-CONVERSATIONS_RIGHT_END_STATE = 0.88
-# The goal is none; one is left (README: a colour swap read as a wrong item, the out-of-stock
-# replacement's refund offered instead, and "ok, I'll wait" taken as a yes).
-MAX_UNEXPECTED_WRITES = 1
+CONVERSATIONS_RIGHT_END_STATE = 0.93
+MAX_UNEXPECTED_WRITES = 0
 # Replies entirely in the customer's language, in at least this share of the conversations (an
 # opening message of only an order number or an email shows no language yet).
 CONVERSATIONS_IN_LANGUAGE = 0.97
@@ -37,7 +35,7 @@ def test_the_sets_are_large_enough_and_cover_every_language() -> None:
     conversations = load_scenarios(CONVERSATION_DIR)
     assert len(conversations) >= 150 and {c["language"] for c in conversations} == set(LANGUAGES)
     # The retired sets stay playable for development; the set kept for the next measurement loads.
-    for folder in ("retired", "next"):
+    for folder in ("retired", "next", "later"):
         if (CONVERSATION_DIR / folder).is_dir():
             kept = load_scenarios(CONVERSATION_DIR / folder)
             assert kept and {c["language"] for c in kept} == set(LANGUAGES)
