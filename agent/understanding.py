@@ -1191,11 +1191,8 @@ def _loose_address(text: str) -> tuple[str | None, tuple[int, int] | None]:
         if street is None:
             # Postal code first, as Russia and others write it: "620014, г. Екатеринбург, ул. Ленина, д. 15".
             after = _STREET_RE.search(text, postal.end(), postal.end() + 60)
-            opens = (
-                postal.start() == 0
-                or text[: postal.start()].rstrip()[-1:] in (":", ",", ";", "—", "-")
-                or (text[: postal.start()].rstrip().endswith((" на", " to", " a", " à", " an")))
-            )
+            before = text[: postal.start()].rstrip()
+            opens = postal.start() == 0 or before.endswith((":", ",", ";", "—", "-", " на", " to", " a", " à", " an"))
             if after is None or not opens:
                 continue
             end_match = re.search(r"[!?\n]|\.(?:\s|$)(?![^.!?\n]*\d)|$", text[after.end() :])

@@ -12,6 +12,7 @@ from agent.language import UNSURE_FIRST_CONFIDENCE, detect_language
 from agent.nodes.deps import AgentDeps, add_usage
 from agent.state import ORDER_INTENTS, ConversationState, PendingAction, fresh_turn
 from agent.understanding import (
+    IntentGuess,
     Signals,
     beyond_answer,
     extract_slots,
@@ -356,6 +357,59 @@ def continues_goal(
     return bool(state.get("asked")) and (vague or confidence < GOAL_SWITCH_CONFIDENCE)
 
 
+def _word_confidence(weight: float) -> float:
+    """How sure a read that rests on the message's keywords is, from their summed weight."""
+    return weight / (weight + 1.0)
+
+
+def reread(
+    deps: AgentDeps,
+    state: ConversationState,
+    text: str,
+    language: str,
+    guess: IntentGuess,
+    named: dict[str, float],
+    signals: Signals,
+) -> tuple[str, float, str | None]:
+    """The classifier's read of the message (intent, confidence, runner-up), corrected where it
+    is unsure or reads nothing and the message's words or its last sentence say more."""
+    intent, confidence, second = guess.intent, guess.confidence, guess.runner_up
+    asked = {i: w for i, w in named.items() if i in WRITE_REQUESTS}
+    problems = {p: named.get(p, 0.0) for p in PROBLEMS}
+    if confidence < UNSURE_READ and asked and intent not in asked and not COMPENSATION_WORDS.search(normalise(text)):
+        # (A gesture asked for, "some compensation for the delay", is settled by the caller.)
+        # "а, и ещё хочу вернуть …, не понравился": read unsure as a complaint, the words ask
+        # for a return; the request the words name outweighs a guess.
+        top = max(asked, key=asked.__getitem__)
+        if asked[top] >= OTHER_REQUEST_MIN_WEIGHT:
+            return top, _word_confidence(asked[top]), intent
+    elif confidence < SHORT_UNSURE_READ and intent in WRITE_REQUESTS and request_units(text) <= SHORT_UNSURE_UNITS:
+        # "vale, pues espero. gracias" read at 0.5 as a refund: a few words that name no request ask for none.
+        return "other", 1.0 - confidence, intent
+    elif intent == "other" and max(problems.values()) >= OTHER_REQUEST_MIN_WEIGHT:
+        # "وصلني الطلب بس الـ Desk Lamp مكسور" read as nothing known: the word for broken says what.
+        problem = max(problems, key=problems.__getitem__)
+        return problem, _word_confidence(problems[problem]), intent
+    elif (
+        confidence < UNSURE_READ
+        and intent in ("human_agent", "complaint")
+        and not (signals.wants_human or signals.legal_threat or signals.angry)
+        and request_units(text) <= SHORT_UNSURE_UNITS
+    ):
+        # "a który to kurier?" after the tracking answer, read unsure as a wish for a person:
+        # a short question goes on with what was asked before.
+        informational = state.get("intent") in ("track_order", "delivery_delay", "policy_question")
+        return (str(state["intent"]) if informational else "other"), 1.0 - confidence, intent
+    elif confidence < UNSURE_READ and len(worded := [x for x in sentences_of(text) if request_units(x) >= 2]) >= 2:
+        # "If you give me a coupon: no thanks. I only want to know when it comes": the whole
+        # read unsure, the last sentence says what is wanted when it reads clearly (a sentence
+        # of only an email or an order number says nothing).
+        last = deps.classifier.classify(worded[-1], language)
+        if last.confidence >= GOAL_SWITCH_CONFIDENCE and last.intent != "other":
+            return last.intent, last.confidence, intent
+    return intent, confidence, second
+
+
 def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     text = state.get("message", "")
     known = state.get("language_known", bool(state.get("language")))
@@ -511,41 +565,7 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         updates.update(add_usage({**state, "usage": {}}, by_brain.get("usage") or {}))
     else:
         guess = deps.classifier.classify(text, language)
-        intent, confidence = guess.intent, guess.confidence
-        second = guess.runner_up
-        asked = {i: w for i, w in named_requests.items() if i in WRITE_REQUESTS}
-        if confidence < UNSURE_READ and asked and intent not in asked and not COMPENSATION_WORDS.search(normalise(text)):
-            # (A gesture asked for, "some compensation for the delay", is settled further down.)
-            # "а, и ещё хочу вернуть …, не понравился": read unsure as a complaint, the words ask
-            # for a return; the request the words name outweighs a guess.
-            top = max(asked, key=asked.__getitem__)
-            if asked[top] >= OTHER_REQUEST_MIN_WEIGHT:
-                second, intent, confidence = intent, top, asked[top] / (asked[top] + 1.0)
-        elif confidence < SHORT_UNSURE_READ and intent in WRITE_REQUESTS and request_units(text) <= SHORT_UNSURE_UNITS:
-            # "vale, pues espero. gracias" read at 0.5 as a refund: a few words that name no request ask for none.
-            second, intent, confidence = intent, "other", 1.0 - confidence
-        elif intent == "other" and any(named_requests.get(p, 0.0) >= OTHER_REQUEST_MIN_WEIGHT for p in PROBLEMS):
-            # "وصلني الطلب بس الـ Desk Lamp مكسور" read as nothing known: the word for broken says what.
-            problem_words = {p: named_requests.get(p, 0.0) for p in PROBLEMS}
-            second, intent = intent, max(problem_words, key=problem_words.__getitem__)
-            confidence = problem_words[intent] / (problem_words[intent] + 1.0)
-        elif (
-            confidence < UNSURE_READ
-            and intent in ("human_agent", "complaint")
-            and not (signals.wants_human or signals.legal_threat or signals.angry)
-            and request_units(text) <= SHORT_UNSURE_UNITS
-        ):
-            # "a który to kurier?" after the tracking answer, read unsure as a wish for a person:
-            # a short question goes on with what was asked before.
-            informational = state.get("intent") in ("track_order", "delivery_delay", "policy_question")
-            second, intent, confidence = intent, str(state["intent"]) if informational else "other", 1.0 - confidence
-        elif confidence < UNSURE_READ and len(worded := [x for x in sentences_of(text) if request_units(x) >= 2]) >= 2:
-            # "If you give me a coupon: no thanks. I only want to know when it comes": the whole
-            # read unsure, the last sentence says what is wanted when it reads clearly (a sentence
-            # of only an email or an order number says nothing).
-            last = deps.classifier.classify(worded[-1], language)
-            if last.confidence >= GOAL_SWITCH_CONFIDENCE and last.intent != "other":
-                second, intent, confidence = intent, last.intent, last.confidence
+        intent, confidence, second = reread(deps, state, text, language, guess, named_requests, signals)
     gives_identity = bool(
         slots["emails"] or slots["names"] or slots["postal_codes"] or slots["order_ids"] or slots["order_candidates"]
     )
