@@ -16,6 +16,7 @@ from agent.brain import Decision, ReplyPart, nested
 from agent.replies import format_date, format_list, format_money
 from agent.state import ConversationState
 from agent.understanding import kept_items
+from agent.variants import choose_variant, describe, names_other_items, option_list
 from commerce.carriers import get_carrier
 
 GIFT_CARD = {
@@ -56,6 +57,8 @@ MISTAKE_WORDS = (
     "間違",
     "실수",
 )
+# Where a parcel is with the carrier and can still be redirected or brought back.
+ON_THE_WAY = ("in_transit", "customs_hold", "out_for_delivery")
 # Items are looked for in the customer's last messages, and match when this share of their name's words is there.
 ITEM_MEMORY_MESSAGES = 4
 ITEM_NAME_SHARE = 0.5
@@ -555,6 +558,22 @@ class OfflineBrain:
     def on_cancel_order(self, state: ConversationState, context: dict[str, Any]) -> Decision:
         order = context["order"]
         method = self.original_method(order) or ""
+        parcel = self.parcel(context)
+        if (
+            order["status"] == "processed"
+            and parcel is not None
+            and parcel["shipment"]["status"] in ON_THE_WAY
+            and "cancel_order" in (state.get("worded") or [])
+        ):
+            # Too late to cancel: the carrier is asked to bring the parcel back, and the money follows
+            # it; offered only when the customer's words asked to cancel or to call the parcel back.
+            return Decision(
+                "propose",
+                tool="intercept_parcel",
+                arguments={"order_id": order["order_id"], "action": "return_to_sender"},
+                ask=("propose_recall", self.recall_values(state, context)),
+                recommendation="Ask the carrier to return the parcel; refund once it is back.",
+            )
         return Decision(
             "propose",
             tool="cancel_order",
@@ -578,7 +597,7 @@ class OfflineBrain:
         address = parse_address(raw, order)
         shown = raw.strip()
         parcel = self.parcel(context)
-        if parcel is not None and parcel["shipment"]["status"] in ("in_transit", "customs_hold", "out_for_delivery"):
+        if parcel is not None and parcel["shipment"]["status"] in ON_THE_WAY:
             return Decision(
                 "propose",
                 tool="intercept_parcel",
@@ -615,18 +634,96 @@ class OfflineBrain:
         return Decision("escalate", reason=reason, urgency=urgency, recommendation=recommendation)
 
     def on_exchange_request(self, state: ConversationState, context: dict[str, Any]) -> Decision:
-        return self._handover(
-            "The customer wants to exchange items for another variant.",
-            "yellow",
-            "Confirm the wanted variant and open the exchange.",
-        )
+        return self._swap(state, context)
 
     def on_modify_order(self, state: ConversationState, context: dict[str, Any]) -> Decision:
-        return self._handover(
-            "The customer wants to modify an order.",
-            "yellow",
-            "Confirm the changes with the customer and modify the pending order.",
+        return self._swap(state, context)
+
+    def _swap(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        """Another size or colour: changed in a pending order, exchanged once delivered; while
+        the parcel travels, or when nothing to swap to is named, a person or a question."""
+        order = context["order"]
+        tool = {"pending": "modify_order_items", "delivered": "exchange_items"}.get(order["status"])
+        if tool is None:
+            return self._handover(
+                "The customer wants other variants of items of an order that is neither pending nor delivered.",
+                "yellow",
+                "Confirm the wanted variant and change or exchange the items when the order allows it.",
+            )
+        item_ids = self.hinted_items(state, order)
+        if not item_ids:
+            return self.ask_which(state, order)
+        recent = [t["text"] for t in (state.get("transcript") or [])[-ITEM_MEMORY_MESSAGES:]] or [state.get("message", "")]
+        by_id = {item["item_id"]: item for item in order.get("items", [])}
+        language = self._lang(state)
+        old, new = [], []
+        for item_id in item_ids:
+            item = by_id[item_id]
+            choice = choose_variant(recent, language, item, (context.get("variants") or {}).get(item["product_id"], []))
+            name = describe(item["name"], item.get("options") or {})
+            if choice.variant is None:
+                values = {"item": name, "options": option_list(choice.available)}
+                if not choice.wanted and names_other_items(recent, language):
+                    return self._handover(
+                        "The customer wants to add or remove items, or to have another product.",
+                        "yellow",
+                        "Agree the new contents of the order with the customer and change it.",
+                    )
+                if not choice.wanted and choice.available and state.get("asked") != "ask_variant":
+                    return Decision("reply", parts=[("ask_variant", values)])
+                # Not made, out of stock, or still not said after asking: a person finds an alternative.
+                escalation = self._handover(
+                    "The customer wants a variant of an item that is not available, or did not say which.",
+                    "yellow",
+                    "Offer a similar item or a restock date, or a return or refund.",
+                )
+                escalation.parts = [("variant_unavailable", values)] if choice.wanted and choice.available else []
+                return escalation
+            old.append(item)
+            new.append(choice.variant)
+        difference = sum(
+            (
+                (_d(variant["price"]) * self.fx(order, item, context) - _d(item["unit_price"])) * int(item["quantity"])
+                for item, variant in zip(old, new, strict=True)
+            ),
+            Decimal("0"),
         )
+        method = self.original_method(order) or ""
+        values = {
+            "order_id": order["order_id"],
+            "items": self.items(state, order, item_ids),
+            "new_items": str(format_list([describe(i["name"], v["options"]) for i, v in zip(old, new, strict=True)], language)),
+            "amount": self.money(state, context, difference.quantize(Decimal("0.01")), order["currency"]),
+        }
+        return Decision(
+            "propose",
+            tool=tool,
+            arguments={
+                "order_id": order["order_id"],
+                "item_ids": item_ids,
+                "new_item_ids": [v["item_id"] for v in new],
+                "payment_method_id": method,
+            },
+            ask=("propose_modify_items" if tool == "modify_order_items" else "propose_exchange", values),
+            recommendation=f"Swap {len(item_ids)} item(s) for the variant the customer asked for.",
+        )
+
+    def recall_values(self, state: ConversationState, context: dict[str, Any]) -> dict[str, str]:
+        order = context["order"]
+        parcel = self.parcel(context)
+        return {
+            "carrier": self.carrier_name(parcel["shipment"]["carrier"] if parcel else "dhl"),
+            "amount": self.money(state, context, self.refundable(order), order["currency"]),
+            "method": self.method(state, context, self.original_method(order) or ""),
+        }
+
+    @staticmethod
+    def fx(order: dict[str, Any], item: dict[str, Any], context: dict[str, Any]) -> Decimal:
+        """The order's rate from catalogue prices to its currency, read from what the item cost."""
+        for variant in (context.get("variants") or {}).get(item["product_id"], []):
+            if variant["item_id"] == item["item_id"] and _d(variant["price"]) > 0:
+                return _d(item["unit_price"]) / _d(variant["price"])
+        return Decimal("1")
 
     def on_payment_issue(self, state: ConversationState, context: dict[str, Any]) -> Decision:
         return self._handover(
@@ -703,8 +800,13 @@ class OfflineBrain:
             ]
         if tool == "exchange_items":
             return [("done_exchange", {})]
+        if tool == "modify_order_items":
+            amount = self.money(state, context, result["price_difference"], currency)
+            return [("done_modify_items", {"order_id": result["order_id"], "amount": amount})]
         if tool == "change_shipping_address":
             return [("done_address_change", {"order_id": result["order_id"], "address": format_address(result["address"])})]
+        if tool == "intercept_parcel" and result.get("action") == "return_to_sender":
+            return [("done_recall", self.recall_values(state, context))]
         if tool == "intercept_parcel":
             address = format_address(context.get("proposed_address") or {}) or "-"
             return [("done_intercept", {"carrier": self.carrier_name(result["carrier"]), "address": address})]

@@ -53,6 +53,7 @@ class ConversationMemory(TypedDict, total=False):
     problem: str | None  # what went wrong with the order (damaged, wrong, missing, not received)
     address: str | None  # a new delivery address the customer gave, until it is used
     declined: list[str]  # tools whose proposal the customer said no to
+    worded: list[str]  # order requests the customer's own words named in the conversation (not only the classifier's read)
     urgency: str
     urgency_reasons: list[str]
     pending: PendingAction | None

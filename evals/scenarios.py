@@ -20,7 +20,9 @@ after the promised day, or delivered after it), issue, currency,
 marketplace, max_total, min_total, min_items, vip, language, carrier, in_stock (every item of
 the order has units left; set by itself when the conversation ends with items sent again),
 within_limits (every item is worth no more than the profile lets the agent refund or send
-again on its own; set by itself when the conversation ends with such a write and no human).
+again on its own; set by itself when the conversation ends with such a write and no human),
+swappable (the first item is in stock in another colour and one size up and down; set by itself
+when the conversation ends with a size or colour swap).
 
 `locale`: the language of the customer's browser, which the widget sends; the scenario's
 `language` unless given (null: none).
@@ -49,14 +51,29 @@ import yaml
 from sqlalchemy import func, select
 
 from agent.policy.schema import PolicyProfile
+from agent.variants import SIZE_AXES, size_rank
 from commerce.db import Store
 from commerce.demo import REFERENCE_NOW, generate_demo_data
-from commerce.models import AuditEntry, Case, Coupon, Customer, Exchange, Order, Refund, Reshipment, ReturnRequest, StockLevel
+from commerce.models import (
+    AuditEntry,
+    Case,
+    Coupon,
+    Customer,
+    Exchange,
+    Order,
+    Refund,
+    Reshipment,
+    ReturnRequest,
+    StockLevel,
+    Variant,
+)
 from config import Settings
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
 # Writes that send items: a conversation ending with one needs an order whose items are in stock.
 SENDS_ITEMS = frozenset({"create_reshipment", "create_exchange"})
+# Writes that swap an item for another of its variants.
+SWAPS = frozenset({"modify_order_items", "exchange_items"})
 # Writes the profile caps by amount: above its limit a human decides.
 AMOUNT_CAPPED = frozenset({"issue_refund", "create_reshipment"})
 
@@ -131,9 +148,17 @@ def _matches(
     now: dt.datetime,
     stock: dict[str, int] | None = None,
     limits: dict[str, Decimal] | None = None,
+    variants: dict[str, list[Variant]] | None = None,
 ) -> bool:
     shipment = order.shipments[-1] if order.shipments else None
     for key, wanted in pick.items():
+        if (
+            key == "swappable"
+            and stock is not None
+            and variants is not None
+            and _swappable(order, variants, stock) != bool(wanted)
+        ):
+            return False
         if key == "within_limits" and limits is not None:
             limit = limits.get(order.currency)
             within = limit is not None and all(line.unit_price * line.quantity <= limit for line in order.items)
@@ -179,6 +204,29 @@ def _matches(
     return True
 
 
+def _swappable(order: Order, variants: dict[str, list[Variant]], stock: dict[str, int]) -> bool:
+    """Whether the order's first item has sizes and comes in stock in another colour, one size up
+    and one size down, whatever else changes with it: what a story of a size or colour swap may
+    ask for."""
+    if not order.items:
+        return False
+    line = order.items[0]
+    current = {str(k): str(v) for k, v in (line.options or {}).items()}
+    others = [
+        {str(k): str(v) for k, v in v.options.items()}
+        for v in variants.get(line.product_id, [])
+        if v.id != line.variant_id and v.available and stock.get(v.id, 0) >= line.quantity
+    ]
+    if "color" in current and not any(o.get("color") != current["color"] for o in others):
+        return False
+    axis = next((a for a in SIZE_AXES if a in current), None)
+    here = size_rank(current[axis]) if axis else None
+    if axis is None or here is None:
+        return False
+    ranks = {size_rank(o.get(axis, "")) for o in others} - {None}
+    return any(r > here for r in ranks if r is not None) and any(r < here for r in ranks if r is not None)
+
+
 def pick_values(
     store: Store,
     pick: dict[str, Any],
@@ -196,7 +244,11 @@ def pick_values(
         stock: dict[str, int] = defaultdict(int)
         for level in session.scalars(select(StockLevel)):
             stock[level.variant_id] += level.on_hand - level.reserved
-        matching = [o for o in orders if _matches(o, pick, now, stock, limits) and o.duplicate_of is None]
+        variants: dict[str, list[Variant]] = defaultdict(list)
+        if "swappable" in pick:
+            for variant in session.scalars(select(Variant)):
+                variants[variant.product_id].append(variant)
+        matching = [o for o in orders if _matches(o, pick, now, stock, limits, variants) and o.duplicate_of is None]
         if len(matching) <= skip:
             raise ScenarioError(f"no demo order matches {pick}")
         order = matching[-1 - skip] if newest else matching[skip]
@@ -339,6 +391,9 @@ class ScenarioRunner:
                 # it is played on an order whose items are in stock (the demo shop oversells a few).
                 pick.setdefault("in_stock", True)
             end = scenario.get("end") or {}
+            if SWAPS & set(end.get("writes") or []):
+                # A size or colour swap is written for an item the shop has in other sizes and colours.
+                pick.setdefault("swappable", True)
             if AMOUNT_CAPPED & set(end.get("writes") or []) and not end.get("human"):
                 # Written for a refund or a replacement the agent may give on its own: played on an
                 # order whose items are each within the profile's limits for both.

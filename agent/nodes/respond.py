@@ -21,6 +21,7 @@ ASKING = frozenset(
         "ask_order",
         "ask_which_order",
         "ask_remedy",
+        "ask_variant",
         "ask_order_for_identity",
         "ask_email_for_identity",
     }

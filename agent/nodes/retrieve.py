@@ -64,8 +64,9 @@ def _order_context(deps: AgentDeps, state: ConversationState, context: dict[str,
         context["order"] = order.result
         tracking = box.call("track_shipment", {"order_id": order.result["order_id"]})
         context["tracking"] = tracking.result if tracking.ok else None
-        if (state.get("problem") or state.get("intent")) in REPLACEABLE:
-            context["stock"] = _stock(box, order.result)
+        goal = state.get("problem") or state.get("intent")
+        if goal in REPLACEABLE or goal in SWAPPABLE:
+            context["stock"], context["variants"] = _catalogue(box, order.result)
         return {"order_id": order.result["order_id"]}, said
     if order.error_code == "forbidden":
         return {"order_id": None}, [("not_your_order", {})]
@@ -113,16 +114,23 @@ FITTING_STATUSES = {
 REPLACEABLE = frozenset({"damaged_item", "wrong_item", "missing_item", "reship_request", "not_received"})
 
 
-def _stock(box: Any, order: dict[str, Any]) -> dict[str, int | None]:
-    """Units in stock of each of the order's items (None where stock is not tracked)."""
+# Goals that swap an item for another variant: the agent reads the product's variants.
+SWAPPABLE = frozenset({"exchange_request", "modify_order"})
+
+
+def _catalogue(box: Any, order: dict[str, Any]) -> tuple[dict[str, int | None], dict[str, list[dict[str, Any]]]]:
+    """Units in stock of each variant of the order's products (None where stock is not
+    tracked), and each product's variants."""
     stock: dict[str, int | None] = {}
-    for product_id in {item["product_id"] for item in order.get("items", [])}:
+    variants: dict[str, list[dict[str, Any]]] = {}
+    for product_id in dict.fromkeys(item["product_id"] for item in order.get("items", [])):
         found = box.call("get_product", {"product_id": product_id})
         if not found.ok or not found.result:
             continue
-        for variant in found.result.get("variants", []):
+        variants[product_id] = list(found.result.get("variants", []))
+        for variant in variants[product_id]:
             stock[variant["item_id"]] = variant["in_stock"] if variant.get("available", True) else 0
-    return stock
+    return stock, variants
 
 
 ORDER_CHOICES = 4

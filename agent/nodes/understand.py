@@ -89,10 +89,21 @@ NEGATION = re.compile(
 )
 
 
+# "a bigger size instead of cancelling", "lieber umtauschen statt Storno": the request right after
+# it is the one given up.
+INSTEAD_OF = re.compile(
+    r"(?<![^\W\d_])(?:instead\s+of|rather\s+than|statt|anstatt|au\s+lieu\s+d[eu]?|plutot\s+que|en\s+lugar\s+del?|"
+    r"en\s+vez\s+del?|invece\s+(?:di|del|della|dello|dei|degli|delle)|anziche|em\s+vez\s+d[eoa]s?|em\s+lugar\s+d[eoa]s?|"
+    r"in\s+plaats\s+van|zamiast|вместо|بدلا\s+من|بدل)"
+    r"\s+(?:(?:the|a|an|my|le|la|les|l|un|une|el|los|las|una|die|der|das|den|eine|einer|einen|il|lo|gli|o|os|as|de|het|een|"
+    r"mi|mon|ma|mes|mein|meine|meinen|meiner|des|du)\s+)?$|而不是$|而非$"
+)
+
+
 # Negations after the word they deny ("Geld zurück brauch ich nicht", "yenisini istemiyorum").
 NEGATION_AFTER = re.compile(
-    r"(?i)^\W*(?:\w+\W+){0,3}?(?:nicht|niet|istemiyorum|istemem|etmeyin(?:iz)?|etme|yapmayin|gondermeyin|gerek\s+yok|не\s+надо|не\s+нужно|"
-    r"no\s+hace\s+falta|pas\s+besoin|non\s+serve|não\s+precisa)(?![^\W\d_])|^.{0,12}(?:じゃなくて|じゃなく|ではなく|結構です|けっこうです|いらない|要らない|いりません|要りません|不要|必要ない|しない|しません|したくない|したくありません|しないで|요없|필요\s?없|말고|하지\s?마|안\s?해)"
+    r"(?i)^\W*(?:\w+\W+){0,3}?(?:nicht|niet|istemiyorum|istemem|etmeyin(?:iz)?|etme|yapmayin|gondermeyin|gerek\s+yok|yerine|не\s+надо|не\s+нужно|"
+    r"no\s+hace\s+falta|pas\s+besoin|non\s+serve|não\s+precisa)(?![^\W\d_])|^.{0,12}(?:じゃなくて|じゃなく|ではなく|結構です|けっこうです|いらない|要らない|いりません|要りません|不要|必要ない|しない|しません|したくない|したくありません|しないで|せずに|せず|はやめ|をやめ|やめます|やめて|の代わりに|代わりに|요없|필요\s?없|말고|하지\s?마|안\s?해)"
 )
 
 
@@ -111,9 +122,16 @@ def _conditional(text: str, start: int) -> bool:
     return bool(CONDITIONAL.search(text[:start]))
 
 
-def _negated(text: str, start: int, end: int | None = None) -> bool:
-    """Whether a negation stands in the few words before position `start`, or right after `end`."""
-    if NEGATION.search(text[max(0, start - 30) : start]):
+# Negation words that are something else in a language: Italian "ne" is "of it" ("me ne mandiate uno").
+NOT_A_NEGATION = {"it": frozenset({"ne"})}
+
+
+def _negated(text: str, start: int, end: int | None = None, language: str | None = None) -> bool:
+    """Whether a negation stands in the few words before position `start`, or right after `end`;
+    or "instead of" right before it."""
+    before = text[max(0, start - 30) : start]
+    ignored = NOT_A_NEGATION.get(language or "", frozenset())
+    if any(m.group().strip() not in ignored for m in NEGATION.finditer(before)) or INSTEAD_OF.search(before):
         return True
     return end is not None and bool(NEGATION_AFTER.search(text[end : end + 40]))
 
@@ -273,12 +291,12 @@ def read_requests(deps: AgentDeps, text: str, language: str) -> tuple[dict[str, 
     for clause in PUNCTUATED.split(text):
         norm = normalise(clause)
         for match in deps.classifier.keyword_matches(clause, language):
-            if not _negated(norm, match.start, match.end):
+            if not _negated(norm, match.start, match.end, language):
                 named[match.label] = named.get(match.label, 0.0) + match.weight
             elif not _conditional(norm, match.start):
                 refused.add(match.label)
         for money in MONEY_WORDS.finditer(norm):
-            if _negated(norm, money.start(), money.end()) and not _conditional(norm, money.start()):
+            if _negated(norm, money.start(), money.end(), language) and not _conditional(norm, money.start()):
                 refused.add("refund_request")
     return named, frozenset(refused)
 
@@ -730,4 +748,6 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         updates["order_id"] = slots["order_ids"][0]
     if state.get("status") in (None, "awaiting_confirmation") and not keeps_offer:
         updates["status"] = "open"
+    worded = [*state.get("worded", []), *(i for i in named_requests if i in ORDER_INTENTS and i not in taken_back)]
+    updates["worded"] = list(dict.fromkeys(worded))
     return updates

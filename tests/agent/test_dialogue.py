@@ -582,3 +582,57 @@ def test_the_money_asked_after_a_problem_told_before_is_a_refund_for_it(agent: S
     agent.handle("g98", "رقم الطلب #A1002 والايميل alice@example.com")
     agent.handle("g98", "ما ابي بديل، ابي فلوسي ترجع لو سمحت")
     assert pending_tool(agent, "g98") == "issue_refund"
+
+
+def test_a_size_change_of_a_pending_order_is_made_after_a_yes(agent: SupportAgent) -> None:
+    offer = agent.handle("g99", "can I still change the T-Shirt of order #A1005 to a size bigger? email alice@example.com")
+    assert pending_tool(agent, "g99") == "modify_order_items"
+    assert agent.state("g99")["pending"]["arguments"]["new_item_ids"] == ["2000000002"]
+    assert "T-Shirt (blue L)" in offer.reply
+    done = agent.handle("g99", "yes please")
+    assert writes(agent) == ["modify_order_items"] and "#A1005" in done.reply
+    with agent.store.read() as s:
+        from commerce.models import Order
+
+        assert [line.variant_id for line in s.get(Order, "#A1005").items] == ["2000000002"]  # type: ignore[union-attr]
+
+
+def test_a_delivered_item_too_small_is_exchanged_one_size_up(agent: SupportAgent) -> None:
+    agent.handle("g100", "the T-Shirt of order #A1002 is too small, can I exchange it? email alice@example.com")
+    assert pending_tool(agent, "g100") == "exchange_items"
+    agent.handle("g100", "sí, adelante")
+    assert writes(agent) == ["exchange_items"]
+
+
+def test_a_colour_out_of_stock_goes_to_a_person_and_a_missing_choice_is_asked_once(agent: SupportAgent) -> None:
+    gone = agent.handle("g101", "order #A1005, alice@example.com: I'd like the T-Shirt in red instead")
+    assert gone.status == "escalated" and writes(agent) == []
+    agent.handle("g102", "order #A1005, alice@example.com: I'd like to change the T-Shirt to another variant")
+    assert agent.state("g102").get("asked") == "ask_variant"
+    again = agent.handle("g102", "just something different please")
+    assert again.status == "escalated" and writes(agent) == []
+
+
+def test_cancelling_given_up_for_a_size_change(agent: SupportAgent) -> None:
+    agent.handle("g103", "cancel order #A1005 please, alice@example.com")
+    assert pending_tool(agent, "g103") == "cancel_order"
+    agent.handle("g103", "wait, instead of cancelling could you change the T-Shirt to size L?")
+    assert pending_tool(agent, "g103") == "modify_order_items"
+    agent.handle("g103", "はい、キャンセルはせずにサイズの変更だけでお願いします。")
+    assert writes(agent) == ["modify_order_items"]
+
+
+def test_a_parcel_on_its_way_is_called_back_instead_of_cancelled(agent: SupportAgent) -> None:
+    offer = agent.handle("g104", "please cancel order #A1003, email alice@example.com")
+    assert pending_tool(agent, "g104") == "intercept_parcel"
+    assert agent.state("g104")["pending"]["arguments"]["action"] == "return_to_sender"
+    assert "back" in offer.reply
+    agent.handle("g104", "yes")
+    assert writes(agent) == ["intercept_parcel"]
+
+
+def test_a_new_one_instead_of_the_refund_in_italian(agent: SupportAgent) -> None:
+    agent.handle("g105", "il Mug dell'ordine #A1002 è arrivato rotto, email alice@example.com. vorrei il rimborso")
+    assert pending_tool(agent, "g105") == "issue_refund"
+    agent.handle("g105", "anzi no, ci ho ripensato. preferisco che me ne mandiate uno nuovo invece del rimborso")
+    assert pending_tool(agent, "g105") == "create_reshipment"

@@ -634,6 +634,10 @@ def test_yes_and_no_in_every_language(language: str) -> None:
         ("Sure!", "en", "yes"),
         ("你好", "zh", None),
         ("Where is my parcel? It was due yesterday and nobody answers", "en", None),
+        # An "all right" that ends with "nothing more is needed" declines; "listo, sí" and "係" accept.
+        ("Está bem, vou esperar mais uns dias então. Não é preciso mais nada, obrigada.", "pt", "no"),
+        ("listo, si, hagale con ese cambio. muchas gracias, muy amable", "es", "yes"),
+        ("係 唔該幫我改 thx", "zh", "yes"),
     ],
 )
 def test_affirmation_edge_cases(text: str, language: str, expected: str | None) -> None:
@@ -654,6 +658,12 @@ def test_wants_human(text: str, language: str) -> None:
     assert read_signals(text, language).wants_human
 
 
+def test_the_recipient_of_an_address_is_no_request_for_a_person() -> None:
+    assert not read_signals(
+        "새 주소: (04036) 서울특별시 마포구 양화로 45, 3층 302호 받는 사람이랑 번호는 그대로요", "ko"
+    ).wants_human
+
+
 @pytest.mark.parametrize(
     ("text", "language"),
     [
@@ -670,6 +680,7 @@ def test_wants_human(text: str, language: str) -> None:
         ("Tüketici hakem heyetine başvuracağım", "tr"),
         ("سأتوجه إلى حماية المستهلك", "ar"),
         ("I'll leave a 1 star review everywhere", "en"),
+        ("Sinon je fais opposition auprès de ma banque et je laisse des avis partout.", "fr"),
     ],
 )
 def test_legal_threats(text: str, language: str) -> None:

@@ -65,3 +65,33 @@ def test_picks_find_parcels_before_pickup_and_late_deliveries(tmp_path: Path) ->
         assert parcel.delivered_at is not None and parcel.promised_delivery_date is not None
         assert parcel.delivered_at.date() > parcel.promised_delivery_date
     store.dispose()
+
+
+def test_a_swap_story_is_played_on_an_item_with_sizes_and_colours_in_stock(tmp_path: Path) -> None:
+    from sqlalchemy import select
+
+    from agent.variants import SIZE_AXES, size_rank
+    from commerce.db import Store
+    from commerce.demo import REFERENCE_NOW, generate_demo_data
+    from commerce.models import Order, StockLevel, Variant
+    from evals.scenarios import pick_values
+
+    store = Store(f"sqlite:///{tmp_path / 'demo.db'}")
+    generate_demo_data(store, seed=7, now=REFERENCE_NOW)
+    picked = pick_values(store, {"status": "pending", "swappable": True}, REFERENCE_NOW)
+    with store.read() as session:
+        line = session.get(Order, picked["order_id"]).items[0]
+        stock = {v: 0 for v in session.scalars(select(Variant.id))}
+        for level in session.scalars(select(StockLevel)):
+            stock[level.variant_id] += level.on_hand - level.reserved
+        others = [
+            v
+            for v in session.scalars(select(Variant).where(Variant.product_id == line.product_id))
+            if v.id != line.variant_id and v.available and stock[v.id] > 0
+        ]
+        axis = next(a for a in SIZE_AXES if a in line.options)
+        here = size_rank(line.options[axis])
+        ranks = [size_rank(v.options[axis]) for v in others]
+        assert any(r > here for r in ranks) and any(r < here for r in ranks)  # type: ignore[operator]
+        assert any(v.options.get("color") != line.options.get("color") for v in others)
+    store.dispose()

@@ -1,0 +1,226 @@
+"""Which variant of an item the customer asks for instead: a colour, a size or a capacity they
+name ("in black", "size L", "the 35L one"), or one size up or down ("a size bigger", "it's too
+small"), read against the product's variants in the catalogue."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from agent.understanding import Phrase, _find, compile_phrase, normalise
+
+WORDS_FILE = Path(__file__).resolve().parents[1] / "prompts" / "variants.yaml"
+# The option a customer means by "bigger", in this order of preference.
+SIZE_AXES = (
+    "size",
+    "waist",
+    "capacity",
+    "case size",
+    "band size",
+    "diameter",
+    "height",
+    "length",
+    "thickness",
+    "blade",
+    "weight",
+    "pieces",
+)
+LETTER_SIZES = {"XXS": 0, "XS": 1, "S": 2, "M": 3, "L": 4, "XL": 5, "XXL": 6, "XXXL": 7}
+WORD_SIZES = {"mini": 0, "small": 1, "single": 2, "standard": 2, "medium": 3, "double": 4, "large": 5, "king": 6}
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+
+
+@dataclass(frozen=True)
+class VariantWords:
+    colours: Mapping[str, tuple[Phrase, ...]]
+    bigger: Mapping[str, tuple[Phrase, ...]]
+    smaller: Mapping[str, tuple[Phrase, ...]]
+    other_items: Mapping[str, tuple[Phrase, ...]]
+
+
+def _compiled(values: Sequence[Any]) -> tuple[Phrase, ...]:
+    phrases = []
+    for value in values:
+        phrase = compile_phrase(str(value))
+        if phrase is None:
+            continue
+        if len(phrase.normalised) == 1 and not phrase.normalised.isascii():
+            # "黒があれば黒で": a colour of one Han letter stands anywhere, not only first.
+            phrase = Phrase(phrase.text, phrase.normalised, re.compile(re.escape(phrase.normalised)), phrase.weight)
+        phrases.append(phrase)
+    return tuple(phrases)
+
+
+@cache
+def variant_words(path: Path = WORDS_FILE) -> VariantWords:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return VariantWords(
+        colours={base: _compiled(words) for base, words in data["colours"].items()},
+        bigger={lang: _compiled(words) for lang, words in data["bigger"].items()},
+        smaller={lang: _compiled(words) for lang, words in data["smaller"].items()},
+        other_items={lang: _compiled(words) for lang, words in data["other_items"].items()},
+    )
+
+
+def size_rank(value: str) -> float | None:
+    """Where a size-like value sits on its scale: letter sizes, the first number, or a word."""
+    text = str(value).strip()
+    head = text.split("/")[0].strip().upper()
+    if head in LETTER_SIZES:
+        return float(LETTER_SIZES[head])
+    number = _NUMBER.search(text)
+    if number:
+        return float(number.group().replace(",", "."))
+    return WORD_SIZES.get(text.lower())
+
+
+@dataclass(frozen=True)
+class VariantChoice:
+    """What the customer asked for: the variant to switch to (None when it does not exist or is
+    out of stock), the options they changed, and the product's variants still available."""
+
+    wanted: dict[str, str]
+    variant: dict[str, Any] | None
+    available: list[dict[str, Any]]
+
+
+def _axes(variants: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
+    axes: dict[str, list[str]] = {}
+    for variant in variants:
+        for axis, value in (variant.get("options") or {}).items():
+            values = axes.setdefault(axis, [])
+            if str(value) not in values:
+                values.append(str(value))
+    return axes
+
+
+def _value_named(value: str, text: str, raw: str) -> int:
+    """Where a catalogue value is named in the message (its position), -1 when it is not."""
+    if value.upper() in LETTER_SIZES:
+        # "M" or "XL" written as a size: a capital standing alone, not "I'M" or "A".
+        found = [m.start() for m in re.finditer(rf"(?<![\w'’]){re.escape(value.upper())}(?![\w'’])", raw)]
+        return found[-1] if found else -1
+    number = _NUMBER.search(value)
+    if number:
+        unit = value[number.end() :].strip().lower()
+        pattern = rf"(?<![#\w.,]){re.escape(number.group())}(?![\d])"
+        if unit and (len(number.group()) == 1 or not re.fullmatch(r"[a-z]{1,3}", unit)):
+            # "4K", "1L", "2x24kg": a bare digit is too common to stand for the value.
+            pattern += rf"\s?{re.escape(unit)}"
+        found = [m.start() for m in re.finditer(pattern, raw, flags=re.IGNORECASE)]
+        return found[-1] if found else -1
+    phrase = compile_phrase(value)
+    if phrase is None:
+        return -1
+    hits = [m.start() for m in phrase.pattern.finditer(text)]
+    return hits[-1] if hits else -1
+
+
+def _colours_named(text: str, words: VariantWords) -> list[tuple[int, str]]:
+    """The colours the message names in any language, as (position, English colour word)."""
+    groups = [(base, phrases, 1.0) for base, phrases in words.colours.items()]
+    return [(m.start, m.label) for m in _find(text, groups)]
+
+
+def _size_direction(text: str, language: str, words: VariantWords) -> int:
+    """+1 for "a size up" or "too small", -1 for "a size down" or "too big", 0 for neither (the
+    last said wins when both are)."""
+    groups = []
+    for lang in dict.fromkeys([language, "en"]):
+        groups += [("up", words.bigger.get(lang, ()), 1.0), ("down", words.smaller.get(lang, ()), 1.0)]
+    found = sorted(_find(text, groups), key=lambda m: m.start)
+    if not found:
+        return 0
+    return 1 if found[-1].label == "up" else -1
+
+
+def _changes_in(raw: str, language: str, current: Mapping[str, str], axes: Mapping[str, list[str]]) -> dict[str, str]:
+    """The options one message asks to change, each to a value the catalogue has."""
+    text = normalise(raw)
+    words = variant_words()
+    wanted: dict[str, tuple[int, str]] = {}
+    for axis, values in axes.items():
+        for value in values:
+            if value == current.get(axis):
+                continue
+            at = _value_named(value, text, raw)
+            if at >= 0 and (axis not in wanted or at > wanted[axis][0]):
+                wanted[axis] = (at, value)
+    for at, colour in _colours_named(text, words):
+        fits_any = False
+        for axis, values in axes.items():
+            colours = [v for v in values if colour in v.lower().replace("/", " ").split()]
+            fits_any = fits_any or bool(colours)
+            fitting = [v for v in colours if v != current.get(axis)]
+            if fitting and axis not in wanted:
+                exact = [v for v in fitting if v.lower() == colour]
+                wanted[axis] = (at, (exact or fitting)[0])
+        if not fits_any and "color" in axes and "color" not in wanted:
+            wanted["color"] = (at, "")  # a colour the product does not come in
+    direction = _size_direction(text, language, words)
+    size_axis = next((a for a in SIZE_AXES if len(axes.get(a, [])) > 1), None)
+    if direction and size_axis is not None and size_axis not in wanted and size_rank(current.get(size_axis, "")) is not None:
+        axis = size_axis
+        here = size_rank(current[axis]) or 0.0
+        ranked = sorted(
+            (rank, value) for value in axes[axis] if (rank := size_rank(value)) is not None and (rank - here) * direction > 0
+        )
+        if ranked:
+            wanted[axis] = (0, (ranked[0] if direction > 0 else ranked[-1])[1])
+        else:
+            wanted[axis] = (0, "")  # asked for a size the product does not come in
+    return {axis: value for axis, (_, value) in wanted.items()}
+
+
+def names_other_items(texts: Sequence[str], language: str) -> bool:
+    """Whether the messages speak of adding or removing items, or of another product: a change
+    no variant of the ordered items makes."""
+    words = variant_words()
+    groups = [("other", words.other_items.get(lang, ()), 1.0) for lang in dict.fromkeys([language, "en"])]
+    return any(_find(normalise(text), groups) for text in texts)
+
+
+def in_stock(variant: Mapping[str, Any], quantity: int = 1) -> bool:
+    units = variant.get("in_stock")
+    return bool(variant.get("available", True)) and (units is None or int(units) >= quantity)
+
+
+def choose_variant(
+    texts: Sequence[str], language: str, item: Mapping[str, Any], variants: Sequence[Mapping[str, Any]]
+) -> VariantChoice:
+    """The variant of this item the customer's messages ask for, newest message first."""
+    own = next((v for v in variants if v.get("item_id") == item.get("item_id")), {})
+    current = {str(k): str(v) for k, v in (item.get("options") or own.get("options") or {}).items()}
+    others = [dict(v) for v in variants if v.get("item_id") != item.get("item_id")]
+    quantity = int(item.get("quantity") or 1)
+    available = [v for v in others if in_stock(v, quantity)]
+    axes = _axes([*variants, {"options": current}])
+    wanted: dict[str, str] = {}
+    for raw in reversed(list(texts)):
+        wanted = _changes_in(raw, language, current, axes)
+        if wanted:
+            break
+    if not wanted or "" in wanted.values():
+        return VariantChoice(wanted, None, available)
+    fitting = [v for v in available if all(str(v["options"].get(a)) == value for a, value in wanted.items())]
+    if not fitting:
+        return VariantChoice(wanted, None, available)
+    # The one that keeps the most of the item's other options.
+    kept = max(fitting, key=lambda v: sum(str(v["options"].get(a)) == value for a, value in current.items()))
+    return VariantChoice(wanted, kept, available)
+
+
+def describe(name: str, options: Mapping[str, Any]) -> str:
+    shown = " ".join(str(v) for v in options.values())
+    return f"{name} ({shown})" if shown else name
+
+
+def option_list(variants: Sequence[Mapping[str, Any]]) -> str:
+    """The options still to be had, one group per variant: "black 35L nylon; grey 25L nylon"."""
+    return "; ".join(" ".join(str(v) for v in (variant.get("options") or {}).values()) for variant in variants)

@@ -1,0 +1,88 @@
+"""Which variant a customer asks for: a size, a colour in their own language, one size up or
+down, "too small"; read against the variants the product really has."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from agent.variants import choose_variant, names_other_items, size_rank
+
+JACKET = {"item_id": "v-olive-l", "options": {"color": "olive", "size": "L"}, "quantity": 1}
+
+
+def variant(item_id: str, color: str, size: str, stock: int | None = 5, available: bool = True) -> dict[str, Any]:
+    return {"item_id": item_id, "options": {"color": color, "size": size}, "in_stock": stock, "available": available}
+
+
+VARIANTS = [
+    variant("v-olive-l", "olive", "L"),
+    variant("v-olive-m", "olive", "M"),
+    variant("v-navy-xl", "navy", "XL"),
+    variant("v-black-l", "black", "L"),
+    variant("v-yellow-s", "yellow", "S", stock=0),
+]
+
+
+def chosen(text: str, language: str) -> str | None:
+    found = choose_variant([text], language, JACKET, VARIANTS).variant
+    return found["item_id"] if found else None
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("could you swap it to the next size up?", "en", "v-navy-xl"),
+        ("it's too small, can I get it bigger", "en", "v-navy-xl"),
+        ("it's too big for me", "en", "v-olive-m"),
+        ("size M please", "en", "v-olive-m"),
+        ("dann lieber eine Größe größer statt Storno", "de", "v-navy-xl"),
+        ("fällt zu groß aus", "de", "v-olive-m"),
+        ("se puede cambiar por la talla siguiente? una mas grande", "es", "v-navy-xl"),
+        ("il est trop petit, la taille au dessus svp", "fr", "v-navy-xl"),
+        ("本当は色を変えたかっただけなので、黒があれば黒で。", "ja", "v-black-l"),
+        ("尺寸選錯了 想改大一號", "zh", "v-navy-xl"),
+        ("عايزة اغير المقاس لمقاس اكبر بدرجة", "ar", "v-navy-xl"),
+        ("한 치수 작은 걸로 바꿔주세요", "ko", "v-olive-m"),
+        ("хочу поменять на черный", "ru", "v-black-l"),
+        ("bir beden büyüğü ile değiştirebilir miyim", "tr", "v-navy-xl"),
+    ],
+)
+def test_the_variant_asked_for_in_any_language(text: str, language: str, expected: str) -> None:
+    assert chosen(text, language) == expected
+
+
+def test_what_the_product_does_not_have_or_has_not_in_stock_is_no_variant() -> None:
+    # Pink is not made; yellow is made but none is left; nothing is smaller than S.
+    for text in ("in pink please", "in yellow please"):
+        choice = choose_variant([text], "en", JACKET, VARIANTS)
+        assert choice.variant is None and choice.wanted
+    assert {v["item_id"] for v in choose_variant(["in pink"], "en", JACKET, VARIANTS).available} == {
+        "v-olive-m",
+        "v-navy-xl",
+        "v-black-l",
+    }
+
+
+def test_numbers_of_an_email_or_an_order_and_an_i_m_are_no_sizes() -> None:
+    shoe = {"item_id": "s40", "options": {"size": "EU 40"}, "quantity": 1}
+    shoes = [{"item_id": f"s{n}", "options": {"size": f"EU {n}"}, "in_stock": 3} for n in (38, 40, 42)]
+    assert choose_variant(["order #42, email anna42@example.com"], "en", shoe, shoes).wanted == {}
+    assert choose_variant(["the 42 please"], "en", shoe, shoes).variant["item_id"] == "s42"  # type: ignore[index]
+    assert choose_variant(["I'M not sure what to do"], "en", JACKET, VARIANTS).wanted == {}
+
+
+def test_the_newest_message_that_names_a_change_decides() -> None:
+    texts = ["can I get it in black?", "actually no, one size smaller"]
+    assert choose_variant(texts, "en", JACKET, VARIANTS).variant["item_id"] == "v-olive-m"  # type: ignore[index]
+
+
+def test_size_scales_and_other_items() -> None:
+    assert size_rank("XL") > size_rank("M") > size_rank("S")  # type: ignore[operator]
+    assert size_rank("L/XL") > size_rank("S/M")  # type: ignore[operator]
+    assert size_rank("35L") > size_rank("25L")  # type: ignore[operator]
+    assert size_rank("king") > size_rank("double")  # type: ignore[operator]
+    assert names_other_items(["i want to take the sneakers off and add a scarf"], "en")
+    assert names_other_items(["注文したスニーカーを別の商品に変えたい"], "ja")
+    assert not names_other_items(["a size bigger please"], "en")
