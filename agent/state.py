@@ -54,6 +54,7 @@ class ConversationMemory(TypedDict, total=False):
     address: str | None  # a new delivery address the customer gave, until it is used
     declined: list[str]  # tools whose proposal the customer said no to
     worded: list[str]  # order requests the customer's own words named in the conversation (not only the classifier's read)
+    queued: str | None  # a second request named with the one being handled, taken up once that one is done
     urgency: str
     urgency_reasons: list[str]
     pending: PendingAction | None
@@ -90,6 +91,7 @@ class TurnScratch(TypedDict, total=False):
     choices: list[str]  # reply keys of the answers offered as buttons
     reply_after: list[tuple[str, dict[str, str]]]  # said after everything else (an offer still waiting)
     then_intent: str | None  # a request made after a yes in the same message, taken up once the yes is done
+    both: bool  # the yes of this turn said "both": the queued request is agreed to as well
 
 
 class ConversationState(ConversationMemory, TurnScratch, total=False):
@@ -115,6 +117,7 @@ def fresh_turn() -> dict[str, Any]:
         "choices": [],
         "reply_after": [],
         "then_intent": None,
+        "both": False,
     }
 
 

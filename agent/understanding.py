@@ -60,7 +60,18 @@ LEXICON_INTENTS: tuple[str, ...] = tuple(i for i in INTENTS if i != "other")
 LANGUAGES: tuple[str, ...] = ("en", "es", "fr", "de", "it", "pt", "nl", "pl", "tr", "ru", "ar", "zh", "ja", "ko")
 FALLBACK_LANGUAGE = "en"
 DEFAULT_DIRECTORY = Path(__file__).resolve().parents[1] / "prompts" / "intents"
-SIGNAL_KEYS: tuple[str, ...] = ("yes", "no", "human", "legal", "angry", "items", "closing", "kept_after", "kept_before")
+SIGNAL_KEYS: tuple[str, ...] = (
+    "yes",
+    "no",
+    "human",
+    "legal",
+    "angry",
+    "items",
+    "closing",
+    "kept_after",
+    "kept_before",
+    "both",
+)
 
 # Bump when the way examples are embedded changes, so stale disk caches are ignored.
 CACHE_FORMAT = "intent-examples-v1"
@@ -795,6 +806,11 @@ def read_signals(text: str, language: str, directory: Path | None = None) -> Sig
         angry=angry,
         closing=_closing(norm, language, lexicons),
     )
+
+
+def says_both(text: str, language: str, directory: Path | None = None) -> bool:
+    """Whether the message speaks of two things at once ("yes, do both", "jedno i drugie")."""
+    return bool(_find(normalise(text), _signal_groups(language, "both", load_lexicons(directory))))
 
 
 def _closing(norm: str, language: str, lexicons: Mapping[str, Lexicon]) -> bool:

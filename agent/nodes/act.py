@@ -42,6 +42,10 @@ def act(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     if done.ok and outcome is not None and outcome.result is not None:
         parts.extend(deps.brain.describe_result(state, context, decision.tool, outcome.result))
         updates["status"] = "open"
+        if not state.get("then_intent") and state.get("queued") and state.get("queued") != state.get("intent"):
+            # The other request the customer made with this one comes next, in the same turn.
+            updates["then_intent"] = state.get("queued")
+            updates["queued"] = None
     else:
         # The customer reads a reply in their language; the raw error goes to the case brief.
         parts.append((failure_reply(done.error_code), {}))
@@ -80,7 +84,9 @@ def take_up(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         "intent": state.get("then_intent"),
         "intent_confidence": 1.0,
         "then_intent": None,
-        "confirming": False,
+        # "Yes, both": the customer asked for this one too and agreed to both at once.
+        "confirming": bool(state.get("both")),
+        "both": False,
         "decision": None,
         "gate": None,
     }

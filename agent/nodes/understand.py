@@ -22,6 +22,7 @@ from agent.understanding import (
     opens_with_yes,
     read_signals,
     request_units,
+    says_both,
     says_goodbye,
 )
 
@@ -375,6 +376,11 @@ def continues_goal(
     return bool(state.get("asked")) and (vague or confidence < GOAL_SWITCH_CONFIDENCE)
 
 
+# A request spelled out in words of this weight (a phrase of two words or more) outweighs a read
+# of a question that no word of the message asks.
+WORDED_REQUEST_WEIGHT = 2.0
+
+
 def _word_confidence(weight: float) -> float:
     """How sure a read that rests on the message's keywords is, from their summed weight."""
     return weight / (weight + 1.0)
@@ -401,6 +407,17 @@ def reread(
         top = max(asked, key=asked.__getitem__)
         if asked[top] >= OTHER_REQUEST_MIN_WEIGHT:
             return top, _word_confidence(asked[top]), intent
+    elif (
+        intent in ("track_order", "policy_question")
+        and not named.get(intent)
+        and asked
+        and max(asked.values()) >= WORDED_REQUEST_WEIGHT
+        and not COMPENSATION_WORDS.search(normalise(text))
+    ):
+        # "kan het pakket daarheen ipv naar mijn huis? en liefst met spoed", read as a tracking
+        # question no word of it asks: the request its words spell out is the one made.
+        top = max(asked, key=asked.__getitem__)
+        return top, _word_confidence(asked[top]), intent
     elif confidence < SHORT_UNSURE_READ and intent in WRITE_REQUESTS and request_units(text) <= SHORT_UNSURE_UNITS:
         # "vale, pues espero. gracias" read at 0.5 as a refund: a few words that name no request ask for none.
         return "other", 1.0 - confidence, intent
@@ -545,6 +562,7 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         updates["intent_confidence"] = 1.0
         if signals.affirmation == "yes":
             updates["confirming"] = True
+            updates["both"] = bool(state.get("queued")) and says_both(text, language)
             then = request_after_yes(deps, text, language, pending)
             if then is not None:
                 # "Yes, change it. And can it go express?": the yes is done first, then the next
@@ -740,9 +758,11 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
             updates["intent"] = "reship_request"
     elif intent != state.get("intent") and intent not in ("other", "greeting"):
         updates["remedy"] = None
+    queued = queued_request(state, updates["intent"], named_requests, taken_back, signals.affirmation == "no", slots)
+    updates["queued"] = queued
     if slots["address"]:
         updates["address"] = slots["address"]
-    elif intent != state.get("intent") and intent not in ("other", "greeting", "change_address"):
+    elif intent != state.get("intent") and intent not in ("other", "greeting", "change_address") and queued != "change_address":
         updates["address"] = None
     if slots["order_ids"]:
         updates["order_id"] = slots["order_ids"][0]
@@ -751,3 +771,47 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     worded = [*state.get("worded", []), *(i for i in named_requests if i in ORDER_INTENTS and i not in taken_back)]
     updates["worded"] = list(dict.fromkeys(worded))
     return updates
+
+
+# Requests that are done one after the other when a customer asks for both in one breath ("change
+# the address, and can it go express?", "send the right one and take the wrong one back").
+TOGETHER = frozenset(
+    {
+        frozenset({"change_address", "switch_carrier"}),
+        frozenset({"change_address", "modify_order"}),
+        frozenset({"change_address", "exchange_request"}),
+        frozenset({"switch_carrier", "modify_order"}),
+        frozenset({"switch_carrier", "exchange_request"}),
+        frozenset({"reship_request", "return_request"}),
+        frozenset({"wrong_item", "return_request"}),
+        frozenset({"damaged_item", "return_request"}),
+    }
+)
+
+
+def queued_request(
+    state: ConversationState,
+    intent: str,
+    named: dict[str, float],
+    taken_back: frozenset[str],
+    refusing: bool,
+    slots: dict[str, Any],
+) -> str | None:
+    """The second request to take up once the current one is done: named in this message beside
+    it, or the goal of the messages before, when the two go together; else the one already queued."""
+    candidates = sorted(
+        (i for i, weight in named.items() if weight >= OTHER_REQUEST_MIN_WEIGHT and i != intent and i not in taken_back),
+        key=lambda i: -named[i],
+    )
+    if slots.get("address") and intent != "change_address":
+        # "Send it to 12 Elm Street. Also, can it go express?": the address asks for its change.
+        candidates.append("change_address")
+    before = state.get("intent")
+    if before and before != intent and before not in taken_back and not refusing:
+        # The goal of the messages before, not refused: "new address …" then "and can it go express?".
+        candidates.append(before)
+    for candidate in candidates:
+        if frozenset({candidate, intent}) in TOGETHER:
+            return candidate
+    kept = state.get("queued")
+    return kept if kept and kept != intent and kept not in taken_back else None

@@ -636,3 +636,25 @@ def test_a_new_one_instead_of_the_refund_in_italian(agent: SupportAgent) -> None
     assert pending_tool(agent, "g105") == "issue_refund"
     agent.handle("g105", "anzi no, ci ho ripensato. preferisco che me ne mandiate uno nuovo invece del rimborso")
     assert pending_tool(agent, "g105") == "create_reshipment"
+
+
+def test_two_requests_in_one_message_are_done_one_after_the_other(agent: SupportAgent) -> None:
+    both = {"change_shipping_address", "switch_carrier"}
+    agent.handle(
+        "g106",
+        "order #A1005, alice@example.com: please send it to 12 Elm Street, 75001 Paris, France. Also can you ship it express?",
+    )
+    first = pending_tool(agent, "g106")
+    assert first in both
+    then = agent.handle("g106", "yes")
+    assert writes(agent) == [first] and then.status == "awaiting_confirmation"
+    assert pending_tool(agent, "g106") == (both - {first}).pop()
+    agent.handle("g106", "yes")
+    assert set(writes(agent)) == both
+
+
+def test_yes_to_both_does_both(agent: SupportAgent) -> None:
+    agent.handle("g107", "order #A1005, alice@example.com. Two things: new address 12 Elm Street, 75001 Paris, France")
+    agent.handle("g107", "and can it go express too?")
+    agent.handle("g107", "ja, beides bitte")
+    assert sorted(writes(agent)) == ["change_shipping_address", "switch_carrier"]
