@@ -698,6 +698,9 @@ def _affirmation(text: str, language: str, lexicons: Mapping[str, Lexicon]) -> s
     if _units(norm) <= ANSWER_MAX_UNITS:
         return "no" if any(m.label == "no" for m in matches) else "yes"
     if matches[0].start != 0:
+        if language == "ja" and _ends_a_sentence_with_yes(text, language, lexicons) and not any(m.label == "no" for m in matches):
+            # "再送していただけるのでしたら、それでお願いいたします。": the answer closes the sentence.
+            return "yes"
         return None
     # A longer message that opens with an answer: the opening clause decides, unless the
     # customer changes their mind further on ("yes… actually no, keep it").
@@ -706,6 +709,15 @@ def _affirmation(text: str, language: str, lexicons: Mapping[str, Lexicon]) -> s
     if any(m.label == "no" and _units(m.phrase.normalised) >= 2 for m in matches):
         return "no"
     return "no" if any(m.label == "no" for m in opening) else "yes"
+
+
+def _ends_a_sentence_with_yes(text: str, language: str, lexicons: Mapping[str, Lexicon]) -> bool:
+    for sentence in re.split(r"[。.!！?？\n]+", text):
+        norm = normalise(sentence)
+        found = _find(norm, _answer_groups(language, lexicons)) if norm else []
+        if found and found[-1].label == "yes" and found[-1].end == len(norm):
+            return True
+    return False
 
 
 # Sentences with their end mark ("oui c'est parfait." / "et en express ?" / "and yes open it").

@@ -130,7 +130,10 @@ NOT_A_NEGATION = {"it": frozenset({"ne"})}
 def _negated(text: str, start: int, end: int | None = None, language: str | None = None) -> bool:
     """Whether a negation stands in the few words before position `start`, or right after `end`;
     or "instead of" right before it."""
-    before = text[max(0, start - 30) : start]
+    # Han and kana run without spaces: a negation a few letters before ("不用补发了 直接退款") is
+    # another clause's.
+    reach = 6 if start < len(text) and "\u3040" <= text[start] <= "\u9fff" else 30
+    before = text[max(0, start - reach) : start]
     ignored = NOT_A_NEGATION.get(language or "", frozenset())
     if any(m.group().strip() not in ignored for m in NEGATION.finditer(before)) or INSTEAD_OF.search(before):
         return True
@@ -223,7 +226,24 @@ def confirms_then_leaves(text: str, language: str) -> bool:
     """ "嗯确认，退吧。谢谢拜拜", "yes go ahead and send it. thanks, bye": a yes that says more than
     the yes in a sentence of its own, and a goodbye after it; "ok, bye" alone takes leave."""
     sentences = sentences_of(text)
-    return len(sentences) >= 2 and not says_goodbye(sentences[0]) and beyond_answer(sentences[0], language) >= CONFIRM_UNITS
+    if len(sentences) >= 2 and not says_goodbye(sentences[0]) and beyond_answer(sentences[0], language) >= CONFIRM_UNITS:
+        return True
+    # "yes please that'd be brilliant, cheers", "yes go ahead, cheers": a sign-off after a yes of
+    # more than one word ("ok, cheers" still takes leave).
+    head = SIGN_OFF.split(text, maxsplit=1)[0]
+    return (
+        head != text
+        and opens_with_yes(head, language)
+        and not read_signals(head, language).closing
+        and len(normalise(head).split()) >= 2
+    )
+
+
+# Words that sign a message off rather than leave without an answer ("…, cheers", "saludos").
+SIGN_OFF = re.compile(
+    r"(?i)(?<![^\W\d_])(?:cheers|regards|saludos|cordialement|gr[üu](?:ß|ss)e|saluti|cumprimentos|groetjes|pozdrawiam|"
+    r"selamlar|с\s+уважением)(?![^\W\d_])"
+)
 
 
 def request_after_yes(deps: AgentDeps, text: str, language: str, pending: PendingAction) -> str | None:

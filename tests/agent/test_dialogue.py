@@ -658,3 +658,15 @@ def test_yes_to_both_does_both(agent: SupportAgent) -> None:
     agent.handle("g107", "and can it go express too?")
     agent.handle("g107", "ja, beides bitte")
     assert sorted(writes(agent)) == ["change_shipping_address", "switch_carrier"]
+
+
+def test_a_yes_signed_off_with_cheers_accepts(agent: SupportAgent) -> None:
+    replacement_offered(agent, "g108")
+    agent.handle("g108", "yes please that'd be brilliant, cheers")
+    assert writes(agent) == ["create_reshipment"]
+
+
+def test_no_resend_then_refund_in_chinese_without_punctuation(agent: SupportAgent) -> None:
+    replacement_offered(agent, "g109")
+    agent.handle("g109", "不用补发了 直接退款吧 退回原来付款那张卡就行")
+    assert pending_tool(agent, "g109") == "issue_refund"

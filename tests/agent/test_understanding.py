@@ -638,6 +638,8 @@ def test_yes_and_no_in_every_language(language: str) -> None:
         ("Está bem, vou esperar mais uns dias então. Não é preciso mais nada, obrigada.", "pt", "no"),
         ("listo, si, hagale con ese cambio. muchas gracias, muy amable", "es", "yes"),
         ("係 唔該幫我改 thx", "zh", "yes"),
+        ("再送していただけるのでしたら、それでお願いいたします。お手数をおかけします。", "ja", "yes"),
+        ("no to zawracajcie, tak. a kasa potem wroci normalnie na konto?", "pl", "yes"),
     ],
 )
 def test_affirmation_edge_cases(text: str, language: str, expected: str | None) -> None:
