@@ -428,20 +428,23 @@ def reread(
         if asked[top] >= OTHER_REQUEST_MIN_WEIGHT:
             return top, _word_confidence(asked[top]), intent
     elif (
-        intent in ("track_order", "policy_question")
+        intent in ("track_order", "policy_question", "wrong_item")
         and not named.get(intent)
         and asked
         and max(asked.values()) >= WORDED_REQUEST_WEIGHT
         and not COMPENSATION_WORDS.search(normalise(text))
     ):
         # "kan het pakket daarheen ipv naar mijn huis? en liefst met spoed", read as a tracking
-        # question no word of it asks: the request its words spell out is the one made.
+        # question no word of it asks, or "I'd like to return it, the colour is not as in the
+        # photo" read as a wrong item: the request its words spell out is the one made.
         top = max(asked, key=asked.__getitem__)
         return top, _word_confidence(asked[top]), intent
     elif confidence < SHORT_UNSURE_READ and intent in WRITE_REQUESTS and request_units(text) <= SHORT_UNSURE_UNITS:
         # "vale, pues espero. gracias" read at 0.5 as a refund: a few words that name no request ask for none.
         return "other", 1.0 - confidence, intent
-    elif intent == "other" and max(problems.values()) >= OTHER_REQUEST_MIN_WEIGHT:
+    elif (intent == "other" or (confidence < UNSURE_READ and not named.get(intent))) and max(
+        problems.values()
+    ) >= OTHER_REQUEST_MIN_WEIGHT:
         # "وصلني الطلب بس الـ Desk Lamp مكسور" read as nothing known: the word for broken says what.
         problem = max(problems, key=problems.__getitem__)
         return problem, _word_confidence(problems[problem]), intent
@@ -523,6 +526,11 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         updates["signals"] = dataclasses.asdict(signals)
         updates.update(pending=None, status="open", declined=[*state.get("declined", []), pending["tool"]])
         pending = None
+    if pending and signals.affirmation == "yes" and signals.wants_human:
+        # "Dobrze, czekam na kontakt" (all right, I'll wait to be contacted): a person is wanted, the
+        # offer is not taken.
+        signals = dataclasses.replace(signals, affirmation=None)
+        updates["signals"] = dataclasses.asdict(signals)
     if pending and signals.affirmation == "yes" and names_another_request(deps, text, language, pending):
         # "yes, change the address" while a cancellation waits: the customer asks for something else.
         signals = dataclasses.replace(signals, affirmation=None)

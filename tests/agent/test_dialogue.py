@@ -670,3 +670,12 @@ def test_no_resend_then_refund_in_chinese_without_punctuation(agent: SupportAgen
     replacement_offered(agent, "g109")
     agent.handle("g109", "不用补发了 直接退款吧 退回原来付款那张卡就行")
     assert pending_tool(agent, "g109") == "issue_refund"
+
+
+def test_a_yes_that_waits_for_a_person_takes_no_offer(agent: SupportAgent) -> None:
+    replacement_offered(agent, "g110")
+    turn = agent.handle("g110", "ok, I'll wait for someone to get back to me")
+    assert writes(agent) == [] and turn.status == "escalated"
+    replacement_offered(agent, "g111")
+    agent.handle("g111", "Dobrze, czekam na kontakt. Zdjęcia mogę przesłać mailem.")
+    assert writes(agent) == []
