@@ -478,7 +478,7 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         # Only an email, or a word or two: the page's language until the customer's words tell.
         language = str(state["locale"])
     slots = read_slots(text, language)
-    if known and state.get("language") and language != state["language"] and request_units(text, details(slots)) <= 1:
+    if state.get("language") and language != state["language"] and request_units(text, details(slots)) <= 1:
         # Only a name, an email or a number ("Александр Попов, Z00T0A1"): the conversation keeps its language.
         language = state["language"]
         slots = read_slots(text, language)

@@ -679,3 +679,9 @@ def test_a_yes_that_waits_for_a_person_takes_no_offer(agent: SupportAgent) -> No
     replacement_offered(agent, "g111")
     agent.handle("g111", "Dobrze, czekam na kontakt. Zdjęcia mogę przesłać mailem.")
     assert writes(agent) == []
+
+
+def test_a_message_of_only_details_keeps_the_language_of_the_page(agent: SupportAgent) -> None:
+    agent.handle("g112", "merhaba, dun siparisim geldi ama Mug kirik cikti, kutu da ezikti zaten", locale="tr")
+    turn = agent.handle("g112", "siparis no #A1002 mail alice@example.com")
+    assert agent.state("g112")["language"] == "tr" and turn.language == "tr"
