@@ -478,8 +478,14 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         # Only an email, or a word or two: the page's language until the customer's words tell.
         language = str(state["locale"])
     slots = read_slots(text, language)
-    if state.get("language") and language != state["language"] and request_units(text, details(slots)) <= 1:
-        # Only a name, an email or a number ("Александр Попов, Z00T0A1"): the conversation keeps its language.
+    if (
+        state.get("language")
+        and language != state["language"]
+        and request_units(text, details(slots)) <= 1
+        and (known or state.get("locale") or any(request_units(t["text"]) > 1 for t in state.get("transcript", [])))
+    ):
+        # Only a name, an email or a number ("Александр Попов, Z00T0A1"): the conversation keeps its
+        # language, once a message or the page told it.
         language = state["language"]
         slots = read_slots(text, language)
     if not slots["names"] and not state.get("customer_id") and state.get("deferred_intent"):
