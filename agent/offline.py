@@ -661,6 +661,9 @@ class OfflineBrain:
             item = by_id[item_id]
             choice = choose_variant(recent, language, item, (context.get("variants") or {}).get(item["product_id"], []))
             name = describe(item["name"], item.get("options") or {})
+            if choice.variant is None and not choice.wanted and state.get("problem") in PROBLEM_REASONS:
+                # "It came torn, could you send me another one?": the same item again.
+                return self._reship(state, context, PROBLEM_REASONS[str(state.get("problem"))], "replacement")
             if choice.variant is None:
                 values = {"item": name, "options": option_list(choice.available)}
                 if not choice.wanted and names_other_items(recent, language):
@@ -669,8 +672,10 @@ class OfflineBrain:
                         "yellow",
                         "Agree the new contents of the order with the customer and change it.",
                     )
-                if not choice.wanted and choice.available and state.get("asked") != "ask_variant":
-                    return Decision("reply", parts=[("ask_variant", values)])
+                asked_before = state.get("asked") in ("ask_variant", "variant_unavailable")
+                if choice.available and not asked_before:
+                    # What the shop has, once; asked again without a choice it has, a person helps.
+                    return Decision("reply", parts=[("variant_unavailable" if choice.wanted else "ask_variant", values)])
                 # Not made, out of stock, or still not said after asking: a person finds an alternative.
                 escalation = self._handover(
                     "The customer wants a variant of an item that is not available, or did not say which.",

@@ -181,6 +181,11 @@ def _units(normalised: str) -> float:
     return len(rest.split()) + 0.4 * cjk
 
 
+def _cjk_phrase(normalised: str) -> bool:
+    """A phrase of three Han or kana letters or more ("还是算了", "不用了")."""
+    return len(normalised) >= 3 and all(_is_cjk(ch) for ch in normalised.replace(" ", ""))
+
+
 def _is_cjk(ch: str) -> bool:
     o = ord(ch)
     return 0x3040 <= o <= 0x30FF or 0x3400 <= o <= 0x9FFF or 0xF900 <= o <= 0xFAFF
@@ -697,7 +702,7 @@ def _affirmation(text: str, language: str, lexicons: Mapping[str, Lexicon]) -> s
         return "no" if matches[0].start == 0 and matches[0].label == "no" else None
     if _units(norm) <= ANSWER_MAX_UNITS:
         return "no" if any(m.label == "no" for m in matches) else "yes"
-    if matches[0].start != 0:
+    if matches[0].start > _INTERJECTION_CHARS:
         if language == "ja" and _ends_a_sentence_with_yes(text, language, lexicons) and not any(m.label == "no" for m in matches):
             # "再送していただけるのでしたら、それでお願いいたします。": the answer closes the sentence.
             return "yes"
@@ -706,9 +711,14 @@ def _affirmation(text: str, language: str, lexicons: Mapping[str, Lexicon]) -> s
     # customer changes their mind further on ("yes… actually no, keep it").
     first_clause = normalise(_CLAUSE_END.split(text.strip(), maxsplit=1)[0])
     opening = [m for m in matches if m.end <= max(len(first_clause), matches[0].end)]
-    if any(m.label == "no" and _units(m.phrase.normalised) >= 2 for m in matches):
+    if any(m.label == "no" and (_units(m.phrase.normalised) >= 2 or _cjk_phrase(m.phrase.normalised)) for m in matches):
+        # "yes… actually no", "嗯…还是算了": a no of some words (or three Han letters) further on wins.
         return "no"
     return "no" if any(m.label == "no" for m in opening) else "yes"
+
+
+# "ah oui …", "oh yes …": a short sound before the answer still opens the message with it.
+_INTERJECTION_CHARS = 3
 
 
 def _ends_a_sentence_with_yes(text: str, language: str, lexicons: Mapping[str, Lexicon]) -> bool:
@@ -753,6 +763,12 @@ def beyond_answer(text: str, language: str, directory: Path | None = None) -> fl
     norm = normalise(text)
     groups = _answer_groups(language, lexicons)
     return _units(_without(norm, _find(norm, groups)))
+
+
+def answer_words(text: str, language: str, directory: Path | None = None) -> set[str]:
+    """Which answers ("yes", "no") the message's words hold, wherever they stand."""
+    norm = normalise(text)
+    return {m.label for m in _find(norm, _answer_groups(language, load_lexicons(directory)))}
 
 
 def opens_with_yes(text: str, language: str, directory: Path | None = None) -> bool:

@@ -152,17 +152,23 @@ def _changes_in(raw: str, language: str, current: Mapping[str, str], axes: Mappi
             at = _value_named(value, text, raw)
             if at >= 0 and (axis not in wanted or at > wanted[axis][0]):
                 wanted[axis] = (at, value)
-    for at, colour in _colours_named(text, words):
-        fits_any = False
+    named_colours = _colours_named(text, words)
+    by_colour: dict[str, tuple[int, str]] = {}
+    for at, colour in named_colours:
+        # "black if you have it, otherwise navy": the last one named that the product comes in.
         for axis, values in axes.items():
-            colours = [v for v in values if colour in v.lower().replace("/", " ").split()]
-            fits_any = fits_any or bool(colours)
-            fitting = [v for v in colours if v != current.get(axis)]
-            if fitting and axis not in wanted:
+            if axis in wanted:
+                continue
+            fitting = [v for v in values if colour in v.lower().replace("/", " ").split() and v != current.get(axis)]
+            if fitting and (axis not in by_colour or at > by_colour[axis][0]):
                 exact = [v for v in fitting if v.lower() == colour]
-                wanted[axis] = (at, (exact or fitting)[0])
-        if not fits_any and "color" in axes and "color" not in wanted:
-            wanted["color"] = (at, "")  # a colour the product does not come in
+                by_colour[axis] = (at, (exact or fitting)[0])
+    wanted.update(by_colour)
+    fits_current = any(
+        colour in str(value).lower().replace("/", " ").split() for _, colour in named_colours for value in current.values()
+    )
+    if named_colours and not by_colour and not fits_current and "color" in axes and "color" not in wanted:
+        wanted["color"] = (named_colours[-1][0], "")  # a colour the product does not come in
     direction = _size_direction(text, language, words)
     size_axis = next((a for a in SIZE_AXES if len(axes.get(a, [])) > 1), None)
     if direction and size_axis is not None and size_axis not in wanted and size_rank(current.get(size_axis, "")) is not None:

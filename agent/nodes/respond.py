@@ -22,6 +22,7 @@ ASKING = frozenset(
         "ask_which_order",
         "ask_remedy",
         "ask_variant",
+        "variant_unavailable",
         "ask_order_for_identity",
         "ask_email_for_identity",
     }

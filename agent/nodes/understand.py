@@ -14,6 +14,7 @@ from agent.state import ORDER_INTENTS, ConversationState, PendingAction, fresh_t
 from agent.understanding import (
     IntentGuess,
     Signals,
+    answer_words,
     beyond_answer,
     extract_slots,
     is_question,
@@ -104,7 +105,9 @@ INSTEAD_OF = re.compile(
 # Negations after the word they deny ("Geld zurück brauch ich nicht", "yenisini istemiyorum").
 NEGATION_AFTER = re.compile(
     r"(?i)^\W*(?:\w+\W+){0,3}?(?:nicht|niet|istemiyorum|istemem|etmeyin(?:iz)?|etme|yapmayin|gondermeyin|gerek\s+yok|yerine|не\s+надо|не\s+нужно|"
-    r"no\s+hace\s+falta|pas\s+besoin|non\s+serve|não\s+precisa)(?![^\W\d_])|^.{0,12}(?:じゃなくて|じゃなく|ではなく|結構です|けっこうです|いらない|要らない|いりません|要りません|不要|必要ない|しない|しません|したくない|したくありません|しないで|せずに|せず|はやめ|をやめ|やめます|やめて|の代わりに|代わりに|요없|필요\s?없|말고|하지\s?마|안\s?해)"
+    r"no\s+hace\s+falta|pas\s+besoin|non\s+serve|não\s+precisa)(?![^\W\d_])|^.{0,12}(?:じゃなくて|じゃなく|ではなく|結構です|けっこうです|いらない|要らない|いりません|要りません|不要|必要ない|しない|しません|したくない|したくありません|しないで|せずに|せず|はやめ|をやめ|やめます|やめて|の代わりに|代わりに|요없|필요\s?없|하지\s?마|안\s?해)"
+    # "교환 말고" (not an exchange): "말고" denies the word right before it, not one further back.
+    r"|^\s?(?:은|는|이|가|을|를)?\s?말고"
 )
 
 
@@ -159,7 +162,7 @@ SAME_REQUEST: dict[str, frozenset[str]] = {
     "create_reshipment": frozenset({"reship_request", *PROBLEMS}),
     "return_items": frozenset({"return_request", "refund_request", "refund_status"}),
     "issue_coupon": frozenset({"delivery_delay", "track_order"}),
-    "intercept_parcel": frozenset({"change_address"}),
+    "intercept_parcel": frozenset({"change_address", "cancel_order"}),
     "change_shipping_address": frozenset({"change_address"}),
 }
 
@@ -458,7 +461,11 @@ def reread(
         # a short question goes on with what was asked before.
         informational = state.get("intent") in ("track_order", "delivery_delay", "policy_question")
         return (str(state["intent"]) if informational else "other"), 1.0 - confidence, intent
-    elif confidence < UNSURE_READ and len(worded := [x for x in sentences_of(text) if request_units(x) >= 2]) >= 2:
+    elif (
+        confidence < UNSURE_READ
+        and not named.get(intent)
+        and len(worded := [x for x in sentences_of(text) if request_units(x) >= 2]) >= 2
+    ):
         # "If you give me a coupon: no thanks. I only want to know when it comes": the whole
         # read unsure, the last sentence says what is wanted when it reads clearly (a sentence
         # of only an email or an order number says nothing).
@@ -532,11 +539,24 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         updates["signals"] = dataclasses.asdict(signals)
         updates.update(pending=None, status="open", declined=[*state.get("declined", []), pending["tool"]])
         pending = None
+    if pending and signals.affirmation == "yes" and read_requests(deps, text, language)[1] & same_requests(pending):
+        # "ok, I'll do that: don't call anything back or cancel it": the yes goes with a refusal of
+        # the proposal itself.
+        signals = dataclasses.replace(signals, affirmation="no")
+        updates["signals"] = dataclasses.asdict(signals)
     if pending and signals.affirmation == "yes" and signals.wants_human:
         # "Dobrze, czekam na kontakt" (all right, I'll wait to be contacted): a person is wanted, the
         # offer is not taken.
         signals = dataclasses.replace(signals, affirmation=None)
         updates["signals"] = dataclasses.asdict(signals)
+    if pending and signals.affirmation is None and not is_question(text) and answer_words(text, language) == {"yes"}:
+        # "If you can just send it again that'd be brilliant, yes please", "おっけー じゃあ返品で進めて
+        # ください": the yes stands late, and the words ask for what is proposed.
+        asked_now, refused_now = read_requests(deps, text, language)
+        same = same_requests(pending)
+        if any(asked_now.get(i) for i in same) and not (refused_now & same):
+            signals = dataclasses.replace(signals, affirmation="yes")
+            updates["signals"] = dataclasses.asdict(signals)
     if pending and signals.affirmation == "yes" and names_another_request(deps, text, language, pending):
         # "yes, change the address" while a cancellation waits: the customer asks for something else.
         signals = dataclasses.replace(signals, affirmation=None)
@@ -705,7 +725,12 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     corrects_details = (
         gives_identity and intent not in named_requests and request_units(text, details(slots)) <= SHORT_UNSURE_UNITS
     )
-    if goal and (weak or pure_details or corrects_details or (gives_identity and confidence < GOAL_SWITCH_CONFIDENCE)):
+    # "claro, mi pedido es … y el correo con el que compré es …": identity, and a read no word of it
+    # asks for; the goal stated before stays.
+    unworded = gives_identity and intent not in named_requests
+    if goal and (
+        weak or pure_details or corrects_details or unworded or (gives_identity and confidence < GOAL_SWITCH_CONFIDENCE)
+    ):
         intent = goal
     elif state.get("intent") in ORDER_INTENTS and continues_goal(state, text, intent, confidence, slots, pure_details):
         intent = state["intent"]

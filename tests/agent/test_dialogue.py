@@ -606,7 +606,9 @@ def test_a_delivered_item_too_small_is_exchanged_one_size_up(agent: SupportAgent
 
 def test_a_colour_out_of_stock_goes_to_a_person_and_a_missing_choice_is_asked_once(agent: SupportAgent) -> None:
     gone = agent.handle("g101", "order #A1005, alice@example.com: I'd like the T-Shirt in red instead")
-    assert gone.status == "escalated" and writes(agent) == []
+    assert gone.status == "open" and "blue L" in gone.reply
+    again = agent.handle("g101", "no, I really want it in red")
+    assert again.status == "escalated" and writes(agent) == []
     agent.handle("g102", "order #A1005, alice@example.com: I'd like to change the T-Shirt to another variant")
     assert agent.state("g102").get("asked") == "ask_variant"
     again = agent.handle("g102", "just something different please")
@@ -685,3 +687,22 @@ def test_a_message_of_only_details_keeps_the_language_of_the_page(agent: Support
     agent.handle("g112", "merhaba, dun siparisim geldi ama Mug kirik cikti, kutu da ezikti zaten", locale="tr")
     turn = agent.handle("g112", "siparis no #A1002 mail alice@example.com")
     assert agent.state("g112")["language"] == "tr" and turn.language == "tr"
+
+
+def test_ok_with_a_refusal_of_the_proposal_is_no(agent: SupportAgent) -> None:
+    agent.handle("g113", "please cancel order #A1003, email alice@example.com")
+    assert pending_tool(agent, "g113") == "intercept_parcel"
+    agent.handle("g113", "ok, I'll just receive it then, don't cancel anything")
+    assert writes(agent) == [] and pending_tool(agent, "g113") is None
+
+
+def test_a_late_yes_that_asks_for_the_proposal_again_accepts(agent: SupportAgent) -> None:
+    replacement_offered(agent, "g114")
+    agent.handle("g114", "If you can just send it again that'd be brilliant, yes please")
+    assert writes(agent) == ["create_reshipment"]
+
+
+def test_identity_with_words_that_ask_nothing_keeps_the_goal(agent: SupportAgent) -> None:
+    agent.handle("g115", "el T-Shirt me quedó muy grande, ¿lo puedo cambiar por una talla menos?")
+    agent.handle("g115", "claro, mi pedido es #A1002 y el correo con el que compré es alice@example.com")
+    assert agent.state("g115")["intent"] == "exchange_request"

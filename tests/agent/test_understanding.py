@@ -640,6 +640,8 @@ def test_yes_and_no_in_every_language(language: str) -> None:
         ("係 唔該幫我改 thx", "zh", "yes"),
         ("再送していただけるのでしたら、それでお願いいたします。お手数をおかけします。", "ja", "yes"),
         ("no to zawracajcie, tak. a kasa potem wroci normalnie na konto?", "pl", "yes"),
+        ("嗯…我想了一下還是算了，拿去給人家修改一下就好，先不用換，謝謝喔", "zh", "no"),
+        ("ah oui si vous savez me le renvoyer ce serait super. oui allez-y", "fr", "yes"),
     ],
 )
 def test_affirmation_edge_cases(text: str, language: str, expected: str | None) -> None:

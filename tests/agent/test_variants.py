@@ -53,6 +53,11 @@ def test_the_variant_asked_for_in_any_language(text: str, language: str, expecte
     assert chosen(text, language) == expected
 
 
+def test_the_last_colour_named_that_the_product_has() -> None:
+    assert chosen("lo vorrei rosa se c'è, sennò va bene anche nero", "it") == "v-black-l"
+    assert chosen("pink if you have it, otherwise navy", "en") == "v-navy-xl"
+
+
 def test_what_the_product_does_not_have_or_has_not_in_stock_is_no_variant() -> None:
     # Pink is not made; yellow is made but none is left; nothing is smaller than S.
     for text in ("in pink please", "in yellow please"):
