@@ -539,7 +539,9 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         updates["signals"] = dataclasses.asdict(signals)
         updates.update(pending=None, status="open", declined=[*state.get("declined", []), pending["tool"]])
         pending = None
-    if pending and signals.affirmation == "yes" and read_requests(deps, text, language)[1] & same_requests(pending):
+    # The requests the message's words name and refuse, read once for the answer's checks and the goal.
+    named_requests, taken_back = read_requests(deps, text, language)
+    if pending and signals.affirmation == "yes" and taken_back & same_requests(pending):
         # "ok, I'll do that: don't call anything back or cancel it": the yes goes with a refusal of
         # the proposal itself.
         signals = dataclasses.replace(signals, affirmation="no")
@@ -552,9 +554,8 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     if pending and signals.affirmation is None and not is_question(text) and answer_words(text, language) == {"yes"}:
         # "If you can just send it again that'd be brilliant, yes please", "おっけー じゃあ返品で進めて
         # ください": the yes stands late, and the words ask for what is proposed.
-        asked_now, refused_now = read_requests(deps, text, language)
         same = same_requests(pending)
-        if any(asked_now.get(i) for i in same) and not (refused_now & same):
+        if any(named_requests.get(i) for i in same) and not (taken_back & same):
             signals = dataclasses.replace(signals, affirmation="yes")
             updates["signals"] = dataclasses.asdict(signals)
     if pending and signals.affirmation == "yes" and names_another_request(deps, text, language, pending):
@@ -567,7 +568,6 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         # "evet iptal et", "yes cancel it": the verb repeats the proposal, it does not refuse it.
         signals = dataclasses.replace(signals, affirmation="yes")
         updates["signals"] = dataclasses.asdict(signals)
-    named_requests, taken_back = read_requests(deps, text, language)
     tail = after_change_of_mind(text)
     if tail:
         # "Refund me please… no, actually send me the right one": the last word counts.
