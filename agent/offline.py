@@ -384,7 +384,7 @@ class OfflineBrain:
             return self.on_track_order(state, context)
         item_ids = self.hinted_items(state, order)
         if not item_ids:
-            if reason == "delivered but not received":
+            if reason == "delivered but not received" or _all_items_meant(state):
                 item_ids = [i["item_id"] for i in order.get("items", [])]
             else:
                 return self.ask_which(state, order)
@@ -524,6 +524,9 @@ class OfflineBrain:
             return self.on_return_request(state, context)
         if order["status"] in ("cancelled", "return_requested"):
             return self.on_refund_status(state, context)
+        if _recalled(state, order):
+            # "And the money comes back when it reaches you?" after the parcel was called back.
+            return Decision("reply", parts=[("done_recall", self.recall_values(state, context))])
         return self._handover(
             "The customer asks for a refund on an order that is on its way.",
             "yellow",
@@ -533,6 +536,12 @@ class OfflineBrain:
     def on_refund_status(self, state: ConversationState, context: dict[str, Any]) -> Decision:
         order = context["order"]
         refunds = [t for t in order.get("payment_history", []) if t["kind"] == "refund"]
+        if not refunds and order["status"] == "delivered" and "return_request" in state.get("worded", []):
+            # "I'd like to send it back and have my money; how long does the refund take?":
+            # nothing refunded nor returned yet, the return asked for is what comes first.
+            return self.on_return_request(state, context)
+        if not refunds and _recalled(state, order):
+            return Decision("reply", parts=[("done_recall", self.recall_values(state, context))])
         if not refunds:
             return Decision("reply", parts=[("refund_status_none", {"order_id": order["order_id"]})])
         last = refunds[-1]
@@ -836,9 +845,20 @@ ALL_ITEMS = re.compile(
 )
 
 
+def _recalled(state: ConversationState, order: dict[str, Any]) -> bool:
+    """Whether this conversation asked the carrier to bring the order's parcel back to us."""
+    return any(
+        a["ok"] and a["tool"] == "intercept_parcel" and a["arguments"].get("action") == "return_to_sender"
+        and a["arguments"].get("order_id") == order["order_id"]
+        for a in state.get("actions_log", [])
+    )  # fmt: skip
+
+
 def _all_items_meant(state: ConversationState) -> bool:
-    """Whether the customer said the whole order ("return everything")."""
-    return bool(ALL_ITEMS.search(state.get("message", "")))
+    """Whether the customer said the whole order ("return everything"), in this message or the
+    ones just before ("tout est abîmé", then the order number, then "je veux mon argent")."""
+    recent = [str(t.get("text", "")) for t in state.get("transcript", [])[-3:]]
+    return any(ALL_ITEMS.search(text) for text in [*recent, state.get("message", "")])
 
 
 def cancel_reason(state: ConversationState) -> str:

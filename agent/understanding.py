@@ -202,6 +202,7 @@ class Phrase:
     normalised: str
     pattern: re.Pattern[str]
     weight: float
+    gapped: bool = False  # "send ... back": words between the parts
 
 
 @dataclass(frozen=True)
@@ -214,6 +215,10 @@ class Match:
 
     @property
     def length(self) -> int:
+        """How much of the text the match spells out: a gapped phrase counts its own words only,
+        so "money back" in "send my money back" wins over "send ... back"."""
+        if self.phrase.gapped:
+            return len(self.phrase.normalised.replace(f" {GAP} ", " "))
         return self.end - self.start
 
 
@@ -222,6 +227,8 @@ def compile_phrase(text: str) -> Phrase | None:
     """Han/kana and Hangul phrases match anywhere (no spaces between words); other scripts
     match at a word start, and whole words only when shorter than five letters (longer ones
     also match their inflections: "refund" → "refunded"). A trailing "*" forces a prefix match."""
+    if GAP in text:
+        return _gapped_phrase(text)
     prefix = text.strip().endswith("*")
     norm = normalise(text.strip().rstrip("*"))
     if not norm:
@@ -251,6 +258,27 @@ def compile_phrase(text: str) -> Phrase | None:
         units = float(len(words))
     weight = min(3.0, 1.0 + 0.5 * (units - 1.0))
     return Phrase(text=text.strip().rstrip("*"), normalised=norm, pattern=re.compile(pattern), weight=weight)
+
+
+# "send ... back": the parts in order, with a few words between them ("send the broken one back").
+GAP = "..."
+GAP_WORDS = 4
+GAP_LETTERS = 6
+
+
+def _gapped_phrase(text: str) -> Phrase | None:
+    parts = [compile_phrase(part) for part in text.strip().split(GAP)]
+    if len(parts) < 2 or any(part is None for part in parts):
+        return None
+    kept = [part for part in parts if part is not None]
+    cjk = any(_script(part.normalised) in ("cjk", "hangul") for part in kept)
+    gap = f".{{0,{GAP_LETTERS}}}?" if cjk else rf"(?:\s+\S+){{0,{GAP_WORDS}}}\s+"
+    # Each part keeps its own edges; Han and Hangul parts match anywhere, one letter too ("把…退回").
+    bodies = [re.escape(part.normalised).replace(r"\ ", r"\s?") if cjk else part.pattern.pattern for part in kept]
+    pattern = gap.join(f"(?:{body})" for body in bodies)
+    normalised = " ... ".join(part.normalised for part in kept)
+    weight = min(3.0, sum(part.weight for part in kept))
+    return Phrase(text=text.strip(), normalised=normalised, pattern=re.compile(pattern), weight=weight, gapped=True)
 
 
 def _phrases(values: Iterable[Any]) -> tuple[Phrase, ...]:
@@ -361,6 +389,11 @@ def _without(norm: str, matches: Iterable[Match]) -> str:
     for m in sorted(matches, key=lambda m: -m.start):
         norm = norm[: m.start] + " " + norm[m.end :]
     return _SPACES.sub(" ", norm).strip()
+
+
+def without_matches(text: str, matches: Iterable[Match]) -> str:
+    """The message, normalised, with the given keyword matches cut out."""
+    return _without(normalise(text), matches)
 
 
 def _languages(language: str, lexicons: Mapping[str, Lexicon]) -> list[tuple[Lexicon, float]]:
@@ -1031,17 +1064,31 @@ _ADDRESS_STRONG = (
 )
 # Chinese writes no spaces: "改送到我公司：…" (deliver it to my office instead: …) needs no word boundary;
 # a Japanese address opens with its postal mark ("〒150-0001 東京都…").
-_ADDRESS_CJK = r"(?:改)?(?:送|寄|发|發)到(?:我(?:的)?(?:公司|家|单位|單位))?\s*[:：]\s*|新住所\s*[:：]?\s*|(?=〒\s?\d{3}-?\d{4})"
+_ADDRESS_CJK = (
+    r"(?:改)?(?:送|寄|发|發)到(?:我(?:的)?(?:公司|家|单位|單位))?\s*[:：]\s*|新住所\s*[:：]?\s*|(?=〒\s?\d{3}-?\d{4})"
+    # "배송지는 (13561) 경기도 성남시 …": the Korean address word, then a postal code or a province or city.
+    r"|(?:배송지|배송\s?주소|주소)(?:는|은|를)?\s*[:：]?\s*(?=\(?\d{5}\)?\s|[가-힣]{2,}(?:시|도)\s)"
+)
 _ADDRESS_WEAK = (
     r"address|shipping\s+address|delivery\s+address|direcci[oó]n|adresse|lieferadresse|anschrift|indirizzo|endere[çc]o|morada|"
     r"adres|адрес|العنوان|地址|收货地址|住所|お届け先|주소|배송지"
 )
+# "adres is Lindenlaan 23, …": the address word with "is", when a number follows soon ("the address
+# is wrong" gives none).
+_ADDRESS_IS = (
+    r"(?:address|adres|adresse|direcci[oó]n|indirizzo|endere[çc]o|morada)\s+(?:is|ist|est|es|[èe]|[ée]|to)\s+(?=[^\n?]{0,40}\d)"
+)
 _ADDRESS = re.compile(
-    r"(?i)(?:(?<![^\W\d_])(?:" + _ADDRESS_STRONG + r")(?:\s*[:：]\s*|\s*(?:は|是|为|는|은)\s*|\s+)"
-    r"|(?<![^\W\d_])(?:" + _ADDRESS_WEAK + r")\s*[:：]\s*|" + _ADDRESS_CJK + r")(?P<addr>[^\n]+)"
+    r"(?i)(?:(?<![^\W\d_])"
+    + _ADDRESS_IS
+    + r"|(?<![^\W\d_])(?:"
+    + _ADDRESS_STRONG
+    + r")(?:\s*[:：]\s*|\s*(?:は|是|为|는|은)\s*|\s+)"
+    # "bitte an folgende Adresse liefern: …": a word or two may stand between the address word and the colon.
+    r"|(?<![^\W\d_])(?:" + _ADDRESS_WEAK + r")(?:\s+[^\W\d_]+){0,2}\s*[:：]\s*|" + _ADDRESS_CJK + r")(?P<addr>[^\n]+)"
 )
 # Sentence ends inside an address: not after an abbreviation ("ул. Ленина, д. 12", "Cad. No: 45").
-_SENTENCE_SPLIT = re.compile(r"(?<=[!?。！？])\s*|(?<=[^\W\d_]{4}\.)\s+|(?<=\d\.)\s+")
+_SENTENCE_SPLIT = re.compile(r"(?<=[!?。！？])\s*|(?<=[^\W\d_]{4}\.)(?<!str\.)\s+|(?<=\d\.)\s+")
 _ADDRESS_TAIL = re.compile(
     r"(?i)(?:[,;]?\s*(?:please|thanks|thank\s+you|thx|gracias|por\s+favor|merci|s'il\s+vous\s+pla[iî]t|danke|bitte|grazie|"
     r"per\s+favore|obrigad[oa]|bedankt|alstublieft|dzi[eę]kuj[eę]|prosz[eę]|te[sş]ekk[uü]rler|l[uü]tfen|спасибо|пожалуйста|"
@@ -1273,7 +1320,10 @@ def _address(text: str) -> tuple[str | None, tuple[int, int] | None]:
         if not any(ch.isdigit() for ch in segment):
             break
         kept.append(segment)
-    address = _ADDRESS_TAIL.sub("", " ".join(s.strip() for s in kept)).strip().rstrip(".。,，;")
+    joined = " ".join(s.strip() for s in kept)
+    # "… 203동 1501호로 바꿔 주시고요, …": the Korean request verb ends the address.
+    joined = _KOREAN_ADDRESS_END.split(joined, maxsplit=1)[0]
+    address = _ADDRESS_TAIL.sub("", joined).strip().rstrip(".。,，;")
     if not address or not any(ch.isdigit() or ch.isalpha() for ch in address):
         return None, None
     if not any(ch.isdigit() for ch in address) and _units(normalise(address)) < 2:
@@ -1281,6 +1331,21 @@ def _address(text: str) -> tuple[str | None, tuple[int, int] | None]:
     return address, (m.start("addr"), m.start("addr") + len(raw))
 
 
+_ANSWER_INTRO = re.compile(r"(?i)^[^\d:：]{0,24}?(?:\s(?:is|es|est|ist|[èeé]|to|это)\s+|[:：]\s*)(?=\S*\d|[^\d]{0,30}\d)")
+
+
+def address_answer(text: str) -> str | None:
+    """The message as an address, when it answers our question for one without introducing it
+    ("la nueva es Gurruchaga 1850, piso 3, C1414DHN, CABA"): a number and at least two parts."""
+    text = _ADDRESS_TAIL.sub("", text.strip()).strip().rstrip(".。")
+    if not any(ch.isdigit() for ch in text) or len(text) > 200 or "@" in text:
+        return None
+    if len([part for part in re.split(r"[,，、\n]", text) if part.strip()]) < 2 and not _STREET_RE.search(text):
+        return None
+    return _ANSWER_INTRO.sub("", text, count=1).strip() or None
+
+
+_KOREAN_ADDRESS_END = re.compile(r"(?<=[\d호동층])(?:으로|로)\s*(?:바꿔|변경|배송|보내|해\s?주|부탁)")
 _EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 

@@ -14,6 +14,7 @@ from agent.state import ORDER_INTENTS, ConversationState, PendingAction, fresh_t
 from agent.understanding import (
     IntentGuess,
     Signals,
+    address_answer,
     answer_words,
     beyond_answer,
     extract_slots,
@@ -25,6 +26,7 @@ from agent.understanding import (
     request_units,
     says_both,
     says_goodbye,
+    without_matches,
 )
 
 SHOP_ORDER_REF = re.compile(r"#[A-Za-z0-9][A-Za-z0-9-]{2,30}")
@@ -121,9 +123,20 @@ CONDITIONAL = re.compile(
 )
 
 
+# "nie chcę zwrotu kasy, tylko wymianę", "not a refund, just a new one": the word after "only" or
+# "but" is what is wanted, beyond the negation's reach.
+CONTRAST = re.compile(
+    r"(?<![^\W\d_])(?:only|just|but|rather|sondern|nur|sino|solo|solamente|mais|seulement|juste|plutot|bensi|soltanto|"
+    r"mas|apenas|somente|maar|alleen|liever|tylko|ale|lecz|sadece|ama|yalnizca|а|но|только|بل|فقط|لكن)(?![^\W\d_])|只|而是"
+)
+
+
 def _conditional(text: str, start: int) -> bool:
     """Whether a condition ("if", "wenn", "если") opens the clause before position `start`."""
     return bool(CONDITIONAL.search(text[:start]))
+
+
+A_NOT_A = re.compile(r"([\u3400-\u9fff])[不没沒]\1")
 
 
 # Negation words that are something else in a language: Italian "ne" is "of it" ("me ne mandiate uno").
@@ -136,9 +149,12 @@ def _negated(text: str, start: int, end: int | None = None, language: str | None
     # Han and kana run without spaces: a negation a few letters before ("不用补发了 直接退款") is
     # another clause's.
     reach = 6 if start < len(text) and "\u3040" <= text[start] <= "\u9fff" else 30
-    before = text[max(0, start - reach) : start]
+    # "能不能改成加急", "可不可以": a question's A-not-A, not a negation.
+    before = A_NOT_A.sub(lambda m: " " * len(m.group()), text[max(0, start - reach) : start])
     ignored = NOT_A_NEGATION.get(language or "", frozenset())
-    if any(m.group().strip() not in ignored for m in NEGATION.finditer(before)) or INSTEAD_OF.search(before):
+    if any(
+        m.group().strip() not in ignored and not CONTRAST.search(before, m.end()) for m in NEGATION.finditer(before)
+    ) or INSTEAD_OF.search(before):
         return True
     return end is not None and bool(NEGATION_AFTER.search(text[end : end + 40]))
 
@@ -180,8 +196,10 @@ def sentences_of(text: str) -> list[str]:
 def names_another_request(deps: AgentDeps, text: str, language: str, pending: PendingAction) -> bool:
     """Whether a "yes ..." names a different request than the proposal waiting for it, in the same
     clause ("yes, change the address"; but "Yes. Also, …" confirms, then goes on). A request named
-    under a negation is none ("right, send the new one, I don't want a refund")."""
-    clause = CLAUSE.split(text.strip(), maxsplit=1)[0]
+    under a negation is none ("right, send the new one, I don't want a refund"). The clause is the
+    first one that says yes ("추가 요금 있으면 낼게요. 변경해 주세요": I'll pay any extra fee. Change it)."""
+    clauses = [c for c in CLAUSE.split(text.strip()) if c.strip()] or [text]
+    clause = next((c for c in clauses if "yes" in answer_words(c, language)), clauses[0])
     scores, _ = read_requests(deps, clause, language)
     same = same_requests(pending)
     if any(scores.get(intent) for intent in same):
@@ -219,10 +237,20 @@ def after_change_of_mind(text: str) -> str | None:
     lower = text.lower()
     # Accents off Latin letters one by one, so that positions stay those of the message itself.
     plain = "".join(unicodedata.normalize("NFD", ch)[0] if ch < "\u0250" else ch for ch in lower)
-    found = list(CHANGE_OF_MIND.finditer(plain))
+    # "Wie lange dauert das eigentlich?", "how long does it actually take?": in a question the
+    # word changes no mind.
+    found = [m for m in CHANGE_OF_MIND.finditer(plain) if not _in_a_question(plain, m.end())]
     if not found:
         return None
     return lower[found[-1].end() :]
+
+
+_SENTENCE_END = re.compile(r"[.!?\n。！？؟？]")
+
+
+def _in_a_question(text: str, position: int) -> bool:
+    end = _SENTENCE_END.search(text, position)
+    return end is not None and end.group() in "?？؟"
 
 
 def confirms_then_leaves(text: str, language: str) -> bool:
@@ -278,7 +306,8 @@ QUESTIONS_WHILE_WAITING = frozenset({"policy_question", "refund_status", "custom
 # Words asking for a gesture: a coupon, a discount, compensation.
 COMPENSATION_WORDS = re.compile(
     COUPON_WORDS.pattern
-    + r"|discount|compensat|something\s+for|goodwill|descuento|compensa(?:ci|r)|reduction|geste|rabatt|entschadig|sconto|"
+    + r"|discount|compensat|something\s+for|goodwill|inconvenien|make\s+(?:it\s+)?up\s+for|for\s+the\s+(?:wait|delay|trouble)|"
+    r"descuento|compensa(?:ci|r)|reduction|geste|rabatt|entschadig|sconto|"
     r"risarciment|desconto|compensa[cç]|korting|compensatie|rabat|rekompensat|indirim|telafi|скидк|компенсац|خصم|تعويض|"
     r"折扣|补偿|賠償|割引|補償|할인|보상"
 )
@@ -286,12 +315,15 @@ COMPENSATION_WORDS = re.compile(
 
 def mentions_declined_coupon(deps: AgentDeps, text: str, language: str) -> bool:
     """ "No thanks, I don't want a coupon", "if you want to offer me a voucher: no thanks": no
-    coupon is offered in this conversation. A coupon word and a negation in one sentence refuse it."""
-    for clause in PUNCTUATED.split(text):
-        norm = normalise(clause)
-        if any(_negated(norm, m.start(), m.end()) for m in COUPON_WORDS.finditer(norm)):
-            return True
-    for sentence in SENTENCE.split(text):
+    coupon is offered in this conversation. A coupon word and a negation in one sentence refuse it;
+    a question asks for it ("não dá pra me darem um cupom?", "can't you give me a voucher?")."""
+    for sentence in re.findall(r"[^.!?\n。！？؟？]+[.!?\n。！？؟？]*", text):
+        if sentence.rstrip().endswith(("?", "？", "؟")):
+            continue
+        for clause in PUNCTUATED.split(sentence):
+            norm = normalise(clause)
+            if any(_negated(norm, m.start(), m.end()) for m in COUPON_WORDS.finditer(norm)):
+                return True
         norm = normalise(sentence)
         if COUPON_WORDS.search(norm) and (NEGATION.search(norm) or NEGATION_AFTER.search(norm)):
             return True
@@ -423,6 +455,9 @@ def reread(
     intent, confidence, second = guess.intent, guess.confidence, guess.runner_up
     asked = {i: w for i, w in named.items() if i in WRITE_REQUESTS}
     problems = {p: named.get(p, 0.0) for p in PROBLEMS}
+    if intent == "refund_request" and named.get("return_request", 0.0) >= OTHER_REQUEST_MIN_WEIGHT and named.get(intent):
+        # "I'd rather send it back and get my money back": the money follows the returned parcel.
+        return "return_request", max(confidence, _word_confidence(named["return_request"])), intent
     if confidence < UNSURE_READ and asked and intent not in asked and not COMPENSATION_WORDS.search(normalise(text)):
         # (A gesture asked for, "some compensation for the delay", is settled by the caller.)
         # "а, и ещё хочу вернуть …, не понравился": read unsure as a complaint, the words ask
@@ -485,6 +520,9 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         # Only an email, or a word or two: the page's language until the customer's words tell.
         language = str(state["locale"])
     slots = read_slots(text, language)
+    if state.get("asked") == "ask_address" and not slots["address"]:
+        # The answer to our question for the new address, written without "my new address is".
+        slots["address"] = address_answer(text)
     if (
         state.get("language")
         and language != state["language"]
@@ -524,7 +562,8 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     if (
         pending
         and pending["tool"] == "issue_coupon"
-        and signals.affirmation is None
+        # "algo me podríais compensar, no?": a question's tag is no refusal.
+        and (signals.affirmation is None or (signals.affirmation == "no" and is_question(text)))
         and COMPENSATION_WORDS.search(normalise(text))
         and not mentions_declined_coupon(deps, text, language)
     ):
@@ -551,6 +590,14 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         # offer is not taken.
         signals = dataclasses.replace(signals, affirmation=None)
         updates["signals"] = dataclasses.asdict(signals)
+    if pending and signals.affirmation == "no" and not (taken_back & same_requests(pending)):
+        # "ok, can you make it come back? I don't want to receive it" while the recall waits: the
+        # no belongs to the words that ask for the proposal itself.
+        same = same_requests(pending)
+        spans = [m for m in deps.classifier.keyword_matches(text, language) if m.label in same]
+        if spans and "no" not in (rest := answer_words(without_matches(text, spans), language)):
+            signals = dataclasses.replace(signals, affirmation="yes" if "yes" in rest else None)
+            updates["signals"] = dataclasses.asdict(signals)
     if pending and signals.affirmation is None and not is_question(text) and answer_words(text, language) == {"yes"}:
         # "If you can just send it again that'd be brilliant, yes please", "おっけー じゃあ返品で進めて
         # ください": the yes stands late, and the words ask for what is proposed.
@@ -558,14 +605,33 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         if any(named_requests.get(i) for i in same) and not (taken_back & same):
             signals = dataclasses.replace(signals, affirmation="yes")
             updates["signals"] = dataclasses.asdict(signals)
-    if pending and signals.affirmation == "yes" and names_another_request(deps, text, language, pending):
+    if (
+        pending
+        and signals.affirmation == "yes"
+        and not (state.get("queued") and says_both(text, language))
+        and names_another_request(deps, text, language, pending)
+    ):
+        # ("ja allebei graag, ook als express wat extra kost" agrees to both the offer and the one queued.)
         # "yes, change the address" while a cancellation waits: the customer asks for something else.
         signals = dataclasses.replace(signals, affirmation=None)
         updates["signals"] = dataclasses.asdict(signals)
         updates.update(pending=None, status="open", declined=[*state.get("declined", []), pending["tool"]])
         pending = None
-    if pending and pending.get("tool") == "cancel_order" and signals.affirmation == "no" and opens_with_yes(text, language):
+    if (
+        pending
+        and signals.affirmation == "no"
+        and (
+            pending.get("tool") == "cancel_order"
+            or (
+                taken_back
+                and not taken_back & same_requests(pending)
+                and any(named_requests.get(i) for i in same_requests(pending))
+            )
+        )
+        and opens_with_yes(text, language)
+    ):
         # "evet iptal et", "yes cancel it": the verb repeats the proposal, it does not refuse it.
+        # "はい、そのサイズ変更で。キャンセルはしないでください": the no refuses another request.
         signals = dataclasses.replace(signals, affirmation="yes")
         updates["signals"] = dataclasses.asdict(signals)
     tail = after_change_of_mind(text)
@@ -574,7 +640,7 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         later, later_back = read_requests(deps, tail, language)
         if not any(label in REMEDY_OF for label in later) and len(tail.split()) >= 2:
             read = deps.classifier.classify(tail, language)
-            if read.intent in REMEDY_OF and read.intent not in later_back:
+            if read.intent in REMEDY_OF and read.intent not in later_back and read.confidence >= UNSURE_READ:
                 later = {**later, read.intent: 1.0}
         if any(label in REMEDY_OF for label in (*later, *later_back)):
             named_requests, taken_back = later, later_back
@@ -673,6 +739,15 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         # "No, don't cancel it. Can you send it to my office?": the refused request is not the new one.
         runner_up = second if offline else deps.classifier.classify(text, language).runner_up
         intent = runner_up if runner_up and runner_up != pending["intent"] else "other"
+    elif (
+        pending
+        and signals.affirmation is None
+        and frozenset({intent, pending["intent"]}) in TOGETHER
+        and any(named_requests.get(i) for i in same_requests(pending) - taken_back)
+    ):
+        # "Send me the right one and I'll send this one back" while the new parcel waits for its
+        # yes: the offer stands and the other request comes after it.
+        intent, confidence = pending["intent"], 1.0
     if mentions_declined_coupon(deps, text, language):
         updates["declined"] = [*updates.get("declined", state.get("declined", [])), "issue_coupon"]
     pure_details = gives_identity and request_units(text, details(slots)) <= DETAILS_ONLY_UNITS

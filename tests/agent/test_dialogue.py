@@ -706,3 +706,120 @@ def test_identity_with_words_that_ask_nothing_keeps_the_goal(agent: SupportAgent
     agent.handle("g115", "el T-Shirt me quedó muy grande, ¿lo puedo cambiar por una talla menos?")
     agent.handle("g115", "claro, mi pedido es #A1002 y el correo con el que compré es alice@example.com")
     assert agent.state("g115")["intent"] == "exchange_request"
+
+
+def test_a_new_one_sent_and_the_broken_one_taken_back_when_both_are_asked(agent: SupportAgent) -> None:
+    replacement_offered(agent, "g116")
+    agent.handle("g116", "Please send me a new one, and I also want to send the broken one back to you. Can you do both?")
+    assert pending_tool(agent, "g116") == "create_reshipment"
+    agent.handle("g116", "Yes, both please")
+    assert writes(agent) == ["create_reshipment", "return_items"]
+
+
+def test_the_right_one_sent_and_the_wrong_one_returned_in_darija(agent: SupportAgent) -> None:
+    replacement_offered(agent, "g117")
+    agent.handle("g117", "بغيت تصيفطو ليا واحد جديد، وأنا نرجع ليكم هادا اللي جاني. واخا؟")
+    assert pending_tool(agent, "g117") == "create_reshipment"
+    agent.handle("g117", "إيه واخا، ديرو بجوج. شكرا بزاف")
+    assert writes(agent) == ["create_reshipment", "return_items"]
+
+
+def test_sending_it_back_for_the_money_is_a_return(agent: SupportAgent) -> None:
+    agent.handle("g118", "order #A1002, alice@example.com. I'd rather just send the Mug back and get my money back")
+    assert pending_tool(agent, "g118") == "return_items"
+
+
+def test_a_return_asked_beside_a_question_about_the_refund_is_proposed(agent: SupportAgent) -> None:
+    agent.handle(
+        "g119",
+        "Moin, der Mug gefällt mir nicht, ich würde ihn gern zurückschicken und mein Geld wiederhaben. "
+        "Wie lange dauert das eigentlich bis die Erstattung auf dem Konto ist?",
+    )
+    agent.handle("g119", "Bestellnummer #A1002, meine Mail ist alice@example.com")
+    assert pending_tool(agent, "g119") == "return_items"
+
+
+def test_a_recall_asked_in_other_words_and_the_money_after_it(agent: SupportAgent) -> None:
+    agent.handle("g120", "please cancel order #A1003, email alice@example.com")
+    assert pending_tool(agent, "g120") == "intercept_parcel"
+    agent.handle("g120", "Ah it is already sent? Ok, then can you make it come back to you? I don't want to receive it")
+    assert writes(agent) == ["intercept_parcel"]
+    money = agent.handle("g120", "And the money I get back when it arrives to you, correct?")
+    assert money.status != "escalated" and "refunded" in money.reply
+
+
+def test_a_turkish_yes_to_the_refund_that_says_iade(agent: SupportAgent) -> None:
+    replacement_offered(agent, "g121")
+    agent.handle("g121", "yenisini istemiyorum acikcasi, param iade edilsin yeter")
+    assert pending_tool(agent, "g121") == "issue_refund"
+    agent.handle("g121", "tamam onayliyorum, iade edin lutfen. tesekkurler")
+    assert writes(agent) == ["issue_refund"]
+
+
+def test_a_size_change_and_express_agreed_to_together(agent: SupportAgent) -> None:
+    agent.handle("g122", "order #A1005, alice@example.com. Can I change the T-Shirt to size L? And can it be sent express too?")
+    assert pending_tool(agent, "g122") == "modify_order_items"
+    agent.handle("g122", "Sim, pode fazer as duas coisas. Se o expresso tiver custo extra não faz mal.")
+    assert sorted(writes(agent)) == ["modify_order_items", "switch_carrier"]
+
+
+def test_a_coupon_asked_in_a_negative_question_is_offered_again(agent: SupportAgent) -> None:
+    agent.handle("g123", "My parcel #A1003 is late! email alice@example.com")
+    assert pending_tool(agent, "g123") == "issue_coupon"
+    agent.handle("g123", "ta, mas nao da pra vcs me darem pelo menos um cupom pela demora? to bem chateado")
+    assert pending_tool(agent, "g123") == "issue_coupon"
+    agent.handle("g123", "pode ser, aceito o cupom")
+    assert writes(agent) == ["issue_coupon"]
+
+
+def test_waiting_and_wanting_nothing_else_takes_no_coupon(agent: SupportAgent) -> None:
+    agent.handle("g124", "My parcel #A1003 is late! email alice@example.com")
+    assert pending_tool(agent, "g124") == "issue_coupon"
+    agent.handle("g124", "طيب ماشي، بستنى كم يوم كمان. ما بدي شي غير هيك، شكراً")
+    assert writes(agent) == []
+
+
+def test_a_korean_yes_after_a_word_about_the_fee(agent: SupportAgent) -> None:
+    agent.handle("g125", "order #A1005, alice@example.com. can it go express?")
+    assert pending_tool(agent, "g125") == "switch_carrier"
+    agent.handle("g125", "추가 요금 있으면 낼게요. 변경해 주세요!")
+    assert writes(agent) == ["switch_carrier"]
+
+
+def test_an_exchange_wanted_only_not_the_money_in_polish(agent: SupportAgent) -> None:
+    agent.handle(
+        "g126",
+        "Zamówienie #A1002, alice@example.com. T-Shirt jest za mały. Chciałbym wymienić na rozmiar większy, "
+        "nie chcę zwrotu kasy tylko wymianę.",
+    )
+    assert pending_tool(agent, "g126") == "exchange_items"
+
+
+def test_yes_to_the_size_change_with_the_cancellation_refused_in_japanese(agent: SupportAgent) -> None:
+    agent.handle("g127", "注文番号#A1005、メールはalice@example.comです。キャンセルしたいです。")
+    assert pending_tool(agent, "g127") == "cancel_order"
+    agent.handle("g127", "あ、やっぱりキャンセルはやめます。T-Shirtをひとつ大きいサイズに変えてもらうことはできますか？")
+    assert pending_tool(agent, "g127") == "modify_order_items"
+    agent.handle("g127", "はい、そのサイズ変更でお願いします。キャンセルはしないでください。")
+    assert writes(agent) == ["modify_order_items"]
+
+
+def test_the_new_address_sent_without_an_introduction(agent: SupportAgent) -> None:
+    agent.handle("g128", "quiero cambiar la dirección de entrega del pedido #A1005, alice@example.com")
+    agent.handle("g128", "la nueva es Gurruchaga 1850, piso 3 depto B, C1414DHN, CABA, Argentina")
+    assert pending_tool(agent, "g128") == "change_shipping_address"
+
+
+def test_express_asked_in_a_chinese_a_not_a_question_is_queued(agent: SupportAgent) -> None:
+    agent.handle("g129", "订单 #A1005 邮箱 alice@example.com")
+    agent.handle("g129", "T-Shirt 想换大一码 还有能不能改成加急快递啊")
+    assert pending_tool(agent, "g129") in ("modify_order_items", "switch_carrier")
+    agent.handle("g129", "嗯嗯 两个都改吧 确认")
+    assert sorted(writes(agent)) == ["modify_order_items", "switch_carrier"]
+
+
+def test_everything_damaged_then_the_money_asks_for_no_item(agent: SupportAgent) -> None:
+    agent.handle("g130", "Bonjour, commande #A1002, tout est abîmé, le carton était trempé. Mon e-mail: alice@example.com")
+    turn = agent.handle("g130", "Non, je ne veux pas de renvoi, je veux mon argent. Tout le montant.")
+    assert "ask_which_item" not in (agent.state("g130").get("asked") or "")
+    assert turn.status == "escalated" or pending_tool(agent, "g130") == "issue_refund"

@@ -18,9 +18,13 @@ from agent.understanding import (
     IntentClassifier,
     IntentGuess,
     Signals,
+    _find,
+    address_answer,
     assess_urgency,
+    compile_phrase,
     extract_slots,
     load_lexicons,
+    normalise,
     read_signals,
 )
 from commerce.models import UrgencyLevel
@@ -870,6 +874,24 @@ def test_commande_n_degree_is_not_a_no() -> None:
         ("غيروا العنوان فقط: ٧ شارع النيل، العجوزة، الجيزة ١٢٦٥٥", "ar", "7 شارع النيل، العجوزة، الجيزة 12655"),
         # "deliver it to my office instead: …" in Chinese, with no space to mark a word.
         ("麻烦改送到我公司：北京市朝阳区建国路88号 10楼", "zh", "北京市朝阳区建国路88号 10楼"),
+        # Words between the address word and the colon; a street abbreviation ends no sentence.
+        (
+            "bitte an folgende Adresse liefern: Familie Keller, Rebbergstrasse 9, 8400 Winterthur. Und per Express?",
+            "de",
+            "Familie Keller, Rebbergstrasse 9, 8400 Winterthur",
+        ),
+        ("die Adresse ist Hauptstr. 5, 10115 Berlin", "de", "Hauptstr. 5, 10115 Berlin"),
+        (
+            "adres is Lindenlaan 23, 3581 KM Utrecht (t.a.v. fam. de Vries)",
+            "nl",
+            "Lindenlaan 23, 3581 KM Utrecht (t.a.v. fam. de Vries)",
+        ),
+        # The Korean delivery-address word, and the request verb that ends the address.
+        (
+            "배송지는 (13561) 경기도 성남시 분당구 정자일로 95, 203동 1501호로 바꿔 주시고요, 가방은 검정으로 바꾸고 싶어요.",
+            "ko",
+            "(13561) 경기도 성남시 분당구 정자일로 95, 203동 1501호",
+        ),
     ],
 )
 def test_addresses_in_real_wording(text: str, language: str, address: str) -> None:
@@ -905,3 +927,42 @@ def test_a_number_followed_by_the_order_suffix_is_still_an_order() -> None:
 )
 def test_an_answer_in_a_sentence_of_its_own_next_to_a_question(text: str, language: str, expected: str | None) -> None:
     assert read_signals(text, language).affirmation == expected
+
+
+@pytest.mark.parametrize("text", ["the address is wrong, can you check?", "배송지 변경하고 싶어요"])
+def test_words_about_the_address_are_no_address(text: str) -> None:
+    assert extract_slots(text, "ko" if "배송" in text else "en").address is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "la nueva es Gurruchaga 1850, piso 3 depto B, C1414DHN, CABA, Argentina",
+            "Gurruchaga 1850, piso 3 depto B, C1414DHN, CABA, Argentina",
+        ),
+        ("Rua Augusta 100, 1100-048 Lisboa", "Rua Augusta 100, 1100-048 Lisboa"),
+        ("order 1234, thanks", None),
+        ("yes please", None),
+    ],
+)
+def test_the_answer_to_the_address_question(text: str, expected: str | None) -> None:
+    assert address_answer(text) == expected
+
+
+def test_a_phrase_with_a_gap_matches_words_between_its_parts() -> None:
+    phrase = compile_phrase("send ... back")
+    assert phrase is not None and phrase.gapped
+    assert phrase.pattern.search(normalise("I also want to send the broken one back to you"))
+    assert not phrase.pattern.search(normalise("send it to my brother, who is now back home"))
+    han = compile_phrase("把...退回")
+    assert han is not None and han.pattern.search(normalise("我想把这个杯子退回去"))
+
+
+def test_a_phrase_with_a_gap_gives_way_to_the_words_it_spans() -> None:
+    groups = [
+        ("return_request", (compile_phrase("send ... back"),), 1.0),
+        ("refund_request", (compile_phrase("money back"),), 1.0),
+    ]
+    found = [m.label for m in _find(normalise("please send my money back"), groups)]  # type: ignore[arg-type]
+    assert found == ["refund_request"]
