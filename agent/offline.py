@@ -481,6 +481,15 @@ class OfflineBrain:
         order = context["order"]
         if order["status"] == "pending":
             return self.on_cancel_order(state, context)
+        parcel = self.parcel(context)
+        if (
+            order["status"] == "processed"
+            and parcel is not None
+            and parcel["shipment"]["status"] in ON_THE_WAY
+            and "intercept_parcel" not in (state.get("declined") or [])
+        ):
+            # "배송 중인 택배 반송 가능한가요?": what travels is called back, not returned.
+            return self._recall(state, context)
         item_ids = self.hinted_items(state, order)
         if not item_ids:
             if state.get("problem") in PROBLEM_REASONS and not _all_items_meant(state):
@@ -564,6 +573,15 @@ class OfflineBrain:
             ],
         )
 
+    def _recall(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        return Decision(
+            "propose",
+            tool="intercept_parcel",
+            arguments={"order_id": context["order"]["order_id"], "action": "return_to_sender"},
+            ask=("propose_recall", self.recall_values(state, context)),
+            recommendation="Ask the carrier to return the parcel; refund once it is back.",
+        )
+
     def on_cancel_order(self, state: ConversationState, context: dict[str, Any]) -> Decision:
         order = context["order"]
         method = self.original_method(order) or ""
@@ -576,13 +594,7 @@ class OfflineBrain:
         ):
             # Too late to cancel: the carrier is asked to bring the parcel back, and the money follows
             # it; offered only when the customer's words asked to cancel or to call the parcel back.
-            return Decision(
-                "propose",
-                tool="intercept_parcel",
-                arguments={"order_id": order["order_id"], "action": "return_to_sender"},
-                ask=("propose_recall", self.recall_values(state, context)),
-                recommendation="Ask the carrier to return the parcel; refund once it is back.",
-            )
+            return self._recall(state, context)
         return Decision(
             "propose",
             tool="cancel_order",

@@ -1264,12 +1264,18 @@ def _dedupe(values: Iterable[str]) -> tuple[str, ...]:
 
 _STREET_WORD = (
     r"(?i)(?<![^\W\d_])(?:street|st\.?|road|rd\.?|avenue|ave\.?|lane|drive|dr\.?|boulevard|blvd|way|place|rue|avenue|bd|all[ée]e|"
-    r"chemin|calle|c/|avenida|avda\.?|plaza|paseo|camino|via|viale|piazza|corso|rua|travessa|largo|pra[çc]a|stra(?:ß|ss)e|str\.|weg|"
+    r"chemin|calle|carrer|passeig|rambla|c/|avenida|avda\.?|plaza|paseo|camino|via|viale|piazza|corso|rua|travessa|largo|pra[çc]a|stra(?:ß|ss)e|str\.|weg|"
     r"platz|allee|gasse|laan|straat|plein|gracht|ul\.?|ulica|al\.?|aleja|cad(?:desi)?\.?|sok(?:ak|a[gğ][ıi])?\.?|mah(?:allesi)?\.?|"
     r"улица|ул\.|проспект|пр\.|шоссе|شارع|طريق)(?![^\W\d_])|[a-zäöüß]+(?:stra(?:ß|ss)e|str\.|weg|platz|gasse|laan|straat)"
 )
 _STREET_RE = re.compile(_STREET_WORD)
 _CLAUSE_START = re.compile(r"[?!:;]|(?<=[a-z])\.\s")
+
+
+_POINTING_INTRO = re.compile(
+    r"(?i)(?:(?:la|el|the|my|mi|le|die|il|a|o|het|de)\s+)?(?:buena|correcta|nueva|right\s+one|correct\s+one|new\s+one|bonne|"
+    r"nouvelle|richtige|neue|giusta|nuova|certa|nova|juiste|nieuwe)\s+(?:es|is|est|ist|è|é|e|to)\s+"
+)
 
 
 def _loose_address(text: str) -> tuple[str | None, tuple[int, int] | None]:
@@ -1300,7 +1306,9 @@ def _loose_address(text: str) -> tuple[str | None, tuple[int, int] | None]:
         end = postal.end() + (end_match.start() if end_match else 0)
         address = text[start:end].strip().rstrip(".,;")
         if any(ch.isdigit() for ch in address[: postal.start() - start]) or street.start() > start:
-            return address, (start, end)
+            # "la buena es Carrer de Provença 281, …": the words that point at it are not part of it.
+            intro = _POINTING_INTRO.match(address)
+            return address[intro.end() :] if intro else address, (start + (intro.end() if intro else 0), end)
     return None, None
 
 
@@ -1382,16 +1390,18 @@ def extract_slots(text: str, language: str, directory: Path | None = None) -> Sl
                 amounts.append((m.start(), value, _currency(m.group("cur"), language)))
                 amount_spans.append(m.span())
 
+    # "Bağdat Cad. No:145 D:7": a number inside the new address is a house number, not an order.
+    address, address_span = _address(text)
+    in_address = [address_span] if address_span is not None else []
     for m in _LABELLED_ORDER.finditer(text):
         span = m.span(1)
-        if not _overlaps(span, amount_spans + email_spans):
+        if not _overlaps(span, amount_spans + email_spans + in_address):
             take(span[0], span[1], "#" + m.group(1))
 
     for m in _SUFFIXED_ORDER.finditer(text):
-        if not _overlaps(m.span(1), amount_spans + email_spans):
+        if not _overlaps(m.span(1), amount_spans + email_spans + in_address):
             take(m.start(1), m.end(1), "#" + m.group(1))
 
-    address, address_span = _address(text)
     postal: list[tuple[int, str]] = []
     blocked = taken + amount_spans + email_spans
 

@@ -84,7 +84,7 @@ CONFIRM_UNITS = 0.8
 
 # Negations before a remedy word ("I don't want my money back"), in the languages that put them first.
 NEGATION = re.compile(
-    r"(?i)(?<![^\W\d_])(?:don['’]?\s?t|dont|do\s+not|didn\s?t|won\s?t|no|not|never|without|sin|pas|ne|sans|nicht|kein(?:e|en)?|non|"
+    r"(?i)(?<![^\W\d_])(?:don['’]?\s?t|dont|do\s+not|didn\s?t|won\s?t|no|not|never|without|sin(?!\s+querer)|pas|ne|sans|nicht|kein(?:e|en)?|non|"
     r"n[ãa]o|niet|geen|nie|"
     r"не|нет|без|لا|مش|ما|"
     # "forget the refund", "laissez tomber le remboursement": dropped, as a no is.
@@ -106,8 +106,11 @@ INSTEAD_OF = re.compile(
 
 # Negations after the word they deny ("Geld zurück brauch ich nicht", "yenisini istemiyorum").
 NEGATION_AFTER = re.compile(
-    r"(?i)^\W*(?:\w+\W+){0,3}?(?:nicht|niet|istemiyorum|istemem|etmeyin(?:iz)?|etme|yapmayin|gondermeyin|gerek\s+yok|yerine|не\s+надо|не\s+нужно|"
-    r"no\s+hace\s+falta|pas\s+besoin|non\s+serve|não\s+precisa)(?![^\W\d_])|^.{0,12}(?:じゃなくて|じゃなく|ではなく|結構です|けっこうです|いらない|要らない|いりません|要りません|不要|必要ない|しない|しません|したくない|したくありません|しないで|せずに|せず|はやめ|をやめ|やめます|やめて|の代わりに|代わりに|요없|필요\s?없|하지\s?마|안\s?해)"
+    r"(?i)^\W*(?:\w+\W+){0,3}?(?:nicht|niet|istemiyorum|istemem|etmeyin(?:iz)?|etme|yapmayin|gondermeyin|gerek\s+yok|yerine|не\s+надо|не\s+нужно|не\s+нужен|не\s+нужна|не\s+нужны|"
+    r"no\s+hace\s+falta|pas\s+besoin|non\s+serve|não\s+precisa|nao\s+precisa|"
+    # "lo del descuento no me interesa", "the coupon doesn't interest me".
+    r"no\s+me\s+interesa|non\s+mi\s+interessa|n[ãa]o\s+me\s+interessa|ne\s+m\s?interesse\s+pas|interessiert\s+mich\s+nicht|"
+    r"interesseert\s+me\s+niet|nie\s+interesuje|ilgilenmiyorum|не\s+интересует|doesn\s?t\s+interest)(?![^\W\d_])|^.{0,12}(?:じゃなくて|じゃなく|ではなく|結構です|けっこうです|いらない|要らない|いりません|要りません|不要|必要ない|しない|しません|したくない|したくありません|しないで|せずに|せず|はやめ|をやめ|やめます|やめて|の代わりに|代わりに|요없|필요\s?없|하지\s?마|안\s?해)"
     # "교환 말고" (not an exchange): "말고" denies the word right before it, not one further back.
     r"|^\s?(?:은|는|이|가|을|를)?\s?말고"
 )
@@ -119,7 +122,7 @@ PUNCTUATED = re.compile(r"[,.;:!?()\[\]\n，。；：！？、،؛؟]+")
 # "If you don't refund me, I'll file a chargeback": a condition, not a refusal.
 CONDITIONAL = re.compile(
     r"(?i)(?<![^\W\d_])(?:if|unless|otherwise|si|sinon|wenn|falls|sonst|se|altrimenti|als|anders|jesli|jezeli|inaczej|eger|"
-    r"yoksa|если|иначе|إذا|اذا|لو|وإلا)(?![^\W\d_])|如果|要是|否则|もし|なら|만약|만일|않으면"
+    r"yoksa|если|иначе|إذا|اذا|لو|وإلا)(?![^\W\d_])|如果|要是|否则|もし|(?<!それ)なら|만약|만일|않으면"
 )
 
 
@@ -174,11 +177,12 @@ PROBLEMS = ("damaged_item", "wrong_item", "missing_item", "not_received")
 # Requests a "yes …" may name and still accept the proposal of this tool ("yes, refund it" to a
 # refund offered for a broken item; "네 환불 진행해주세요", yes, go on with the refund).
 SAME_REQUEST: dict[str, frozenset[str]] = {
-    "issue_refund": frozenset({"refund_request", "refund_status", *PROBLEMS}),
+    # "ja prima, gewoon terug via ideal": the payment method named is where the money goes.
+    "issue_refund": frozenset({"refund_request", "refund_status", "payment_issue", *PROBLEMS}),
     "create_reshipment": frozenset({"reship_request", *PROBLEMS}),
-    "return_items": frozenset({"return_request", "refund_request", "refund_status"}),
+    "return_items": frozenset({"return_request", "refund_request", "refund_status", "payment_issue"}),
     "issue_coupon": frozenset({"delivery_delay", "track_order"}),
-    "intercept_parcel": frozenset({"change_address", "cancel_order"}),
+    "intercept_parcel": frozenset({"change_address", "cancel_order", "return_request"}),
     "change_shipping_address": frozenset({"change_address"}),
 }
 
@@ -294,7 +298,9 @@ def request_after_yes(deps: AgentDeps, text: str, language: str, pending: Pendin
 
 COUPON_WORDS = re.compile(
     r"(?i)coupon|voucher|discount\s+code|cup[oó]n|bon\s+de\s+r[ée]duction|code\s+promo|gutschein|rabattcode|buono|cupom|"
-    r"kortingsbon|kortingscode|kupon|kupon(?:u|a)?|купон|промокод|كوبون|قسيمة|优惠券|クーポン|쿠폰"
+    r"kortingsbon|kortingscode|kupon|kupon(?:u|a)?|купон|промокод|كوبون|قسيمة|优惠券|クーポン|쿠폰|"
+    # The discount an apology offers, refused by name ("lo del descuento no me interesa").
+    r"discount|descuento|r[ée]duction|rabatt|sconto|desconto|korting|rabat|indirim|скидк|خصم|折扣|割引|할인"
 )
 
 
@@ -466,16 +472,27 @@ def reread(
         if asked[top] >= OTHER_REQUEST_MIN_WEIGHT:
             return top, _word_confidence(asked[top]), intent
     elif (
-        intent in ("track_order", "policy_question", "wrong_item")
-        and not named.get(intent)
+        not named.get(intent)
         and asked
-        and max(asked.values()) >= WORDED_REQUEST_WEIGHT
+        and (
+            (intent in ("track_order", "policy_question", "wrong_item") and max(asked.values()) >= WORDED_REQUEST_WEIGHT)
+            # "能拦截退回吗" read as a replacement no word asks for, or a message of two requests read
+            # as nothing known: the words say what is asked.
+            or (
+                intent in (*WRITE_REQUESTS, "other")
+                and max(asked.values()) >= OTHER_REQUEST_MIN_WEIGHT
+                # ("envoyez-moi le bon et je vous renvoie celui-là": two requests that go together.)
+                and frozenset({intent, max(asked, key=asked.__getitem__)}) not in TOGETHER
+            )
+        )
         and not COMPENSATION_WORDS.search(normalise(text))
     ):
         # "kan het pakket daarheen ipv naar mijn huis? en liefst met spoed", read as a tracking
         # question no word of it asks, or "I'd like to return it, the colour is not as in the
         # photo" read as a wrong item: the request its words spell out is the one made.
         top = max(asked, key=asked.__getitem__)
+        if top == "refund_request" and asked.get("return_request", 0.0) >= OTHER_REQUEST_MIN_WEIGHT:
+            top = "return_request"  # "zurückgeben und das Geld zurück": the money follows the return
         return top, _word_confidence(asked[top]), intent
     elif confidence < SHORT_UNSURE_READ and intent in WRITE_REQUESTS and request_units(text) <= SHORT_UNSURE_UNITS:
         # "vale, pues espero. gracias" read at 0.5 as a refund: a few words that name no request ask for none.
@@ -572,6 +589,15 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         updates.update(intent=pending["intent"], intent_confidence=1.0, pending=pending, status="awaiting_confirmation")
         updates["reply_parts"] = [("offer_coupon", {"discount": f"{percent}%"})]
         return updates
+    if (
+        pending
+        and pending["tool"] == "issue_coupon"
+        and signals.affirmation == "yes"
+        and mentions_declined_coupon(deps, text, language)
+    ):
+        # "vale. lo del descuento no me interesa, solo quiero el paquete": the ok is not for the coupon.
+        signals = dataclasses.replace(signals, affirmation="no")
+        updates["signals"] = dataclasses.asdict(signals)
     if pending and signals.affirmation == "yes" and says_goodbye(text) and not confirms_then_leaves(text, language):
         # "ok, bye" leaves; it does not accept the offer.
         signals = dataclasses.replace(signals, affirmation=None, closing=True)
@@ -598,7 +624,13 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         if spans and "no" not in (rest := answer_words(without_matches(text, spans), language)):
             signals = dataclasses.replace(signals, affirmation="yes" if "yes" in rest else None)
             updates["signals"] = dataclasses.asdict(signals)
-    if pending and signals.affirmation is None and not is_question(text) and answer_words(text, language) == {"yes"}:
+    if (
+        pending
+        and signals.affirmation is None
+        and not is_question(text)
+        # ("que vous m'envoyiez le bon": a yes word inside the words of a request says no yes.)
+        and answer_words(without_matches(text, deps.classifier.keyword_matches(text, language)), language) == {"yes"}
+    ):
         # "If you can just send it again that'd be brilliant, yes please", "おっけー じゃあ返品で進めて
         # ください": the yes stands late, and the words ask for what is proposed.
         same = same_requests(pending)
@@ -648,8 +680,10 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     offered = {"issue_refund": "refund", "create_reshipment": "replacement"}.get(str(pending["tool"])) if pending else None
     if pending and signals.affirmation == "no" and refused and offered and offered not in refused:
         # "I don't want my money back, just send the right one" while a new parcel is offered: the
-        # no refuses the other remedy, not the offer.
-        signals = dataclasses.replace(signals, affirmation=None)
+        # no refuses the other remedy, not the offer; "no, non me lo rimandate, rivoglio i soldi.
+        # sulla carta va benissimo" while the money is offered says yes to it.
+        agrees = remedy == offered and "yes" in answer_words(text, language)
+        signals = dataclasses.replace(signals, affirmation="yes" if agrees else None)
         updates["signals"] = dataclasses.asdict(signals)
     if pending and pending["intent"] in taken_back:
         # "やっぱりキャンセルしないでおきます", "actually don't cancel it": the proposal itself is refused;
@@ -683,7 +717,7 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         if signals.affirmation == "yes":
             updates["confirming"] = True
             updates["both"] = bool(state.get("queued")) and says_both(text, language)
-            then = request_after_yes(deps, text, language, pending)
+            then = request_after_yes(deps, text, language, pending) or partner_named(pending, named_requests, taken_back)
             if then is not None:
                 # "Yes, change it. And can it go express?": the yes is done first, then the next
                 # request is taken up in the same turn.
@@ -807,7 +841,12 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         weak or pure_details or corrects_details or unworded or (gives_identity and confidence < GOAL_SWITCH_CONFIDENCE)
     ):
         intent = goal
-    elif state.get("intent") in ORDER_INTENTS and continues_goal(state, text, intent, confidence, slots, pure_details):
+    elif (
+        state.get("intent") in ORDER_INTENTS
+        and not (signals.closing and signals.affirmation is None and not slots["item_hints"])
+        and continues_goal(state, text, intent, confidence, slots, pure_details)
+    ):
+        # ("thank you so much!!" after "which size?" takes leave; it answers nothing.)
         intent = state["intent"]
     elif pure_details and state.get("intent") not in (None, "other", "greeting"):
         # "name is … and postcode …" after a customs question: the identity is for that question.
@@ -892,7 +931,10 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
             updates["intent"] = "reship_request"
     elif intent != state.get("intent") and intent not in ("other", "greeting"):
         updates["remedy"] = None
-    queued = queued_request(state, updates["intent"], named_requests, taken_back, signals.affirmation == "no", slots)
+    # "y ya que estamos, ¿se puede mandar por urgente?" while the address change waits: read as a
+    # question, the words name a request that goes with the offer kept.
+    kept_for = pending["intent"] if pending is not None and keeps_offer else updates["intent"]
+    queued = queued_request(state, kept_for, named_requests, taken_back, signals.affirmation == "no", slots)
     updates["queued"] = queued
     if slots["address"]:
         updates["address"] = slots["address"]
@@ -919,8 +961,21 @@ TOGETHER = frozenset(
         frozenset({"reship_request", "return_request"}),
         frozenset({"wrong_item", "return_request"}),
         frozenset({"damaged_item", "return_request"}),
+        frozenset({"return_request", "exchange_request"}),
     }
 )
+
+
+def partner_named(pending: PendingAction, named: dict[str, float], taken_back: frozenset[str]) -> str | None:
+    """A request named beside the yes that goes with the proposal ("send me the right one and I'll
+    send this one back"): taken up once the proposal is done."""
+    same = same_requests(pending)
+    for candidate, weight in sorted(named.items(), key=lambda item: -item[1]):
+        if weight < OTHER_REQUEST_MIN_WEIGHT or candidate in same or candidate in taken_back:
+            continue
+        if any(frozenset({candidate, request}) in TOGETHER for request in same):
+            return candidate
+    return None
 
 
 def queued_request(

@@ -823,3 +823,96 @@ def test_everything_damaged_then_the_money_asks_for_no_item(agent: SupportAgent)
     turn = agent.handle("g130", "Non, je ne veux pas de renvoi, je veux mon argent. Tout le montant.")
     assert "ask_which_item" not in (agent.state("g130").get("asked") or "")
     assert turn.status == "escalated" or pending_tool(agent, "g130") == "issue_refund"
+
+
+def test_an_ok_beside_a_refused_discount_takes_no_coupon(agent: SupportAgent) -> None:
+    agent.handle("g131", "My parcel #A1003 is late! email alice@example.com")
+    assert pending_tool(agent, "g131") == "issue_coupon"
+    agent.handle("g131", "vale. lo del descuento no me interesa, solo quiero el paquete. espero a ver si llega esta semana")
+    assert writes(agent) == []
+
+
+def test_express_instead_of_cancelling_in_japanese(agent: SupportAgent) -> None:
+    agent.handle("g132", "注文をキャンセルしたいです。#A1005、alice@example.com")
+    assert pending_tool(agent, "g132") == "cancel_order"
+    agent.handle("g132", "それならキャンセルはやめて、速達に変更でお願いします。差額は払います。")
+    assert pending_tool(agent, "g132") == "switch_carrier"
+
+
+def test_yes_to_the_refund_naming_the_payment_method(agent: SupportAgent) -> None:
+    replacement_offered(agent, "g133")
+    agent.handle("g133", "ik hoef geen nieuwe hoor, gewoon mijn geld terug graag")
+    assert pending_tool(agent, "g133") == "issue_refund"
+    agent.handle("g133", "ja prima, gewoon terug via ideal is goed")
+    assert writes(agent) == ["issue_refund"]
+
+
+@pytest.mark.parametrize(
+    ("conversation", "first", "yes"),
+    [
+        ("g134", "배송 중인 택배 반송 가능한가요? 주문 #A1003, alice@example.com", "네 반송 처리 해주세요"),
+        ("g135", "我这个订单 #A1003 已经在路上了，能拦截退回吗 邮箱 alice@example.com", "嗯对，拦回去吧"),
+        ("g136", "заказ #A1003, alice@example.com. можно её как-то остановить чтоб она к вам вернулась?", "да, отзывайте"),
+        (
+            "g137",
+            "ordine #A1003, alice@example.com. il pacco è già partito, si può fermare e farlo tornare indietro?",
+            "sì va bene, fermatelo",
+        ),
+    ],
+)
+def test_a_parcel_on_its_way_called_back_in_other_words(agent: SupportAgent, conversation: str, first: str, yes: str) -> None:
+    agent.handle(conversation, first)
+    assert pending_tool(agent, conversation) == "intercept_parcel"
+    assert agent.state(conversation)["pending"]["arguments"]["action"] == "return_to_sender"
+    agent.handle(conversation, yes)
+    assert writes(agent) == ["intercept_parcel"]
+
+
+def test_russian_yes_to_the_right_one_with_the_money_refused(agent: SupportAgent) -> None:
+    replacement_offered(agent, "g138")
+    agent.handle("g138", "да, пришлите пожалуйста правильный, деньги возвращать не надо")
+    assert writes(agent) == ["create_reshipment"]
+
+
+def test_not_cancelling_but_a_bigger_size_in_russian(agent: SupportAgent) -> None:
+    agent.handle("g139", "здравствуйте хочу отменить заказ #A1005, почта alice@example.com")
+    assert pending_tool(agent, "g139") == "cancel_order"
+    agent.handle("g139", "ой подождите, не отменяйте. а можно просто поменять T-Shirt на размер побольше, раз ещё не отправили?")
+    assert pending_tool(agent, "g139") == "modify_order_items"
+
+
+def test_express_asked_in_russian_queues_no_exchange(agent: SupportAgent) -> None:
+    agent.handle("g140", "Заказ #A1005, alice@example.com. Можно поменять на экспресс?")
+    assert pending_tool(agent, "g140") == "switch_carrier"
+    turn = agent.handle("g140", "Да, согласна, меняйте на экспресс, доплачу если надо")
+    assert writes(agent) == ["switch_carrier"] and turn.status != "escalated"
+
+
+def test_thanks_after_the_size_question_takes_leave(agent: SupportAgent) -> None:
+    agent.handle("g141", "order #A1005, alice@example.com. I'd like to change the T-Shirt to another colour")
+    turn = agent.handle("g141", "thank you so much!!")
+    assert turn.status != "escalated" and writes(agent) == []
+
+
+def test_cancelling_an_order_made_by_accident_in_spanish(agent: SupportAgent) -> None:
+    agent.handle(
+        "g142", "quisiera cancelar mi pedido #A1005 por favor, lo hice sin querer y ya no lo necesito. alice@example.com"
+    )
+    assert pending_tool(agent, "g142") == "cancel_order"
+
+
+def test_no_to_a_new_one_with_the_money_wanted_accepts_the_refund(agent: SupportAgent) -> None:
+    replacement_offered(agent, "g143")
+    agent.handle("g143", "preferisco il rimborso, rivoglio i soldi")
+    assert pending_tool(agent, "g143") == "issue_refund"
+    agent.handle("g143", "no guardi, non me lo rimandate, rivoglio i soldi. sulla carta va benissimo")
+    assert writes(agent) == ["issue_refund"]
+
+
+def test_express_asked_while_the_address_change_waits_is_done_after_it(agent: SupportAgent) -> None:
+    agent.handle("g144", "pedido #A1005, email alice@example.com. la buena es Carrer de Provença 281, 4t 1a, 08037 Barcelona")
+    assert pending_tool(agent, "g144") == "change_shipping_address"
+    assert "la buena" not in agent.state("g144")["pending"]["arguments"]["address"]["address1"]
+    agent.handle("g144", "genial. y ya que estamos, se puede mandar por urgente? si hay que pagar la diferencia no pasa nada")
+    agent.handle("g144", "si si, las dos cosas, adelante")
+    assert sorted(writes(agent)) == ["change_shipping_address", "switch_carrier"]

@@ -966,3 +966,8 @@ def test_a_phrase_with_a_gap_gives_way_to_the_words_it_spans() -> None:
     ]
     found = [m.label for m in _find(normalise("please send my money back"), groups)]  # type: ignore[arg-type]
     assert found == ["refund_request"]
+
+
+def test_a_house_number_in_the_new_address_is_no_order_number() -> None:
+    slots = extract_slots("yeni adres: Bağdat Cad. No:145 D:7, Caddebostan Mah., 34728 Kadıköy/İstanbul", "tr")
+    assert slots.order_ids == () and slots.address is not None and slots.address.startswith("Bağdat Cad. No:145")
