@@ -616,11 +616,13 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         # offer is not taken.
         signals = dataclasses.replace(signals, affirmation=None)
         updates["signals"] = dataclasses.asdict(signals)
+    # The request keywords of the whole message, found once for the two answer checks below.
+    request_words = deps.classifier.keyword_matches(text, language) if pending else []
     if pending and signals.affirmation == "no" and not (taken_back & same_requests(pending)):
         # "ok, can you make it come back? I don't want to receive it" while the recall waits: the
         # no belongs to the words that ask for the proposal itself.
         same = same_requests(pending)
-        spans = [m for m in deps.classifier.keyword_matches(text, language) if m.label in same]
+        spans = [m for m in request_words if m.label in same]
         if spans and "no" not in (rest := answer_words(without_matches(text, spans), language)):
             signals = dataclasses.replace(signals, affirmation="yes" if "yes" in rest else None)
             updates["signals"] = dataclasses.asdict(signals)
@@ -629,7 +631,7 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         and signals.affirmation is None
         and not is_question(text)
         # ("que vous m'envoyiez le bon": a yes word inside the words of a request says no yes.)
-        and answer_words(without_matches(text, deps.classifier.keyword_matches(text, language)), language) == {"yes"}
+        and answer_words(without_matches(text, request_words), language) == {"yes"}
     ):
         # "If you can just send it again that'd be brilliant, yes please", "おっけー じゃあ返品で進めて
         # ください": the yes stands late, and the words ask for what is proposed.
