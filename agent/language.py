@@ -100,7 +100,7 @@ _LEXICON_UNIQUE: dict[str, str] = {
     "de": "danke bitte nein moin servus tschüss genau gerne vielen nichts immer bestellung",
     "it": "ciao grazie sì buongiorno buonasera prego perfetto niente ancora pacco ordine rimborso",
     "pt": "olá oi bom boa obrigado obrigada obg sim não nao valeu tudo ainda cadê cade encomenda ajuda muito",
-    "nl": "hoi bedankt dankjewel dankje nee graag aub alsjeblieft alstublieft goedemorgen goedemiddag niks niets nog pakket",
+    "nl": "oké hoi bedankt dankjewel dankje nee graag aub alsjeblieft alstublieft goedemorgen goedemiddag niks niets nog pakket",
     "pl": "cześć czesc dzięki dzieki dziękuję dziekuje tak proszę prosze witam dobry zamówienie zamowienie paczka nic",
     "tr": "merhaba selam selamlar teşekkürler tesekkurler teşekkür sağol sagol sağolun evet hayır hayir tamam lütfen lutfen "
     "kargo",
@@ -129,6 +129,10 @@ _LEXICON_SHARED: dict[str, tuple[str, ...]] = {
     "paket": ("de", "tr"),
     "salve": ("it", "pt"),
 }
+
+# Chat words of one language that speakers of another write too: Flemings and the Swiss thank
+# with "merci". In a conversation in the borrowing language they switch nothing.
+_BORROWED: dict[str, frozenset[str]] = {"merci": frozenset({"nl", "de"})}
 
 
 def _build_lexicon() -> dict[str, tuple[str, ...]]:
@@ -335,6 +339,8 @@ def detect_language(text: str, prior: str | None = None, *, engine: str = "fast-
     guess, from_lexicon = found
     if prior is None or guess.language == prior:
         return guess
+    if from_lexicon and all(prior in _BORROWED.get(w, ()) for w in content if w in LEXICON):
+        return LanguageGuess(prior, PRIOR_CONFIDENCE, "prior")
     if from_lexicon:
         # An unambiguous chat word ("merci", "danke") is evidence enough to switch languages,
         # unless the model still reads the message as the conversation's language ("si ok procedi

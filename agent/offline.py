@@ -15,8 +15,8 @@ import yaml
 from agent.brain import Decision, ReplyPart, nested
 from agent.replies import format_date, format_list, format_money
 from agent.state import ConversationState
-from agent.understanding import kept_items
-from agent.variants import choose_variant, describe, names_other_items, option_list
+from agent.understanding import COMPENSATION_WORDS, kept_items, normalise
+from agent.variants import choose_variant, describe, items_swapped_apart, names_other_items, option_list
 from commerce.carriers import get_carrier
 
 GIFT_CARD = {
@@ -174,27 +174,38 @@ class OfflineBrain:
     def refundable(order: dict[str, Any]) -> Decimal:
         return _d(order.get("amount_paid", 0)) - _d(order.get("amount_refunded", 0))
 
-    def hinted_items(self, state: ConversationState, order: dict[str, Any]) -> list[str]:
+    def hinted_items(self, state: ConversationState, order: dict[str, Any], swap: bool | None = None) -> list[str]:
         """The order's items the customer named in this message or the one before (product name,
         narrowed by option words such as colour or size when several items share a name); the
-        only item of a one-item order; else none, and the customer is asked which."""
+        only item of a one-item order; else none, and the customer is asked which. With `swap`
+        (an exchange: True, a return: False), items the words send the other way are left out."""
         recent = [t["text"] for t in (state.get("transcript") or [])[-ITEM_MEMORY_MESSAGES:]] or [state.get("message", "")]
         hints = {h.lower() for h in (state.get("slots") or {}).get("item_hints", [])}
         # "And I'd like to return the bottle too", after the lamp was sent again: the items this
         # message names are the ones it is about; the messages before only when it names none.
         language = self._lang(state)
-        latest = self._named_items(recent[-1:], hints, order, language)
+        # An item "fine, only a bit small" is kept from a return, not from an exchange.
+        fine_kept = not swap
+        latest = self._named_items(recent[-1:], hints, order, language, fine_kept)
         by_id = {item["item_id"]: item["name"] for item in order.get("items", [])}
         if latest and not kept_items(recent[-1:], language, [by_id[i] for i in latest]) >= {by_id[i] for i in latest}:
-            return latest
-        chosen = self._named_items(recent, hints, order, language)
+            chosen = latest
+        else:
+            chosen = self._named_items(recent, hints, order, language, fine_kept)
+        if len(chosen) > 1 and swap is not None:
+            # "The bottle goes back; the tracker one size smaller": each item with its request.
+            swapped, returned = items_swapped_apart(recent, language, [by_id[i] for i in chosen])
+            other_way = (returned - swapped) if swap else (swapped - returned)
+            chosen = [i for i in chosen if by_id[i] not in other_way] or chosen
         if chosen:
             return chosen
         items = order.get("items", [])
         return [items[0]["item_id"]] if len(items) == 1 else []
 
-    def _named_items(self, recent: list[str], hints: set[str], order: dict[str, Any], language: str) -> list[str]:
-        """The order's items named in these messages, those said to be fine left out."""
+    def _named_items(
+        self, recent: list[str], hints: set[str], order: dict[str, Any], language: str, fine_kept: bool = True
+    ) -> list[str]:
+        """The order's items named in these messages, those said to be fine left out (with `fine_kept`)."""
         text = " ".join(recent).lower()
         words = set(re.findall(r"\w+", text)) | set(_LATIN_WORD.findall(text)) | hints
         items = order.get("items", [])
@@ -212,7 +223,7 @@ class OfflineBrain:
             rivals = [(sh, sc) for other, sh, sc in named if other["name"] == item["name"]]
             if (share, score) == max(rivals) and all(share >= sh for _, sh, _ in named):
                 chosen.append(item["item_id"])
-        if len(chosen) > 1:
+        if len(chosen) > 1 and fine_kept:
             # "The vase is broken, the backpack is fine": only the item with the problem.
             by_id = {item["item_id"]: item["name"] for item in items}
             fine = kept_items(recent, language, [by_id[i] for i in chosen])
@@ -345,6 +356,11 @@ class OfflineBrain:
     def on_delivery_delay(self, state: ConversationState, context: dict[str, Any]) -> Decision:
         order = context["order"]
         parcel = self.parcel(context)
+        delivered = parcel is not None and parcel["shipment"]["status"] == "delivered"
+        if delivered and COMPENSATION_WORDS.search(normalise(state.get("message", ""))):
+            # "It came a week late; at least give me a discount code": the gesture asked for, a
+            # small one that still waits for the customer's yes.
+            return self._offer_coupon(state, context, self.on_track_order(state, context).parts)
         if parcel is None or parcel["shipment"]["status"] in ("label_created", "delivered"):
             return (
                 self.on_track_order(state, context)
@@ -359,6 +375,11 @@ class OfflineBrain:
         parts: list[ReplyPart] = [("delay_apology", values)]
         if parcel["shipment"]["status"] == "customs_hold":
             parts.append(("track_customs", values))
+        return self._offer_coupon(state, context, parts)
+
+    def _offer_coupon(self, state: ConversationState, context: dict[str, Any], parts: list[ReplyPart]) -> Decision:
+        """A goodwill coupon for a late parcel, once per conversation and not after a no."""
+        order = context["order"]
         percent = min(COUPON_PERCENT, int((context.get("profile") or {}).get("max_coupon_percent") or COUPON_PERCENT))
         if percent <= 0 or context.get("coupon_already_offered") or "issue_coupon" in (state.get("declined") or []):
             return Decision("reply", parts=parts)
@@ -490,7 +511,17 @@ class OfflineBrain:
         ):
             # "배송 중인 택배 반송 가능한가요?": what travels is called back, not returned.
             return self._recall(state, context)
-        item_ids = self.hinted_items(state, order)
+        item_ids = self.hinted_items(state, order, swap=False)
+        sent_back = set(order.get("items_sent_back") or [])
+        if sent_back:
+            left = [i["item_id"] for i in order.get("items", []) if i["item_id"] not in sent_back]
+            item_ids = [i for i in (item_ids or left) if i not in sent_back]
+            if not item_ids:
+                # "I've sent it back already; does the money go to my card?": the return is open,
+                # what happens next is the policy's to say.
+                return (
+                    self.policy_answer(state, context) if context.get("hits") else Decision("reply", parts=[("already_done", {})])
+                )
         if not item_ids:
             if state.get("problem") in PROBLEM_REASONS and not _all_items_meant(state):
                 # "One of the items is broken, I want to return it": which one.
@@ -664,14 +695,17 @@ class OfflineBrain:
         """Another size or colour: changed in a pending order, exchanged once delivered; while
         the parcel travels, or when nothing to swap to is named, a person or a question."""
         order = context["order"]
-        tool = {"pending": "modify_order_items", "delivered": "exchange_items"}.get(order["status"])
+        # Once another item of the order goes back, the items still kept may be exchanged.
+        status = "delivered" if order["status"] in ("return_requested", "exchange_requested") else order["status"]
+        tool = {"pending": "modify_order_items", "delivered": "exchange_items"}.get(status)
         if tool is None:
             return self._handover(
                 "The customer wants other variants of items of an order that is neither pending nor delivered.",
                 "yellow",
                 "Confirm the wanted variant and change or exchange the items when the order allows it.",
             )
-        item_ids = self.hinted_items(state, order)
+        sent_back = set(order.get("items_sent_back") or [])
+        item_ids = [i for i in self.hinted_items(state, order, swap=True) if i not in sent_back]
         if not item_ids:
             return self.ask_which(state, order)
         recent = [t["text"] for t in (state.get("transcript") or [])[-ITEM_MEMORY_MESSAGES:]] or [state.get("message", "")]

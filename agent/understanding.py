@@ -71,6 +71,7 @@ SIGNAL_KEYS: tuple[str, ...] = (
     "kept_after",
     "kept_before",
     "both",
+    "only_that",
 )
 
 # Bump when the way examples are embedded changes, so stale disk caches are ignored.
@@ -798,6 +799,28 @@ def beyond_answer(text: str, language: str, directory: Path | None = None) -> fl
     return _units(_without(norm, _find(norm, groups)))
 
 
+# A coupon named, or the discount an apology offers ("lo del descuento no me interesa").
+COUPON_WORDS = re.compile(
+    r"(?i)coupon|voucher|discount\s+code|cup[oó]n|bon\s+de\s+r[ée]duction|code\s+promo|gutschein|rabattcode|buono|cupom|"
+    r"kortingsbon|kortingscode|kupon|kupon(?:u|a)?|купон|промокод|كوبون|قسيمة|优惠券|クーポン|쿠폰|"
+    r"discount|descuento|r[ée]duction|rabatt|sconto|desconto|korting|rabat|indirim|скидк|خصم|折扣|割引|할인"
+)
+
+# Words asking for a gesture: a coupon, a discount, compensation.
+COMPENSATION_WORDS = re.compile(
+    COUPON_WORDS.pattern
+    + r"|discount|compensat|something\s+for|goodwill|inconvenien|make\s+(?:it\s+)?up\s+for|for\s+the\s+(?:wait|delay|trouble)|"
+    r"descuento|compensa(?:ci|r)|reduction|geste|rabatt|entschadig|sconto|"
+    r"risarciment|desconto|compensa[cç]|korting|compensatie|rabat|rekompensat|indirim|telafi|скидк|компенсац|خصم|تعويض|"
+    r"折扣|补偿|賠償|割引|補償|할인|보상"
+)
+
+
+def only_that_one(text: str, language: str, directory: Path | None = None) -> bool:
+    """Whether the message points to one thing alone ("just that one", "solo quello")."""
+    return bool(_find(normalise(text), _signal_groups(language, "only_that", load_lexicons(directory))))
+
+
 def answer_words(text: str, language: str, directory: Path | None = None) -> set[str]:
     """Which answers ("yes", "no") the message's words hold, wherever they stand."""
     norm = normalise(text)
@@ -821,6 +844,18 @@ def _shouting(text: str) -> bool:
 _ITEM_CLAUSE = re.compile(r"[.;!?。！？\n,，、]+")
 
 
+def item_spots(norm: str, names: Sequence[str]) -> list[tuple[int, int, str]]:
+    """Where in the normalised text each of the item `names` is named, by its longer words:
+    (start, end, name), for the names found."""
+    spots = []
+    for name in names:
+        words = [w for w in normalise(name).split() if len(w) > 2]
+        hits = [(norm.find(w), norm.find(w) + len(w)) for w in words if w in norm]
+        if hits:
+            spots.append((min(a for a, _ in hits), max(b for _, b in hits), name))
+    return spots
+
+
 def kept_items(texts: Sequence[str], language: str, names: Sequence[str], directory: Path | None = None) -> set[str]:
     """Which of the item `names` the customer says are fine or that they keep ("the vase is
     fine", "Travel Backpack zostawiam", "I'll keep the hoodie"): in the same clause, words after
@@ -832,12 +867,7 @@ def kept_items(texts: Sequence[str], language: str, names: Sequence[str], direct
     for text in texts:
         for clause in _ITEM_CLAUSE.split(text):
             norm = normalise(clause)
-            spots = []
-            for name in names:
-                words = [w for w in normalise(name).split() if len(w) > 2]
-                hits = [(norm.find(w), norm.find(w) + len(w)) for w in words if w in norm]
-                if hits:
-                    spots.append((min(a for a, _ in hits), max(b for _, b in hits), name))
+            spots = item_spots(norm, names)
             if len(spots) == 0:
                 continue
             for m in _find(norm, after):

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from agent.understanding import Phrase, _find, compile_phrase, normalise
+from agent.understanding import Phrase, _find, _keyword_scores, compile_phrase, item_spots, load_lexicons, normalise
 
 WORDS_FILE = Path(__file__).resolve().parents[1] / "prompts" / "variants.yaml"
 # The option a customer means by "bigger", in this order of preference.
@@ -34,6 +34,9 @@ SIZE_AXES = (
 LETTER_SIZES = {"XXS": 0, "XS": 1, "S": 2, "M": 3, "L": 4, "XL": 5, "XXL": 6, "XXXL": 7}
 WORD_SIZES = {"mini": 0, "small": 1, "single": 2, "standard": 2, "medium": 3, "double": 4, "large": 5, "king": 6}
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_SENTENCE = re.compile(r"[.;!?。！？\n]+")
+# The requests whose words say an item goes back for its money rather than for another variant.
+_SENT_BACK = frozenset({"return_request", "refund_request"})
 
 
 @dataclass(frozen=True)
@@ -190,6 +193,36 @@ def names_other_items(texts: Sequence[str], language: str) -> bool:
     words = variant_words()
     groups = [("other", words.other_items.get(lang, ()), 1.0) for lang in dict.fromkeys([language, "en"])]
     return any(_find(normalise(text), groups) for text in texts)
+
+
+def items_swapped_apart(texts: Sequence[str], language: str, names: Sequence[str]) -> tuple[set[str], set[str]]:
+    """In messages that send one item back and ask another in a different size ("the bottle I
+    return for my money; the tracker one size smaller, please"): the named items that go with the
+    swap and those that go back, each by the request words nearest to it in its sentence."""
+    lexicons = load_lexicons()
+    words = variant_words()
+    sizes = [
+        ("exchange_request", phrases, 1.0)
+        for lang in dict.fromkeys([language, "en"])
+        for phrases in (words.bigger.get(lang, ()), words.smaller.get(lang, ()))
+    ]
+    swapped: set[str] = set()
+    returned: set[str] = set()
+    for text in texts:
+        for sentence in _SENTENCE.split(text):
+            norm = normalise(sentence)
+            spots = item_spots(norm, names)
+            if not spots:
+                continue
+            matches = [m for m in _keyword_scores(norm, language, lexicons)[1] if m.label in _SENT_BACK | {"exchange_request"}]
+            signals = [(m.start, m.end, m.label) for m in matches + _find(norm, sizes)]
+            for start, end, name in spots:
+                outside = [s for s in signals if s[1] <= start or s[0] >= end]
+                if not outside:
+                    continue
+                nearest = min(outside, key=lambda s: start - s[1] if s[1] <= start else s[0] - end)
+                (swapped if nearest[2] == "exchange_request" else returned).add(name)
+    return swapped, returned
 
 
 def in_stock(variant: Mapping[str, Any], quantity: int = 1) -> bool:

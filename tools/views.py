@@ -122,6 +122,7 @@ class OrderView(View):
     shipments: list[ShipmentView]
     payment_history: list[TransactionView]
     cancel_reason: str | None
+    items_sent_back: list[str] = Field(default_factory=list, description="Items already in a return or an exchange.")
 
 
 def _address(record: Customer | Order, prefix: str, name: str) -> Address:
@@ -245,7 +246,13 @@ def order_view(order: Order) -> OrderView:
         shipments=[shipment_view(s) for s in order.shipments],
         payment_history=[transaction_view(t) for t in order.transactions],
         cancel_reason=order.cancel_reason,
+        items_sent_back=sorted(items_sent_back(order)),
     )
+
+
+def items_sent_back(order: Order) -> set[str]:
+    """The order's items already in a return or an exchange."""
+    return {i for r in order.returns for i in r.item_ids} | {i for e in order.exchanges for i in e.item_ids}
 
 
 def product_variants(product: Product) -> dict[str, Any]:

@@ -12,6 +12,8 @@ from agent.language import UNSURE_FIRST_CONFIDENCE, detect_language
 from agent.nodes.deps import AgentDeps, add_usage
 from agent.state import ORDER_INTENTS, ConversationState, PendingAction, fresh_turn
 from agent.understanding import (
+    COMPENSATION_WORDS,
+    COUPON_WORDS,
     IntentGuess,
     Signals,
     address_answer,
@@ -21,6 +23,7 @@ from agent.understanding import (
     is_question,
     lone_name,
     normalise,
+    only_that_one,
     opens_with_yes,
     read_signals,
     request_units,
@@ -130,7 +133,7 @@ CONDITIONAL = re.compile(
 # "but" is what is wanted, beyond the negation's reach.
 CONTRAST = re.compile(
     r"(?<![^\W\d_])(?:only|just|but|rather|sondern|nur|sino|solo|solamente|mais|seulement|juste|plutot|bensi|soltanto|"
-    r"mas|apenas|somente|maar|alleen|liever|tylko|ale|lecz|sadece|ama|yalnizca|а|но|только|بل|فقط|لكن)(?![^\W\d_])|只|而是"
+    r"mas|apenas|somente|maar|alleen|liever|tylko|ale|lecz|sadece|ama|yalnizca|а|но|только|بل|فقط|لكن|بس)(?![^\W\d_])|只|而是"
 )
 
 
@@ -296,27 +299,10 @@ def request_after_yes(deps: AgentDeps, text: str, language: str, pending: Pendin
     return max(others, key=others.__getitem__)
 
 
-COUPON_WORDS = re.compile(
-    r"(?i)coupon|voucher|discount\s+code|cup[oó]n|bon\s+de\s+r[ée]duction|code\s+promo|gutschein|rabattcode|buono|cupom|"
-    r"kortingsbon|kortingscode|kupon|kupon(?:u|a)?|купон|промокод|كوبون|قسيمة|优惠券|クーポン|쿠폰|"
-    # The discount an apology offers, refused by name ("lo del descuento no me interesa").
-    r"discount|descuento|r[ée]duction|rabatt|sconto|desconto|korting|rabat|indirim|скидк|خصم|折扣|割引|할인"
-)
-
-
 # Questions answered while an offer waits for a yes, without dropping the offer ("is there an extra
 # charge?", "when does the money reach my card?"). "When will it ship?" is not one: it leaves the
 # offer, so a later "ok, thanks" accepts nothing.
 QUESTIONS_WHILE_WAITING = frozenset({"policy_question", "refund_status", "customs_duties", "payment_issue", "invoice_request"})
-
-# Words asking for a gesture: a coupon, a discount, compensation.
-COMPENSATION_WORDS = re.compile(
-    COUPON_WORDS.pattern
-    + r"|discount|compensat|something\s+for|goodwill|inconvenien|make\s+(?:it\s+)?up\s+for|for\s+the\s+(?:wait|delay|trouble)|"
-    r"descuento|compensa(?:ci|r)|reduction|geste|rabatt|entschadig|sconto|"
-    r"risarciment|desconto|compensa[cç]|korting|compensatie|rabat|rekompensat|indirim|telafi|скидк|компенсац|خصم|تعويض|"
-    r"折扣|补偿|賠償|割引|補償|할인|보상"
-)
 
 
 def mentions_declined_coupon(deps: AgentDeps, text: str, language: str) -> bool:
@@ -330,9 +316,10 @@ def mentions_declined_coupon(deps: AgentDeps, text: str, language: str) -> bool:
             norm = normalise(clause)
             if any(_negated(norm, m.start(), m.end()) for m in COUPON_WORDS.finditer(norm)):
                 return True
-        norm = normalise(sentence)
-        if COUPON_WORDS.search(norm) and (NEGATION.search(norm) or NEGATION_AFTER.search(norm)):
-            return True
+        # "ما ابي ارجع شي، بس عطوني كود خصم" (I return nothing, but give me a code): a "but" ends the no.
+        for part in CONTRAST.split(normalise(sentence)):
+            if COUPON_WORDS.search(part) and (NEGATION.search(part) or NEGATION_AFTER.search(part)):
+                return True
     return False
 
 
@@ -522,7 +509,10 @@ def reread(
         # read unsure, the last sentence says what is wanted when it reads clearly (a sentence
         # of only an email or an order number says nothing).
         last = deps.classifier.classify(worded[-1], language)
-        if last.confidence >= GOAL_SWITCH_CONFIDENCE and last.intent != "other":
+        # "…on customs for 4 days. это нормально вообще?" (is that normal?): a closing question about
+        # what the message told is no complaint of its own, unless the words are angry.
+        grievance = last.intent in ("complaint", "human_agent") and not (signals.angry or signals.wants_human)
+        if last.confidence >= GOAL_SWITCH_CONFIDENCE and last.intent != "other" and not grievance:
             return last.intent, last.confidence, intent
     return intent, confidence, second
 
@@ -576,6 +566,15 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         "cited": state.get("cited", []),
     }
     pending = state.get("pending")
+    if (
+        pending
+        and signals.affirmation is None
+        and len(pending["arguments"].get("item_ids") or []) == 1
+        and only_that_one(text, language)
+    ):
+        # "Just that one, I'm keeping the rest" while the return of that one item waits: a yes.
+        signals = dataclasses.replace(signals, affirmation="yes")
+        updates["signals"] = dataclasses.asdict(signals)
     if (
         pending
         and pending["tool"] == "issue_coupon"

@@ -38,6 +38,15 @@ def replacement_kept(agent: SupportAgent, conversation: str, message: str, yes: 
     assert writes(agent) == ["create_reshipment"]
 
 
+def proposed_then_done(agent: SupportAgent, conversation: str, messages: list[str], tool: str, yes: str) -> None:
+    """The messages leave `tool` waiting for a yes; the yes does it, and nothing else is written."""
+    for message in messages:
+        agent.handle(conversation, message)
+    assert pending_tool(agent, conversation) == tool
+    agent.handle(conversation, yes)
+    assert writes(agent) == [tool]
+
+
 def test_the_request_survives_the_identity_step(agent: SupportAgent) -> None:
     agent.handle("g1", "I want to cancel my order")
     agent.handle("g1", "order #A1005, email alice@example.com")
@@ -335,11 +344,13 @@ def test_a_coupon_refused_anywhere_in_the_sentence_is_not_given(agent: SupportAg
 
 
 def test_a_question_about_the_cost_keeps_the_offer_waiting(agent: SupportAgent) -> None:
-    agent.handle("g63", "I want to cancel order #A1005, email alice@example.com")
-    agent.handle("g63", "and when does the money reach my card?")
-    assert pending_tool(agent, "g63") == "cancel_order"
-    agent.handle("g63", "yes, cancel it please")
-    assert writes(agent) == ["cancel_order"]
+    proposed_then_done(
+        agent,
+        "g63",
+        ["I want to cancel order #A1005, email alice@example.com", "and when does the money reach my card?"],
+        "cancel_order",
+        "yes, cancel it please",
+    )
 
 
 def test_a_yes_and_another_request_in_one_message_does_both_in_turn(agent: SupportAgent) -> None:
@@ -916,3 +927,74 @@ def test_express_asked_while_the_address_change_waits_is_done_after_it(agent: Su
     agent.handle("g144", "genial. y ya que estamos, se puede mandar por urgente? si hay que pagar la diferencia no pasa nada")
     agent.handle("g144", "si si, las dos cosas, adelante")
     assert sorted(writes(agent)) == ["change_shipping_address", "switch_carrier"]
+
+
+def test_one_item_returned_and_the_other_exchanged_in_one_message(agent: SupportAgent) -> None:
+    agent.handle(
+        "g145",
+        "order #A1002, alice@example.com. The Mug I don't like, I want to return it and get my money back. "
+        "And the T-Shirt is fine, just a bit small, I'd like it one size bigger.",
+    )
+    assert pending_tool(agent, "g145") == "return_items"
+    assert agent.state("g145")["pending"]["arguments"]["item_ids"] == [MUG]
+    agent.handle("g145", "yes, both please")
+    assert sorted(writes(agent)) == ["exchange_items", "return_items"]
+
+
+def test_just_letting_you_know_declines_the_replacement_without_a_person(agent: SupportAgent) -> None:
+    agent.handle("g146", "订单#A1002的Mug边上有一点磕碰，邮箱alice@example.com")
+    assert pending_tool(agent, "g146") == "create_reshipment"
+    turn = agent.handle("g146", "其实不太影响使用，我就是跟你们说一声")
+    assert turn.status == "open" and pending_tool(agent, "g146") is None
+    agent.handle("g146", "嗯 拜拜")
+    assert writes(agent) == []
+
+
+def test_just_that_one_confirms_the_return_of_one_item_only(agent: SupportAgent) -> None:
+    agent.handle(
+        "g147",
+        "got my order, the T-Shirt is lovely but the Mug just doesn't suit me. Can I send it back and get a refund? "
+        "Order #A1002, alice@example.com",
+    )
+    assert agent.state("g147")["pending"]["arguments"]["item_ids"] == [MUG]
+    agent.handle("g147", "Just that one, I'm keeping the rest")
+    assert writes(agent) == ["return_items"]
+
+
+def test_just_that_one_is_no_yes_to_a_return_of_two_items(agent: SupportAgent) -> None:
+    agent.handle("g148", "I want to return my order #A1002, alice@example.com")
+    assert len(agent.state("g148")["pending"]["arguments"]["item_ids"]) == 2
+    agent.handle("g148", "just that one")
+    assert writes(agent) == []
+
+
+def test_someone_to_look_into_it_is_a_person(agent: SupportAgent) -> None:
+    agent.handle("g149", "the Mug of order #A1002 came broken, email alice@example.com")
+    turn = agent.handle("g149", "Can someone please look into this properly")
+    assert turn.status == "escalated" and writes(agent) == []
+
+
+def test_a_coupon_asked_for_a_late_delivered_parcel_is_offered(agent: SupportAgent) -> None:
+    messages = [
+        "طلبي #A1002 وصل متأخر اسبوع كامل عن الموعد، تجربة مو حلوة",
+        "الايميل alice@example.com. ما ابي ارجع شي، بس على الاقل عطوني كود خصم للطلب الجاي",
+    ]
+    proposed_then_done(agent, "g150", messages, "issue_coupon", "اوكي موافق، ارسلوه")
+
+
+def test_is_that_normal_after_a_customs_hold_is_no_complaint(agent: SupportAgent) -> None:
+    turn = agent.handle(
+        "g151",
+        "здравствуйте, в отслеживании написано что посылка на таможне уже 4 дня. это нормально вообще? #A1003 alice@example.com",
+    )
+    assert turn.status != "escalated" and turn.intent != "complaint"
+
+
+def test_an_item_already_exchanged_is_not_offered_for_return(agent: SupportAgent) -> None:
+    agent.handle("g152", "the T-Shirt of order #A1002 is too small, can I exchange it? email alice@example.com")
+    agent.handle("g152", "yes please")
+    assert writes(agent) == ["exchange_items"]
+    turn = agent.handle("g152", "and the T-Shirt I have now, how do I return it?")
+    assert pending_tool(agent, "g152") is None and turn.status != "escalated"
+    agent.handle("g152", "ok thanks, great")
+    assert writes(agent) == ["exchange_items"]

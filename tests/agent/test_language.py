@@ -131,6 +131,13 @@ def test_unambiguous_chat_words_switch_the_conversation() -> None:
     assert detect_language("gracias") == LanguageGuess("es", language.LEXICON_CONFIDENCE, "model")
 
 
+@pytest.mark.parametrize(
+    ("text", "prior"), [("Oké, merci!", "nl"), ("merci!", "nl"), ("ok merci", "nl"), ("Merci vielmal", "de")]
+)
+def test_a_french_thanks_in_a_dutch_or_german_conversation_keeps_its_language(text: str, prior: str) -> None:
+    assert detect_language(text, prior=prior).language == prior
+
+
 def test_ambiguous_chat_words_follow_the_prior() -> None:
     assert detect_language("hallo", prior="nl").language == "nl"
     assert detect_language("ja", prior="de").language == "de"

@@ -365,6 +365,25 @@ def test_return_and_exchange_of_a_delivered_order(shop: Store) -> None:
     assert exchanged.ok and exchanged.result["price_difference"] == "2.50"
 
 
+def test_the_other_item_of_a_return_may_be_exchanged_but_no_item_goes_back_twice(shop: Store) -> None:
+    mug, shirt = "2000000010", "2000000001"
+    returned = call(shop, "return_items", {"order_id": "#A1002", "item_ids": [mug], "payment_method_id": "gift_alice"}, key="a")
+    assert returned.ok
+    exchanged = call(
+        shop,
+        "exchange_items",
+        {"order_id": "#A1002", "item_ids": [shirt], "new_item_ids": ["2000000002"], "payment_method_id": "gift_alice"},
+        key="b",
+    )
+    assert exchanged.ok, exchanged.error
+    again = call(shop, "return_items", {"order_id": "#A1002", "item_ids": [mug], "payment_method_id": "gift_alice"}, key="c")
+    assert not again.ok and again.error_code == "invalid_state" and mug in (again.error or "")
+    with shop.read() as s:
+        order = s.get(Order, "#A1002")
+        assert order is not None and order.status == OrderStatus.RETURN_REQUESTED
+        assert [r.item_ids for r in order.returns] == [[mug]] and [e.item_ids for e in order.exchanges] == [[shirt]]
+
+
 def test_address_change_carrier_switch_intercept_and_reshipment(shop: Store) -> None:
     address = {
         "name": "Alice Martin",
