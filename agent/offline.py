@@ -931,7 +931,7 @@ def parse_address(raw: str, order: dict[str, Any]) -> dict[str, Any]:
         match = POSTAL.search(parts[index])
         if match:
             postal_index, postal, region = index, match.group(1), ""
-            rest = (parts[index][: match.start()] + parts[index][match.end() :]).strip(" ,")
+            rest = re.sub(r"\(\s*\)", "", parts[index][: match.start()] + parts[index][match.end() :]).strip(" ,")
             if re.fullmatch(r"[A-Z]{2,3}", rest):
                 region = rest  # "TX 78701": a state code before the zip
             elif rest:
@@ -943,6 +943,16 @@ def parse_address(raw: str, order: dict[str, Any]) -> dict[str, Any]:
         city = middle.pop()
     address2 = ", ".join(middle)
     same_country = country == current.get("country")
+    country_code = current.get("country_code") if same_country else None
+    written_in = next((place for script, place in _ADDRESS_SCRIPTS if script.search(raw)), None)
+    if written_in is not None and same_country and current.get("country_code") != written_in[1]:
+        # "서울특별시 강남구 테헤란로 152": an address in Hangul (or kana) is in Korea (or Japan).
+        country, country_code = written_in
+        # The old city and postal code belong to the old country.
+        found = POSTAL.search(raw)
+        postal = found.group(1) if postal == current.get("postal_code") and found else postal
+        postal = "-" if postal == current.get("postal_code") else postal
+        city = "-" if city == current.get("city") else city
     return {
         "name": current.get("name", ""),
         "address1": address1[:200],
@@ -951,8 +961,12 @@ def parse_address(raw: str, order: dict[str, Any]) -> dict[str, Any]:
         "state": region[:100],
         "postal_code": postal[:20],
         "country": country[:100],
-        "country_code": current.get("country_code") if same_country else None,
+        "country_code": country_code,
     }
+
+
+# Scripts written for the addresses of one country only.
+_ADDRESS_SCRIPTS = ((re.compile(r"[\uac00-\ud7a3]"), ("South Korea", "KR")), (re.compile(r"[\u3040-\u30ff]"), ("Japan", "JP")))
 
 
 def format_address(address: dict[str, Any]) -> str:

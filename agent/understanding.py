@@ -737,6 +737,10 @@ def _affirmation(text: str, language: str, lexicons: Mapping[str, Lexicon]) -> s
     if _units(norm) <= ANSWER_MAX_UNITS:
         return "no" if any(m.label == "no" for m in matches) else "yes"
     if matches[0].start > _INTERJECTION_CHARS:
+        if closes_with_no(text, language, lexicons):
+            # "반품 배송비 제가 내야되는거면.. 그냥 안할래요. 됐어요" (if I pay the return postage, I'll
+            # leave it. never mind): a no of some words closes the message.
+            return "no"
         if language == "ja" and _ends_a_sentence_with_yes(text, language, lexicons) and not any(m.label == "no" for m in matches):
             # "再送していただけるのでしたら、それでお願いいたします。": the answer closes the sentence.
             return "yes"
@@ -753,6 +757,27 @@ def _affirmation(text: str, language: str, lexicons: Mapping[str, Lexicon]) -> s
 
 # "ah oui …", "oh yes …": a short sound before the answer still opens the message with it.
 _INTERJECTION_CHARS = 3
+
+
+def closes_with_no(text: str, language: str, lexicons: Mapping[str, Lexicon] | None = None) -> bool:
+    """Whether the message ends on a no of some words ("…, so never mind", "그냥 안할래요. 됐어요"):
+    what comes before it is its reason."""
+    lexicons = lexicons or load_lexicons()
+    sentences = [s for s in re.split(r"[。.!！?？\n]+", text) if normalise(s)]
+    if not sentences:
+        return False
+    norm = normalise(sentences[-1])
+    found = _find(norm, _answer_groups(language, lexicons))
+    return bool(
+        found
+        and found[-1].label == "no"
+        and found[-1].end == len(norm)
+        and (
+            _units(phrase := found[-1].phrase.normalised) >= 2
+            or _cjk_phrase(phrase)
+            or re.search(r"[\uac00-\ud7a3]{2}", phrase) is not None  # "됐어요", a Korean word of its own
+        )
+    )
 
 
 def _ends_a_sentence_with_yes(text: str, language: str, lexicons: Mapping[str, Lexicon]) -> bool:
@@ -1114,8 +1139,13 @@ _ADDRESS = re.compile(
     + r"|(?<![^\W\d_])(?:"
     + _ADDRESS_STRONG
     + r")(?:\s*[:：]\s*|\s*(?:は|是|为|는|은)\s*|\s+)"
-    # "bitte an folgende Adresse liefern: …": a word or two may stand between the address word and the colon.
-    r"|(?<![^\W\d_])(?:" + _ADDRESS_WEAK + r")(?:\s+[^\W\d_]+){0,2}\s*[:：]\s*|" + _ADDRESS_CJK + r")(?P<addr>[^\n]+)"
+    # "bitte an folgende Adresse liefern: …": a few words may stand between the address word and the
+    # colon; a Korean particle may close the word ("배송지도 회사로 변경해 주세요: …").
+    r"|(?<![^\W\d_])(?:"
+    + _ADDRESS_WEAK
+    + r")(?:도|는|은|를|가)?(?:\s+[^\W\d_]+){0,3}\s*[:：]\s*|"
+    + _ADDRESS_CJK
+    + r")(?P<addr>[^\n]+)"
 )
 # Sentence ends inside an address: not after an abbreviation ("ул. Ленина, д. 12", "Cad. No: 45").
 _SENTENCE_SPLIT = re.compile(r"(?<=[!?。！？])\s*|(?<=[^\W\d_]{4}\.)(?<!str\.)\s+|(?<=\d\.)\s+")

@@ -19,6 +19,7 @@ from agent.understanding import (
     address_answer,
     answer_words,
     beyond_answer,
+    closes_with_no,
     extract_slots,
     is_question,
     lone_name,
@@ -109,7 +110,7 @@ INSTEAD_OF = re.compile(
 
 # Negations after the word they deny ("Geld zurück brauch ich nicht", "yenisini istemiyorum").
 NEGATION_AFTER = re.compile(
-    r"(?i)^\W*(?:\w+\W+){0,3}?(?:nicht|niet|istemiyorum|istemem|etmeyin(?:iz)?|etme|yapmayin|gondermeyin|gerek\s+yok|yerine|не\s+надо|не\s+нужно|не\s+нужен|не\s+нужна|не\s+нужны|"
+    r"(?i)^\W*(?:\w+\W+){0,3}?(?:nicht|niet|istemiyorum|istemem|etmeyin(?:iz)?|etme|yapmayin|gondermeyin|gerek\s+yok|yerine|nie\s+chc[eę]|nie\s+potrzebuj[eę]|не\s+хочу|не\s+надо|не\s+нужно|не\s+нужен|не\s+нужна|не\s+нужны|"
     r"no\s+hace\s+falta|pas\s+besoin|non\s+serve|não\s+precisa|nao\s+precisa|"
     # "lo del descuento no me interesa", "the coupon doesn't interest me".
     r"no\s+me\s+interesa|non\s+mi\s+interessa|n[ãa]o\s+me\s+interessa|ne\s+m\s?interesse\s+pas|interessiert\s+mich\s+nicht|"
@@ -597,6 +598,20 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         # "vale. lo del descuento no me interesa, solo quiero el paquete": the ok is not for the coupon.
         signals = dataclasses.replace(signals, affirmation="no")
         updates["signals"] = dataclasses.asdict(signals)
+    if (
+        pending
+        and pending["tool"] == "issue_coupon"
+        and signals.affirmation == "yes"
+        and beyond_answer(text, language) >= NO_AND_MORE_UNITS
+        and not COMPENSATION_WORDS.search(normalise(text))
+        and not is_question(text)
+    ):
+        # "ok I'll keep an eye on my emails then, thanks for explaining" while a coupon is offered:
+        # the ok is for the explanation; a gesture nobody asked for is taken only when answered.
+        signals = dataclasses.replace(signals, affirmation=None, closing=True)
+        updates["signals"] = dataclasses.asdict(signals)
+        updates.update(pending=None, status="open", declined=[*state.get("declined", []), pending["tool"]])
+        pending = None
     if pending and signals.affirmation == "yes" and says_goodbye(text) and not confirms_then_leaves(text, language):
         # "ok, bye" leaves; it does not accept the offer.
         signals = dataclasses.replace(signals, affirmation=None, closing=True)
@@ -653,18 +668,13 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     if (
         pending
         and signals.affirmation == "no"
-        and (
-            pending.get("tool") == "cancel_order"
-            or (
-                taken_back
-                and not taken_back & same_requests(pending)
-                and any(named_requests.get(i) for i in same_requests(pending))
-            )
-        )
+        and not taken_back & same_requests(pending)
+        and (pending.get("tool") == "cancel_order" or (taken_back and any(named_requests.get(i) for i in same_requests(pending))))
         and opens_with_yes(text, language)
     ):
         # "evet iptal et", "yes cancel it": the verb repeats the proposal, it does not refuse it.
         # "はい、そのサイズ変更で。キャンセルはしないでください": the no refuses another request.
+        # ("dobra to nie anulujcie" — all right, then don't cancel — refuses the proposal itself.)
         signals = dataclasses.replace(signals, affirmation="yes")
         updates["signals"] = dataclasses.asdict(signals)
     tail = after_change_of_mind(text)
@@ -710,7 +720,11 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     # "不用补发了，直接退款吧" (no resend, just refund) is short and still names the other remedy.
     other_remedy = remedy is not None and offered is not None and remedy != offered
     no_and_more = (
-        bool(pending) and signals.affirmation == "no" and (beyond_answer(text, language) >= NO_AND_MORE_UNITS or other_remedy)
+        bool(pending)
+        and signals.affirmation == "no"
+        and (beyond_answer(text, language) >= NO_AND_MORE_UNITS or other_remedy)
+        # "if I have to pay the postage myself, never mind": a closing no answers; the rest is its reason.
+        and (other_remedy or not closes_with_no(text, language))
     )
     if pending and signals.affirmation in ("yes", "no") and not no_and_more:
         updates["intent"] = pending["intent"]
@@ -860,6 +874,19 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     ):
         # "Good evening. Order no. #1651, email …", nothing asked yet: no request to read into it.
         intent, confidence = "other", 1.0
+    if (
+        state.get("asked") == "ask_which_order"
+        and not slots["order_ids"]
+        and not slots["item_hints"]
+        and not any(i in ORDER_INTENTS for i in named_requests)
+        and (signals.closing or signals.affirmation is not None or says_goodbye(text))
+        and not is_question(text)
+    ):
+        # "ah ok, then I'll wait a few more days. thanks, bye!" to "which order?": the customer takes
+        # leave; no order is chosen for them.
+        intent, confidence = "greeting", 1.0
+        signals = dataclasses.replace(signals, affirmation=None, closing=True)
+        updates["signals"] = dataclasses.asdict(signals)
     if (
         (intent in ("other", "complaint") or (intent in WRITE_REQUESTS and intent not in named_requests))
         and state.get("order_id")

@@ -998,3 +998,56 @@ def test_an_item_already_exchanged_is_not_offered_for_return(agent: SupportAgent
     assert pending_tool(agent, "g152") is None and turn.status != "escalated"
     agent.handle("g152", "ok thanks, great")
     assert writes(agent) == ["exchange_items"]
+
+
+def test_i_will_wait_a_few_more_days_then_bye_sends_nothing(agent: SupportAgent) -> None:
+    agent.handle("g153", "hi, where is my parcel? I lost the confirmation email")
+    agent.handle("g153", "I'm Alice Martin, zip code 75002")
+    agent.handle("g153", "ah ok so it's on its way, good to know. I'll wait a few more days then. thanks, bye!")
+    assert writes(agent) == []
+
+
+def test_all_right_then_do_not_cancel_refuses_the_cancellation_in_polish(agent: SupportAgent) -> None:
+    agent.handle("g154", "chce anulowac zamowienie #A1005, mail alice@example.com")
+    assert pending_tool(agent, "g154") == "cancel_order"
+    agent.handle("g154", "dobra to nie anulujcie, zostawiam. dzieki")
+    assert pending_tool(agent, "g154") is None and writes(agent) == []
+
+
+def test_a_korean_never_mind_at_the_end_refuses_the_return(agent: SupportAgent) -> None:
+    agent.handle("g155", "#A1002 alice@example.com Mug 반품하려고 하는데요")
+    assert pending_tool(agent, "g155") == "return_items"
+    agent.handle("g155", "반품 배송비 제가 내야되는거면.. 그냥 안할래요. 됐어요")
+    assert pending_tool(agent, "g155") is None
+    agent.handle("g155", "네 괜찮아요 수고하세요")
+    assert writes(agent) == []
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "クーポンとかは大丈夫です、次いつ買うかわからないので。届けばいいです。よろしくお願いします",
+        "ok I'll keep an eye on my emails then. thanks for explaining",
+    ],
+)
+def test_a_coupon_not_answered_or_declined_softly_is_not_issued(agent: SupportAgent, answer: str) -> None:
+    agent.handle("g156", "My parcel #A1003 is late! email alice@example.com")
+    assert pending_tool(agent, "g156") == "issue_coupon"
+    agent.handle("g156", answer)
+    assert writes(agent) == []
+
+
+def test_yes_to_the_exchange_with_no_money_back_keeps_the_exchange_in_polish(agent: SupportAgent) -> None:
+    agent.handle("g157", "hej, T-Shirt jest za maly, chcialbym wymienic na wiekszy rozmiar. #A1002 alice@example.com")
+    assert pending_tool(agent, "g157") == "exchange_items"
+    agent.handle("g157", "tak, wymiana na wiekszy rozmiar, zwrotu kasy nie chce")
+    assert writes(agent) == ["exchange_items"]
+
+
+def test_a_crack_and_no_replacement_wanted_refunds_without_a_return(agent: SupportAgent) -> None:
+    agent.handle(
+        "g158",
+        "order #A1002, email alice@example.com. The Mug arrived with a big crack down the side. I don't want a "
+        "replacement to be honest, I've already bought one in a shop. Can I just get my money back for it?",
+    )
+    assert pending_tool(agent, "g158") == "issue_refund"

@@ -88,3 +88,23 @@ def test_the_second_misunderstanding_offers_choices(deps: AgentDeps) -> None:
     updates = decide(deps, state)
     assert updates["decision"]["kind"] == "reply" and len(updates["choices"]) == 5
     assert updates["reply_parts"] == [("clarify_choices", {})]
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("ah ok also ist es unterwegs, gut zu wissen. dann wart ich noch n paar tage. danke, tschüss!", "de"),
+        ("ah beleza, entao é so esperar. brigadao!", "pt"),
+    ],
+)
+def test_leave_taken_after_which_order_chooses_no_order(deps: AgentDeps, text: str, language: str) -> None:
+    state: dict[str, Any] = {
+        "message": text,
+        "language": language,
+        "intent": "not_received",
+        "customer_id": "alice",
+        "asked": "ask_which_order",
+        "transcript": [{"text": "wo bleibt meine bestellung?", "language": language}],
+    }
+    updates = understand(deps, ConversationState(**state))  # type: ignore[typeddict-item]
+    assert updates["intent"] == "greeting" and updates["signals"]["closing"] is True

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from agent.offline import format_address, parse_address
 from agent.understanding import (
     INTENTS,
     LANGUAGES,
@@ -971,3 +972,16 @@ def test_a_phrase_with_a_gap_gives_way_to_the_words_it_spans() -> None:
 def test_a_house_number_in_the_new_address_is_no_order_number() -> None:
     slots = extract_slots("yeni adres: Bağdat Cad. No:145 D:7, Caddebostan Mah., 34728 Kadıköy/İstanbul", "tr")
     assert slots.order_ids == () and slots.address is not None and slots.address.startswith("Bağdat Cad. No:145")
+
+
+def test_a_korean_address_after_a_particle_and_a_few_words_is_read_and_placed_in_korea() -> None:
+
+    text = "네 그걸로 바꿔주세요. 아 그리고 배송지도 회사로 변경해 주세요: 서울특별시 강남구 테헤란로 152, 15층 (06236)"
+    address = extract_slots(text, "ko").address
+    assert address == "서울특별시 강남구 테헤란로 152, 15층 (06236)"
+    order = {
+        "shipping_address": {"name": "A", "country": "Poland", "country_code": "PL", "city": "Gdańsk", "postal_code": "80-001"}
+    }
+    fields = parse_address(address, order)
+    assert (fields["country_code"], fields["postal_code"]) == ("KR", "06236")
+    assert "Gdańsk" not in format_address(fields) and "()" not in format_address(fields)
