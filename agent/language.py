@@ -147,6 +147,9 @@ def _build_lexicon() -> dict[str, tuple[str, ...]]:
 
 LEXICON: dict[str, tuple[str, ...]] = _build_lexicon()
 
+# Words of Arabic written in Latin letters: a digit standing for a letter ("3ashan", "7aga",
+# "ta2riban"), lowercase, among letters; not a code such as "A1002" or "4K".
+_ARABIZI = re.compile(r"(?<![\w#])(?:[a-z]+[235789][a-z]+|[2357][a-z]{2,}|[a-z]{2,}[2357])(?![\w@])")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 # Order numbers, tracking codes, SKUs: any ASCII token with a digit in it.
@@ -308,6 +311,10 @@ def detect_language(text: str, prior: str | None = None, *, engine: str = "fast-
     if engine not in ENGINES:
         raise ValueError(f"unknown language engine {engine!r}; expected one of {', '.join(ENGINES)}")
     prior = _normalize_prior(prior)
+    arabizi = len(_ARABIZI.findall(text))
+    if arabizi >= 2 or (arabizi and prior == "ar"):
+        # "tamam msh harga3 7aga delwa2ty": Arabic in Latin letters, digits for the sounds Latin lacks.
+        return LanguageGuess("ar", LEXICON_CONFIDENCE, "model")
     cleaned = clean_text(text)
 
     by_script = _script_guess(cleaned)

@@ -16,7 +16,7 @@ from agent.brain import Decision, ReplyPart, nested
 from agent.replies import format_date, format_list, format_money
 from agent.state import ConversationState
 from agent.understanding import COMPENSATION_WORDS, kept_items, normalise
-from agent.variants import choose_variant, describe, items_swapped_apart, names_other_items, option_list
+from agent.variants import choose_variant, describe, items_swapped_apart, names_a_variant, names_other_items, option_list
 from commerce.carriers import get_carrier
 
 GIFT_CARD = {
@@ -401,6 +401,10 @@ class OfflineBrain:
 
     def _reship(self, state: ConversationState, context: dict[str, Any], reason: str, remedy: str | None = None) -> Decision:
         order = context["order"]
+        recent = [t["text"] for t in (state.get("transcript") or [])[-ITEM_MEMORY_MESSAGES:]] or [state.get("message", "")]
+        if order["status"] == "pending" and names_a_variant(recent, self._lang(state)):
+            # "I mixed up the colour of the Rain Jacket, I want black" before it ships: a change of the order.
+            return self._swap(state, context)
         if order["status"] not in ("processed", "delivered"):
             return self.on_track_order(state, context)
         item_ids = self.hinted_items(state, order)

@@ -728,7 +728,11 @@ def _affirmation(text: str, language: str, lexicons: Mapping[str, Lexicon]) -> s
         # "ça coûte combien exactement ?", "yes but how much is it?": a question waits for its
         # answer and accepts nothing; a no still refuses. A sentence of its own that answers
         # does ("oui c'est parfait. et en express ?", "do I print a label? and yes, open it").
-        statements = [s for s in _STATEMENT.findall(text) if s.strip() and not s.rstrip().endswith(QUESTION_MARKS)]
+        sentences = [s for s in _STATEMENT.findall(text) if s.strip()]
+        statements = [s for s in sentences if not s.rstrip().endswith(QUESTION_MARKS)]
+        # "ايوه الغيه لو سمحت، والفلوس هترجع امتى؟" (yes cancel it, and when does the money come?):
+        # the clauses before a question's last comma answer as a sentence would.
+        statements += [s.rsplit(c, 1)[0] for s in sentences if s.rstrip().endswith(QUESTION_MARKS) for c in ",،，" if c in s]
         for statement in statements:
             answer = _statement_answer(statement, language, lexicons)
             if answer is not None:
@@ -836,7 +840,7 @@ COMPENSATION_WORDS = re.compile(
     COUPON_WORDS.pattern
     + r"|discount|compensat|something\s+for|goodwill|inconvenien|make\s+(?:it\s+)?up\s+for|for\s+the\s+(?:wait|delay|trouble)|"
     r"descuento|compensa(?:ci|r)|reduction|geste|rabatt|entschadig|sconto|"
-    r"risarciment|desconto|compensa[cç]|korting|compensatie|rabat|rekompensat|indirim|telafi|скидк|компенсац|خصم|تعويض|"
+    r"risarciment|descont|compensa[cç]|korting|compensatie|rabat|rekompensat|indirim|telafi|скидк|компенсац|خصم|تعويض|"
     r"折扣|补偿|賠償|割引|補償|할인|보상"
 )
 

@@ -187,6 +187,12 @@ def _changes_in(raw: str, language: str, current: Mapping[str, str], axes: Mappi
     return {axis: value for axis, (_, value) in wanted.items()}
 
 
+def names_a_variant(texts: Sequence[str], language: str) -> bool:
+    """Whether the messages name a colour or one size up or down ("хочу черный", "a size bigger")."""
+    words = variant_words()
+    return any(_colours_named(normalise(t), words) or _size_direction(normalise(t), language, words) for t in texts)
+
+
 def names_other_items(texts: Sequence[str], language: str) -> bool:
     """Whether the messages speak of adding or removing items, or of another product: a change
     no variant of the ordered items makes."""

@@ -88,7 +88,7 @@ CONFIRM_UNITS = 0.8
 
 # Negations before a remedy word ("I don't want my money back"), in the languages that put them first.
 NEGATION = re.compile(
-    r"(?i)(?<![^\W\d_])(?:don['’]?\s?t|dont|do\s+not|didn\s?t|won\s?t|no|not|never|without|sin(?!\s+querer)|pas|ne|sans|nicht|kein(?:e|en)?|non|"
+    r"(?i)(?<![^\W\d_])(?:don['’]?\s?t|dont|do\s+not|didn\s?t|won\s?t|no|not|never|without|sin(?!\s+querer)|pas|ne|n|sans|nicht|kein(?:e|en)?|non|"
     r"n[ãa]o|niet|geen|nie|"
     r"не|нет|без|لا|مش|ما|"
     # "forget the refund", "laissez tomber le remboursement": dropped, as a no is.
@@ -110,7 +110,7 @@ INSTEAD_OF = re.compile(
 
 # Negations after the word they deny ("Geld zurück brauch ich nicht", "yenisini istemiyorum").
 NEGATION_AFTER = re.compile(
-    r"(?i)^\W*(?:\w+\W+){0,3}?(?:nicht|niet|istemiyorum|istemem|etmeyin(?:iz)?|etme|yapmayin|gondermeyin|gerek\s+yok|yerine|nie\s+chc[eę]|nie\s+potrzebuj[eę]|не\s+хочу|не\s+надо|не\s+нужно|не\s+нужен|не\s+нужна|не\s+нужны|"
+    r"(?i)^\W*(?:\w+\W+){0,3}?(?:nicht|niet|istemiyorum|istemem|etmeyin(?:iz)?|etme|yapmayin|gondermeyin|gerek\s+yok|yerine|pas(?!\s+(?:de\s+)?(?:souci|probl|grave|mal))|nie\s+chc[eę]|nie\s+potrzebuj[eę]|не\s+хочу|не\s+надо|не\s+нужно|не\s+нужен|не\s+нужна|не\s+нужны|"
     r"no\s+hace\s+falta|pas\s+besoin|non\s+serve|não\s+precisa|nao\s+precisa|"
     # "lo del descuento no me interesa", "the coupon doesn't interest me".
     r"no\s+me\s+interesa|non\s+mi\s+interessa|n[ãa]o\s+me\s+interessa|ne\s+m\s?interesse\s+pas|interessiert\s+mich\s+nicht|"
@@ -147,7 +147,8 @@ A_NOT_A = re.compile(r"([\u3400-\u9fff])[不没沒]\1")
 
 
 # Negation words that are something else in a language: Italian "ne" is "of it" ("me ne mandiate uno").
-NOT_A_NEGATION = {"it": frozenset({"ne"})}
+# Dutch "'n" is "a" ("ik wil 'n nieuwe"); French "n'" is "not" ("n'annulez pas").
+NOT_A_NEGATION = {"it": frozenset({"ne", "n"}), "nl": frozenset({"n"}), "en": frozenset({"n"}), "de": frozenset({"n"})}
 
 
 def _negated(text: str, start: int, end: int | None = None, language: str | None = None) -> bool:
@@ -296,6 +297,14 @@ def request_after_yes(deps: AgentDeps, text: str, language: str, pending: Pendin
     named, refused = read_requests(deps, rest, language)
     others = {i: w for i, w in named.items() if i in ORDER_INTENTS and i not in same and i not in refused}
     if not others or max(others.values()) < OTHER_REQUEST_MIN_WEIGHT:
+        if (
+            pending["tool"] != "issue_coupon"
+            and COUPON_WORDS.search(normalise(rest))
+            and not mentions_declined_coupon(deps, rest, language)
+        ):
+            # "да, возвращайте на карту. и можно мне какой-нибудь промокод?": the gesture is offered
+            # after the refund, where a late parcel's is.
+            return "delivery_delay"
         return None
     return max(others, key=others.__getitem__)
 
@@ -315,11 +324,12 @@ def mentions_declined_coupon(deps: AgentDeps, text: str, language: str) -> bool:
             continue
         for clause in PUNCTUATED.split(sentence):
             norm = normalise(clause)
-            if any(_negated(norm, m.start(), m.end()) for m in COUPON_WORDS.finditer(norm)):
+            if any(_negated(norm, m.start(), m.end(), language) for m in COUPON_WORDS.finditer(norm)):
                 return True
         # "ما ابي ارجع شي، بس عطوني كود خصم" (I return nothing, but give me a code): a "but" ends the no.
         for part in CONTRAST.split(normalise(sentence)):
-            if COUPON_WORDS.search(part) and (NEGATION.search(part) or NEGATION_AFTER.search(part)):
+            negation = any(m.group().strip() not in NOT_A_NEGATION.get(language, ()) for m in NEGATION.finditer(part))
+            if COUPON_WORDS.search(part) and (negation or NEGATION_AFTER.search(part)):
                 return True
     return False
 
@@ -341,7 +351,8 @@ def read_requests(deps: AgentDeps, text: str, language: str) -> tuple[dict[str, 
     for clause in PUNCTUATED.split(text):
         norm = normalise(clause)
         for match in deps.classifier.keyword_matches(clause, language):
-            if not _negated(norm, match.start, match.end, language):
+            # A problem is told, not asked: "je ne l'ai pas reçu" names it under its own negation.
+            if match.label in PROBLEM_INTENTS or not _negated(norm, match.start, match.end, language):
                 named[match.label] = named.get(match.label, 0.0) + match.weight
             elif not _conditional(norm, match.start):
                 refused.add(match.label)
@@ -447,6 +458,16 @@ def reread(
     """The classifier's read of the message (intent, confidence, runner-up), corrected where it
     is unsure or reads nothing and the message's words or its last sentence say more."""
     intent, confidence, second = guess.intent, guess.confidence, guess.runner_up
+    if (
+        confidence < UNSURE_READ
+        and intent in (*WRITE_REQUESTS, "complaint")
+        and not set(named) - {"greeting"}
+        and (signals.affirmation or signals.closing or says_goodbye(text))
+        and not (signals.angry or signals.legal_threat or signals.wants_human)
+    ):
+        # "ok allora ci penso un attimo e casomai vi riscrivo, grazie ciao", "yeah ok that's fine,
+        # i'll take it": an answer or a goodbye that no word of a request goes with, read unsure.
+        return "other", 1.0 - confidence, intent
     asked = {i: w for i, w in named.items() if i in WRITE_REQUESTS}
     problems = {p: named.get(p, 0.0) for p in PROBLEMS}
     if intent == "refund_request" and named.get("return_request", 0.0) >= OTHER_REQUEST_MIN_WEIGHT and named.get(intent):

@@ -1051,3 +1051,48 @@ def test_a_crack_and_no_replacement_wanted_refunds_without_a_return(agent: Suppo
         "replacement to be honest, I've already bought one in a shop. Can I just get my money back for it?",
     )
     assert pending_tool(agent, "g158") == "issue_refund"
+
+
+def test_i_will_think_about_it_and_write_again_is_no_complaint(agent: SupportAgent) -> None:
+    agent.handle("g159", "ciao, dov'è il mio ordine #A1003? alice@example.com")
+    turn = agent.handle("g159", "ok allora ci penso un attimo e casomai vi riscrivo, grazie ciao")
+    assert turn.status != "escalated" and turn.intent != "complaint"
+
+
+def test_taking_the_coupon_after_it_was_given_needs_no_person(agent: SupportAgent) -> None:
+    agent.handle("g160", "My parcel #A1003 is late! email alice@example.com")
+    agent.handle("g160", "yes please")
+    assert writes(agent) == ["issue_coupon"]
+    turn = agent.handle("g160", "yeah ok that's fine, i'll take it")
+    assert turn.status != "escalated" and writes(agent) == ["issue_coupon"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "yes"),
+    [
+        (
+            "ta bom, vou esperar entao. mas pelo atraso vcs nao dao nem um descontinho pra proxima compra?",
+            "pode ser sim, obrigada!",
+        ),
+        ("쿠폰이라도 주시면 받을게요.. 근데 언제 오는지도 알려주세요", "네"),
+    ],
+)
+def test_a_coupon_asked_again_while_offered_is_given_after_the_yes(agent: SupportAgent, answer: str, yes: str) -> None:
+    agent.handle("g161", "My parcel #A1003 is late! email alice@example.com")
+    assert pending_tool(agent, "g161") == "issue_coupon"
+    agent.handle("g161", answer)
+    if pending_tool(agent, "g161") is None:
+        assert writes(agent) == ["issue_coupon"]
+    else:
+        agent.handle("g161", yes)
+        assert writes(agent) == ["issue_coupon"]
+
+
+def test_a_coupon_asked_beside_the_yes_to_a_refund_is_offered_after_it(agent: SupportAgent) -> None:
+    replacement_offered(agent, "g162")
+    agent.handle("g162", "менять не хочу, верните деньги за него")
+    assert pending_tool(agent, "g162") == "issue_refund"
+    agent.handle("g162", "да, возвращайте на карту. и можно мне какой-нибудь промокод за все это, я реально расстроилась")
+    assert writes(agent) == ["issue_refund"] and pending_tool(agent, "g162") == "issue_coupon"
+    agent.handle("g162", "ок, согласна, спасибо")
+    assert writes(agent) == ["issue_refund", "issue_coupon"]

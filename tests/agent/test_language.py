@@ -260,3 +260,19 @@ def test_default_engine_loads_the_bundled_model_once_and_never_downloads(monkeyp
 
 def test_a_borrowed_thanks_does_not_move_a_conversation_the_model_reads_as_its_own() -> None:
     assert detect_language("allee, merci, dan weet ik genoeg. salut", prior="nl").language == "nl"
+
+
+@pytest.mark.parametrize(
+    ("text", "prior"),
+    [
+        ("hi, kam yom 3andi 3ashan arga3 el order? el 7agat wesleet men 2 weeks ta2riban", None),
+        ("tamam msh harga3 7aga delwa2ty, shokran", "ar"),
+    ],
+)
+def test_arabic_in_latin_letters_is_arabic(text: str, prior: str | None) -> None:
+    assert detect_language(text, prior=prior).language == "ar"
+
+
+@pytest.mark.parametrize("text", ["order W8046029 please", "my tv is 4k and 55in, the mp3 player too", "flat 3b, 12 b2b street"])
+def test_codes_and_sizes_with_digits_are_no_arabic(text: str) -> None:
+    assert detect_language(text, prior="en").language == "en"

@@ -924,6 +924,12 @@ def test_a_number_followed_by_the_order_suffix_is_still_an_order() -> None:
         ("yes but how much is it?", "en", None),
         ("ok. how long does that take?", "en", None),
         ("Yes. How long does it take?", "en", None),
+        ("ايوه الغيه لو سمحت، والفلوس هترجع امتى؟", "ar", "yes"),
+        ("yes please cancel it, and when will the money come back?", "en", "yes"),
+        ("ok, how much is it?", "en", None),
+        ("oui, et ça coûte combien ?", "fr", None),
+        ("반품 배송비 제가 내야되는거면.. 그냥 안할래요. 됐어요", "ko", "no"),
+        ("if I have to pay for the return myself, never mind", "en", "no"),
     ],
 )
 def test_an_answer_in_a_sentence_of_its_own_next_to_a_question(text: str, language: str, expected: str | None) -> None:
