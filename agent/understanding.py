@@ -1127,6 +1127,8 @@ _ADDRESS_CJK = (
     r"(?:改)?(?:送|寄|发|發)到(?:我(?:的)?(?:公司|家|单位|單位))?\s*[:：]\s*|新住所\s*[:：]?\s*|(?=〒\s?\d{3}-?\d{4})"
     # "배송지는 (13561) 경기도 성남시 …": the Korean address word, then a postal code or a province or city.
     r"|(?:배송지|배송\s?주소|주소)(?:는|은|를)?\s*[:：]?\s*(?=\(?\d{5}\)?\s|[가-힣]{2,}(?:시|도)\s)"
+    # "서울특별시 마포구 성미산로 123 …" on its own: a province or city, then a district.
+    r"|(?<![가-힣])(?=[가-힣]{2,}(?:특별시|광역시|특별자치시|특별자치도|도)\s+[가-힣]+(?:구|군|시)\s)"
 )
 _ADDRESS_WEAK = (
     r"address|shipping\s+address|delivery\s+address|direcci[oó]n|adresse|lieferadresse|anschrift|indirizzo|endere[çc]o|morada|"
@@ -1417,7 +1419,7 @@ def address_answer(text: str) -> str | None:
     return _ANSWER_INTRO.sub("", text, count=1).strip() or None
 
 
-_KOREAN_ADDRESS_END = re.compile(r"(?<=[\d호동층])(?:으로|로)\s*(?:바꿔|변경|배송|보내|해\s?주|부탁)")
+_KOREAN_ADDRESS_END = re.compile(r"(?<=[\d호동층)])\s?(?:으로|로)\s*(?:바꿔|변경|배송|보내|해\s?주|부탁)")
 _EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 
 

@@ -202,6 +202,12 @@ def sentences_of(text: str) -> list[str]:
     return [s for s in SENTENCE.split(text.strip()) if s.strip()]
 
 
+def statements_of(text: str) -> str:
+    """The message without its questions ("止めてください。返金はいつですか？": "止めてください。")."""
+    sentences = re.findall(r"[^.!?\n。！？؟]+[.!?\n。！？؟]*", text)
+    return " ".join(s.strip() for s in sentences if s.strip() and not s.rstrip().endswith(("?", "？", "؟")))
+
+
 def names_another_request(deps: AgentDeps, text: str, language: str, pending: PendingAction) -> bool:
     """Whether a "yes ..." names a different request than the proposal waiting for it, in the same
     clause ("yes, change the address"; but "Yes. Also, …" confirms, then goes on). A request named
@@ -661,17 +667,21 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         if spans and "no" not in (rest := answer_words(without_matches(text, spans), language)):
             signals = dataclasses.replace(signals, affirmation="yes" if "yes" in rest else None)
             updates["signals"] = dataclasses.asdict(signals)
+    # ("止められるなら止めてください。お願いします。返金はいつ頃？": the questions wait for their answer.)
+    said = statements_of(text) if is_question(text) else text
+    said_words = request_words if said == text else deps.classifier.keyword_matches(said, language)
     if (
         pending
         and signals.affirmation is None
-        and not is_question(text)
+        and said
         # ("que vous m'envoyiez le bon": a yes word inside the words of a request says no yes.)
-        and answer_words(without_matches(text, request_words), language) == {"yes"}
+        and answer_words(without_matches(said, said_words), language) == {"yes"}
     ):
         # "If you can just send it again that'd be brilliant, yes please", "おっけー じゃあ返品で進めて
         # ください": the yes stands late, and the words ask for what is proposed.
+        said_named, said_back = (named_requests, taken_back) if said == text else read_requests(deps, said, language)
         same = same_requests(pending)
-        if any(named_requests.get(i) for i in same) and not (taken_back & same):
+        if any(said_named.get(i) for i in same) and not (said_back & same):
             signals = dataclasses.replace(signals, affirmation="yes")
             updates["signals"] = dataclasses.asdict(signals)
     if (
@@ -920,6 +930,15 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         # "the order n° …, with the address bram@…": the email address, not a delivery address.
         intent = goal
     if intent in ("other", "greeting") and state.get("intent") == "change_address" and slots["address"]:
+        intent = "change_address"
+    elif (
+        slots["address"]
+        and intent in ("modify_order", "exchange_request")
+        and not slots["item_hints"]
+        and "change_address" in [*state.get("worded", []), *named_requests]
+    ):
+        # "서울특별시 마포구 … 로 바꿔주세요" after "배송지 잘못 입력했어요", read as a change of the
+        # order: the address it gives is what changes.
         intent = "change_address"
     if intent in WRITE_REQUESTS and is_question(text) and OBLIGATION.search(normalise(text)) and not slots["address"]:
         # "Do I have to send the wrong one back?": a question about the rules, not a request.

@@ -1096,3 +1096,35 @@ def test_a_coupon_asked_beside_the_yes_to_a_refund_is_offered_after_it(agent: Su
     assert writes(agent) == ["issue_refund"] and pending_tool(agent, "g162") == "issue_coupon"
     agent.handle("g162", "ок, согласна, спасибо")
     assert writes(agent) == ["issue_refund", "issue_coupon"]
+
+
+def test_a_bare_korean_address_after_a_wrong_address_changes_the_address(agent: SupportAgent) -> None:
+    agent.handle("g163", "주문한거 배송지 잘못 입력했어요 ㅜ 아직 출고 전이면 수정 가능할까요")
+    agent.handle("g163", "주문번호 #A1005, 메일 alice@example.com")
+    agent.handle("g163", "서울특별시 마포구 성미산로 123, 101동 1203호 (우편번호 03980) 로 바꿔주세요")
+    assert pending_tool(agent, "g163") == "change_shipping_address"
+    address = agent.state("g163")["pending"]["arguments"]["address"]
+    assert address["country_code"] == "KR" and address["postal_code"] == "03980"
+
+
+def test_agreeing_to_both_in_levantine_arabic_does_both(agent: SupportAgent) -> None:
+    agent.handle("g164", "بدي غير عنوان التوصيل، وكمان اذا بتقدرو تخلوا الشحن سريع express. #A1005 alice@example.com")
+    agent.handle("g164", "العنوان: 12 Rue de la Paix, 75002 Paris, France")
+    agent.handle("g164", "ايه موافقة عالتنين، حتى لو في فرق بالسعر ما في مشكلة")
+    assert sorted(writes(agent)) == ["change_shipping_address", "switch_carrier"]
+
+
+def test_a_parcel_on_its_way_asked_to_be_stopped_is_called_back(agent: SupportAgent) -> None:
+    agent.handle(
+        "g165",
+        "we both ordered the same thing lol. mine has already shipped apparently. is there any way to stop it and get it "
+        "sent back to you before it gets here? order #A1003, alice@example.com",
+    )
+    assert pending_tool(agent, "g165") == "intercept_parcel"
+
+
+def test_please_stop_it_before_a_question_about_the_refund_says_yes(agent: SupportAgent) -> None:
+    agent.handle("g166", "注文をキャンセルしたいです。もう発送済みですよね… #A1003 alice@example.com")
+    assert pending_tool(agent, "g166") == "intercept_parcel"
+    agent.handle("g166", "止められるなら止めてください。お願いします。返金はいつ頃になりますか？")
+    assert writes(agent) == ["intercept_parcel"]
