@@ -405,7 +405,10 @@ class OfflineBrain:
         if order["status"] == "pending" and names_a_variant(recent, self._lang(state)):
             # "I mixed up the colour of the Rain Jacket, I want black" before it ships: a change of the order.
             return self._swap(state, context)
-        if order["status"] not in ("processed", "delivered"):
+        returning = order["status"] == "return_requested" and reason != "delivered but not received"
+        if order["status"] not in ("processed", "delivered") and not returning:
+            # (The right item is sent while the wrong one goes back; nothing is sent for a parcel
+            # that is on its way back to us.)
             return self.on_track_order(state, context)
         item_ids = self.hinted_items(state, order)
         if not item_ids:

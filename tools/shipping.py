@@ -244,7 +244,8 @@ def create_reshipment(context: ToolContext, args: CreateReshipmentArgs) -> Reshi
     """Send items of a shipped order again at no charge (lost, damaged or wrong item), from a
     warehouse that has them in stock."""
     order = context.order(args.order_id, for_update=True)
-    if order.status not in (OrderStatus.PROCESSED, OrderStatus.DELIVERED):
+    # ("Send the right one and I'll return the wrong one": the return may be opened first.)
+    if order.status not in (OrderStatus.PROCESSED, OrderStatus.DELIVERED, OrderStatus.RETURN_REQUESTED):
         raise ToolError(
             ErrorCode.INVALID_STATE, f"Order {order.id} is {order.status.value}; only shipped orders can be reshipped."
         )

@@ -1128,3 +1128,11 @@ def test_please_stop_it_before_a_question_about_the_refund_says_yes(agent: Suppo
     assert pending_tool(agent, "g166") == "intercept_parcel"
     agent.handle("g166", "止められるなら止めてください。お願いします。返金はいつ頃になりますか？")
     assert writes(agent) == ["intercept_parcel"]
+
+
+def test_the_right_item_is_sent_after_the_wrong_one_is_returned(agent: SupportAgent) -> None:
+    agent.handle("g167", "届いたMugの色が注文したものと違います。#A1002 / alice@example.com")
+    assert pending_tool(agent, "g167") == "create_reshipment"
+    agent.handle("g167", "正しい色のものを先に送ってもらえますか？間違って届いたほうはちゃんと返品します")
+    agent.handle("g167", "はい、再送と返品の両方お願いします")
+    assert sorted(writes(agent)) == ["create_reshipment", "return_items"]
