@@ -179,7 +179,7 @@ class OfflineBrain:
         narrowed by option words such as colour or size when several items share a name); the
         only item of a one-item order; else none, and the customer is asked which. With `swap`
         (an exchange: True, a return: False), items the words send the other way are left out."""
-        recent = [t["text"] for t in (state.get("transcript") or [])[-ITEM_MEMORY_MESSAGES:]] or [state.get("message", "")]
+        recent = _recent_messages(state)
         hints = {h.lower() for h in (state.get("slots") or {}).get("item_hints", [])}
         # "And I'd like to return the bottle too", after the lamp was sent again: the items this
         # message names are the ones it is about; the messages before only when it names none.
@@ -401,8 +401,7 @@ class OfflineBrain:
 
     def _reship(self, state: ConversationState, context: dict[str, Any], reason: str, remedy: str | None = None) -> Decision:
         order = context["order"]
-        recent = [t["text"] for t in (state.get("transcript") or [])[-ITEM_MEMORY_MESSAGES:]] or [state.get("message", "")]
-        if order["status"] == "pending" and names_a_variant(recent, self._lang(state)):
+        if order["status"] == "pending" and names_a_variant(_recent_messages(state), self._lang(state)):
             # "I mixed up the colour of the Rain Jacket, I want black" before it ships: a change of the order.
             return self._swap(state, context)
         returning = order["status"] == "return_requested" and reason != "delivered but not received"
@@ -715,7 +714,7 @@ class OfflineBrain:
         item_ids = [i for i in self.hinted_items(state, order, swap=True) if i not in sent_back]
         if not item_ids:
             return self.ask_which(state, order)
-        recent = [t["text"] for t in (state.get("transcript") or [])[-ITEM_MEMORY_MESSAGES:]] or [state.get("message", "")]
+        recent = _recent_messages(state)
         by_id = {item["item_id"]: item for item in order.get("items", [])}
         language = self._lang(state)
         old, new = [], []
@@ -905,6 +904,11 @@ def _recalled(state: ConversationState, order: dict[str, Any]) -> bool:
         and a["arguments"].get("order_id") == order["order_id"]
         for a in state.get("actions_log", [])
     )  # fmt: skip
+
+
+def _recent_messages(state: ConversationState) -> list[str]:
+    """The customer's last few messages, where the items they speak of are named."""
+    return [t["text"] for t in (state.get("transcript") or [])[-ITEM_MEMORY_MESSAGES:]] or [state.get("message", "")]
 
 
 def _all_items_meant(state: ConversationState) -> bool:
