@@ -48,6 +48,9 @@ DEFAULT_LANGUAGE = "en"
 
 # Below this many words a Latin-script message keeps the conversation's language.
 MIN_WORDS_TO_SWITCH = 3
+# At most this many words around an order number or an email are read as its labels, not as a
+# change of language.
+IDENTITY_LABEL_WORDS = 4
 # Below this many words, a message whose runner-up language is the conversation's keeps it.
 SHORT_SWITCH_WORDS = 9
 # Below this model confidence a Latin-script message keeps the conversation's language.
@@ -354,7 +357,12 @@ def detect_language(text: str, prior: str | None = None, *, engine: str = "fast-
         # pure" stays Italian).
         ranked = [lang for lang, _ in candidates(cleaned, engine)[:2]]
         return LanguageGuess(prior, PRIOR_CONFIDENCE, "prior") if prior in ranked else guess
-    if len(words) < MIN_WORDS_TO_SWITCH:
+    if len(content) < MIN_WORDS_TO_SWITCH:
+        # "ok procedi pure": words every shopper writes leave too little to switch on.
+        return LanguageGuess(prior, PRIOR_CONFIDENCE, "prior")
+    if len(content) <= IDENTITY_LABEL_WORDS and (_EMAIL.search(text) or _CODE.search(text)):
+        # "ordernummer is #1410, mail …": an order number or an email with a few labels around it
+        # answers our question for them in no particular language.
         return LanguageGuess(prior, PRIOR_CONFIDENCE, "prior")
     if guess.confidence < SWITCH_CONFIDENCE[engine]:
         return LanguageGuess(prior, PRIOR_CONFIDENCE, "prior")

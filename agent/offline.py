@@ -923,7 +923,13 @@ def cancel_reason(state: ConversationState) -> str:
     return "ordered by mistake" if any(w in text for w in MISTAKE_WORDS) else "no longer needed"
 
 
-POSTAL = re.compile(r"\b(\d{5}(?:-\d{3,4})?|\d{4}\s?[A-Z]{2}|\d{2}-\d{3}|\d{3}-\d{4}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2})\b", re.I)
+POSTAL = re.compile(
+    r"\b(\d{5}(?:-\d{3,4})?|\d{4}-\d{3}|\d{4}\s?[A-Z]{2}|\d{2}-\d{3}|\d{3}-\d{4}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
+    r"|[AC-FHKNPRTV-Y]\d{2}\s?[AC-FHKNPRTV-Y0-9]{4}|[A-Z]\d[A-Z]\s?\d[A-Z]\d)\b",
+    re.I,
+)
+# The word a country writes before its postal code ("CEP 90570-080", "PLZ 10115").
+_POSTAL_WORD = re.compile(r"(?i)(?<![^\W\d_])(?:cep|plz|cp|c\.p\.|zip|cap|eircode|postcode)(?![^\W\d_])\s*:?")
 
 
 def parse_address(raw: str, order: dict[str, Any]) -> dict[str, Any]:
@@ -942,7 +948,8 @@ def parse_address(raw: str, order: dict[str, Any]) -> dict[str, Any]:
         match = POSTAL.search(parts[index])
         if match:
             postal_index, postal, region = index, match.group(1), ""
-            rest = re.sub(r"\(\s*\)", "", parts[index][: match.start()] + parts[index][match.end() :]).strip(" ,")
+            rest = re.sub(r"\(\s*\)", "", parts[index][: match.start()] + parts[index][match.end() :])
+            rest = _POSTAL_WORD.sub("", rest).strip(" ,")
             if re.fullmatch(r"[A-Z]{2,3}", rest):
                 region = rest  # "TX 78701": a state code before the zip
             elif rest:
@@ -950,6 +957,9 @@ def parse_address(raw: str, order: dict[str, Any]) -> dict[str, Any]:
             break
     address1 = parts[0]
     middle = parts[1:postal_index] if postal_index is not None else parts[1:]
+    if middle and not any(ch.isdigit() for ch in address1) and re.match(r"\d", middle[0]):
+        # "Rua Padre Chagas, 415 apto 302": the house number after the street's comma.
+        address1 = f"{address1}, {middle.pop(0)}"
     if middle and (postal_index is None or city in ("-", current.get("city")) or region):
         city = middle.pop()
     address2 = ", ".join(middle)

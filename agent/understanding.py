@@ -711,9 +711,24 @@ def _signal_groups(language: str, key: str, lexicons: Mapping[str, Lexicon]) -> 
     return [(key, lexicon.signals[key], factor) for lexicon, factor in _languages(language, lexicons)]
 
 
+# English answer words that are other words in a language: Portuguese "no cartão" (on the card),
+# Polish "no dobra" (well, fine).
+_ENGLISH_ANSWERS_NOT_IN: dict[str, frozenset[str]] = {"pt": frozenset({"no"}), "pl": frozenset({"no"})}
+
+
 def _answer_groups(language: str, lexicons: Mapping[str, Lexicon]) -> list[tuple[str, Iterable[Phrase], float]]:
     """The yes and the no words of the language (and English)."""
-    return _signal_groups(language, "yes", lexicons) + _signal_groups(language, "no", lexicons)
+    groups = _signal_groups(language, "yes", lexicons) + _signal_groups(language, "no", lexicons)
+    unfit = _ENGLISH_ANSWERS_NOT_IN.get(language)
+    if not unfit or FALLBACK_LANGUAGE not in lexicons:
+        return groups
+    english = lexicons[FALLBACK_LANGUAGE]
+    return [
+        (label, [p for p in phrases if p.normalised not in unfit], factor)
+        if phrases is english.signals.get(label)
+        else (label, phrases, factor)
+        for label, phrases, factor in groups
+    ]
 
 
 def _affirmation(text: str, language: str, lexicons: Mapping[str, Lexicon]) -> str | None:
@@ -747,6 +762,11 @@ def _affirmation(text: str, language: str, lexicons: Mapping[str, Lexicon]) -> s
             return "no"
         if language == "ja" and _ends_a_sentence_with_yes(text, language, lexicons) and not any(m.label == "no" for m in matches):
             # "再送していただけるのでしたら、それでお願いいたします。": the answer closes the sentence.
+            return "yes"
+        answers = {_statement_answer(s, language, lexicons) for s in _STATEMENT.findall(text) if s.strip()}
+        if answers == {"yes", None} or answers == {"yes"}:
+            # "Se o expresso tiver custo extra não faz mal. Sim, podem avançar com as duas alterações":
+            # a later sentence opens with the answer.
             return "yes"
         return None
     # A longer message that opens with an answer: the opening clause decides, unless the
@@ -842,6 +862,19 @@ COMPENSATION_WORDS = re.compile(
     r"descuento|compensa(?:ci|r)|reduction|geste|rabatt|entschadig|sconto|"
     r"risarciment|descont|compensa[cç]|korting|compensatie|rabat|rekompensat|indirim|telafi|скидк|компенсац|خصم|تعويض|"
     r"折扣|补偿|賠償|割引|補償|할인|보상"
+)
+
+
+# Thanks for an explanation (in normalised text): the customer acknowledges what they were told.
+THANKS_FOR_EXPLAINING = re.compile(
+    r"(?<![^\W\d_])(?:thanks?(?:\s+you)?\s+for\s+(?:explaining|the\s+(?:explanation|info(?:rmation)?|update)|clarifying|letting\s+me\s+know)|"
+    r"gracias\s+por\s+(?:explicar|la\s+(?:explicacion|informacion|info))|merci\s+pour\s+(?:l\s?explication|les?\s+infos?|l\s?info)|"
+    r"danke\s+fur\s+(?:die\s+(?:erklarung|infos?|auskunft))|grazie\s+(?:per\s+(?:la\s+spiegazione|l\s?informazione|le\s+info))|"
+    r"obrigad[oa]\s+pela\s+(?:explicacao|informacao|info)|bedankt\s+voor\s+(?:de\s+(?:uitleg|info(?:rmatie)?))|"
+    r"dzieki\s+za\s+(?:wyjasnienie|informacje|info)|dziekuje\s+za\s+(?:wyjasnienie|informacje)|"
+    r"(?:aciklama|bilgi(?:lendirme)?)\s+icin\s+tesekkur(?:ler|ederim)|спасибо\s+за\s+(?:объяснение|информацию|разъяснение)|"
+    r"شكرا\s+(?:علي|على)\s+(?:التوضيح|المعلومات|الشرح))(?![^\W\d_])|谢谢(?:你的|您的)?(?:解释|说明)|感谢(?:解释|说明)|"
+    r"説明(?:して(?:くれて|いただき))?ありがと|설명\s?(?:해\s?주셔서\s?)?감사"
 )
 
 
@@ -1024,6 +1057,8 @@ _POSTAL_PATTERNS: tuple[str, ...] = (
     r"\d{4}\s?[A-Z]{2}",  # Netherlands
     r"[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}",  # United Kingdom
     r"[A-Z]\d{2}[A-Z]\d[A-Z]\d",  # Kazakhstan
+    r"[AC-FHKNPRTV-Y]\d{2}\s?[AC-FHKNPRTV-Y0-9]{4}",  # Ireland (Eircode)
+    r"[A-Z]\d[A-Z]\s?\d[A-Z]\d",  # Canada
     r"\d{5}",  # US, Germany, France, Spain, Italy, Korea…
     r"\d{6}",  # China, Kazakhstan (old), Russia
 )
@@ -1041,7 +1076,7 @@ _POSTAL_AFTER_STATE = re.compile(r"(?<![A-Za-z])[A-Z]{2}\s+(\d{5}(?:-\d{4})?)" +
 
 _NAME_WORD = r"[^\W\d_](?:[^\W\d_]|['’-](?=[^\W\d_]))*"
 _LATIN_NAME_INTRO = (
-    r"my\s+name\s+is|my\s+name's|me\s+llamo|mi\s+nombre\s+es|je\s+m['’]\s?appelle|mon\s+nom\s+est|"
+    r"my\s+name\s+is|my\s+name's|(?:the\s+)?name\s+is|name(?=\s*:)|me\s+llamo|mi\s+nombre\s+es|je\s+m['’]\s?appelle|mon\s+nom\s+est|"
     r"ich\s+hei(?:ß|ss)e|mein\s+name\s+ist|mi\s+chiamo|il\s+mio\s+nome\s+[èe]|meu\s+nome\s+[ée]|me\s+chamo|"
     r"mijn\s+naam\s+is|ik\s+heet|nazywam\s+si[ęe]|mam\s+na\s+imi[ęe]|(?:benim\s+)?ad[ıi]m|ismim|меня\s+зовут|моё\s+имя|мое\s+имя"
 )
@@ -1329,7 +1364,7 @@ def _dedupe(values: Iterable[str]) -> tuple[str, ...]:
 
 
 _STREET_WORD = (
-    r"(?i)(?<![^\W\d_])(?:street|st\.?|road|rd\.?|avenue|ave\.?|lane|drive|dr\.?|boulevard|blvd|way|place|rue|avenue|bd|all[ée]e|"
+    r"(?i)(?<![^\W\d_])(?:street|st\.?|road|rd\.?|avenue|ave\.?|lane|drive|dr\.?|boulevard|blvd|way|place|crescent|close|court|terrace|gardens|park|square|rue|avenue|bd|all[ée]e|"
     r"chemin|calle|carrer|passeig|rambla|c/|avenida|avda\.?|plaza|paseo|camino|via|viale|piazza|corso|rua|travessa|largo|pra[çc]a|stra(?:ß|ss)e|str\.|weg|"
     r"platz|allee|gasse|laan|straat|plein|gracht|ul\.?|ulica|al\.?|aleja|cad(?:desi)?\.?|sok(?:ak|a[gğ][ıi])?\.?|mah(?:allesi)?\.?|"
     r"улица|ул\.|проспект|пр\.|шоссе|شارع|طريق)(?![^\W\d_])|[a-zäöüß]+(?:stra(?:ß|ss)e|str\.|weg|platz|gasse|laan|straat)"
@@ -1342,6 +1377,20 @@ _POINTING_INTRO = re.compile(
     r"(?i)(?:(?:la|el|the|my|mi|le|die|il|a|o|het|de)\s+)?(?:buena|correcta|nueva|right\s+one|correct\s+one|new\s+one|bonne|"
     r"nouvelle|richtige|neue|giusta|nuova|certa|nova|juiste|nieuwe)\s+(?:es|is|est|ist|è|é|e|to)\s+"
 )
+# Words that introduce an address and are not part of it: "o endereço novo é …", "c'est …",
+# "lautet …", "new one is …".
+_ADDRESS_INTRO = re.compile(
+    r"(?i)^(?:(?:o|a|la|el|le|the|my|mi|meu|minha|mon|ma|die|meine|de|het|mijn|il|l['’])\s+)?"
+    r"(?:(?:new|nuevo|nueva|novo|nova|nouvelle|neue|nuovo|nuova|nieuwe?|nowy|yeni)\s+)?"
+    r"(?:one|address|endere[çc]o|morada|direcci[oó]n|adresse|indirizzo|adres|anschrift|адрес)?"
+    r"(?:\s+(?:new|nuevo|nueva|novo|nova|nouvelle|neue|nuovo|nuova|nieuwe?|nowy|yeni))?"
+    r"\s*(?:is|é|e|è|es|est|c['’]est|ist|lautet|wäre|to|это|será|sera|would\s+be|will\s+be)\s+(?=[^\n]{0,40}\d)"
+)
+
+
+def _without_intro(address: str) -> str:
+    intro = _ADDRESS_INTRO.match(address)
+    return address[intro.end() :] if intro and intro.end() < len(address) else address
 
 
 def _loose_address(text: str) -> tuple[str | None, tuple[int, int] | None]:
@@ -1373,7 +1422,7 @@ def _loose_address(text: str) -> tuple[str | None, tuple[int, int] | None]:
         address = text[start:end].strip().rstrip(".,;")
         if any(ch.isdigit() for ch in address[: postal.start() - start]) or street.start() > start:
             # "la buena es Carrer de Provença 281, …": the words that point at it are not part of it.
-            intro = _POINTING_INTRO.match(address)
+            intro = _POINTING_INTRO.match(address) or _ADDRESS_INTRO.match(address)
             return address[intro.end() :] if intro else address, (start + (intro.end() if intro else 0), end)
     return None, None
 
@@ -1397,7 +1446,7 @@ def _address(text: str) -> tuple[str | None, tuple[int, int] | None]:
     joined = " ".join(s.strip() for s in kept)
     # "… 203동 1501호로 바꿔 주시고요, …": the Korean request verb ends the address.
     joined = _KOREAN_ADDRESS_END.split(joined, maxsplit=1)[0]
-    address = _ADDRESS_TAIL.sub("", joined).strip().rstrip(".。,，;")
+    address = _without_intro(_ADDRESS_TAIL.sub("", joined).strip().rstrip(".。,，;"))
     if not address or not any(ch.isdigit() or ch.isalpha() for ch in address):
         return None, None
     if not any(ch.isdigit() for ch in address) and _units(normalise(address)) < 2:
@@ -1416,7 +1465,7 @@ def address_answer(text: str) -> str | None:
         return None
     if len([part for part in re.split(r"[,，、\n]", text) if part.strip()]) < 2 and not _STREET_RE.search(text):
         return None
-    return _ANSWER_INTRO.sub("", text, count=1).strip() or None
+    return _without_intro(_ANSWER_INTRO.sub("", text, count=1).strip()) or None
 
 
 _KOREAN_ADDRESS_END = re.compile(r"(?<=[\d호동층)])\s?(?:으로|로)\s*(?:바꿔|변경|배송|보내|해\s?주|부탁)")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
 from agent.language import UNSURE_FIRST_CONFIDENCE, detect_language
@@ -14,6 +15,7 @@ from agent.state import ORDER_INTENTS, ConversationState, PendingAction, fresh_t
 from agent.understanding import (
     COMPENSATION_WORDS,
     COUPON_WORDS,
+    THANKS_FOR_EXPLAINING,
     IntentGuess,
     Signals,
     address_answer,
@@ -32,6 +34,7 @@ from agent.understanding import (
     says_goodbye,
     without_matches,
 )
+from agent.variants import names_a_variant
 
 SHOP_ORDER_REF = re.compile(r"#[A-Za-z0-9][A-Za-z0-9-]{2,30}")
 
@@ -148,7 +151,15 @@ A_NOT_A = re.compile(r"([\u3400-\u9fff])[不没沒]\1")
 
 # Negation words that are something else in a language: Italian "ne" is "of it" ("me ne mandiate uno").
 # Dutch "'n" is "a" ("ik wil 'n nieuwe"); French "n'" is "not" ("n'annulez pas").
-NOT_A_NEGATION = {"it": frozenset({"ne", "n"}), "nl": frozenset({"n"}), "en": frozenset({"n"}), "de": frozenset({"n"})}
+NOT_A_NEGATION = {
+    "it": frozenset({"ne", "n"}),
+    "nl": frozenset({"n"}),
+    "en": frozenset({"n"}),
+    "de": frozenset({"n"}),
+    # "reembolso no cartão" (on the card), "um desconto, né" (right?), "no dobra" (well, fine).
+    "pt": frozenset({"no", "ne"}),
+    "pl": frozenset({"no"}),
+}
 
 
 def _negated(text: str, start: int, end: int | None = None, language: str | None = None) -> bool:
@@ -220,7 +231,22 @@ def names_another_request(deps: AgentDeps, text: str, language: str, pending: Pe
     if any(scores.get(intent) for intent in same):
         return False
     others = {i: w for i, w in scores.items() if i not in ("greeting", "human_agent", "complaint", *same)}
+    if (
+        pending["tool"] in CHANGES_OF_DELIVERY
+        and others
+        and all(bare_change(clause, language, {}, other, {"change_address"}) for other in others)
+    ):
+        # "isso, pode trocar sim" while an address change waits: the verb repeats the change proposed.
+        return False
     return bool(others) and max(others.values()) >= OTHER_REQUEST_MIN_WEIGHT
+
+
+# Questions about the rules whose unsure follow-up questions ask more about them.
+FOLLOW_UP_TOPICS = frozenset({"customs_duties", "policy_question"})
+
+
+# Proposals that change how the parcel travels: "yes, change it" asks for them.
+CHANGES_OF_DELIVERY = frozenset({"change_shipping_address", "switch_carrier", "intercept_parcel"})
 
 
 # "Do I have to …?", "tengo que …?", "muss ich …?": the customer asks what the rules want of them.
@@ -629,7 +655,7 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         pending
         and pending["tool"] == "issue_coupon"
         and signals.affirmation == "yes"
-        and beyond_answer(text, language) >= NO_AND_MORE_UNITS
+        and (beyond_answer(text, language) >= NO_AND_MORE_UNITS or THANKS_FOR_EXPLAINING.search(normalise(text)))
         and not COMPENSATION_WORDS.search(normalise(text))
         and not is_question(text)
     ):
@@ -763,7 +789,9 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         if signals.affirmation == "yes":
             updates["confirming"] = True
             updates["both"] = bool(state.get("queued")) and says_both(text, language)
-            then = request_after_yes(deps, text, language, pending) or partner_named(pending, named_requests, taken_back)
+            then = request_after_yes(deps, text, language, pending) or partner_named(
+                pending, named_requests, taken_back, lambda candidate, same: bare_change(text, language, slots, candidate, same)
+            )
             if then is not None:
                 # "Yes, change it. And can it go express?": the yes is done first, then the next
                 # request is taken up in the same turn.
@@ -893,6 +921,16 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         and continues_goal(state, text, intent, confidence, slots, pure_details)
     ):
         # ("thank you so much!!" after "which size?" takes leave; it answers nothing.)
+        intent = state["intent"]
+    elif (
+        is_question(text)
+        and confidence < UNSURE_READ
+        and intent not in named_requests
+        and state.get("intent") in FOLLOW_UP_TOPICS
+        and not (signals.wants_human or signals.legal_threat)
+    ):
+        # "e se cobrarem taxa, vcs devolvem?" after a customs question, read unsure as a refund:
+        # a question that follows one about the rules asks more about them.
         intent = state["intent"]
     elif pure_details and state.get("intent") not in (None, "other", "greeting"):
         # "name is … and postcode …" after a customs question: the identity is for that question.
@@ -1034,16 +1072,31 @@ TOGETHER = frozenset(
 )
 
 
-def partner_named(pending: PendingAction, named: dict[str, float], taken_back: frozenset[str]) -> str | None:
+def partner_named(
+    pending: PendingAction, named: dict[str, float], taken_back: frozenset[str], bare: Callable[[str, set[str]], bool]
+) -> str | None:
     """A request named beside the yes that goes with the proposal ("send me the right one and I'll
-    send this one back"): taken up once the proposal is done."""
+    send this one back"): taken up once the proposal is done. `bare` tells a verb that only
+    repeats the proposal ("yes, change it")."""
     same = same_requests(pending)
     for candidate, weight in sorted(named.items(), key=lambda item: -item[1]):
-        if weight < OTHER_REQUEST_MIN_WEIGHT or candidate in same or candidate in taken_back:
+        if weight < OTHER_REQUEST_MIN_WEIGHT or candidate in same or candidate in taken_back or bare(candidate, same):
             continue
         if any(frozenset({candidate, request}) in TOGETHER for request in same):
             return candidate
     return None
+
+
+def bare_change(text: str, language: str, slots: dict[str, Any], candidate: str, requests: set[str]) -> bool:
+    """ "da pra trocar o endereço de entrega?", "isso, pode trocar sim": a change of items that
+    names no item, size or colour beside a change of delivery is the delivery's own verb, not a
+    second request."""
+    return (
+        candidate in ("exchange_request", "modify_order")
+        and bool(requests & {"change_address", "switch_carrier"})
+        and not slots.get("item_hints")
+        and not names_a_variant([text], language)
+    )
 
 
 def queued_request(
@@ -1068,7 +1121,9 @@ def queued_request(
         # The goal of the messages before, not refused: "new address …" then "and can it go express?".
         candidates.append(before)
     for candidate in candidates:
-        if frozenset({candidate, intent}) in TOGETHER:
+        if frozenset({candidate, intent}) in TOGETHER and not bare_change(
+            state.get("message", ""), str(state.get("language") or "en"), slots, candidate, {intent}
+        ):
             return candidate
     kept = state.get("queued")
     return kept if kept and kept != intent and kept not in taken_back else None
