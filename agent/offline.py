@@ -722,8 +722,9 @@ class OfflineBrain:
             item = by_id[item_id]
             choice = choose_variant(recent, language, item, (context.get("variants") or {}).get(item["product_id"], []))
             name = describe(item["name"], item.get("options") or {})
-            if choice.variant is None and not choice.wanted and state.get("problem") in PROBLEM_REASONS:
-                # "It came torn, could you send me another one?": the same item again.
+            if choice.variant is None and not choice.wanted and state.get("problem") in PROBLEM_REASONS and status != "pending":
+                # "It came torn, could you send me another one?": the same item again (nothing is
+                # sent again for an order not yet shipped).
                 return self._reship(state, context, PROBLEM_REASONS[str(state.get("problem"))], "replacement")
             if choice.variant is None:
                 values = {"item": name, "options": option_list(choice.available)}

@@ -1447,6 +1447,9 @@ def _address(text: str) -> tuple[str | None, tuple[int, int] | None]:
     # "… 203동 1501호로 바꿔 주시고요, …": the Korean request verb ends the address.
     joined = _KOREAN_ADDRESS_END.split(joined, maxsplit=1)[0]
     address = _without_intro(_ADDRESS_TAIL.sub("", joined).strip().rstrip(".。,，;"))
+    if "@" in address:
+        # "Adresse mail : …": an email address.
+        return None, None
     if not address or not any(ch.isdigit() or ch.isalpha() for ch in address):
         return None, None
     if not any(ch.isdigit() for ch in address) and _units(normalise(address)) < 2:

@@ -187,10 +187,23 @@ def _changes_in(raw: str, language: str, current: Mapping[str, str], axes: Mappi
     return {axis: value for axis, (_, value) in wanted.items()}
 
 
+# A size written out: after a size word ("größe auf L", "taille 40") or, in capitals, after "to"
+# ("change it to M", "zmienić na S", "auf XL").
+_SIZE_NAMED = re.compile(
+    r"(?i:(?<![^\W\d_])(?:size|talla|taille|gr(?:ö|oe?)(?:ß|ss)e|taglia|tamanho|maat|rozmiar|beden|размер|مقاس|尺码|尺寸|サイズ|사이즈)"
+    r"[^.!?\n\d]{0,12}?)(?<![^\W\d_])(?:[2-5]?X{0,3}[SML]|XX?L|\d{2}(?:[.,]5)?)(?![\w])"
+    r"|(?<![^\W\d_])(?i:to|auf|na|en|in|em|op|на|a)\s+(?:[2-5]?X{1,3}[SL]|XS|S|M|L)(?![\w])"
+)
+
+
 def names_a_variant(texts: Sequence[str], language: str) -> bool:
-    """Whether the messages name a colour or one size up or down ("хочу черный", "a size bigger")."""
+    """Whether the messages name a colour, a size, or one size up or down ("хочу черный", "a size
+    bigger", "auf L ändern")."""
     words = variant_words()
-    return any(_colours_named(normalise(t), words) or _size_direction(normalise(t), language, words) for t in texts)
+    return any(
+        _colours_named(normalise(t), words) or _size_direction(normalise(t), language, words) or _SIZE_NAMED.search(t)
+        for t in texts
+    )
 
 
 def names_other_items(texts: Sequence[str], language: str) -> bool:

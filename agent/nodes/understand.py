@@ -194,7 +194,8 @@ PROBLEMS = ("damaged_item", "wrong_item", "missing_item", "not_received")
 # refund offered for a broken item; "네 환불 진행해주세요", yes, go on with the refund).
 SAME_REQUEST: dict[str, frozenset[str]] = {
     # "ja prima, gewoon terug via ideal": the payment method named is where the money goes.
-    "issue_refund": frozenset({"refund_request", "refund_status", "payment_issue", *PROBLEMS}),
+    # "行 退回原来的付款方式" (ok, back to the original payment): the money returned.
+    "issue_refund": frozenset({"refund_request", "refund_status", "payment_issue", "return_request", *PROBLEMS}),
     "create_reshipment": frozenset({"reship_request", *PROBLEMS}),
     "return_items": frozenset({"return_request", "refund_request", "refund_status", "payment_issue"}),
     "issue_coupon": frozenset({"delivery_delay", "track_order"}),
@@ -753,6 +754,18 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         agrees = remedy == offered and "yes" in answer_words(text, language)
         signals = dataclasses.replace(signals, affirmation="yes" if agrees else None)
         updates["signals"] = dataclasses.asdict(signals)
+    if (
+        pending
+        and signals.affirmation == "no"
+        and taken_back
+        and pending["intent"] not in taken_back
+        and any(named_requests.get(i) and i not in taken_back for i in same_requests(pending))
+    ):
+        # "yok değişim istemiyorum, direkt iade olsun" (no, I don't want an exchange, a return
+        # straight away) while the return waits: the no refuses another request; the one asked
+        # for is the proposal.
+        signals = dataclasses.replace(signals, affirmation="yes")
+        updates["signals"] = dataclasses.asdict(signals)
     if pending and pending["intent"] in taken_back:
         # "やっぱりキャンセルしないでおきます", "actually don't cancel it": the proposal itself is refused;
         # a request named besides ("…, can you send it express instead?") is the new one.
@@ -964,9 +977,11 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     ):
         # "And for the delay, will you make a gesture?": the late parcel's apology is what is asked.
         intent, confidence = "delivery_delay", 1.0
-    if goal and intent == "change_address" and slots["emails"] and not slots["address"]:
-        # "the order n° …, with the address bram@…": the email address, not a delivery address.
-        intent = goal
+    earlier = goal or (state.get("intent") if state.get("intent") not in (None, "other", "greeting") else None)
+    if earlier and intent == "change_address" and slots["emails"] and not slots["address"] and pure_details:
+        # "the order n° …, with the address bram@…", "Adresse mail : …": the email address, not a
+        # delivery address.
+        intent = earlier
     if intent in ("other", "greeting") and state.get("intent") == "change_address" and slots["address"]:
         intent = "change_address"
     elif (
