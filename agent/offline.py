@@ -566,6 +566,13 @@ class OfflineBrain:
             return self._reship(state, context, PROBLEM_REASONS[problem], remedy="refund")
         if order["status"] == "pending":
             return self.on_cancel_order(state, context)
+        if order["status"] == "delivered" and "return_items" in state.get("declined", []):
+            # "我不退货也不换货 就要退钱" (no return, no exchange, just the money): a person decides.
+            return self._handover(
+                "The customer wants their money back without sending the items back.",
+                "yellow",
+                "Decide whether a refund without a return is fair here, or explain the return.",
+            )
         if order["status"] == "delivered":
             return self.on_return_request(state, context)
         if order["status"] in ("cancelled", "return_requested"):
@@ -895,6 +902,10 @@ class OfflineBrain:
 ALL_ITEMS = re.compile(
     r"(?i)\b(?:everything|all\s+(?:of\s+)?(?:it|them|items|the\s+items)|whole\s+order|entire\s+order|todo|todos|tout|toutes?|alles|tutto|tutti|"
     r"alle|wszystko|hepsi|hepsini|tümü|всё|все|كل)\b|全部|すべて|全て|전부|모두"
+    # A full refund is the whole order's money: "전액 환불", "全额退款", "remboursé intégralement".
+    r"|(?i:\b(?:full\s+refund|refund\s+in\s+full|reembolso\s+(?:total|completo|integral)|rembours\w*\s+(?:total|int[ée]gral)\w*|"
+    r"int[ée]gralement|volle?n?\s+(?:betrag|erstattung)|komplette\s+erstattung|rimborso\s+(?:totale|completo|integrale)|"
+    r"volledige\s+terugbetaling|pe[łl]ny\s+zwrot|tam\s+iade|полный\s+возврат|استرداد\s+كامل)\b)|全额|全額|전액|다\s?깨져"
 )
 
 

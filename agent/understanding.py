@@ -770,7 +770,11 @@ def _affirmation(text: str, language: str, lexicons: Mapping[str, Lexicon]) -> s
             return "yes"
         return None
     # A longer message that opens with an answer: the opening clause decides, unless the
-    # customer changes their mind further on ("yes… actually no, keep it").
+    # customer changes their mind further on ("yes… actually no, keep it"). "Not yet" before more
+    # words of its clause negates them ("sí, paradlo. la dirección todavía no la sé").
+    matches = [
+        m for m in matches if not (m.start > 0 and m.phrase.normalised in _NOT_YET and re.match(r"\s*[^\W\d_]", norm[m.end :]))
+    ]
     first_clause = normalise(_CLAUSE_END.split(text.strip(), maxsplit=1)[0])
     opening = [m for m in matches if m.end <= max(len(first_clause), matches[0].end)]
     if any(m.label == "no" and (_units(m.phrase.normalised) >= 2 or _cjk_phrase(m.phrase.normalised)) for m in matches):
@@ -779,6 +783,11 @@ def _affirmation(text: str, language: str, lexicons: Mapping[str, Lexicon]) -> s
     return "no" if any(m.label == "no" for m in opening) else "yes"
 
 
+# "Not yet" in the no words of the languages (normalised).
+_NOT_YET = frozenset(
+    {"not yet", "todavia no", "aun no", "pas encore", "noch nicht", "ancora no", "non ancora", "ainda nao", "nog niet",
+     "jeszcze nie", "henuz degil", "еще нет", "ещё нет", "пока нет"}
+)  # fmt: skip
 # "ah oui …", "oh yes …": a short sound before the answer still opens the message with it.
 _INTERJECTION_CHARS = 3
 

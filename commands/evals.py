@@ -79,7 +79,7 @@ def eval_scenarios(directory: Path | None, only: str | None, report: Path, min_p
 def eval_conversations(directory: Path | None, only: str | None, report: Path, as_json: bool) -> None:
     """The blind multi-turn conversations: the end state (the actions done, a human or not), the
     writes nobody asked for, and whether every reply is in the customer's language."""
-    from evals.scenarios import CONVERSATION_DIR, ScenarioError, load_scenarios, run_scenarios
+    from evals.scenarios import CONVERSATION_DIR, ScenarioError, as_blind, load_scenarios, run_scenarios
 
     try:
         conversations = load_scenarios(directory or CONVERSATION_DIR)
@@ -90,8 +90,7 @@ def eval_conversations(directory: Path | None, only: str | None, report: Path, a
     if not conversations:
         fail("no conversations to run")
     for conversation in conversations:
-        conversation["check_language"] = True
-        conversation["newest_first"] = True
+        as_blind(conversation)
         conversation.setdefault("intent", conversation.get("goal", "other"))
     with progress_bar("Conversations") as update:
         _, summary = run_scenarios(conversations, report, progress=update)

@@ -121,6 +121,13 @@ class ScenarioResult:
     unplayable: str | None = None
 
 
+def as_blind(conversation: dict[str, Any]) -> dict[str, Any]:
+    """A blind conversation played as it is measured: every reply checked for the customer's
+    language, the newest matching order picked (customers write about a recent one)."""
+    conversation.update(check_language=True, newest_first=True)
+    return conversation
+
+
 def load_scenarios(directory: Path = SCENARIO_DIR) -> list[dict[str, Any]]:
     scenarios: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -206,22 +213,29 @@ def _matches(
 
 def _swappable(order: Order, variants: dict[str, list[Variant]], stock: dict[str, int]) -> bool:
     """Whether the order's first item has sizes and comes in stock in another colour, one size up
-    and one size down, whatever else changes with it: what a story of a size or colour swap may
-    ask for."""
+    and one size down, whatever else changes with it, and so does the second one when it has
+    sizes: what a story of a size or colour swap may ask for ({item_1}, {item_2})."""
     if not order.items:
         return False
-    line = order.items[0]
+    first, *rest = order.items[:2]
+    return _line_swappable(first, variants, stock) is True and all(
+        _line_swappable(line, variants, stock) is not False for line in rest
+    )
+
+
+def _line_swappable(line: Any, variants: dict[str, list[Variant]], stock: dict[str, int]) -> bool | None:
+    """Whether one item can be swapped as `_swappable` says; None when it has no sizes."""
     current = {str(k): str(v) for k, v in (line.options or {}).items()}
     others = [
         {str(k): str(v) for k, v in v.options.items()}
         for v in variants.get(line.product_id, [])
         if v.id != line.variant_id and v.available and stock.get(v.id, 0) >= line.quantity
     ]
-    if "color" in current and not any(o.get("color") != current["color"] for o in others):
-        return False
     axis = next((a for a in SIZE_AXES if a in current), None)
     here = size_rank(current[axis]) if axis else None
     if axis is None or here is None:
+        return None
+    if "color" in current and not any(o.get("color") != current["color"] for o in others):
         return False
     ranks = {size_rank(o.get(axis, "")) for o in others} - {None}
     return any(r > here for r in ranks if r is not None) and any(r < here for r in ranks if r is not None)

@@ -167,9 +167,14 @@ def _negated(text: str, start: int, end: int | None = None, language: str | None
     or "instead of" right before it."""
     # Han and kana run without spaces: a negation a few letters before ("不用补发了 直接退款") is
     # another clause's.
-    reach = 6 if start < len(text) and "\u3040" <= text[start] <= "\u9fff" else 30
-    # "能不能改成加急", "可不可以": a question's A-not-A, not a negation.
-    before = A_NOT_A.sub(lambda m: " " * len(m.group()), text[max(0, start - reach) : start])
+    cjk = start < len(text) and "\u3040" <= text[start] <= "\u9fff"
+    reach = 6 if cjk else 30
+    # "能不能改成加急", "可不可以": a question's A-not-A, not a negation (blanked before the window
+    # is cut, so that a cut through it leaves no "不").
+    before = A_NOT_A.sub(lambda m: " " * len(m.group()), text[:start])[max(0, start - reach) :]
+    if cjk:
+        # "跟图片完全不一样 我要全额退款": a negation before a space or a comma is another clause's.
+        before = re.split(r"[\s,，。、!！?？;；]", before)[-1]
     ignored = NOT_A_NEGATION.get(language or "", frozenset())
     if any(
         m.group().strip() not in ignored and not CONTRAST.search(before, m.end()) for m in NEGATION.finditer(before)
@@ -190,6 +195,18 @@ OTHER_REQUEST_MIN_WEIGHT = 1.0
 
 
 PROBLEMS = ("damaged_item", "wrong_item", "missing_item", "not_received")
+# The request each proposal answers: a no to it refuses the proposal, whatever led to it.
+OWN_REQUEST: dict[str, str] = {
+    "create_reshipment": "reship_request",
+    "issue_refund": "refund_request",
+    "return_items": "return_request",
+    "exchange_items": "exchange_request",
+    "modify_order_items": "modify_order",
+    "cancel_order": "cancel_order",
+    "intercept_parcel": "cancel_order",
+    "change_shipping_address": "change_address",
+    "switch_carrier": "switch_carrier",
+}
 # Requests a "yes …" may name and still accept the proposal of this tool ("yes, refund it" to a
 # refund offered for a broken item; "네 환불 진행해주세요", yes, go on with the refund).
 SAME_REQUEST: dict[str, frozenset[str]] = {
@@ -326,6 +343,9 @@ def request_after_yes(deps: AgentDeps, text: str, language: str, pending: Pendin
     if len(sentences) < 2:
         return None
     rest = " ".join(sentences[1:])
+    if pending["tool"] == "issue_coupon" and COMPENSATION_WORDS.search(normalise(rest)):
+        # "naja ok. aber n kleiner gutschein als entschädigung wär schon nett": the gesture offered.
+        return None
     same = same_requests(pending)
     named, refused = read_requests(deps, rest, language)
     others = {i: w for i, w in named.items() if i in ORDER_INTENTS and i not in same and i not in refused}
@@ -472,6 +492,8 @@ def continues_goal(
 # A request spelled out in words of this weight (a phrase of two words or more) outweighs a read
 # of a question that no word of the message asks.
 WORDED_REQUEST_WEIGHT = 2.0
+# Below this, a read of a question (where is it, what are the rules) gives way to a request named.
+QUESTION_READ_GIVES_WAY = 0.65
 
 
 def _word_confidence(weight: float) -> float:
@@ -518,6 +540,13 @@ def reread(
         and asked
         and (
             (intent in ("track_order", "policy_question", "wrong_item") and max(asked.values()) >= WORDED_REQUEST_WEIGHT)
+            # "혹시 특급배송으로 바꿀수 있나요?" read at 0.58 as a tracking question: a request its
+            # words name outweighs an unsure read of a question.
+            or (
+                intent in ("track_order", "policy_question", "not_received")
+                and confidence < QUESTION_READ_GIVES_WAY
+                and max(asked.values()) >= OTHER_REQUEST_MIN_WEIGHT
+            )
             # "能拦截退回吗" read as a replacement no word asks for, or a message of two requests read
             # as nothing known: the words say what is asked.
             or (
@@ -758,7 +787,7 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         pending
         and signals.affirmation == "no"
         and taken_back
-        and pending["intent"] not in taken_back
+        and not {pending["intent"], OWN_REQUEST.get(pending["tool"])} & taken_back
         and any(named_requests.get(i) and i not in taken_back for i in same_requests(pending))
     ):
         # "yok değişim istemiyorum, direkt iade olsun" (no, I don't want an exchange, a return
@@ -766,7 +795,7 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         # for is the proposal.
         signals = dataclasses.replace(signals, affirmation="yes")
         updates["signals"] = dataclasses.asdict(signals)
-    if pending and pending["intent"] in taken_back:
+    if pending and (pending["intent"] in taken_back or (pending["tool"] == "return_items" and "return_request" in taken_back)):
         # "やっぱりキャンセルしないでおきます", "actually don't cancel it": the proposal itself is refused;
         # a request named besides ("…, can you send it express instead?") is the new one.
         new = named_besides(deps, text, language, taken_back)

@@ -1136,3 +1136,103 @@ def test_the_right_item_is_sent_after_the_wrong_one_is_returned(agent: SupportAg
     agent.handle("g167", "正しい色のものを先に送ってもらえますか？間違って届いたほうはちゃんと返品します")
     agent.handle("g167", "はい、再送と返品の両方お願いします")
     assert sorted(writes(agent)) == ["create_reshipment", "return_items"]
+
+
+def test_a_yes_that_says_the_card_in_portuguese_refunds(agent: SupportAgent) -> None:
+    # "no cartão" is "on the card": no refusal.
+    agent.handle(
+        "g168", "a Mug do pedido #A1002 chegou quebrada, não quero outra, quero meu dinheiro de volta. alice@example.com"
+    )
+    assert pending_tool(agent, "g168") == "issue_refund"
+    agent.handle("g168", "sim pode estornar no cartao mesmo, obrigada")
+    assert writes(agent) == ["issue_refund"]
+
+
+def test_a_change_verb_in_the_yes_to_an_address_change_does_it_and_nothing_else(agent: SupportAgent) -> None:
+    agent.handle("g169", "da pra trocar o endereço de entrega? pedido #A1005, email alice@example.com")
+    agent.handle("g169", "o endereço novo é Rua Padre Chagas, 415 apto 302, Porto Alegre - RS, CEP 90570-080")
+    assert pending_tool(agent, "g169") == "change_shipping_address"
+    address = agent.state("g169")["pending"]["arguments"]["address"]
+    assert address["address1"].startswith("Rua Padre Chagas, 415") and address["postal_code"] == "90570-080"
+    agent.handle("g169", "isso, pode trocar sim. valeu!!")
+    assert writes(agent) == ["change_shipping_address"]
+    assert agent.state("g169")["status"] != "escalated"
+
+
+def test_yes_to_both_in_a_later_sentence_does_both(agent: SupportAgent) -> None:
+    agent.handle(
+        "g170",
+        "Olá, encomenda #A1005, email alice@example.com. Precisava de mudar a morada de entrega e mandar por correio expresso",
+    )
+    agent.handle("g170", "A morada nova é Rua de Santa Catarina 312, 2º Esq., 4000-447 Porto")
+    agent.handle("g170", "Se o expresso tiver custo extra não faz mal. Sim, podem avançar com as duas alterações, obrigada")
+    assert sorted(writes(agent)) == ["change_shipping_address", "switch_carrier"]
+
+
+def test_thanks_for_explaining_takes_no_coupon(agent: SupportAgent) -> None:
+    agent.handle("g171", "my parcel #A1003 is late, alice@example.com")
+    assert pending_tool(agent, "g171") == "issue_coupon"
+    agent.handle("g171", "alright thanks for explaining")
+    assert writes(agent) == []
+
+
+def test_a_no_to_an_exchange_while_the_return_waits_is_a_yes_to_the_return(agent: SupportAgent) -> None:
+    agent.handle("g172", "Mug'ı hiç beğenmedim, iade etmek istiyorum. sipariş #A1002 / alice@example.com")
+    assert pending_tool(agent, "g172") == "return_items"
+    agent.handle("g172", "yok değişim istemiyorum, direkt iade olsun. param ne zaman hesabıma geçer?")
+    assert writes(agent) == ["return_items"]
+
+
+def test_the_money_back_to_the_card_in_chinese_confirms_the_refund(agent: SupportAgent) -> None:
+    agent.handle("g173", "收到的Mug是坏的 有个大口子 不想换了 直接退钱吧 订单#A1002 邮箱alice@example.com")
+    assert pending_tool(agent, "g173") == "issue_refund"
+    agent.handle("g173", "行 退回原来的付款方式 谢谢")
+    assert writes(agent) == ["issue_refund"]
+
+
+def test_a_refund_refused_as_a_return_goes_to_a_person(agent: SupportAgent) -> None:
+    agent.handle("g174", "订单#A1002，邮箱alice@example.com。东西到了 质量太差了 跟图片完全不一样 我要全额退款")
+    assert pending_tool(agent, "g174") == "return_items"
+    agent.handle("g174", "我不退货也不换货 就要退钱")
+    assert writes(agent) == []
+    assert agent.state("g174")["status"] == "escalated"
+
+
+def test_an_email_labelled_as_an_address_keeps_the_exchange(agent: SupportAgent) -> None:
+    agent.handle("g175", "Bonsoir, le T-Shirt de la commande #A1002 est trop petit, il faudrait la taille au-dessus")
+    agent.handle("g175", "Adresse mail : alice@example.com")
+    assert agent.state("g175")["intent"] == "exchange_request"
+
+
+def test_a_name_given_as_name_is_proves_identity_for_tracking(agent: SupportAgent) -> None:
+    agent.handle("g176", "where is my order?? been waiting ages")
+    agent.handle("g176", "dont have the order number on me sorry, name is Alice Martin")
+    agent.handle("g176", "postcode 75002")
+    assert agent.state("g176")["status"] != "escalated"
+    assert agent.state("g176").get("customer_id")
+
+
+def test_an_express_request_in_korean_is_proposed_after_identity(agent: SupportAgent) -> None:
+    agent.handle("g177", "안녕하세요 주문한거 아직 발송 전이죠? 혹시 특급배송으로 바꿀수 있나요?")
+    agent.handle("g177", "주문번호 #A1005 이메일 alice@example.com 입니당")
+    assert pending_tool(agent, "g177") == "switch_carrier"
+
+
+def test_a_chinese_express_request_with_can_or_cannot_is_no_refusal(agent: SupportAgent) -> None:
+    agent.handle("g178", "你好 我的订单还没发货吧 能不能帮我改成加急快递 订单号#A1005 邮箱alice@example.com")
+    assert pending_tool(agent, "g178") == "switch_carrier"
+
+
+def test_yes_then_an_address_not_known_yet_calls_the_parcel_back(agent: SupportAgent) -> None:
+    agent.handle("g179", "el paquete ya esta en camino. se puede parar y que vuelva a vosotros?? #A1003 alice@example.com")
+    assert pending_tool(agent, "g179") == "intercept_parcel"
+    agent.handle("g179", "si, paradlo. la direccion nueva todavia no la se asi que mejor que vuelva")
+    assert writes(agent) == ["intercept_parcel"]
+
+
+def test_an_unsure_follow_up_to_a_customs_question_stays_with_customs(agent: SupportAgent) -> None:
+    agent.handle("g180", "o pedido #A1003 está retido na alfândega? vou ter que pagar imposto? email alice@example.com")
+    assert agent.state("g180")["intent"] == "customs_duties"
+    agent.handle("g180", "e se cobrarem taxa, vcs devolvem ou é por minha conta mesmo?")
+    assert agent.state("g180")["intent"] == "customs_duties"
+    assert writes(agent) == []

@@ -276,3 +276,15 @@ def test_arabic_in_latin_letters_is_arabic(text: str, prior: str | None) -> None
 @pytest.mark.parametrize("text", ["order W8046029 please", "my tv is 4k and 55in, the mp3 player too", "flat 3b, 12 b2b street"])
 def test_codes_and_sizes_with_digits_are_no_arabic(text: str) -> None:
     assert detect_language(text, prior="en").language == "en"
+
+
+@pytest.mark.parametrize(
+    ("text", "prior"),
+    [("ok procedi pure", "it"), ("ordernummer is #1410, mail sabine.weber4262@example.net", "nl")],
+)
+def test_chat_words_and_labelled_details_keep_the_conversations_language(text: str, prior: str) -> None:
+    assert detect_language(text, prior).language == prior
+
+
+def test_a_sentence_with_details_in_another_language_still_switches() -> None:
+    assert detect_language("my order is 1234 and my email is a@b.com, where is it please", "es").language == "en"

@@ -991,3 +991,47 @@ def test_a_korean_address_after_a_particle_and_a_few_words_is_read_and_placed_in
     fields = parse_address(address, order)
     assert (fields["country_code"], fields["postal_code"]) == ("KR", "06236")
     assert "Gdańsk" not in format_address(fields) and "()" not in format_address(fields)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "address"),
+    [
+        (
+            "o endereço novo é Rua Padre Chagas, 415 apto 302, Porto Alegre - RS, CEP 90570-080",
+            "pt",
+            "Rua Padre Chagas, 415 apto 302, Porto Alegre - RS, CEP 90570-080",
+        ),
+        ("A morada nova é Rua de Santa Catarina 312, 4000-447 Porto", "pt", "Rua de Santa Catarina 312, 4000-447 Porto"),
+        ("la nouvelle adresse c'est 12 rue de la Paix, 75002 Paris", "fr", "12 rue de la Paix, 75002 Paris"),
+        ("die neue Adresse lautet Hauptstr. 5, 10115 Berlin", "de", "Hauptstr. 5, 10115 Berlin"),
+        (
+            "dont cancel. could you change the address instead? new one is 14 Glenview Crescent, Ballincollig, Co. Cork P31 X2K8",
+            "en",
+            "14 Glenview Crescent, Ballincollig, Co. Cork P31 X2K8",
+        ),
+    ],
+)
+def test_the_words_that_introduce_an_address_are_not_part_of_it(text: str, language: str, address: str) -> None:
+    assert extract_slots(text, language).address == address
+
+
+def test_an_email_labelled_as_an_address_is_no_delivery_address() -> None:
+    assert extract_slots("Adresse mail : thijs@example.com", "fr").address is None
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("sim pode estornar no cartao mesmo, obrigada", "pt", "yes"),
+        ("no dobra, tak", "pl", "yes"),
+        ("Se o expresso tiver custo extra não faz mal. Sim, podem avançar com as duas alterações", "pt", "yes"),
+        ("si, paradlo. la direccion nueva todavia no la se", "es", "yes"),
+        ("todavía no", "es", "no"),
+    ],
+)
+def test_answers_among_words_that_look_like_no(text: str, language: str, expected: str) -> None:
+    assert read_signals(text, language).affirmation == expected
+
+
+def test_name_is_introduces_a_name() -> None:
+    assert extract_slots("dont have the order number on me sorry, name is David Williams", "en").names == ("David Williams",)

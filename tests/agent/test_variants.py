@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from agent.variants import choose_variant, names_other_items, size_rank
+from agent.variants import choose_variant, names_a_variant, names_other_items, size_rank
 
 JACKET = {"item_id": "v-olive-l", "options": {"color": "olive", "size": "L"}, "quantity": 1}
 
@@ -91,3 +91,18 @@ def test_size_scales_and_other_items() -> None:
     assert names_other_items(["i want to take the sneakers off and add a scarf"], "en")
     assert names_other_items(["注文したスニーカーを別の商品に変えたい"], "ja")
     assert not names_other_items(["a size bigger please"], "en")
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("kann man die größe auf L ändern?", True),
+        ("prosze zmienic na S", True),
+        ("change it to M please", True),
+        ("taille: XL", True),
+        ("I want a refund in 5 days", False),
+        ("go to a shop", False),
+    ],
+)
+def test_a_size_written_out_names_a_variant(text: str, named: bool) -> None:
+    assert names_a_variant([text], "en") is named

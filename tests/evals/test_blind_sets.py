@@ -10,7 +10,7 @@ import pytest
 from agent.understanding import LANGUAGES, IntentClassifier
 from config import Settings
 from evals.retrieval import evaluate_retrieval, load_questions
-from evals.scenarios import CONVERSATION_DIR, load_scenarios, run_scenarios
+from evals.scenarios import CONVERSATION_DIR, as_blind, load_scenarios, run_scenarios
 from evals.understanding import evaluate, load_items
 from knowledge.embedders import make_embedder
 
@@ -64,7 +64,7 @@ def test_policy_retrieval_on_the_blind_questions(tmp_path: Path) -> None:
 def test_blind_conversations_end_right_and_write_nothing_unasked(tmp_path: Path) -> None:
     conversations = load_scenarios(CONVERSATION_DIR)
     for conversation in conversations:
-        conversation.update(check_language=True, newest_first=True)
+        as_blind(conversation)
     _, summary = run_scenarios(conversations, tmp_path / "report.json", workdir=tmp_path / "work")
     assert summary["unexpected_writes"] <= MAX_UNEXPECTED_WRITES, summary["failures"]
     assert summary["passed"] >= CONVERSATIONS_RIGHT_END_STATE * summary["scenarios"], summary["failures"]
