@@ -1006,11 +1006,11 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     ):
         # "And for the delay, will you make a gesture?": the late parcel's apology is what is asked.
         intent, confidence = "delivery_delay", 1.0
-    earlier = goal or (state.get("intent") if state.get("intent") not in (None, "other", "greeting") else None)
-    if earlier and intent == "change_address" and slots["emails"] and not slots["address"] and pure_details:
+    kept_goal = goal or (state.get("intent") if state.get("intent") not in (None, "other", "greeting") else None)
+    if kept_goal and intent == "change_address" and slots["emails"] and not slots["address"] and pure_details:
         # "the order n° …, with the address bram@…", "Adresse mail : …": the email address, not a
         # delivery address.
-        intent = earlier
+        intent = kept_goal
     if intent in ("other", "greeting") and state.get("intent") == "change_address" and slots["address"]:
         intent = "change_address"
     elif (
