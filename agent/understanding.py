@@ -1397,8 +1397,17 @@ _ADDRESS_INTRO = re.compile(
 )
 
 
+# A request written after the address it gives: "… 34728 Kadıköy/İstanbul olarak değiştirebilir misiniz".
+_ADDRESS_REQUEST_AFTER = re.compile(
+    r"(?i)\s+(?:olarak|adresine|adrese)\s+(?:[^\W\d_]+\s*){1,4}[?.!]*$|\s+(?:olarak|adresine|adrese)[?.!]*$"
+)
+# The Turkish word for "my address" before the address ("adresimi Bağdat Cad. … olarak değiştirin").
+_ADDRESS_OBJECT = re.compile(r"(?i)^(?:yeni\s+)?adres(?:imi|i)\s+(?=[^\n]{0,40}\d)")
+
+
 def _without_intro(address: str) -> str:
-    intro = _ADDRESS_INTRO.match(address)
+    address = _ADDRESS_REQUEST_AFTER.sub("", address)
+    intro = _ADDRESS_INTRO.match(address) or _ADDRESS_OBJECT.match(address)
     return address[intro.end() :] if intro and intro.end() < len(address) else address
 
 
@@ -1431,8 +1440,9 @@ def _loose_address(text: str) -> tuple[str | None, tuple[int, int] | None]:
         address = text[start:end].strip().rstrip(".,;")
         if any(ch.isdigit() for ch in address[: postal.start() - start]) or street.start() > start:
             # "la buena es Carrer de Provença 281, …": the words that point at it are not part of it.
-            intro = _POINTING_INTRO.match(address) or _ADDRESS_INTRO.match(address)
-            return address[intro.end() :] if intro else address, (start + (intro.end() if intro else 0), end)
+            intro = _POINTING_INTRO.match(address)
+            cleaned = address[intro.end() :] if intro else _without_intro(address)
+            return cleaned, (start + (intro.end() if intro else 0), end)
     return None, None
 
 

@@ -349,6 +349,9 @@ def request_after_yes(deps: AgentDeps, text: str, language: str, pending: Pendin
     same = same_requests(pending)
     named, refused = read_requests(deps, rest, language)
     others = {i: w for i, w in named.items() if i in ORDER_INTENTS and i not in same and i not in refused}
+    if "switch_carrier" in others:
+        # "واش تقدرو تصيفطوها ليا بالاكسبريس؟" (can you send it to me express?): the sending is how.
+        others.pop("reship_request", None)
     if not others or max(others.values()) < OTHER_REQUEST_MIN_WEIGHT:
         if (
             pending["tool"] != "issue_coupon"
@@ -667,11 +670,17 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         and COMPENSATION_WORDS.search(normalise(text))
         and not mentions_declined_coupon(deps, text, language)
     ):
-        # "Can I at least get something for the wait?" while a coupon waits for a yes: the offer again.
-        percent = pending["arguments"].get("percent_off", 10)
-        updates.update(intent=pending["intent"], intent_confidence=1.0, pending=pending, status="awaiting_confirmation")
-        updates["reply_parts"] = [("offer_coupon", {"discount": f"{percent}%"})]
-        return updates
+        if signals.affirmation is None and COMPENSATION_WORDS.search(normalise(statements_of(text))):
+            # "쿠폰이라도 주시면 받을게요" (if you give me a coupon, I'll take it), "a small voucher would
+            # be nice" while one is offered: said, not asked, it takes the offer.
+            signals = dataclasses.replace(signals, affirmation="yes")
+            updates["signals"] = dataclasses.asdict(signals)
+        else:
+            # "Can I at least get something for the wait?" while a coupon waits for a yes: the offer again.
+            percent = pending["arguments"].get("percent_off", 10)
+            updates.update(intent=pending["intent"], intent_confidence=1.0, pending=pending, status="awaiting_confirmation")
+            updates["reply_parts"] = [("offer_coupon", {"discount": f"{percent}%"})]
+            return updates
     if (
         pending
         and pending["tool"] == "issue_coupon"
@@ -801,6 +810,14 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         new = named_besides(deps, text, language, taken_back)
         if new is None:
             new = request_read_besides(deps, text, language, taken_back)
+        if (
+            new in ("modify_order", "exchange_request")
+            and slots["address"]
+            and not slots["item_hints"]
+            and not names_a_variant([text], language)
+        ):
+            # "iptal etmeyin … Bağdat Cad. … olarak değiştirebilir misiniz": the address changes.
+            new = "change_address"
         if new is not None:
             updates.update(
                 pending=None,
@@ -1017,10 +1034,10 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         slots["address"]
         and intent in ("modify_order", "exchange_request")
         and not slots["item_hints"]
-        and "change_address" in [*state.get("worded", []), *named_requests]
+        and ("change_address" in [*state.get("worded", []), *named_requests] or not names_a_variant([text], language))
     ):
-        # "서울특별시 마포구 … 로 바꿔주세요" after "배송지 잘못 입력했어요", read as a change of the
-        # order: the address it gives is what changes.
+        # "서울특별시 마포구 … 로 바꿔주세요" after "배송지 잘못 입력했어요", "… Kadıköy/İstanbul olarak
+        # değiştirebilir misiniz", read as a change of the order: the address it gives is what changes.
         intent = "change_address"
     if intent in WRITE_REQUESTS and is_question(text) and OBLIGATION.search(normalise(text)) and not slots["address"]:
         # "Do I have to send the wrong one back?": a question about the rules, not a request.

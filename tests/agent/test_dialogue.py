@@ -1236,3 +1236,33 @@ def test_an_unsure_follow_up_to_a_customs_question_stays_with_customs(agent: Sup
     agent.handle("g180", "e se cobrarem taxa, vcs devolvem ou é por minha conta mesmo?")
     assert agent.state("g180")["intent"] == "customs_duties"
     assert writes(agent) == []
+
+
+def test_a_coupon_said_to_be_welcome_while_it_is_offered_is_taken(agent: SupportAgent) -> None:
+    agent.handle("g181", "my parcel #A1003 is late, alice@example.com")
+    assert pending_tool(agent, "g181") == "issue_coupon"
+    agent.handle("g181", "쿠폰이라도 주시면 받을게요.. 근데 언제 오는지도 알려주세요")
+    assert writes(agent) == ["issue_coupon"]
+
+
+def test_a_turkish_address_after_a_cancellation_taken_back_changes_the_address(agent: SupportAgent) -> None:
+    agent.handle("g182", "iyi aksamlar, #A1005 siparisimi iptal etmek istiyorum, mail alice@example.com")
+    assert pending_tool(agent, "g182") == "cancel_order"
+    agent.handle(
+        "g182",
+        "aslinda bi dakka, iptal etmeyin. tek sorun adres. Bagdat Cad. No:312 Kat:3 D:7, 34728 Kadikoy/Istanbul olarak "
+        "degistirebilir misiniz",
+    )
+    assert pending_tool(agent, "g182") == "change_shipping_address"
+    assert agent.state("g182")["pending"]["arguments"]["address"]["city"] == "Kadikoy/Istanbul"
+    agent.handle("g182", "evet bu adres, onayliyorum")
+    assert writes(agent) == ["change_shipping_address"]
+
+
+def test_send_it_express_after_a_yes_in_darija_is_a_carrier_switch(agent: SupportAgent) -> None:
+    agent.handle("g183", "سلام عليكم، عندي طلبية #A1005 باقا ما خرجاتش، بغيت نبدل T-Shirt بمقاس اكبر. alice@example.com")
+    assert pending_tool(agent, "g183") == "modify_order_items"
+    agent.handle("g183", "ايه مزيان. وزيد واش تقدرو تصيفطوها ليا بالاكسبريس؟")
+    assert pending_tool(agent, "g183") == "switch_carrier"
+    agent.handle("g183", "واخا، عافاك")
+    assert sorted(writes(agent)) == ["modify_order_items", "switch_carrier"]
