@@ -670,7 +670,15 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         and COMPENSATION_WORDS.search(normalise(text))
         and not mentions_declined_coupon(deps, text, language)
     ):
-        if signals.affirmation is None and COMPENSATION_WORDS.search(normalise(statements_of(text))):
+        said = normalise(statements_of(text))
+        if (
+            signals.affirmation is None
+            and COMPENSATION_WORDS.search(said)
+            # ("pas besoin de geste commercial, je veux juste savoir quand": no gesture wanted.)
+            and not any(m.group().strip() not in NOT_A_NEGATION.get(language, ()) for m in NEGATION.finditer(said))
+            and not NEGATION_AFTER.search(said)
+            and "no" not in answer_words(text, language)
+        ):
             # "쿠폰이라도 주시면 받을게요" (if you give me a coupon, I'll take it), "a small voucher would
             # be nice" while one is offered: said, not asked, it takes the offer.
             signals = dataclasses.replace(signals, affirmation="yes")

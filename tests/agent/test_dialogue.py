@@ -1266,3 +1266,10 @@ def test_send_it_express_after_a_yes_in_darija_is_a_carrier_switch(agent: Suppor
     assert pending_tool(agent, "g183") == "switch_carrier"
     agent.handle("g183", "واخا، عافاك")
     assert sorted(writes(agent)) == ["modify_order_items", "switch_carrier"]
+
+
+def test_no_need_for_a_gesture_takes_no_coupon(agent: SupportAgent) -> None:
+    agent.handle("g184", "Bonjour, ma commande #A1003 devait arriver lundi et toujours rien. Mon e-mail : alice@example.com")
+    assert pending_tool(agent, "g184") == "issue_coupon"
+    agent.handle("g184", "pas besoin de geste commercial, je veux juste savoir quand je vais le recevoir")
+    assert writes(agent) == []
