@@ -384,10 +384,15 @@ def mentions_declined_coupon(deps: AgentDeps, text: str, language: str) -> bool:
                 return True
         # "ما ابي ارجع شي، بس عطوني كود خصم" (I return nothing, but give me a code): a "but" ends the no.
         for part in CONTRAST.split(normalise(sentence)):
-            negation = any(m.group().strip() not in NOT_A_NEGATION.get(language, ()) for m in NEGATION.finditer(part))
-            if COUPON_WORDS.search(part) and (negation or NEGATION_AFTER.search(part)):
+            if COUPON_WORDS.search(part) and says_not(part, language):
                 return True
     return False
+
+
+def says_not(norm: str, language: str) -> bool:
+    """Whether normalised text holds a negation of the language anywhere ("pas besoin de …")."""
+    ignored = NOT_A_NEGATION.get(language, ())
+    return any(m.group().strip() not in ignored for m in NEGATION.finditer(norm)) or bool(NEGATION_AFTER.search(norm))
 
 
 # Money named under a negation refuses a refund ("no quiero el dinero", "деньги возвращать не
@@ -675,8 +680,7 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
             signals.affirmation is None
             and COMPENSATION_WORDS.search(said)
             # ("pas besoin de geste commercial, je veux juste savoir quand": no gesture wanted.)
-            and not any(m.group().strip() not in NOT_A_NEGATION.get(language, ()) for m in NEGATION.finditer(said))
-            and not NEGATION_AFTER.search(said)
+            and not says_not(said, language)
             and "no" not in answer_words(text, language)
         ):
             # "쿠폰이라도 주시면 받을게요" (if you give me a coupon, I'll take it), "a small voucher would
