@@ -343,6 +343,8 @@ class OfflineBrain:
             return Decision("reply", parts=[("track_not_shipped", {"order_id": order["order_id"]})])
         values = self.tracking_values(state, context, parcel)
         status = parcel["shipment"]["status"]
+        if status == "returned_to_sender":
+            return self._returning(values)
         if status == "delivered":
             delivered = parcel["shipment"].get("delivered_at") or (parcel["shipment"].get("last_event") or {}).get("occurred_at")
             values["date"] = self.date(state, context, delivered)
@@ -368,6 +370,8 @@ class OfflineBrain:
                 else Decision("reply", parts=[("track_not_shipped", {"order_id": order["order_id"]})])
             )
         values = self.tracking_values(state, context, parcel)
+        if parcel["shipment"]["status"] == "returned_to_sender":
+            return self._returning(values)
         late = parcel.get("promised_date_passed") or (parcel.get("days_since_last_event") or 0) >= 3
         key = "track_customs" if parcel["shipment"]["status"] == "customs_hold" else "track_in_transit"
         if not late:
@@ -376,6 +380,17 @@ class OfflineBrain:
         if parcel["shipment"]["status"] == "customs_hold":
             parts.append(("track_customs", values))
         return self._offer_coupon(state, context, parts)
+
+    def _returning(self, values: dict[str, Any]) -> Decision:
+        """A parcel on its way back to the shop: no coupon makes up for it; a person arranges a new
+        delivery or the money back."""
+        return Decision(
+            "escalate",
+            parts=[("track_returned", values)],
+            reason="The parcel is being returned to the shop.",
+            urgency="orange",
+            recommendation="Check the address with the customer, then send the parcel again or refund it once it is back.",
+        )
 
     def _offer_coupon(self, state: ConversationState, context: dict[str, Any], parts: list[ReplyPart]) -> Decision:
         """A goodwill coupon for a late parcel, once per conversation and not after a no."""
@@ -937,7 +952,7 @@ def cancel_reason(state: ConversationState) -> str:
 
 POSTAL = re.compile(
     r"\b(\d{5}(?:-\d{3,4})?|\d{4}-\d{3}|\d{4}\s?[A-Z]{2}|\d{2}-\d{3}|\d{3}-\d{4}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
-    r"|[AC-FHKNPRTV-Y]\d{2}\s?[AC-FHKNPRTV-Y0-9]{4}|[A-Z]\d[A-Z]\s?\d[A-Z]\d)\b",
+    r"|[AC-FHKNPRTV-Y]\d{2}\s?[AC-FHKNPRTV-Y0-9]{4}|[A-Z]\d[A-Z]\s?\d[A-Z]\d|[A-Z]\d{4}[A-Z]{3}|\d{4}(?=\s+[^\W\d_]{2,}))\b",
     re.I,
 )
 # The word a country writes before its postal code ("CEP 90570-080", "PLZ 10115").
@@ -978,6 +993,9 @@ def parse_address(raw: str, order: dict[str, Any]) -> dict[str, Any]:
     same_country = country == current.get("country")
     country_code = current.get("country_code") if same_country else None
     written_in = next((place for script, place in _ADDRESS_SCRIPTS if script.search(raw)), None)
+    if written_in is None and postal_index is not None:
+        # "…, São Paulo - SP, 01310-200": a postal code only one country writes this way.
+        written_in = next((place for form, place in _POSTAL_FORMS if form.fullmatch(postal.upper())), None)
     if written_in is not None and same_country and current.get("country_code") != written_in[1]:
         # "서울특별시 강남구 테헤란로 152": an address in Hangul (or kana) is in Korea (or Japan).
         country, country_code = written_in
@@ -998,6 +1016,17 @@ def parse_address(raw: str, order: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# Postal codes written this way by one country only.
+_POSTAL_FORMS = (
+    (re.compile(r"\d{5}-\d{3}"), ("Brazil", "BR")),
+    (re.compile(r"\d{4}-\d{3}"), ("Portugal", "PT")),
+    (re.compile(r"\d{2}-\d{3}"), ("Poland", "PL")),
+    (re.compile(r"\d{3}-\d{4}"), ("Japan", "JP")),
+    (re.compile(r"\d{4}\s?[A-Z]{2}"), ("Netherlands", "NL")),
+    (re.compile(r"[A-Z]\d{4}[A-Z]{3}"), ("Argentina", "AR")),
+    (re.compile(r"[A-Z]\d[A-Z]\s?\d[A-Z]\d"), ("Canada", "CA")),
+    (re.compile(r"[AC-FHKNPRTV-Y]\d{2}\s?[AC-FHKNPRTV-Y0-9]{4}"), ("Ireland", "IE")),
+)
 # Scripts written for the addresses of one country only.
 _ADDRESS_SCRIPTS = ((re.compile(r"[\uac00-\ud7a3]"), ("South Korea", "KR")), (re.compile(r"[\u3040-\u30ff]"), ("Japan", "JP")))
 

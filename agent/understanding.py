@@ -842,7 +842,10 @@ def _statement_answer(statement: str, language: str, lexicons: Mapping[str, Lexi
     norm = normalise(statement)
     groups = _answer_groups(language, lexicons)
     matches = _find(norm, groups)
-    if not matches or matches[0].start > _LEAD_IN_CHARS or _units(_without(norm, matches)) < 1:
+    if not matches or matches[0].start > _LEAD_IN_CHARS:
+        return None
+    if _units(_without(norm, matches)) < 1 and len(matches) < 2:
+        # A bare "ok." before a question is none; "네 변경해주세요!" (yes, change it!) is two answers.
         return None
     if any(m.label == "no" for m in matches):
         return "no"
@@ -1077,7 +1080,10 @@ _POSTAL_LABEL = re.compile(
     r"kod\s+pocztowy|posta\s+kodu|почтовый\s+индекс|индекс|الرمز\s+البريدي|邮编|邮政编码|郵便番号|〒|우편\s?번호)"
     r"(?:\s*(?:is|es|est|ist|è|é|:|：|は|是|는|은|-))*\s*(" + _POSTAL_ANY.replace("[A-Z]", "[A-Za-z]") + r"|\d{4})" + _NA
 )
-_POSTAL_IN_ADDRESS = re.compile(_NB + r"(" + _POSTAL_ANY + r")" + _NA)
+# Inside an address also: Argentina's "C1045AAF", and four digits before the city ("8001 Zürich",
+# "1180 Uccle", "1010 Wien") that alone would be any number.
+_ADDRESS_POSTAL = r"(?:" + _POSTAL_ANY + r"|[A-Z]\d{4}[A-Z]{3}|\d{4}(?=\s+[A-ZÀ-Ý][^\W\d_]{2,}))"
+_POSTAL_IN_ADDRESS = re.compile(_NB + r"(" + _ADDRESS_POSTAL + r")" + _NA)
 _POSTAL_BEFORE_CITY = re.compile(
     _NB + r"(\d{5}(?:-\d{3,4})?|\d{4}\s?[A-Z]{2}|\d{2}-\d{3})\s+(?=[A-ZÀ-ÝŁŚŻŹĆŃÓ][a-zà-ÿąćęłńóśźżğışç]{2,})"
 )
@@ -1375,7 +1381,7 @@ def _dedupe(values: Iterable[str]) -> tuple[str, ...]:
 _STREET_WORD = (
     r"(?i)(?<![^\W\d_])(?:street|st\.?|road|rd\.?|avenue|ave\.?|lane|drive|dr\.?|boulevard|blvd|way|place|crescent|close|court|terrace|gardens|park|square|rue|avenue|bd|all[ée]e|"
     r"chemin|calle|carrer|passeig|rambla|c/|avenida|avda\.?|plaza|paseo|camino|via|viale|piazza|corso|rua|travessa|largo|pra[çc]a|stra(?:ß|ss)e|str\.|weg|"
-    r"platz|allee|gasse|laan|straat|plein|gracht|ul\.?|ulica|al\.?|aleja|cad(?:desi)?\.?|sok(?:ak|a[gğ][ıi])?\.?|mah(?:allesi)?\.?|"
+    r"platz|allee|gasse|laan|straat|plein|gracht|steenweg|dreef|kade|singel|chauss[ée]e|av\.|ul\.?|ulica|al\.?|aleja|cad(?:desi)?\.?|sok(?:ak|a[gğ][ıi])?\.?|mah(?:allesi)?\.?|"
     r"улица|ул\.|проспект|пр\.|шоссе|شارع|طريق)(?![^\W\d_])|[a-zäöüß]+(?:stra(?:ß|ss)e|str\.|weg|platz|gasse|laan|straat)"
 )
 _STREET_RE = re.compile(_STREET_WORD)
@@ -1483,6 +1489,10 @@ def address_answer(text: str) -> str | None:
     """The message as an address, when it answers our question for one without introducing it
     ("la nueva es Gurruchaga 1850, piso 3, C1414DHN, CABA"): a number and at least two parts."""
     text = _ADDRESS_TAIL.sub("", text.strip()).strip().rstrip(".。")
+    question, mark, after = text.rpartition("?")
+    if mark and any(ch.isdigit() for ch in after) and not any(ch.isdigit() for ch in question):
+        # "tem como mandar pro meu trabalho? Av. Paulista, 1578, …": the address follows the question.
+        text = after.strip()
     if not any(ch.isdigit() for ch in text) or len(text) > 200 or "@" in text:
         return None
     if len([part for part in re.split(r"[,，、\n]", text) if part.strip()]) < 2 and not _STREET_RE.search(text):

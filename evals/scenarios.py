@@ -21,8 +21,10 @@ marketplace, max_total, min_total, min_items, vip, language, carrier, in_stock (
 the order has units left; set by itself when the conversation ends with items sent again),
 within_limits (every item is worth no more than the profile lets the agent refund or send
 again on its own; set by itself when the conversation ends with such a write and no human),
-swappable (the first item is in stock in another colour and one size up and down; set by itself
-when the conversation ends with a size or colour swap).
+beyond_limits (the first item is worth more than that; set by itself when a conversation with a
+min_total ends with a human and no write), swappable (the first item is in stock in another
+colour and one size up and down; set by itself when the conversation ends with a size or colour
+swap).
 
 `locale`: the language of the customer's browser, which the widget sends; the scenario's
 `language` unless given (null: none).
@@ -67,6 +69,7 @@ from commerce.models import (
     StockLevel,
     Variant,
 )
+from commerce.money import approx_eur
 from config import Settings
 
 SCENARIO_DIR = Path(__file__).parent / "scenarios"
@@ -123,8 +126,13 @@ class ScenarioResult:
 
 def as_blind(conversation: dict[str, Any]) -> dict[str, Any]:
     """A blind conversation played as it is measured: every reply checked for the customer's
-    language, the newest matching order picked (customers write about a recent one)."""
+    language, the newest matching order picked (customers write about a recent one). A story
+    about a delivered order that names no problem with it is played on an order that had none:
+    the agent would otherwise rightly speak first of the wrong item the shop knows it sent."""
     conversation.update(check_language=True, newest_first=True)
+    pick = conversation.get("pick")
+    if isinstance(pick, dict) and pick.get("status") == "delivered":
+        pick.setdefault("issue", None)
     return conversation
 
 
@@ -171,6 +179,13 @@ def _matches(
             within = limit is not None and all(line.unit_price * line.quantity <= limit for line in order.items)
             if within != bool(wanted):
                 return False
+        if key == "beyond_limits" and limits is not None:
+            # The item the story is about ({item_1}) costs more than the agent may refund alone.
+            limit = limits.get(order.currency)
+            first = order.items[0] if order.items else None
+            beyond = limit is not None and first is not None and first.unit_price * first.quantity > limit
+            if beyond != bool(wanted):
+                return False
         if key == "in_stock" and stock is not None:
             in_stock = all(stock.get(line.variant_id, 0) > 0 for line in order.items)
             if in_stock != bool(wanted):
@@ -198,7 +213,9 @@ def _matches(
             return False
         if key == "max_total" and order.total > wanted:
             return False
-        if key == "min_total" and order.total < wanted:
+        if key == "min_total" and _value_in_eur(order) < wanted:
+            # "Expensive" is meant in euros: a yen order of 12,655 is about 78 EUR. A cheap
+            # total stays in the order's own units, so small orders of any currency still play.
             return False
         if key == "min_items" and len(order.items) < wanted:
             return False
@@ -209,6 +226,10 @@ def _matches(
         if key == "carrier" and (shipment is None or shipment.carrier != wanted):
             return False
     return True
+
+
+def _value_in_eur(order: Order) -> Decimal:
+    return approx_eur(order.total, order.currency) or order.total
 
 
 def _swappable(order: Order, variants: dict[str, list[Variant]], stock: dict[str, int]) -> bool:
@@ -412,6 +433,9 @@ class ScenarioRunner:
                 # Written for a refund or a replacement the agent may give on its own: played on an
                 # order whose items are each within the profile's limits for both.
                 pick.setdefault("within_limits", True)
+            if "min_total" in pick and end.get("human") and not end.get("writes"):
+                # "Too expensive for the agent": written about the item named, so that item is.
+                pick.setdefault("beyond_limits", True)
             try:
                 values = pick_values(
                     store,

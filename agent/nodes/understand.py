@@ -113,7 +113,7 @@ INSTEAD_OF = re.compile(
 
 # Negations after the word they deny ("Geld zurück brauch ich nicht", "yenisini istemiyorum").
 NEGATION_AFTER = re.compile(
-    r"(?i)^\W*(?:\w+\W+){0,3}?(?:nicht|niet|istemiyorum|istemem|etmeyin(?:iz)?|etme|yapmayin|gondermeyin|gerek\s+yok|yerine|pas(?!\s+(?:de\s+)?(?:souci|probl|grave|mal))|nie\s+chc[eę]|nie\s+potrzebuj[eę]|не\s+хочу|не\s+надо|не\s+нужно|не\s+нужен|не\s+нужна|не\s+нужны|"
+    r"(?i)^\W*(?:\w+\W+){0,3}?(?:nicht|niet|istemiyorum|istemem|etmeyin(?:iz)?|etme|yapmayin|gondermeyin|gerek\s+yok|yerine|pas(?!\s+(?:de\s+)?(?:souci|probl|grave|mal))|nie\s+chc[eę]|nie\s+potrzebuj[eę]|не\s+хочу|не\s+буду|не\s+надо|не\s+нужно|не\s+нужен|не\s+нужна|не\s+нужны|"
     r"no\s+hace\s+falta|pas\s+besoin|non\s+serve|não\s+precisa|nao\s+precisa|"
     # "lo del descuento no me interesa", "the coupon doesn't interest me".
     r"no\s+me\s+interesa|non\s+mi\s+interessa|n[ãa]o\s+me\s+interessa|ne\s+m\s?interesse\s+pas|interessiert\s+mich\s+nicht|"
@@ -210,9 +210,10 @@ OWN_REQUEST: dict[str, str] = {
 # Requests a "yes …" may name and still accept the proposal of this tool ("yes, refund it" to a
 # refund offered for a broken item; "네 환불 진행해주세요", yes, go on with the refund).
 SAME_REQUEST: dict[str, frozenset[str]] = {
-    # "ja prima, gewoon terug via ideal": the payment method named is where the money goes.
-    # "行 退回原来的付款方式" (ok, back to the original payment): the money returned.
-    "issue_refund": frozenset({"refund_request", "refund_status", "payment_issue", "return_request", *PROBLEMS}),
+    # "ja prima, gewoon terug via ideal": the payment method named is where the money goes. A
+    # return named with a yes is another request ("sì, procedi con il reso"), unless it sends the
+    # money back to a means of payment (MONEY_BACK_TO).
+    "issue_refund": frozenset({"refund_request", "refund_status", "payment_issue", *PROBLEMS}),
     "create_reshipment": frozenset({"reship_request", *PROBLEMS}),
     "return_items": frozenset({"return_request", "refund_request", "refund_status", "payment_issue"}),
     "issue_coupon": frozenset({"delivery_delay", "track_order"}),
@@ -233,8 +234,15 @@ def sentences_of(text: str) -> list[str]:
 
 def statements_of(text: str) -> str:
     """The message without its questions ("止めてください。返金はいつですか？": "止めてください。")."""
-    sentences = re.findall(r"[^.!?\n。！？؟]+[.!?\n。！？؟]*", text)
-    return " ".join(s.strip() for s in sentences if s.strip() and not s.rstrip().endswith(("?", "？", "؟")))
+    return " ".join(s for s in punctuated_sentences(text) if not s.endswith(("?", "？", "؟")))
+
+
+# Where money goes back to: "to the card", "原来的付款方式", "на карту" (normalised text).
+MONEY_BACK_TO = re.compile(
+    r"(?<![^\W\d_])(?:card|payment\s+method|paypal|account|tarjeta|cuenta|carte|compte|karte|konto|carta|conto|"
+    r"cartao|conta|kaart|rekening|karta|karte?ye|hesab[ıi]ma|карту|счет|بطاقت[يه]|البطاقة|الحساب)(?![^\W\d_])|"
+    r"付款方式|支付方式|原路|银行卡|信用卡|カード|口座|카드|계좌"
+)
 
 
 def names_another_request(deps: AgentDeps, text: str, language: str, pending: PendingAction) -> bool:
@@ -248,7 +256,14 @@ def names_another_request(deps: AgentDeps, text: str, language: str, pending: Pe
     same = same_requests(pending)
     if any(scores.get(intent) for intent in same):
         return False
-    others = {i: w for i, w in scores.items() if i not in ("greeting", "human_agent", "complaint", *same)}
+    if pending["tool"] == "issue_refund" and MONEY_BACK_TO.search(normalise(clause)):
+        # "行 退回原来的付款方式" (ok, back to the original payment): the money is what goes back.
+        scores.pop("return_request", None)
+    # "sim pode redirecionar, e isso demora mais quantos dias?": a question beside the yes waits for
+    # its answer; it asks for nothing else.
+    others = {
+        i: w for i, w in scores.items() if i not in ("greeting", "human_agent", "complaint", *same, *QUESTIONS_WHILE_WAITING)
+    }
     if (
         pending["tool"] in CHANGES_OF_DELIVERY
         and others
@@ -336,13 +351,41 @@ SIGN_OFF = re.compile(
 )
 
 
+# The customer's own slip ("sorry, my mistake", "ho sbagliato", "ой, не тот номер"), in the
+# normalised text: what they correct is their own details.
+OWN_MISTAKE = re.compile(
+    r"(?<![^\W\d_])(?:i\s+made\s+a\s+mistake|my\s+mistake|my\s+bad|i\s+typed|typo|wrong\s+(?:order\s+)?(?:number|email|mail)|"
+    r"ho\s+sbagliato|mi\s+sono\s+sbagliat[oa]|errore\s+mio|ho\s+scritto\s+male|me\s+equivoque|me\s+he\s+equivocado|error\s+mio|"
+    r"je\s+me\s+suis\s+trompee?|erreur\s+de\s+ma\s+part|mon\s+erreur|(?:hab|habe)\s+mich\s+vertan|mein\s+fehler|vertippt|"
+    r"falsche\s+(?:nummer|mail|e-mail|bestellnummer)|ik\s+heb\s+me\s+vergist|mijn\s+fout|verkeerd\s+getypt|foutje|me\s+enganei|"
+    r"errei|foi\s+mal|erro\s+meu|digitei\s+errado|pomylil[ae]m|moj\s+blad|yanlis\s+yazdim|hata\s+benim|ошиблась|ошибся|"
+    r"опечатк\w*|не\s+тот\s+номер|не\s+та\s+почта|غلطت|خطأ\s+مني)(?![^\W\d_])|我搞错了|写错了|打错了|输错了|間違えました|"
+    r"間違えた|打ち間違|잘못\s?썼|잘못\s?적|잘못\s?입력|제가\s?실수"
+)
+
+
+# Of a message that is an address and little else: the share of its characters the address takes.
+ADDRESS_ALONE = 0.7
+
+
+def without_rule_questions(text: str) -> str:
+    """The message without its questions about what the rules want of the customer: "Should I
+    return the damaged one?", "¿tengo que devolver el roto?" ask for nothing."""
+    return " ".join(s for s in punctuated_sentences(text) if not (is_question(s) and OBLIGATION.search(normalise(s))))
+
+
+def punctuated_sentences(text: str) -> list[str]:
+    """The message's sentences with their closing marks, which tell a question."""
+    return [s.strip() for s in re.findall(r"[^.!?\n。！？؟]+[.!?\n。！？؟]*", text) if s.strip()]
+
+
 def request_after_yes(deps: AgentDeps, text: str, language: str, pending: PendingAction) -> str | None:
     """The order request a yes's message names in a later sentence, other than the proposal's own
     ("ja, bitte ändern. Geht das auch per Express?" while an address change waits: switch_carrier)."""
     sentences = sentences_of(text)
     if len(sentences) < 2:
         return None
-    rest = " ".join(sentences[1:])
+    rest = without_rule_questions(" ".join(punctuated_sentences(text)[1:]))
     if pending["tool"] == "issue_coupon" and COMPENSATION_WORDS.search(normalise(rest)):
         # "naja ok. aber n kleiner gutschein als entschädigung wär schon nett": the gesture offered.
         return None
@@ -860,8 +903,10 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         if signals.affirmation == "yes":
             updates["confirming"] = True
             updates["both"] = bool(state.get("queued")) and says_both(text, language)
+            asked = without_rule_questions(text)
+            named_beside = named_requests if asked == text.strip() else read_requests(deps, asked, language)[0]
             then = request_after_yes(deps, text, language, pending) or partner_named(
-                pending, named_requests, taken_back, lambda candidate, same: bare_change(text, language, slots, candidate, same)
+                pending, named_beside, taken_back, lambda candidate, same: bare_change(text, language, slots, candidate, same)
             )
             if then is not None:
                 # "Yes, change it. And can it go express?": the yes is done first, then the next
@@ -942,6 +987,10 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         # "Not the whole order cancelled! Only swap that one thing": what is refused is not the request.
         besides = named_besides(deps, text, language, taken_back)
         intent = besides or request_read_besides(deps, text, language, taken_back) or "other"
+    elif intent in taken_back and pending and intent != pending["intent"] and signals.affirmation is None:
+        # "пришлите M, а этот оставлю, возвращать не буду" while the right size waits for its yes: the
+        # return refused is no request; the offer stands.
+        intent, confidence = pending["intent"], 1.0
     unwanted = {"refund": "refund_request", "replacement": "reship_request"}
     if remedy is None and any(intent == unwanted[r] for r in refused):
         # "I don't want my money back, just send the right one" is no refund request: the problem
@@ -1040,7 +1089,16 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         # "the order n° …, with the address bram@…", "Adresse mail : …": the email address, not a
         # delivery address.
         intent = kept_goal
-    if intent in ("other", "greeting") and state.get("intent") == "change_address" and slots["address"]:
+    if intent == "wrong_item" and (slots["emails"] or slots["order_ids"]) and OWN_MISTAKE.search(normalise(text)):
+        # "scusate ho sbagliato, quella è di mio marito, la mia è …": the customer's own slip in
+        # their details, not a wrong item sent.
+        intent = kept_goal or "other"
+    if (
+        intent in ("other", "greeting")
+        and slots["address"]
+        and (state.get("intent") == "change_address" or len(slots["address"]) >= ADDRESS_ALONE * len(text.strip()))
+    ):
+        # "부산광역시 해운대구 센텀중앙로 55, 8층 (48058)" with nothing else: where the parcel should go.
         intent = "change_address"
     elif (
         slots["address"]

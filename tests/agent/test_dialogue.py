@@ -1273,3 +1273,74 @@ def test_no_need_for_a_gesture_takes_no_coupon(agent: SupportAgent) -> None:
     assert pending_tool(agent, "g184") == "issue_coupon"
     agent.handle("g184", "pas besoin de geste commercial, je veux juste savoir quand je vais le recevoir")
     assert writes(agent) == []
+
+
+def test_an_ok_that_asks_for_whoever_can_approve_writes_nothing(agent: SupportAgent) -> None:
+    agent.handle("g185", "the Mug arrived broken, order #A1002 alice@example.com, I want a refund")
+    assert pending_tool(agent, "g185") == "issue_refund"
+    assert agent.handle("g185", "fine, get me whoever can approve it").status == "escalated"
+    agent.handle("g186", "la Mug est arrivée cassée, commande #A1002 alice@example.com, je veux être remboursée")
+    assert agent.handle("g186", "d'accord, j'attends la personne alors").status == "escalated"
+    assert writes(agent) == []
+
+
+def test_a_yes_that_names_the_return_does_not_pay_the_refund_offered(agent: SupportAgent) -> None:
+    agent.handle("g187", "the Mug arrived broken, order #A1002 alice@example.com, I want a refund")
+    assert pending_tool(agent, "g187") == "issue_refund"
+    agent.handle("g187", "sì, procedi con il reso. il rimborso arriva sulla carta?")
+    assert writes(agent) == [] and pending_tool(agent, "g187") == "return_items"
+
+
+def test_asking_whether_to_send_the_broken_one_back_asks_for_no_return(agent: SupportAgent) -> None:
+    replacement_offered(agent, "g188")
+    agent.handle("g188", "Yes send it. Should I return the damaged one or I can discard it?")
+    assert writes(agent) == ["create_reshipment"] and pending_tool(agent, "g188") is None
+    agent.handle("g188", "ok thanks")
+    assert writes(agent) == ["create_reshipment"]
+
+
+def test_the_customers_own_slip_in_their_details_is_no_wrong_item(agent: SupportAgent) -> None:
+    agent.handle("g189", "scusate ho sbagliato, quella è di mio marito 😅 la mia è alice@example.com. l'ordine è #A1002")
+    assert agent.state("g189").get("intent") != "wrong_item" and pending_tool(agent, "g189") is None
+    agent.handle("g189", "vorrei restituire il Mug, non mi piace come veste")
+    agent.handle("g189", "sì, procedi con il reso. il rimborso arriva sulla carta?")
+    agent.handle("g189", "ok grazie mille")
+    assert writes(agent) == ["return_items"]
+
+
+def test_a_return_refused_beside_the_replacement_offered_leaves_the_offer(agent: SupportAgent) -> None:
+    replacement_offered(agent, "g190")
+    agent.handle("g190", "пришлите пожалуйста новую. а эту оставлю, сестре подойдет, возвращать не буду")
+    assert pending_tool(agent, "g190") == "create_reshipment"
+    agent.handle("g190", "да, отправляйте")
+    assert writes(agent) == ["create_reshipment"]
+
+
+def test_a_parcel_on_its_way_back_goes_to_a_person_without_a_coupon(agent: SupportAgent) -> None:
+    from commerce.models import Shipment, ShipmentStatus
+
+    with agent.store.write() as s:
+        shipment = s.scalars(select(Shipment).where(Shipment.order_id == "#A1003")).one()
+        shipment.status = ShipmentStatus.RETURNED_TO_SENDER
+    turn = agent.handle("g191", "لو سمحت الاوردر بتاعي رجع للراسل!! رقمه #A1003 alice@example.com")
+    assert turn.status == "escalated" and pending_tool(agent, "g191") is None
+    agent.handle("g191", "ماشي هستنى")
+    assert writes(agent) == []
+
+
+def test_a_yes_beside_a_question_on_the_delay_redirects_the_parcel_to_brazil(agent: SupportAgent) -> None:
+    agent.handle("g192", "pedido #A1003 alice@example.com, quero mudar o endereço")
+    agent.handle("g192", "tem como mandar pro meu trabalho? Av. Paulista, 1578, 12º andar, Bela Vista, São Paulo - SP, 01310-200")
+    assert pending_tool(agent, "g192") == "intercept_parcel"
+    agent.handle("g192", "sim pode redirecionar, e isso demora mais quantos dias?")
+    assert writes(agent) == ["intercept_parcel"]
+    pending = [a for a in agent.state("g192").get("actions_log", []) if a["tool"] == "intercept_parcel"]
+    assert "Brazil" in str(pending[-1])
+
+
+def test_an_address_alone_asks_for_the_parcel_to_go_there(agent: SupportAgent) -> None:
+    agent.handle("g193", "주문 #A1003 alice@example.com 배송 상태 알려주세요")
+    agent.handle("g193", "부산광역시 해운대구 센텀중앙로 55, 8층 (48058)")
+    assert pending_tool(agent, "g193") == "intercept_parcel"
+    agent.handle("g193", "네 변경해주세요! 추가 비용은 없죠?")
+    assert writes(agent) == ["intercept_parcel"]

@@ -838,6 +838,18 @@ def test_ordinary_sentences_carry_no_name(text: str) -> None:
         ("no wait, can you send it to my office? Calle de Alcala 120, 3o izquierda, 28009 Madrid", "es", "Calle de Alcala 120"),
         ("potete mandarlo al nuovo indirizzo? Via Garibaldi 45, 10122 Torino", "it", "Via Garibaldi 45"),
         ("mozna wyslac na nowy adres? ul. Dluga 7/3, 31-147 Krakow", "pl", "ul. Dluga 7/3"),
+        # Four-digit postal codes before the city, and Argentina's letters and digits.
+        (
+            "könnt ihr es stattdessen ins Büro schicken? Keller AG, Bahnhofstrasse 21, 8001 Zürich",
+            "de",
+            "Keller AG, Bahnhofstrasse 21, 8001",
+        ),
+        (
+            "est-ce que vous pouvez la faire livrer chez ma sœur ? Chaussée de Waterloo 715, 1180 Uccle",
+            "fr",
+            "Chaussée de Waterloo 715",
+        ),
+        ("se puede mandar a lo de mi vieja? Av. Corrientes 1847, piso 3 dto B, C1045AAF CABA", "es", "Av. Corrientes 1847"),
     ],
 )
 def test_an_address_without_an_introduction(text: str, language: str, address: str) -> None:
@@ -978,6 +990,20 @@ def test_a_phrase_with_a_gap_gives_way_to_the_words_it_spans() -> None:
 def test_a_house_number_in_the_new_address_is_no_order_number() -> None:
     slots = extract_slots("yeni adres: Bağdat Cad. No:145 D:7, Caddebostan Mah., 34728 Kadıköy/İstanbul", "tr")
     assert slots.order_ids == () and slots.address is not None and slots.address.startswith("Bağdat Cad. No:145")
+
+
+def test_a_postal_code_only_one_country_writes_places_the_address_there() -> None:
+    order = {"shipping_address": {"name": "A", "country": "France", "country_code": "FR", "city": "Lyon", "postal_code": "69002"}}
+    fields = parse_address("Av. Paulista, 1578, 12º andar, Bela Vista, São Paulo - SP, 01310-200", order)
+    assert (fields["country"], fields["country_code"], fields["postal_code"]) == ("Brazil", "BR", "01310-200")
+    assert fields["city"] != "Lyon"
+    swiss = parse_address("Bahnhofstrasse 21, 8001 Zürich", order)
+    assert (swiss["postal_code"], swiss["city"]) == ("8001", "Zürich")
+
+
+def test_the_address_after_a_question_is_the_answer_without_it() -> None:
+    text = "tem como mandar pro meu trabalho? Av. Paulista, 1578, 12º andar, Bela Vista, São Paulo - SP, 01310-200"
+    assert address_answer(text) == "Av. Paulista, 1578, 12º andar, Bela Vista, São Paulo - SP, 01310-200"
 
 
 def test_a_korean_address_after_a_particle_and_a_few_words_is_read_and_placed_in_korea() -> None:
