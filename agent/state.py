@@ -10,6 +10,11 @@ ConversationStatus = Literal["open", "awaiting_confirmation", "escalated", "reso
 
 # Intents that are about one order and need a verified customer.
 ORDER_INTENTS = frozenset(INTENTS) - {"customs_duties", "policy_question", "complaint", "human_agent", "greeting", "other"}
+# The order requests that ask for a write, as against problems told and questions asked.
+WRITE_REQUESTS = frozenset(
+    {"cancel_order", "change_address", "switch_carrier", "refund_request", "reship_request", "return_request",
+     "exchange_request", "modify_order"}
+)  # fmt: skip
 
 
 class PendingAction(TypedDict):

@@ -731,6 +731,14 @@ def _answer_groups(language: str, lexicons: Mapping[str, Lexicon]) -> list[tuple
     ]
 
 
+# "Wait", "hold on" in the normalised text: a no to go ahead now, or only a pause before a question.
+HOLD_ON = frozenset(
+    {"wait", "hold on", "warte", "warten sie", "moment", "attendez", "attends", "espera", "aspetta", "aspetti", "espere",
+     "wacht", "wacht even", "chwila", "poczekaj", "prosze poczekac", "bekle", "bekleyin", "подождите", "подожди",
+     "постойте", "لحظة", "انتظر", "等一下", "等等", "ちょっと待って", "待って", "잠깐", "잠깐만요"}
+)  # fmt: skip
+
+
 def _affirmation(text: str, language: str, lexicons: Mapping[str, Lexicon]) -> str | None:
     norm = normalise(text)
     if not norm:
@@ -752,6 +760,10 @@ def _affirmation(text: str, language: str, lexicons: Mapping[str, Lexicon]) -> s
             answer = _statement_answer(statement, language, lexicons)
             if answer is not None:
                 return answer
+        first_word = norm[matches[0].start : matches[0].end]
+        if first_word in HOLD_ON:
+            # "подождите, а доставку обратно я сам оплачиваю?": "wait" before a question asks it first.
+            return None
         return "no" if matches[0].start == 0 and matches[0].label == "no" else None
     if _units(norm) <= ANSWER_MAX_UNITS:
         return "no" if any(m.label == "no" for m in matches) else "yes"
@@ -872,7 +884,7 @@ COMPENSATION_WORDS = re.compile(
     COUPON_WORDS.pattern
     + r"|discount|compensat|something\s+for|goodwill|inconvenien|make\s+(?:it\s+)?up\s+for|for\s+the\s+(?:wait|delay|trouble)|"
     r"descuento|compensa(?:ci|r)|reduction|geste|rabatt|entschadig|sconto|"
-    r"risarciment|descont|compensa[cç]|korting|compensatie|rabat|rekompensat|indirim|telafi|скидк|компенсац|خصم|تعويض|"
+    r"risarciment|descont|compensa[cç]|korting|compensatie|tegemoetkoming|rabat|rekompensat|indirim|telafi|скидк|компенсац|خصم|تعويض|"
     r"折扣|补偿|賠償|割引|補償|할인|보상"
 )
 

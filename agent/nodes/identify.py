@@ -8,7 +8,7 @@ from typing import Any, Literal
 from agent.brain import Decision
 from agent.nodes.deps import AgentDeps, identity_toolbox
 from agent.policy import IdentityMethod
-from agent.state import ORDER_INTENTS, ConversationState
+from agent.state import ORDER_INTENTS, WRITE_REQUESTS, ConversationState
 from tools import Caller, Toolbox
 
 # Details of each kind kept across turns (the newest first).
@@ -121,7 +121,7 @@ def identify(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
                 recommendation="Verify the customer by hand (order confirmation email, last digits of the card) and help.",
             )
             return {
-                "deferred_intent": state.get("deferred_intent") or intent,
+                "deferred_intent": goal_while_unknown(state.get("deferred_intent"), intent),
                 "identity_failures": failures,
                 "identity_hints": kept or None,
                 "decision": handover.to_state(),
@@ -136,7 +136,7 @@ def identify(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     else:
         key = "ask_identity"
     return {
-        "deferred_intent": state.get("deferred_intent") or intent,
+        "deferred_intent": goal_while_unknown(state.get("deferred_intent"), intent),
         "reply_parts": [(key, {})],
         "status": "open",
         "identity_hints": kept or None,
@@ -153,3 +153,12 @@ def after_identify(state: ConversationState) -> Literal["retrieve", "respond", "
     if parts and parts[0][0] in ("cancelled_by_customer", "offer_coupon"):
         return "respond"
     return "retrieve"
+
+
+def goal_while_unknown(deferred: str | None, intent: str) -> str:
+    """The goal kept while the customer proves who they are: the first one read, unless a later
+    message asks for a write where the first only told a problem ("… binnen, maar twee dingen", then
+    "de sneakers wil ik terugsturen"): the request is the goal."""
+    if deferred and not (intent in WRITE_REQUESTS and deferred not in WRITE_REQUESTS):
+        return deferred
+    return intent

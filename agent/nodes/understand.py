@@ -11,7 +11,7 @@ from typing import Any
 
 from agent.language import UNSURE_FIRST_CONFIDENCE, detect_language
 from agent.nodes.deps import AgentDeps, add_usage
-from agent.state import ORDER_INTENTS, ConversationState, PendingAction, fresh_turn
+from agent.state import ORDER_INTENTS, WRITE_REQUESTS, ConversationState, PendingAction, fresh_turn
 from agent.understanding import (
     COMPENSATION_WORDS,
     COUPON_WORDS,
@@ -211,8 +211,8 @@ OWN_REQUEST: dict[str, str] = {
 # refund offered for a broken item; "네 환불 진행해주세요", yes, go on with the refund).
 SAME_REQUEST: dict[str, frozenset[str]] = {
     # "ja prima, gewoon terug via ideal": the payment method named is where the money goes. A
-    # return named with a yes is another request ("sì, procedi con il reso"), unless it sends the
-    # money back to a means of payment (MONEY_BACK_TO).
+    # return named with a yes is another request when its words send the item back ("sì,
+    # procedi con il reso"; ITEM_BACK).
     "issue_refund": frozenset({"refund_request", "refund_status", "payment_issue", *PROBLEMS}),
     "create_reshipment": frozenset({"reship_request", *PROBLEMS}),
     "return_items": frozenset({"return_request", "refund_request", "refund_status", "payment_issue"}),
@@ -237,11 +237,13 @@ def statements_of(text: str) -> str:
     return " ".join(s for s in punctuated_sentences(text) if not s.endswith(("?", "？", "؟")))
 
 
-# Where money goes back to: "to the card", "原来的付款方式", "на карту" (normalised text).
-MONEY_BACK_TO = re.compile(
-    r"(?<![^\W\d_])(?:card|payment\s+method|paypal|account|tarjeta|cuenta|carte|compte|karte|konto|carta|conto|"
-    r"cartao|conta|kaart|rekening|karta|karte?ye|hesab[ıi]ma|карту|счет|بطاقت[يه]|البطاقة|الحساب)(?![^\W\d_])|"
-    r"付款方式|支付方式|原路|银行卡|信用卡|カード|口座|카드|계좌"
+# Words that send the item itself back, and only that ("Rücksendung", "reso", "返品"), in the
+# normalised text: "iade", "devolución", "вернуть", "退回" say money back as well.
+ITEM_BACK = re.compile(
+    r"(?<![^\W\d_])(?:send\s+(?:it|them|the\s+\w+)\s+back|return\s+label|rucksendung|retoure|zuruckschicken|zurucksenden|"
+    r"reso|restituire|rispedire|renvoyer|renvoie|etiquette\s+de\s+retour|enviar\s+de\s+vuelta|etiqueta\s+de\s+devolucion|"
+    r"terugsturen|retourneren|retourlabel|mandar\s+de\s+volta|etiqueta\s+de\s+devolucao|odeslac|odesle|etykiet\w*\s+zwrotn\w*|"
+    r"kargoyla\s+geri|geri\s+gonder\w*|отправить\s+обратно|отправлю\s+обратно)(?![^\W\d_])|返品|退货|반품"
 )
 
 
@@ -256,8 +258,8 @@ def names_another_request(deps: AgentDeps, text: str, language: str, pending: Pe
     same = same_requests(pending)
     if any(scores.get(intent) for intent in same):
         return False
-    if pending["tool"] == "issue_refund" and MONEY_BACK_TO.search(normalise(clause)):
-        # "行 退回原来的付款方式" (ok, back to the original payment): the money is what goes back.
+    if pending["tool"] == "issue_refund" and not ITEM_BACK.search(normalise(clause)):
+        # "evet iade yapın", "行 退回原来的付款方式": words of giving back that say the money too.
         scores.pop("return_request", None)
     # "sim pode redirecionar, e isso demora mais quantos dias?": a question beside the yes waits for
     # its answer; it asks for nothing else.
@@ -490,10 +492,6 @@ def named_besides(deps: AgentDeps, text: str, language: str, refused: frozenset[
 
 
 # Requests that ask for a write of their own: named in a question, they replace the offer waiting.
-WRITE_REQUESTS = frozenset(
-    {"cancel_order", "change_address", "switch_carrier", "refund_request", "reship_request", "return_request",
-     "exchange_request", "modify_order"}
-)  # fmt: skip
 
 
 def asks_while_waiting(
@@ -537,6 +535,14 @@ def continues_goal(
     if intent in QUESTIONS_WHILE_WAITING and is_question(text):
         # "Meanwhile, do you ship to Belgium?" while we wait for the order number: a question of its own.
         return False
+    if (
+        state.get("asked") in ("ask_variant", "variant_unavailable")
+        and intent in PROBLEMS
+        and names_a_variant([text], str(state.get("language") or "en"))
+    ):
+        # "Coffee Grinder 제품은 M에서 L로요" to "which one instead?": the size answers the question,
+        # however sure a read of a wrong item is.
+        return True
     return bool(state.get("asked")) and (vague or confidence < GOAL_SWITCH_CONFIDENCE)
 
 
@@ -591,6 +597,13 @@ def reread(
         and asked
         and (
             (intent in ("track_order", "policy_question", "wrong_item") and max(asked.values()) >= WORDED_REQUEST_WEIGHT)
+            # "o Mug eu quero devolver … e o T-Shirt ficou pequeno, queria trocar": a problem read
+            # unsure, no word of it said, and two requests spelled out.
+            or (
+                intent in PROBLEMS
+                and confidence < GOAL_SWITCH_CONFIDENCE
+                and len([w for w in asked.values() if w >= OTHER_REQUEST_MIN_WEIGHT]) >= 2
+            )
             # "혹시 특급배송으로 바꿀수 있나요?" read at 0.58 as a tracking question: a request its
             # words name outweighs an unsure read of a question.
             or (
@@ -1039,6 +1052,9 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         state.get("intent") in ORDER_INTENTS
         and not (signals.closing and signals.affirmation is None and not slots["item_hints"])
         and continues_goal(state, text, intent, confidence, slots, pure_details)
+        # ("o Mug eu quero devolver … e o T-Shirt … queria trocar" to "which item?" names two
+        # requests of its own: they are the goal now.)
+        and len([i for i, w in named_requests.items() if i in WRITE_REQUESTS and w >= OTHER_REQUEST_MIN_WEIGHT]) < 2
     ):
         # ("thank you so much!!" after "which size?" takes leave; it answers nothing.)
         intent = state["intent"]

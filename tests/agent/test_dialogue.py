@@ -1344,3 +1344,43 @@ def test_an_address_alone_asks_for_the_parcel_to_go_there(agent: SupportAgent) -
     assert pending_tool(agent, "g193") == "intercept_parcel"
     agent.handle("g193", "네 변경해주세요! 추가 비용은 없죠?")
     assert writes(agent) == ["intercept_parcel"]
+
+
+def test_a_turkish_yes_with_iade_confirms_the_refund_offered(agent: SupportAgent) -> None:
+    agent.handle("g194", "the Mug arrived broken, order #A1002 alice@example.com, I want a refund")
+    agent.handle("g194", "evet iade yapın")
+    assert writes(agent) == ["issue_refund"]
+
+
+def test_wait_before_a_question_keeps_the_return_offered(agent: SupportAgent) -> None:
+    agent.handle("g195", "хочу вернуть Mug, заказ #A1002, почта alice@example.com")
+    assert pending_tool(agent, "g195") == "return_items"
+    agent.handle("g195", "подождите, а доставку обратно я сам оплачиваю?")
+    assert pending_tool(agent, "g195") == "return_items"
+    agent.handle("g195", "ладно, оформляйте возврат")
+    assert writes(agent) == ["return_items"]
+
+
+def test_a_small_gesture_asked_in_dutch_is_the_coupon_offered(agent: SupportAgent) -> None:
+    agent.handle("g196", "mijn bestelling #A1003 had al 3 dagen geleden binnen moeten zijn. alice@example.com")
+    assert pending_tool(agent, "g196") == "issue_coupon"
+    # Asked for while it is on offer, the gesture is taken; the later yes takes no second one.
+    agent.handle("g196", "nou, een kleine tegemoetkoming zou wel netjes zijn eerlijk gezegd")
+    assert writes(agent) == ["issue_coupon"]
+    agent.handle("g196", "ja graag, die kortingscode neem ik aan")
+    assert writes(agent) == ["issue_coupon"]
+
+
+def test_two_requests_named_to_which_item_replace_a_problem_read_unsure(agent: SupportAgent) -> None:
+    agent.handle("g197", "recebi meu pedido #A1002 mas nao deu muito certo kkk alice@example.com")
+    agent.handle("g197", "o Mug eu quero devolver, nao gostei. e o T-Shirt ficou pequeno, queria trocar por um L, mesma cor")
+    assert pending_tool(agent, "g197") == "exchange_items"
+    agent.handle("g197", "sim, pode fazer as duas coisas")
+    assert sorted(writes(agent)) == ["exchange_items", "return_items"]
+
+
+def test_a_request_after_a_problem_told_before_identity_is_the_goal(agent: SupportAgent) -> None:
+    agent.handle("g198", "Hoi, #A1002 is binnen maar twee dingen:")
+    agent.handle("g198", "de Mug wil ik terugsturen, die bevalt me niet")
+    agent.handle("g198", "oja mijn mail: alice@example.com")
+    assert pending_tool(agent, "g198") == "return_items"
