@@ -223,10 +223,12 @@ class OfflineBrain:
             rivals = [(sh, sc) for other, sh, sc in named if other["name"] == item["name"]]
             if (share, score) == max(rivals) and all(share >= sh for _, sh, _ in named):
                 chosen.append(item["item_id"])
-        if len(chosen) > 1 and fine_kept:
-            # "The vase is broken, the backpack is fine": only the item with the problem.
+        if len(chosen) > 1:
+            # "The vase is broken, the backpack is fine": only the item with the problem. To swap,
+            # only what is said to stay as it is ("Pet Bed不用动") is left out: "fine, only a bit
+            # small" still asks for another size.
             by_id = {item["item_id"]: item["name"] for item in items}
-            fine = kept_items(recent, language, [by_id[i] for i in chosen])
+            fine = kept_items(recent, language, [by_id[i] for i in chosen], unchanged_only=not fine_kept)
             chosen = [i for i in chosen if by_id[i] not in fine] or chosen
         return chosen
 
@@ -488,6 +490,10 @@ class OfflineBrain:
         return self._reship(state, context, "damaged on arrival")
 
     def on_wrong_item(self, state: ConversationState, context: dict[str, Any]) -> Decision:
+        if context["order"]["status"] == "pending":
+            # "je me suis trompée de couleur … je le voudrais en marine": nothing has shipped; the
+            # customer chose the wrong option and wants it changed.
+            return self.on_modify_order(state, context)
         return self._reship(state, context, "wrong item shipped")
 
     def on_missing_item(self, state: ConversationState, context: dict[str, Any]) -> Decision:

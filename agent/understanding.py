@@ -70,6 +70,7 @@ SIGNAL_KEYS: tuple[str, ...] = (
     "closing",
     "kept_after",
     "kept_before",
+    "unchanged",
     "both",
     "only_that",
 )
@@ -942,13 +943,17 @@ def item_spots(norm: str, names: Sequence[str]) -> list[tuple[int, int, str]]:
     return spots
 
 
-def kept_items(texts: Sequence[str], language: str, names: Sequence[str], directory: Path | None = None) -> set[str]:
+def kept_items(
+    texts: Sequence[str], language: str, names: Sequence[str], directory: Path | None = None, *, unchanged_only: bool = False
+) -> set[str]:
     """Which of the item `names` the customer says are fine or that they keep ("the vase is
     fine", "Travel Backpack zostawiam", "I'll keep the hoodie"): in the same clause, words after
-    an item's name speak of that item, and "keep the …" of the item that follows."""
+    an item's name speak of that item, and "keep the …" of the item that follows. With
+    `unchanged_only`, only those said to stay as they are ("Pet Bed不用动", "mag blijven")."""
     lexicons = load_lexicons(directory)
-    after = _signal_groups(language, "kept_after", lexicons)
-    before = _signal_groups(language, "kept_before", lexicons)
+    after = _signal_groups(language, "kept_after", lexicons) if not unchanged_only else []
+    after += _signal_groups(language, "unchanged", lexicons)
+    before = _signal_groups(language, "kept_before", lexicons) if not unchanged_only else []
     kept: set[str] = set()
     for text in texts:
         for clause in _ITEM_CLAUSE.split(text):

@@ -103,11 +103,30 @@ def _axes(variants: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
     return axes
 
 
+# Words that mark the size the customer has, not the one they want: "statt M", "instead of 42",
+# "from M to L", "M에서 L로", "M yerine L", "从M换成L".
+_FROM_BEFORE = re.compile(
+    r"(?i)(?:(?<![^\W\d_])(?:instead\s+of|rather\s+than|from|statt|anstatt|anstelle\s+von|von|au\s+lieu\s+d[eu']|invece\s+d[ie]l?|"
+    r"en\s+vez\s+de|en\s+lugar\s+de|em\s+vez\s+de|no\s+lugar\s+d[eo]|in\s+plaats\s+van|zamiast|вместо|с|из)|从|由)\s*$"
+)
+_FROM_AFTER = re.compile(r"^\s*(?:에서|から|yerine|->|→|码?换成|號?換成|改成)")
+
+
+def _the_old_value(raw: str, start: int, end: int) -> bool:
+    """Whether a size named at raw[start:end] is the one the customer has ("statt M einfach L")."""
+    return bool(_FROM_BEFORE.search(raw[max(0, start - 20) : start]) or _FROM_AFTER.match(raw[end : end + 6]))
+
+
 def _value_named(value: str, text: str, raw: str) -> int:
     """Where a catalogue value is named in the message (its position), -1 when it is not."""
     if value.upper() in LETTER_SIZES:
         # "M" or "XL" written as a size: a capital standing alone, not "I'M" or "A".
-        found = [m.start() for m in re.finditer(rf"(?<![\w'’]){re.escape(value.upper())}(?![\w'’])", raw)]
+        found = [
+            m.start()
+            # (Next to Chinese or Japanese letters too: "换成L码", "Mサイズ".)
+            for m in re.finditer(rf"(?<![A-Za-z0-9_'’]){re.escape(value.upper())}(?![A-Za-z0-9_'’])", raw)
+            if not _the_old_value(raw, m.start(), m.end())
+        ]
         return found[-1] if found else -1
     number = _NUMBER.search(value)
     if number:
@@ -116,7 +135,7 @@ def _value_named(value: str, text: str, raw: str) -> int:
         if unit and (len(number.group()) == 1 or not re.fullmatch(r"[a-z]{1,3}", unit)):
             # "4K", "1L", "2x24kg": a bare digit is too common to stand for the value.
             pattern += rf"\s?{re.escape(unit)}"
-        found = [m.start() for m in re.finditer(pattern, raw, flags=re.IGNORECASE)]
+        found = [m.start() for m in re.finditer(pattern, raw, flags=re.IGNORECASE) if not _the_old_value(raw, m.start(), m.end())]
         return found[-1] if found else -1
     phrase = compile_phrase(value)
     if phrase is None:
@@ -214,6 +233,10 @@ def names_other_items(texts: Sequence[str], language: str) -> bool:
     return any(_find(normalise(text), groups) for text in texts)
 
 
+# Languages whose verb follows its object: an item's request is written after it.
+VERB_LAST = frozenset({"ko", "ja", "tr"})
+
+
 def items_swapped_apart(texts: Sequence[str], language: str, names: Sequence[str]) -> tuple[set[str], set[str]]:
     """In messages that send one item back and ask another in a different size ("the bottle I
     return for my money; the tracker one size smaller, please"): the named items that go with the
@@ -237,6 +260,9 @@ def items_swapped_apart(texts: Sequence[str], language: str, names: Sequence[str
             signals = [(m.start, m.end, m.label) for m in matches + _find(norm, sizes)]
             for start, end, name in spots:
                 outside = [s for s in signals if s[1] <= start or s[0] >= end]
+                if language in VERB_LAST and any(s[0] >= end for s in outside):
+                    # "A 제품은 반품하고 B 제품은 사이즈 교환": the verb after an item is its request.
+                    outside = [s for s in outside if s[0] >= end]
                 if not outside:
                     continue
                 nearest = min(outside, key=lambda s: start - s[1] if s[1] <= start else s[0] - end)

@@ -53,7 +53,7 @@ import yaml
 from sqlalchemy import func, select
 
 from agent.policy.schema import PolicyProfile
-from agent.variants import SIZE_AXES, size_rank
+from agent.variants import SIZE_AXES, choose_variant, size_rank
 from commerce.db import Store
 from commerce.demo import REFERENCE_NOW, generate_demo_data
 from commerce.models import (
@@ -174,6 +174,13 @@ def _matches(
             and _swappable(order, variants, stock) != bool(wanted)
         ):
             return False
+        if (
+            key == "swap_story"
+            and variants is not None
+            and stock is not None
+            and not _story_swappable(order, wanted, variants, stock)
+        ):
+            return False
         if key == "within_limits" and limits is not None:
             limit = limits.get(order.currency)
             within = limit is not None and all(line.unit_price * line.quantity <= limit for line in order.items)
@@ -244,6 +251,22 @@ def _swappable(order: Order, variants: dict[str, list[Variant]], stock: dict[str
     )
 
 
+def _story_swappable(order: Order, story: dict[str, Any], variants: dict[str, list[Variant]], stock: dict[str, int]) -> bool:
+    """Whether the item a swap story is about ({item_2} when it names it, else {item_1}) comes in
+    the size or colour its messages ask for, in stock."""
+    texts = [str(t) for t in story.get("texts") or []]
+    index = 1 if any("{item_2}" in t for t in texts) else 0
+    if len(order.items) <= index:
+        return False
+    line = order.items[index]
+    item = {"item_id": line.variant_id, "options": dict(line.options or {}), "quantity": line.quantity}
+    offered = [
+        {"item_id": v.id, "options": dict(v.options or {}), "in_stock": stock.get(v.id, 0), "available": v.available}
+        for v in variants.get(line.product_id, [])
+    ]
+    return choose_variant(texts, str(story.get("language") or "en"), item, offered).variant is not None
+
+
 def _line_swappable(line: Any, variants: dict[str, list[Variant]], stock: dict[str, int]) -> bool | None:
     """Whether one item can be swapped as `_swappable` says; None when it has no sizes."""
     current = {str(k): str(v) for k, v in (line.options or {}).items()}
@@ -280,10 +303,14 @@ def pick_values(
         for level in session.scalars(select(StockLevel)):
             stock[level.variant_id] += level.on_hand - level.reserved
         variants: dict[str, list[Variant]] = defaultdict(list)
-        if "swappable" in pick:
+        if "swappable" in pick or "swap_story" in pick:
             for variant in session.scalars(select(Variant)):
                 variants[variant.product_id].append(variant)
         matching = [o for o in orders if _matches(o, pick, now, stock, limits, variants) and o.duplicate_of is None]
+        if len(matching) <= skip and "swap_story" in pick:
+            # No order has the very variant the story asks for: any order whose item can be swapped.
+            loose = {k: v for k, v in pick.items() if k != "swap_story"}
+            matching = [o for o in orders if _matches(o, loose, now, stock, limits, variants) and o.duplicate_of is None]
         if len(matching) <= skip:
             raise ScenarioError(f"no demo order matches {pick}")
         order = matching[-1 - skip] if newest else matching[skip]
@@ -429,6 +456,13 @@ class ScenarioRunner:
             if SWAPS & set(end.get("writes") or []):
                 # A size or colour swap is written for an item the shop has in other sizes and colours.
                 pick.setdefault("swappable", True)
+                if scenario.get("newest_first"):
+                    # A blind story names the size or colour it wants: played, where the demo shop
+                    # allows, on an order whose item comes in it.
+                    pick.setdefault(
+                        "swap_story",
+                        {"texts": [str(t.get("say", "")) for t in scenario.get("turns") or []], "language": result.language},
+                    )
             if AMOUNT_CAPPED & set(end.get("writes") or []) and not end.get("human"):
                 # Written for a refund or a replacement the agent may give on its own: played on an
                 # order whose items are each within the profile's limits for both.

@@ -833,7 +833,13 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         pending
         and signals.affirmation == "no"
         and not taken_back & same_requests(pending)
-        and (pending.get("tool") == "cancel_order" or (taken_back and any(named_requests.get(i) for i in same_requests(pending))))
+        and (
+            pending.get("tool") == "cancel_order"
+            or (taken_back and any(named_requests.get(i) for i in same_requests(pending)))
+            # "ja genau, L bitte. NICHT stornieren!!" while the size change waits: the no is for
+            # the cancellation asked before.
+            or (taken_back and OWN_REQUEST.get(pending["tool"]) not in taken_back)
+        )
         and opens_with_yes(text, language)
     ):
         # "evet iptal et", "yes cancel it": the verb repeats the proposal, it does not refuse it.

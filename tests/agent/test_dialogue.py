@@ -1384,3 +1384,31 @@ def test_a_request_after_a_problem_told_before_identity_is_the_goal(agent: Suppo
     agent.handle("g198", "de Mug wil ik terugsturen, die bevalt me niet")
     agent.handle("g198", "oja mijn mail: alice@example.com")
     assert pending_tool(agent, "g198") == "return_items"
+
+
+def test_an_item_said_to_stay_as_it_is_is_not_swapped(agent: SupportAgent) -> None:
+    agent.handle("g199", "T-Shirt想换成L码，Mug不用动 订单#A1002 邮箱alice@example.com")
+    pending = agent.state("g199").get("pending")
+    assert pending is not None and pending["tool"] == "exchange_items"
+    assert MUG not in str(pending["arguments"])
+
+
+def test_a_yes_to_the_size_change_that_refuses_the_cancellation_asked_before(agent: SupportAgent) -> None:
+    agent.handle("g200", "hi, ich möchte meine bestellung #A1005 stornieren, alice@example.com")
+    assert pending_tool(agent, "g200") == "cancel_order"
+    agent.handle(
+        "g200", "hm warte mal... eigentlich passt mir nur die größe nicht. kann man beim T-Shirt statt M einfach L nehmen?"
+    )
+    assert pending_tool(agent, "g200") == "modify_order_items"
+    agent.handle("g200", "ja genau, L bitte. NICHT stornieren!!")
+    assert writes(agent) == ["modify_order_items"]
+
+
+def test_a_wrong_option_chosen_on_an_order_not_shipped_is_changed(agent: SupportAgent) -> None:
+    agent.handle("g201", "allo! j'ai fait une commande pis je me suis trompée de taille pour le T-Shirt")
+    agent.handle("g201", "commande #A1005, courriel alice@example.com")
+    assert pending_tool(agent, "g201") is None
+    agent.handle("g201", "je le voudrais en L. le reste est correct, touchez-y pas lol")
+    assert pending_tool(agent, "g201") == "modify_order_items"
+    agent.handle("g201", "oui c'est parfait, merci bcp!")
+    assert writes(agent) == ["modify_order_items"]

@@ -106,3 +106,28 @@ def test_size_scales_and_other_items() -> None:
 )
 def test_a_size_written_out_names_a_variant(text: str, named: bool) -> None:
     assert names_a_variant([text], "en") is named
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        # The size the customer has, named as such, is not the one asked for.
+        ("kann man beim Rain Jacket statt M einfach L nehmen?", "de", None),
+        ("change it from L to M please", "en", "v-olive-m"),
+        ("M에서 L로요", "ko", None),
+        ("instead of L, M please", "en", "v-olive-m"),
+    ],
+)
+def test_the_size_the_item_has_named_beside_the_one_wanted(text: str, language: str, expected: str | None) -> None:
+    assert chosen(text, language) == expected
+
+
+def test_in_korean_and_japanese_the_request_after_an_item_is_its_own() -> None:
+    from agent.variants import items_swapped_apart
+
+    text = "Leather Sneakers 제품은 반품하고 Coffee Grinder 제품은 사이즈 교환하고 싶어요"
+    assert items_swapped_apart([text], "ko", ["Leather Sneakers", "Coffee Grinder"]) == ({"Coffee Grinder"}, {"Leather Sneakers"})
+    assert items_swapped_apart(["Mug は返品して、T-Shirt はサイズ交換したいです"], "ja", ["Mug", "T-Shirt"]) == (
+        {"T-Shirt"},
+        {"Mug"},
+    )
