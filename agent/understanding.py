@@ -837,6 +837,13 @@ def _ends_a_sentence_with_yes(text: str, language: str, lexicons: Mapping[str, L
 
 # Sentences with their end mark ("oui c'est parfait." / "et en express ?" / "and yes open it").
 _STATEMENT = re.compile(r"[^.!?。！？؟\n]+[.!?。！？؟\n]*")
+
+
+def punctuated_sentences(text: str) -> list[str]:
+    """The message's sentences with their closing marks, which tell a question."""
+    return [s.strip() for s in _STATEMENT.findall(text) if s.strip()]
+
+
 QUESTION_MARKS = ("?", "？", "؟")
 
 

@@ -28,6 +28,7 @@ from agent.understanding import (
     normalise,
     only_that_one,
     opens_with_yes,
+    punctuated_sentences,
     read_signals,
     request_units,
     says_both,
@@ -374,11 +375,6 @@ def without_rule_questions(text: str) -> str:
     """The message without its questions about what the rules want of the customer: "Should I
     return the damaged one?", "¿tengo que devolver el roto?" ask for nothing."""
     return " ".join(s for s in punctuated_sentences(text) if not (is_question(s) and OBLIGATION.search(normalise(s))))
-
-
-def punctuated_sentences(text: str) -> list[str]:
-    """The message's sentences with their closing marks, which tell a question."""
-    return [s.strip() for s in re.findall(r"[^.!?\n。！？؟]+[.!?\n。！？؟]*", text) if s.strip()]
 
 
 def request_after_yes(deps: AgentDeps, text: str, language: str, pending: PendingAction) -> str | None:
