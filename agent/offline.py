@@ -97,6 +97,13 @@ def _d(value: Any) -> Decimal:
     return Decimal(str(value))
 
 
+# Requests about a parcel that went out: where it is, what is missing, money or a new one instead.
+AFTER_A_PARCEL = frozenset(
+    {"track_order", "delivery_delay", "not_received", "missing_item", "damaged_item", "wrong_item", "return_request",
+     "refund_request", "reship_request"}
+)  # fmt: skip
+
+
 class OfflineBrain:
     name = "offline"
     escalates_when_lost = True
@@ -310,6 +317,11 @@ class OfflineBrain:
             return Decision("reply", parts=[("how_can_i_help", {})])
         if intent == "other" or not context.get("order"):
             return Decision("reply", parts=[("didnt_understand", {})])
+        parcel = self.parcel(context)
+        if intent in AFTER_A_PARCEL and parcel is not None and parcel["shipment"]["status"] == "returned_to_sender":
+            # "Send it again or give me my money back" of a parcel on its way back to the shop: a
+            # person arranges either once it is back.
+            return self._returning(self.tracking_values(state, context, parcel))
         handler = getattr(self, f"on_{intent}", None)
         if handler is None:
             return Decision("reply", parts=[("didnt_understand", {})])

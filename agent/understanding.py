@@ -439,7 +439,7 @@ _DETAIL_WORDS = re.compile(
     r"(?i)(?<![^\W\d_])(?:my|mine|the|is|it|its|and|here|order|number|no|nr|e-?mail|mail|zip|code|postal|postcode|name|"
     r"i\s*am|i['’]m|this|sorry|oh|ok|okay|correct|right|pedido|correo|mi|es|commande|mon|ma|est|bestellung|bestellnummer|"
     r"meine|mein|ist|ordine|il|mio|la|encomenda|bestelling|mijn|zam[oó]wienie|numer|sipari[sş]|numaram|numaras[ıi]|"
-    r"заказ|номер|почта|мой|моя|我的|订单|邮箱|注文番号|メール|주문번호|이메일|رقم|الطلب|بريدي)(?![^\W\d_])"
+    r"заказ|номер|почта|мой|моя|我的|订单|邮箱|注文番号|メール|주문번호|이메일|رقم|الطلب|بريدي|و|الايميل|الإيميل|ايميل|إيميل|الكوموند|كوموند|الكومند|الاوردر|اوردر)(?![^\W\d_])"
 )
 
 
@@ -836,7 +836,10 @@ def _ends_a_sentence_with_yes(text: str, language: str, lexicons: Mapping[str, L
 
 
 # Sentences with their end mark ("oui c'est parfait." / "et en express ?" / "and yes open it").
-_STATEMENT = re.compile(r"[^.!?。！？؟\n]+[.!?。！？؟\n]*")
+# A sentence ends at its mark, or at an emoji ("tak, wymieniamy 👍 a jak mam to odesłać?").
+_STATEMENT = re.compile(
+    r"[^.!?。！？؟\n\u2600-\u27bf\U0001f300-\U0001faff]+[.!?。！？؟\n\u2600-\u27bf\U0001f300-\U0001faff\ufe0f]*"
+)
 
 
 def punctuated_sentences(text: str) -> list[str]:
@@ -864,8 +867,9 @@ def _statement_answer(statement: str, language: str, lexicons: Mapping[str, Lexi
     matches = _find(norm, groups)
     if not matches or matches[0].start > _LEAD_IN_CHARS:
         return None
-    if _units(_without(norm, matches)) < 1 and len(matches) < 2:
-        # A bare "ok." before a question is none; "네 변경해주세요!" (yes, change it!) is two answers.
+    if _units(_without(norm, matches)) < 1 and len(matches) < 2 and _units(matches[0].phrase.normalised) < 2:
+        # A bare "ok." before a question is none; "네 변경해주세요!" (yes, change it!) is two answers,
+        # "tak, poproszę." (yes, please) one of two words.
         return None
     if any(m.label == "no" for m in matches):
         return "no"
@@ -961,13 +965,22 @@ def kept_items(
     after = _signal_groups(language, "kept_after", lexicons) if not unchanged_only else []
     after += _signal_groups(language, "unchanged", lexicons)
     before = _signal_groups(language, "kept_before", lexicons) if not unchanged_only else []
+    fine = _signal_groups(language, "kept_after", lexicons)
     kept: set[str] = set()
     for text in texts:
+        said_fine: str | None = None
         for clause in _ITEM_CLAUSE.split(text):
             norm = normalise(clause)
             spots = item_spots(norm, names)
             if len(spots) == 0:
+                if said_fine and _find(norm, after):
+                    # "The Pet Bed is fine, no change for that one please": the item said fine
+                    # just before is the one to leave as it is.
+                    kept.add(said_fine)
+                said_fine = None
                 continue
+            fine_words = [m for m in _find(norm, fine) if m.start >= max(spot[1] for spot in spots)]
+            said_fine = max(spots)[2] if fine_words else None
             for m in _find(norm, after):
                 earlier = [spot for spot in spots if spot[1] <= m.start]
                 if earlier:
@@ -979,13 +992,20 @@ def kept_items(
     return kept
 
 
+# Staff who are not the shop's, in the normalised text: "I asked the building manager" asks for no
+# manager of ours.
+OTHER_PEOPLES_STAFF = re.compile(
+    r"(?<![^\W\d_])(?:building|property|site|apartment|block|house|estate|office|store|post\s+office)\s+manager(?![^\W\d_])"
+)
+
+
 def read_signals(text: str, language: str, directory: Path | None = None) -> Signals:
     """Yes/no, human, legal and anger signals from the lexicons of the message's language
     and English. "yes"/"no" only when the message is essentially an answer (short, or opens
     with it); "no" wins over "yes" ("yes... actually no")."""
     lexicons = load_lexicons(directory)
     norm = normalise(text)
-    wants_human = bool(_find(norm, _signal_groups(language, "human", lexicons)))
+    wants_human = bool(_find(OTHER_PEOPLES_STAFF.sub(" ", norm), _signal_groups(language, "human", lexicons)))
     legal = bool(_find(norm, _signal_groups(language, "legal", lexicons)))
     angry = bool(_find(norm, _signal_groups(language, "angry", lexicons))) or _shouting(text) or "!!!" in text
     return Signals(

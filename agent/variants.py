@@ -210,7 +210,7 @@ def _changes_in(raw: str, language: str, current: Mapping[str, str], axes: Mappi
 # ("change it to M", "zmienić na S", "auf XL").
 _SIZE_NAMED = re.compile(
     r"(?i:(?<![^\W\d_])(?:size|talla|taille|gr(?:ö|oe?)(?:ß|ss)e|taglia|tamanho|maat|rozmiar|beden|размер|مقاس|尺码|尺寸|サイズ|사이즈)"
-    r"[^.!?\n\d]{0,12}?)(?<![^\W\d_])(?:[2-5]?X{0,3}[SML]|XX?L|\d{2}(?:[.,]5)?)(?![\w])"
+    r"[^.!?\n\d]{0,12}?)(?<![^\W\d_])(?:[2-5]?X{0,3}[SML]|XX?L|\d{2}(?:[.,]5)?)(?![0-9A-Za-z\u00c0-\u024f_])"
     r"|(?<![^\W\d_])(?i:to|auf|na|en|in|em|op|на|a)\s+(?:[2-5]?X{1,3}[SL]|XS|S|M|L)(?![\w])"
 )
 

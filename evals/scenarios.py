@@ -79,6 +79,8 @@ SENDS_ITEMS = frozenset({"create_reshipment", "create_exchange"})
 SWAPS = frozenset({"modify_order_items", "exchange_items"})
 # Writes the profile caps by amount: above its limit a human decides.
 AMOUNT_CAPPED = frozenset({"issue_refund", "create_reshipment"})
+# Writes that send a delivered item back: the shop takes them only within its return window.
+SENDS_BACK = frozenset({"return_items", "exchange_items"})
 
 
 def own_limits(profile: PolicyProfile) -> dict[str, Decimal]:
@@ -192,6 +194,12 @@ def _matches(
             first = order.items[0] if order.items else None
             beyond = limit is not None and first is not None and first.unit_price * first.quantity > limit
             if beyond != bool(wanted):
+                return False
+        if key == "returnable_days":
+            # Delivered no longer ago than the return window: a story of a return or an exchange
+            # is written for an order the shop still takes back.
+            delivered = shipment.delivered_at if shipment else None
+            if delivered is None or now.replace(tzinfo=None) - delivered.replace(tzinfo=None) > dt.timedelta(days=int(wanted)):
                 return False
         if key == "in_stock" and stock is not None:
             in_stock = all(stock.get(line.variant_id, 0) > 0 for line in order.items)
@@ -463,6 +471,9 @@ class ScenarioRunner:
                         "swap_story",
                         {"texts": [str(t.get("say", "")) for t in scenario.get("turns") or []], "language": result.language},
                     )
+            if SENDS_BACK & set(end.get("writes") or []) and pick.get("status") == "delivered":
+                # Written for an order the shop still takes back.
+                pick.setdefault("returnable_days", agent.profile.returns.window_days)
             if AMOUNT_CAPPED & set(end.get("writes") or []) and not end.get("human"):
                 # Written for a refund or a replacement the agent may give on its own: played on an
                 # order whose items are each within the profile's limits for both.

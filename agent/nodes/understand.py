@@ -15,6 +15,7 @@ from agent.state import ORDER_INTENTS, WRITE_REQUESTS, ConversationState, Pendin
 from agent.understanding import (
     COMPENSATION_WORDS,
     COUPON_WORDS,
+    QUESTION_MARKS,
     THANKS_FOR_EXPLAINING,
     IntentGuess,
     Signals,
@@ -118,7 +119,7 @@ NEGATION_AFTER = re.compile(
     r"no\s+hace\s+falta|pas\s+besoin|non\s+serve|não\s+precisa|nao\s+precisa|"
     # "lo del descuento no me interesa", "the coupon doesn't interest me".
     r"no\s+me\s+interesa|non\s+mi\s+interessa|n[ãa]o\s+me\s+interessa|ne\s+m\s?interesse\s+pas|interessiert\s+mich\s+nicht|"
-    r"interesseert\s+me\s+niet|nie\s+interesuje|ilgilenmiyorum|не\s+интересует|doesn\s?t\s+interest)(?![^\W\d_])|^.{0,12}(?:じゃなくて|じゃなく|ではなく|結構です|けっこうです|いらない|要らない|いりません|要りません|不要|必要ない|しない|しません|したくない|したくありません|しないで|せずに|せず|はやめ|をやめ|やめます|やめて|の代わりに|代わりに|요없|필요\s?없|하지\s?마|안\s?해)"
+    r"interesseert\s+me\s+niet|nie\s+interesuje|ilgilenmiyorum|не\s+интересует|doesn\s?t\s+interest)(?![^\W\d_])|^.{0,12}(?:じゃなくて|じゃなく|ではなく|結構です|けっこうです|いらない|要らない|いりません|要りません|不要|必要ない|しなくていい|しなくても|しなくて大丈夫|しない|しません|したくない|したくありません|しないで|せずに|せず|はやめ|をやめ|やめます|やめて|の代わりに|代わりに|요없|필요\s?없|하지\s?마|안\s?해)"
     # "교환 말고" (not an exchange): "말고" denies the word right before it, not one further back.
     r"|^\s?(?:은|는|이|가|을|를)?\s?말고"
 )
@@ -138,13 +139,24 @@ CONDITIONAL = re.compile(
 # "but" is what is wanted, beyond the negation's reach.
 CONTRAST = re.compile(
     r"(?<![^\W\d_])(?:only|just|but|rather|sondern|nur|sino|solo|solamente|mais|seulement|juste|plutot|bensi|soltanto|"
-    r"mas|apenas|somente|maar|alleen|liever|tylko|ale|lecz|sadece|ama|yalnizca|а|но|только|بل|فقط|لكن|بس)(?![^\W\d_])|只|而是"
+    r"mas|apenas|somente|maar|alleen|liever|tylko|ale|lecz|sadece|ama|yalnizca|а|но|только|بل|فقط|لكن|بس|"
+    # "la dirección todavía no la sé, así que mejor que vuelva": what follows "so" is a clause of its own.
+    r"asi\s+que|por\s+eso|mejor|donc|du\s+coup|quindi|percio|deshalb|daher|dus|dlatego|wiec|bu\s+yuzden|поэтому|так\s+что)"
+    r"(?![^\W\d_])|只|而是"
 )
 
 
-def _conditional(text: str, start: int) -> bool:
-    """Whether a condition ("if", "wenn", "если") opens the clause before position `start`."""
-    return bool(CONDITIONAL.search(text[:start]))
+# Condition words that are something else in a language: Spanish "se" ("se puede cambiar…").
+NOT_A_CONDITION = {"es": frozenset({"se"})}
+
+
+def _conditional(text: str, start: int, language: str | None = None) -> bool:
+    """Whether a condition ("if", "wenn", "если") opens the clause before position `start`. A
+    request given up "instead of" is no condition's ("se puede cambiar a una M en vez de cancelar")."""
+    if INSTEAD_OF.search(text[max(0, start - 30) : start]):
+        return False
+    ignored = NOT_A_CONDITION.get(language or "", frozenset())
+    return any(m.group().strip() not in ignored for m in CONDITIONAL.finditer(text[:start]))
 
 
 A_NOT_A = re.compile(r"([\u3400-\u9fff])[不没沒]\1")
@@ -235,7 +247,7 @@ def sentences_of(text: str) -> list[str]:
 
 def statements_of(text: str) -> str:
     """The message without its questions ("止めてください。返金はいつですか？": "止めてください。")."""
-    return " ".join(s for s in punctuated_sentences(text) if not s.endswith(("?", "？", "؟")))
+    return " ".join(s for s in punctuated_sentences(text) if not s.endswith(QUESTION_MARKS))
 
 
 # Words that send the item itself back, and only that ("Rücksendung", "reso", "返品"), in the
@@ -248,17 +260,30 @@ ITEM_BACK = re.compile(
 )
 
 
+# Proposals a swap of size or colour replaces when the customer asks for one.
+SWAPPED_INSTEAD = frozenset({"issue_refund", "return_items", "cancel_order"})
+
+
 def names_another_request(deps: AgentDeps, text: str, language: str, pending: PendingAction) -> bool:
     """Whether a "yes ..." names a different request than the proposal waiting for it, in the same
     clause ("yes, change the address"; but "Yes. Also, …" confirms, then goes on). A request named
     under a negation is none ("right, send the new one, I don't want a refund"). The clause is the
     first one that says yes ("추가 요금 있으면 낼게요. 변경해 주세요": I'll pay any extra fee. Change it)."""
+    if pending["tool"] in SWAPPED_INSTEAD and names_a_variant(
+        [s for s in punctuated_sentences(text) if s.endswith(QUESTION_MARKS)], language
+    ):
+        # "OK in that case can I get it in grey, same size?" while a refund waits: a question for
+        # another size or colour asks for a swap instead.
+        return True
     clauses = [c for c in CLAUSE.split(text.strip()) if c.strip()] or [text]
     clause = next((c for c in clauses if "yes" in answer_words(c, language)), clauses[0])
     scores, _ = read_requests(deps, clause, language)
     same = same_requests(pending)
     if any(scores.get(intent) for intent in same):
         return False
+    if pending["tool"] == "issue_coupon" and COMPENSATION_WORDS.search(normalise(clause)):
+        # "보상같은거 없나요? 쿠폰이라도 주세요" (no compensation? a coupon at least): the gesture offered.
+        scores.pop("refund_request", None)
     if pending["tool"] == "issue_refund" and not ITEM_BACK.search(normalise(clause)):
         # "evet iade yapın", "行 退回原来的付款方式": words of giving back that say the money too.
         scores.pop("return_request", None)
@@ -456,10 +481,10 @@ def read_requests(deps: AgentDeps, text: str, language: str) -> tuple[dict[str, 
             # A problem is told, not asked: "je ne l'ai pas reçu" names it under its own negation.
             if match.label in PROBLEM_INTENTS or not _negated(norm, match.start, match.end, language):
                 named[match.label] = named.get(match.label, 0.0) + match.weight
-            elif not _conditional(norm, match.start):
+            elif not _conditional(norm, match.start, language):
                 refused.add(match.label)
         for money in MONEY_WORDS.finditer(norm):
-            if _negated(norm, money.start(), money.end(), language) and not _conditional(norm, money.start()):
+            if _negated(norm, money.start(), money.end(), language) and not _conditional(norm, money.start(), language):
                 refused.add("refund_request")
     return named, frozenset(refused)
 
@@ -1022,10 +1047,24 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         # "환불말고 다시 보내주세요" (not a refund, send it again) while a new parcel is offered: the
         # offer, asked for again, is proposed again.
         intent, confidence = pending["intent"], 1.0
+    if (
+        pending
+        and signals.affirmation is None
+        and not named_requests
+        and confidence < UNSURE_READ
+        and not (signals.wants_human or signals.legal_threat or signals.closing or gives_identity or slots["address"])
+    ):
+        # "ja perguntei pro porteiro e pros vizinhos, nada" while a new parcel waits for its yes: more
+        # of the story, read unsure and asking for nothing else; the offer stands.
+        intent, confidence = pending["intent"], 1.0
     if no_and_more and (intent in ("other", "greeting") or confidence < GOAL_SWITCH_CONFIDENCE):
         # "No, send it to my office: Calle …", "no, just refund me": the address or the remedy says what.
         if slots["address"]:
             intent, confidence = "change_address", 1.0
+        elif remedy == "replacement" and named_requests.get("exchange_request", 0.0) >= named_requests.get("reship_request", 0.0):
+            # "warte mal… eigentlich, kann man beim Pet Bed statt M einfach L nehmen?" while the
+            # cancellation waits: another size, not the same item sent again.
+            intent, confidence = "exchange_request", 1.0
         elif remedy:
             intent, confidence = ("refund_request" if remedy == "refund" else "reship_request"), 1.0
     if no_and_more and (intent in ("other", "greeting") or confidence < GOAL_SWITCH_CONFIDENCE):
@@ -1062,7 +1101,8 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         intent = state["intent"]
     elif (
         is_question(text)
-        and confidence < UNSURE_READ
+        # ("а документы какие-то от меня нужны?" after a customs question: documents for customs.)
+        and (confidence < UNSURE_READ or intent == "invoice_request")
         and intent not in named_requests
         and state.get("intent") in FOLLOW_UP_TOPICS
         and not (signals.wants_human or signals.legal_threat)
@@ -1081,6 +1121,18 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     ):
         # "Good evening. Order no. #1651, email …", nothing asked yet: no request to read into it.
         intent, confidence = "other", 1.0
+    if (
+        not pending
+        and intent in QUESTIONS_WHILE_WAITING
+        and is_question(text)
+        and "yes" in answer_words(statements_of(text), language)
+    ):
+        # "sì confermo l'annullamento. il rimborso in quanto tempo arriva?": the sentence that says
+        # yes to a change is the request; the question after it waits for its answer.
+        stated, stated_back = read_requests(deps, statements_of(text), language)
+        wanted = [i for i, w in stated.items() if i in WRITE_REQUESTS and w >= OTHER_REQUEST_MIN_WEIGHT and i not in stated_back]
+        if len(wanted) == 1:
+            intent, confidence = wanted[0], 1.0
     if (
         state.get("asked") == "ask_which_order"
         and not slots["order_ids"]
@@ -1130,7 +1182,24 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     if intent in WRITE_REQUESTS and is_question(text) and OBLIGATION.search(normalise(text)) and not slots["address"]:
         # "Do I have to send the wrong one back?": a question about the rules, not a request.
         intent = "policy_question"
-    if asks_while_waiting(pending, text, intent, signals, named_requests, slots):
+    swap_asked = (
+        bool(slots["item_hints"])
+        and names_a_variant([text], language)
+        and (
+            (intent in ("exchange_request", "modify_order") and confidence >= GOAL_SWITCH_CONFIDENCE)
+            or (
+                pending is not None
+                and pending["tool"] in CHANGES_OF_DELIVERY
+                and intent in ("policy_question", "other")
+                and intent not in named_requests
+            )
+        )
+    )
+    if swap_asked and intent not in ("exchange_request", "modify_order"):
+        intent, confidence = "exchange_request", 1.0
+    # ("그리고 Rain Jacket 사이즈 S에서 M으로 바꿀 수 있나요?" while the address change waits: another size
+    # of an item named asks for it.)
+    if not swap_asked and asks_while_waiting(pending, text, intent, signals, named_requests, slots):
         # "How long will the new one take?", "how many days until the money is back?" while a
         # cancellation or a replacement waits: a question about it, answered from the policy.
         intent = "policy_question"

@@ -1316,12 +1316,17 @@ def test_a_return_refused_beside_the_replacement_offered_leaves_the_offer(agent:
     assert writes(agent) == ["create_reshipment"]
 
 
-def test_a_parcel_on_its_way_back_goes_to_a_person_without_a_coupon(agent: SupportAgent) -> None:
+def on_its_way_back(agent: SupportAgent) -> None:
+    """The parcel of #A1003 turns back to the shop."""
     from commerce.models import Shipment, ShipmentStatus
 
     with agent.store.write() as s:
         shipment = s.scalars(select(Shipment).where(Shipment.order_id == "#A1003")).one()
         shipment.status = ShipmentStatus.RETURNED_TO_SENDER
+
+
+def test_a_parcel_on_its_way_back_goes_to_a_person_without_a_coupon(agent: SupportAgent) -> None:
+    on_its_way_back(agent)
     turn = agent.handle("g191", "لو سمحت الاوردر بتاعي رجع للراسل!! رقمه #A1003 alice@example.com")
     assert turn.status == "escalated" and pending_tool(agent, "g191") is None
     agent.handle("g191", "ماشي هستنى")
@@ -1412,3 +1417,108 @@ def test_a_wrong_option_chosen_on_an_order_not_shipped_is_changed(agent: Support
     assert pending_tool(agent, "g201") == "modify_order_items"
     agent.handle("g201", "oui c'est parfait, merci bcp!")
     assert writes(agent) == ["modify_order_items"]
+
+
+def test_a_size_change_asked_instead_of_the_cancellation_cancels_nothing(agent: SupportAgent) -> None:
+    agent.handle("g202", "buenas, quiero cancelar el pedido #A1005, alice@example.com")
+    assert pending_tool(agent, "g202") == "cancel_order"
+    agent.handle(
+        "g202",
+        "bueno espera, en realidad lo cancelaba solo porque pedi mal la talla. se puede cambiar el T-Shirt a una L "
+        "en vez de cancelar todo?",
+    )
+    assert writes(agent) == [] and pending_tool(agent, "g202") == "modify_order_items"
+    agent.handle("g202", "vale pues eso, cambiadlo a la L y no canceleis nada")
+    assert writes(agent) == ["modify_order_items"]
+
+
+def test_ok_with_a_question_for_another_colour_does_not_take_the_refund(agent: SupportAgent) -> None:
+    agent.handle("g203", "the Mug of order #A1002 came broken, email alice@example.com, refund please")
+    assert pending_tool(agent, "g203") == "issue_refund"
+    agent.handle("g203", "OK in that case can I get the T-Shirt in grey, same size?")
+    assert writes(agent) == [] and pending_tool(agent, "g203") != "issue_refund"
+
+
+def test_a_japanese_no_need_to_return_is_no_return(agent: SupportAgent) -> None:
+    agent.handle("g204", "注文#A1002、alice@example.com。Mugが割れて届きました。新しいのを送ってください")
+    assert pending_tool(agent, "g204") == "create_reshipment"
+    agent.handle("g204", "新しいのを送ってもらえますか？割れたほうは捨てるので返品はしなくていいです")
+    assert pending_tool(agent, "g204") == "create_reshipment"
+    agent.handle("g204", "はい、お願いします")
+    assert writes(agent) == ["create_reshipment"]
+
+
+def test_money_or_a_new_parcel_for_a_parcel_on_its_way_back_goes_to_a_person(agent: SupportAgent) -> None:
+    on_its_way_back(agent)
+    agent.handle("g205", "email alice@example.com, encomenda #A1003. eu estive em casa o dia todo, ninguém tocou à campainha")
+    turn = agent.handle("g205", "quero que me enviem de novo ou que me devolvam o dinheiro")
+    assert turn.status == "escalated" and pending_tool(agent, "g205") is None
+    agent.handle("g205", "ok, aguardo")
+    assert writes(agent) == []
+
+
+def test_the_building_manager_asked_is_no_request_for_a_manager(agent: SupportAgent) -> None:
+    proposed_then_done(
+        agent,
+        "g206",
+        [
+            "order #A1002 alice@example.com the Mug is missing from my parcel",
+            "I asked the neighbours and the building manager, nobody has it. Can you send it again?",
+        ],
+        "create_reshipment",
+        "yes ok please, thank you so much",
+    )
+
+
+def test_more_of_the_story_read_unsure_keeps_the_offer(agent: SupportAgent) -> None:
+    replacement_kept(agent, "g207", "ja perguntei pro porteiro e pros vizinhos, nada", "pode mandar de novo sim por favor")
+
+
+def test_a_yes_of_two_words_or_before_an_emoji_answers_before_a_question(agent: SupportAgent) -> None:
+    agent.handle("g208", "zamówienie #A1002, alice@example.com, chcę zwrócić Mug")
+    assert pending_tool(agent, "g208") == "return_items"
+    agent.handle("g208", "tak, poproszę. a czy zwrot jest darmowy?")
+    assert writes(agent) == ["return_items"]
+    agent.handle("g209", "bestelling #A1005 alice@example.com, kan die met express?")
+    assert pending_tool(agent, "g209") == "switch_carrier"
+    agent.handle("g209", "ja doe maar 👍 wat kost express eigenlijk?")
+    assert writes(agent) == ["return_items", "switch_carrier"]
+
+
+def test_a_coupon_asked_for_beside_compensation_takes_the_coupon(agent: SupportAgent) -> None:
+    agent.handle("g210", "배송 예정일 지났는데 아직도 안왔어요. 주문번호 #A1003, 이메일 alice@example.com")
+    assert pending_tool(agent, "g210") == "issue_coupon"
+    agent.handle("g210", "보상같은거 없나요? 쿠폰이라도 주세요")
+    assert writes(agent) == ["issue_coupon"]
+
+
+def test_a_documents_question_after_a_customs_one_is_about_customs(agent: SupportAgent) -> None:
+    agent.handle("g211", "Посылка застряла на таможне, что делать?")
+    before = agent.handle("g211", "номер заказа #A1003, почта alice@example.com")
+    turn = agent.handle("g211", "а документы какие-то от меня нужны?")
+    assert turn.intent == "customs_duties" and turn.status == before.status
+
+
+def test_a_size_asked_while_an_address_change_waits_is_taken_up_too(agent: SupportAgent) -> None:
+    agent.handle("g212", "주문번호 #A1005 이메일 alice@example.com 배송지 변경하고 싶어요.")
+    agent.handle("g212", "새 주소: 서울특별시 마포구 월드컵북로 396, 101동 1203호 (03925)")
+    assert pending_tool(agent, "g212") == "change_shipping_address"
+    agent.handle("g212", "그리고 T-Shirt 사이즈 M에서 L으로 바꿀 수 있나요?")
+    agent.handle("g212", "네 둘 다 해주세요~")
+    assert sorted(writes(agent)) == ["change_shipping_address", "modify_order_items"]
+
+
+def test_a_yes_to_the_cancellation_beside_a_question_on_the_refund_cancels(agent: SupportAgent) -> None:
+    agent.handle("g213", "vorrei annullare l'ordine #A1005, alice@example.com")
+    agent.handle("g213", "no aspetta")
+    assert pending_tool(agent, "g213") is None
+    agent.handle("g213", "sì confermo l'annullamento. il rimborso in quanto tempo arriva?")
+    assert pending_tool(agent, "g213") == "cancel_order"
+
+
+def test_an_item_said_fine_and_to_be_left_alone_is_not_changed(agent: SupportAgent) -> None:
+    agent.handle("g214", "order #A1001 alice@example.com, I want to change the colour of one item")
+    agent.handle("g214", "The T-Shirt I want in L instead of the one I selected. The Mug is fine, no change for that one please.")
+    pending = agent.state("g214").get("pending")
+    assert pending is not None and pending["tool"] == "modify_order_items"
+    assert "mug" not in str(pending["arguments"]).lower()
