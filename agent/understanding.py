@@ -897,7 +897,9 @@ COMPENSATION_WORDS = re.compile(
     + r"|discount|compensat|something\s+for|goodwill|inconvenien|make\s+(?:it\s+)?up\s+for|for\s+the\s+(?:wait|delay|trouble)|"
     r"descuento|compensa(?:ci|r)|reduction|geste|rabatt|entschadig|sconto|"
     r"risarciment|descont|compensa[cç]|korting|compensatie|tegemoetkoming|rabat|rekompensat|indirim|telafi|скидк|компенсац|خصم|تعويض|"
-    r"折扣|补偿|賠償|割引|補償|할인|보상"
+    r"折扣|补偿|賠償|割引|補償|할인|보상|"
+    # "algo por las molestias": something for the trouble.
+    r"molestias|disagi|desagrement|derangement|unannehmlichkeit|ongemak|niedogodnos|rahatsizlik|неудобств|إزعاج|不便|ご迷惑|불편"
 )
 
 

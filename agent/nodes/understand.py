@@ -25,6 +25,7 @@ from agent.understanding import (
     closes_with_no,
     extract_slots,
     is_question,
+    kept_items,
     lone_name,
     normalise,
     only_that_one,
@@ -36,7 +37,8 @@ from agent.understanding import (
     says_goodbye,
     without_matches,
 )
-from agent.variants import names_a_variant
+from agent.variants import choose_variant, names_a_variant
+from commerce.models import Order, Variant
 
 SHOP_ORDER_REF = re.compile(r"#[A-Za-z0-9][A-Za-z0-9-]{2,30}")
 
@@ -269,11 +271,19 @@ def names_another_request(deps: AgentDeps, text: str, language: str, pending: Pe
     clause ("yes, change the address"; but "Yes. Also, …" confirms, then goes on). A request named
     under a negation is none ("right, send the new one, I don't want a refund"). The clause is the
     first one that says yes ("추가 요금 있으면 낼게요. 변경해 주세요": I'll pay any extra fee. Change it)."""
-    if pending["tool"] in SWAPPED_INSTEAD and names_a_variant(
-        [s for s in punctuated_sentences(text) if s.endswith(QUESTION_MARKS)], language
+    questions = [s for s in punctuated_sentences(text) if s.endswith(QUESTION_MARKS)]
+    if names_a_variant(questions, language) and (
+        pending["tool"] in SWAPPED_INSTEAD
+        or (
+            pending["tool"] == "create_reshipment"
+            # ("ايوه ابعتولي اللون الصح، والبيج ده اعمل فيه ايه؟ ارجعه؟": the colour received, asked
+            # what to do with it, is no other colour wanted.)
+            and "return_request" not in read_requests(deps, " ".join(questions), language)[0]
+            and asks_another_variant(deps, pending, questions, language)
+        )
     ):
-        # "OK in that case can I get it in grey, same size?" while a refund waits: a question for
-        # another size or colour asks for a swap instead.
+        # "OK in that case can I get it in grey, same size?" while a refund, or the same item sent
+        # again, waits: a question for another size or colour asks for a swap instead.
         return True
     clauses = [c for c in CLAUSE.split(text.strip()) if c.strip()] or [text]
     clause = next((c for c in clauses if "yes" in answer_words(c, language)), clauses[0])
@@ -330,6 +340,43 @@ CHANGE_OF_MIND = re.compile(
     r"doch\s+lieber|anzi|in\s+realta|ripensandoci|na\s+verdade|pensando\s+bem|eigenlijk|toch\s+maar|jednak|wlasciwie|"
     r"aslinda|vazgectim|хотя\s+нет|вообще[\s-]+то|передумал[аи]?|بالاحرى|لا\s+بل)(?![^\W\d_])|算了|还是|やっぱり|やっぱ|아니다|아니\s?그냥"
 )
+
+
+def _proposed_lines(deps: AgentDeps, pending: PendingAction) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The order's items the proposal is about, and its other items: id, name and options."""
+    chosen = set(pending["arguments"].get("item_ids") or [])
+    if not chosen or not pending.get("order_id"):
+        return [], []
+    with deps.store.read() as session:
+        order = session.get(Order, pending["order_id"])
+        lines = [
+            {
+                "item_id": line.variant_id,
+                "name": line.name,
+                "options": dict(line.options or getattr(session.get(Variant, line.variant_id), "options", None) or {}),
+            }
+            for line in (order.items if order is not None else [])
+        ]
+    return [line for line in lines if line["item_id"] in chosen], [line for line in lines if line["item_id"] not in chosen]
+
+
+def asks_another_variant(deps: AgentDeps, pending: PendingAction, texts: list[str], language: str) -> bool:
+    """Whether the messages ask for the proposal's item in options other than those ordered
+    ("can I get it in grey?" while the beige one ordered is to be sent again)."""
+    proposed, _ = _proposed_lines(deps, pending)
+    return any(choose_variant(texts, language, line, []).wanted for line in proposed)
+
+
+def leaves_alone_only_others(deps: AgentDeps, pending: PendingAction, text: str, language: str) -> bool:
+    """Whether the message says items the proposal does not touch stay as they are, and none it does."""
+    chosen, rest = _proposed_lines(deps, pending)
+    proposed = [line["name"] for line in chosen]
+    others = [line["name"] for line in rest if line["name"] not in proposed]
+    return (
+        bool(others)
+        and bool(kept_items([text], language, others, unchanged_only=True))
+        and not kept_items([text], language, proposed, unchanged_only=True)
+    )
 
 
 def after_change_of_mind(text: str) -> str | None:
@@ -570,6 +617,8 @@ def continues_goal(
 # A request spelled out in words of this weight (a phrase of two words or more) outweighs a read
 # of a question that no word of the message asks.
 WORDED_REQUEST_WEIGHT = 2.0
+# Questions about where the parcel is and why it is late.
+PARCEL_NEWS = ("delivery_delay", "track_order")
 # Below this, a read of a question (where is it, what are the rules) gives way to a request named.
 QUESTION_READ_GIVES_WAY = 0.65
 
@@ -659,6 +708,11 @@ def reread(
         # "وصلني الطلب بس الـ Desk Lamp مكسور" read as nothing known: the word for broken says what.
         problem = max(problems, key=problems.__getitem__)
         return problem, _word_confidence(problems[problem]), intent
+    elif intent == "other" and max(named.get(i, 0.0) for i in PARCEL_NEWS) >= OTHER_REQUEST_MIN_WEIGHT:
+        # "الكوليّة ديالي تعطلات بزاف" (my parcel is very late) read as nothing known: the word for
+        # late says what.
+        told = max(PARCEL_NEWS, key=lambda i: named.get(i, 0.0))
+        return told, _word_confidence(named[told]), intent
     elif (
         confidence < UNSURE_READ
         and intent in ("human_agent", "complaint")
@@ -868,6 +922,11 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         # ("dobra to nie anulujcie" — all right, then don't cancel — refuses the proposal itself.)
         signals = dataclasses.replace(signals, affirmation="yes")
         updates["signals"] = dataclasses.asdict(signals)
+    if pending and signals.affirmation == "no" and leaves_alone_only_others(deps, pending, text, language):
+        # "non non le Pet Bed on n'y touche pas, juste le deuxième" while the jacket's change waits:
+        # the no is for an item the proposal leaves as it is; the proposal stands, made again.
+        updates.update(intent=pending["intent"], intent_confidence=1.0, pending=None, status="open")
+        return {**updates, "problem": state.get("problem"), "remedy": state.get("remedy")}
     tail = after_change_of_mind(text)
     if tail:
         # "Refund me please… no, actually send me the right one": the last word counts.
@@ -1116,7 +1175,11 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     elif (
         gives_identity
         and request_units(text, details(slots)) <= DETAILS_ONLY_UNITS + GREETING_UNITS
-        and intent not in (*ORDER_INTENTS, "greeting")
+        # ("رقم الكوموند … و الإيميل …" read at 0.36 as an invoice request no word of it names.)
+        and (
+            intent not in (*ORDER_INTENTS, "greeting")
+            or (pure_details and intent not in named_requests and confidence < UNSURE_READ)
+        )
         and not (signals.wants_human or signals.legal_threat)
     ):
         # "Good evening. Order no. #1651, email …", nothing asked yet: no request to read into it.

@@ -1522,3 +1522,39 @@ def test_an_item_said_fine_and_to_be_left_alone_is_not_changed(agent: SupportAge
     pending = agent.state("g214").get("pending")
     assert pending is not None and pending["tool"] == "modify_order_items"
     assert "mug" not in str(pending["arguments"]).lower()
+
+
+def test_a_no_for_an_item_the_change_leaves_alone_keeps_the_change(agent: SupportAgent) -> None:
+    proposed_then_done(
+        agent,
+        "g215",
+        [
+            "Bonjour, sur ma commande #A1001 je voudrais changer la taille du T-Shirt, en L plutot que M. alice@example.com",
+            "non non le Mug on n'y touche pas, juste le T-Shirt",
+        ],
+        "modify_order_items",
+        "oui c'est ça, merci de faire le changement",
+    )
+
+
+def test_another_colour_asked_while_the_same_item_is_to_be_sent_again_sends_nothing(agent: SupportAgent) -> None:
+    agent.handle("g216", "order #A1002, email alice@example.com. The T-Shirt came in the wrong colour, please send the right one")
+    assert pending_tool(agent, "g216") == "create_reshipment"
+    agent.handle("g216", "OK in that case can I get it in red, same size?")
+    assert writes(agent) == []
+
+
+def test_something_for_the_trouble_is_the_coupon_offered(agent: SupportAgent) -> None:
+    agent.handle("g217", "el pedido #A1003 tenía que haber llegado el martes y nada de nada, alice@example.com")
+    assert pending_tool(agent, "g217") == "issue_coupon"
+    agent.handle("g217", "y no se puede hacer nada? algo por las molestias por lo menos")
+    assert pending_tool(agent, "g217") == "issue_coupon"
+    agent.handle("g217", "vale, acepto el cupón. pero que llegue ya eh")
+    assert writes(agent) == ["issue_coupon"]
+
+
+def test_a_late_parcel_in_moroccan_arabic_gets_its_news_not_a_person(agent: SupportAgent) -> None:
+    first = agent.handle("g218", "سلام، الكوليّة ديالي تعطلات بزاف، قالو ليا غادي توصل من سيمانة 😤")
+    assert first.intent == "delivery_delay"
+    turn = agent.handle("g218", "رقم الكوموند #A1003 و الإيميل alice@example.com")
+    assert turn.status != "escalated" and pending_tool(agent, "g218") == "issue_coupon"
