@@ -19,7 +19,7 @@ INTENT_ACCURACY = 0.92
 INTENT_ACCURACY_PER_LANGUAGE = 0.85
 IN_SCOPE_READ_AS_OTHER = 0.03
 RETRIEVAL_HIT_AT_1_PER_LANGUAGE = 0.90
-CONVERSATIONS_RIGHT_END_STATE = 0.90
+CONVERSATIONS_RIGHT_END_STATE = 0.92
 MAX_UNEXPECTED_WRITES = 0
 # Replies entirely in the customer's language, in at least this share of the conversations (an
 # opening message of only an order number or an email shows no language yet).
