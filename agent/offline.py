@@ -970,9 +970,12 @@ def cancel_reason(state: ConversationState) -> str:
 
 POSTAL = re.compile(
     r"\b(\d{5}(?:-\d{3,4})?|\d{4}-\d{3}|\d{4}\s?[A-Z]{2}|\d{2}-\d{3}|\d{3}-\d{4}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
-    r"|[AC-FHKNPRTV-Y]\d{2}\s?[AC-FHKNPRTV-Y0-9]{4}|[A-Z]\d[A-Z]\s?\d[A-Z]\d|[A-Z]\d{4}[A-Z]{3}|\d{4}(?=\s+[^\W\d_]{2,}))\b",
+    r"|[AC-FHKNPRTV-Y]\d{2}\s?[AC-FHKNPRTV-Y0-9]{4}|[A-Z]\d[A-Z]\s?\d[A-Z]\d|[A-Z]\d{4}[A-Z]{3}|\d{4}(?=\s+[^\W\d_]{2,})"
+    r"|(?<=(?:NSW|VIC|QLD|TAS|ACT)\s)\d{4}|(?<=(?:NT|SA|WA)\s)\d{4})\b",
     re.I,
 )
+# The states Australia writes before its postal codes.
+AUSTRALIAN_STATES = ("NSW", "VIC", "QLD", "TAS", "ACT", "NT", "SA", "WA")
 # The word a country writes before its postal code ("CEP 90570-080", "PLZ 10115").
 _POSTAL_WORD = re.compile(r"(?i)(?<![^\W\d_])(?:cep|plz|cp|c\.p\.|zip|cap|eircode|postcode)(?![^\W\d_])\s*:?")
 
@@ -995,8 +998,11 @@ def parse_address(raw: str, order: dict[str, Any]) -> dict[str, Any]:
             postal_index, postal, region = index, match.group(1), ""
             rest = re.sub(r"\(\s*\)", "", parts[index][: match.start()] + parts[index][match.end() :])
             rest = _POSTAL_WORD.sub("", rest).strip(" ,")
+            state_after_city = re.fullmatch(r"(.+?)\s+(" + "|".join(AUSTRALIAN_STATES) + r")", rest)
             if re.fullmatch(r"[A-Z]{2,3}", rest):
                 region = rest  # "TX 78701": a state code before the zip
+            elif state_after_city:
+                city, region = state_after_city.groups()  # "Brunswick VIC 3056"
             elif rest:
                 city = rest
             break
@@ -1011,6 +1017,8 @@ def parse_address(raw: str, order: dict[str, Any]) -> dict[str, Any]:
     same_country = country == current.get("country")
     country_code = current.get("country_code") if same_country else None
     written_in = next((place for script, place in _ADDRESS_SCRIPTS if script.search(raw)), None)
+    if written_in is None and region in AUSTRALIAN_STATES:
+        written_in = ("Australia", "AU")
     if written_in is None and postal_index is not None:
         # "…, São Paulo - SP, 01310-200": a postal code only one country writes this way.
         written_in = next((place for form, place in _POSTAL_FORMS if form.fullmatch(postal.upper())), None)

@@ -63,6 +63,7 @@ class ConversationMemory(TypedDict, total=False):
     urgency: str
     urgency_reasons: list[str]
     pending: PendingAction | None
+    last_offer: PendingAction | None  # the proposal that waited when the last message came
     misunderstood: int
     status: ConversationStatus
     actions_log: list[ActionRecord]  # the whole conversation, for the case brief

@@ -1128,7 +1128,11 @@ _POSTAL_LABEL = re.compile(
 )
 # Inside an address also: Argentina's "C1045AAF", and four digits before the city ("8001 Zürich",
 # "1180 Uccle", "1010 Wien") that alone would be any number.
-_ADDRESS_POSTAL = r"(?:" + _POSTAL_ANY + r"|[A-Z]\d{4}[A-Z]{3}|\d{4}(?=\s+[A-ZÀ-Ý][^\W\d_]{2,}))"
+_ADDRESS_POSTAL = (
+    r"(?:" + _POSTAL_ANY + r"|[A-Z]\d{4}[A-Z]{3}|\d{4}(?=\s+[A-ZÀ-Ý][^\W\d_]{2,})"
+    # Australian: the state, then four digits ("Brunswick VIC 3056").
+    r"|(?<=(?:NSW|VIC|QLD|TAS|ACT)\s)\d{4}|(?<=(?:NT|SA|WA)\s)\d{4})"
+)
 _POSTAL_IN_ADDRESS = re.compile(_NB + r"(" + _ADDRESS_POSTAL + r")" + _NA)
 _POSTAL_BEFORE_CITY = re.compile(
     _NB + r"(\d{5}(?:-\d{3,4})?|\d{4}\s?[A-Z]{2}|\d{2}-\d{3})\s+(?=[A-ZÀ-ÝŁŚŻŹĆŃÓ][a-zà-ÿąćęłńóśźżğışç]{2,})"

@@ -15,15 +15,18 @@ from tools import Caller, Toolbox
 HINTS_KEPT = 4
 # Failed proofs of identity in one conversation before a person takes over.
 FAILURES_TO_HUMAN = 2
+# Emails tried with the order numbers given, newest first.
+EMAILS_TRIED = 2
 HINT_KEYS = ("emails", "order_ids", "order_candidates", "names", "postal_codes", "name_candidates", "postal_candidates")
 
 
 def merged_hints(state: ConversationState) -> dict[str, list[str]]:
     """The identity details of this turn, then those of earlier turns (an email in one message,
-    the order number in the next), newest first."""
+    the order number in the next), newest first: in one message the last one written comes first
+    ("mail a@… … nee sorry falsche, b@…")."""
     slots = state.get("slots") or {}
     earlier = state.get("identity_hints") or {}
-    return {key: list(dict.fromkeys([*slots.get(key, []), *earlier.get(key, [])]))[:HINTS_KEPT] for key in HINT_KEYS}
+    return {key: list(dict.fromkeys([*reversed(slots.get(key, [])), *earlier.get(key, [])]))[:HINTS_KEPT] for key in HINT_KEYS}
 
 
 def _find_customer(
@@ -36,18 +39,20 @@ def _find_customer(
     order_ids = hints["order_ids"] or hints["order_candidates"]
     attempted = False
     if emails and order_ids and IdentityMethod.ORDER_NUMBER_EMAIL in methods:
-        found = staff.call("find_customer_by_email", {"email": emails[0]})
         attempted = True
-        for order_id in order_ids:
-            order = staff.call("get_order", {"order_id": order_id})
-            if (
-                found.ok
-                and order.ok
-                and found.result
-                and order.result
-                and order.result["customer_id"] == found.result["customer_id"]
-            ):
-                return found.result["customer_id"], IdentityMethod.ORDER_NUMBER_EMAIL.value, True, order.result["order_id"]
+        # The newest email first, then the one before it ("… nee sorry falsche, thijs@…").
+        for email in emails[:EMAILS_TRIED]:
+            found = staff.call("find_customer_by_email", {"email": email})
+            for order_id in order_ids:
+                order = staff.call("get_order", {"order_id": order_id})
+                if (
+                    found.ok
+                    and order.ok
+                    and found.result
+                    and order.result
+                    and order.result["customer_id"] == found.result["customer_id"]
+                ):
+                    return found.result["customer_id"], IdentityMethod.ORDER_NUMBER_EMAIL.value, True, order.result["order_id"]
     # An email that does not match the order it came with proves nothing on its own.
     if emails and not attempted and IdentityMethod.EMAIL in methods:
         attempted = True

@@ -95,7 +95,9 @@ CONFIRM_UNITS = 0.8
 
 # Negations before a remedy word ("I don't want my money back"), in the languages that put them first.
 NEGATION = re.compile(
-    r"(?i)(?<![^\W\d_])(?:don['’]?\s?t|dont|do\s+not|didn\s?t|won\s?t|no|not|never|without|sin(?!\s+querer)|pas|ne|n|sans|nicht|kein(?:e|en)?|non|"
+    r"(?i)(?<![^\W\d_])(?:don['’]?\s?t|dont|do\s+not|didn\s?t|won\s?t|no|not|never|without|sin(?!\s+querer)|pas|ne|n|sans|nicht|kein(?:e|en)?|"
+    # ("i will ka geld zurück": Bavarian and Austrian "kein".)
+    r"ka|koa|non|"
     r"n[ãa]o|niet|geen|nie|"
     r"не|нет|без|لا|مش|ما|"
     # "forget the refund", "laissez tomber le remboursement": dropped, as a no is.
@@ -112,6 +114,15 @@ INSTEAD_OF = re.compile(
     r"in\s+plaats\s+van|zamiast|вместо|بدلا\s+من|بدل)"
     r"\s+(?:(?:the|a|an|my|le|la|les|l|un|une|el|los|las|una|die|der|das|den|eine|einer|einen|il|lo|gli|o|os|as|de|het|een|"
     r"mi|mon|ma|mes|mein|meine|meinen|meiner|des|du)\s+)?$|而不是$|而非$"
+)
+
+
+# "I'd rather have a replacement than a refund", "lieber einen neuen als das Geld": the request
+# after "than" is the one given up (in the normalised text).
+PREFERRED_OVER = re.compile(
+    r"(?<![^\W\d_])(?:rather|prefer\w*|prefier\w*|lieber|preferisc\w*|prefir\w*|liever|wol[eę]|лучше|предпочитаю)"
+    r"(?![^\W\d_])[^.!?]*?(?<![^\W\d_])(?:than|que|als|che|dan|niz|чем)\s+"
+    r"(?:(?:a|an|the|my|un|una|el|la|le|ein|eine|einen|das|den|die|il|lo|o|um|uma|een|het)\s+)?$"
 )
 
 
@@ -187,6 +198,9 @@ def _negated(text: str, start: int, end: int | None = None, language: str | None
     # "能不能改成加急", "可不可以": a question's A-not-A, not a negation (blanked before the window
     # is cut, so that a cut through it leaves no "不").
     before = A_NOT_A.sub(lambda m: " " * len(m.group()), text[:start])[max(0, start - reach) :]
+    if not cjk and start > reach and text[start - reach - 1].isalnum():
+        # The window cut through a word ("qu on" cut to "n"): its rest is no word of its own.
+        before = before.split(" ", 1)[-1] if " " in before else ""
     if cjk:
         # "跟图片完全不一样 我要全额退款": a negation before a space or a comma is another clause's.
         before = re.split(r"[\s,，。、!！?？;；]", before)[-1]
@@ -194,6 +208,8 @@ def _negated(text: str, start: int, end: int | None = None, language: str | None
     if any(
         m.group().strip() not in ignored and not CONTRAST.search(before, m.end()) for m in NEGATION.finditer(before)
     ) or INSTEAD_OF.search(before):
+        return True
+    if not cjk and PREFERRED_OVER.search(text[max(0, start - 80) : start]):
         return True
     return end is not None and bool(NEGATION_AFTER.search(text[end : end + 40]))
 
@@ -279,7 +295,9 @@ def names_another_request(deps: AgentDeps, text: str, language: str, pending: Pe
             # ("ايوه ابعتولي اللون الصح، والبيج ده اعمل فيه ايه؟ ارجعه؟": the colour received, asked
             # what to do with it, is no other colour wanted.)
             and "return_request" not in read_requests(deps, " ".join(questions), language)[0]
-            and asks_another_variant(deps, pending, questions, language)
+            # ("Yeah send me the black one please. And what do I do with the beige one?": the
+            # colour received, in a question of its own, is no other colour wanted.)
+            and asks_another_variant(deps, pending, [q for q in questions if "yes" in answer_words(q, language)], language)
         )
     ):
         # "OK in that case can I get it in grey, same size?" while a refund, or the same item sent
@@ -365,6 +383,16 @@ def asks_another_variant(deps: AgentDeps, pending: PendingAction, texts: list[st
     ("can I get it in grey?" while the beige one ordered is to be sent again)."""
     proposed, _ = _proposed_lines(deps, pending)
     return any(choose_variant(texts, language, line, []).wanted for line in proposed)
+
+
+def asks_again_for(state: ConversationState, offer: PendingAction, named: dict[str, float], taken_back: frozenset[str]) -> bool:
+    """Whether a yes names the proposal let go by the message before, and nothing else."""
+    same = same_requests(offer)
+    done = any(a["ok"] and a["tool"] == offer["tool"] for a in state.get("actions_log", []))
+    others = [i for i, w in named.items() if i in WRITE_REQUESTS and i not in same and w >= OTHER_REQUEST_MIN_WEIGHT]
+    # ("ok ein gutschein wär das mindeste, ja gerne": the gesture offered, asked for.)
+    gesture = offer["tool"] == "issue_coupon" and bool(COMPENSATION_WORDS.search(normalise(str(state.get("message", "")))))
+    return not done and not others and not (taken_back & same) and (gesture or any(named.get(i) for i in same))
 
 
 def leaves_alone_only_others(deps: AgentDeps, pending: PendingAction, text: str, language: str) -> bool:
@@ -708,9 +736,11 @@ def reread(
         # "وصلني الطلب بس الـ Desk Lamp مكسور" read as nothing known: the word for broken says what.
         problem = max(problems, key=problems.__getitem__)
         return problem, _word_confidence(problems[problem]), intent
-    elif intent == "other" and max(named.get(i, 0.0) for i in PARCEL_NEWS) >= OTHER_REQUEST_MIN_WEIGHT:
-        # "الكوليّة ديالي تعطلات بزاف" (my parcel is very late) read as nothing known: the word for
-        # late says what.
+    elif (intent == "other" or (intent in PROBLEMS and not named.get(intent) and confidence < GOAL_SWITCH_CONFIDENCE)) and max(
+        named.get(i, 0.0) for i in PARCEL_NEWS
+    ) >= OTHER_REQUEST_MIN_WEIGHT:
+        # "الكوليّة ديالي تعطلات بزاف" (my parcel is very late) read as nothing known, "لسه موصلش"
+        # (still not here) read unsure as a wrong item: the word for late says what.
         told = max(PARCEL_NEWS, key=lambda i: named.get(i, 0.0))
         return told, _word_confidence(named[told]), intent
     elif (
@@ -787,6 +817,7 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         "transcript": [*state.get("transcript", []), {"text": text, "language": language}],
         "actions_log": state.get("actions_log", []),
         "cited": state.get("cited", []),
+        "last_offer": state.get("pending"),
     }
     pending = state.get("pending")
     if (
@@ -855,6 +886,12 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         pending = None
     # The requests the message's words name and refuse, read once for the answer's checks and the goal.
     named_requests, taken_back = read_requests(deps, text, language)
+    offer = state.get("last_offer")
+    if not pending and offer and signals.affirmation == "yes" and asks_again_for(state, offer, named_requests, taken_back):
+        # "yes pls resend it" after "no safe place or anything" let the new parcel offered go: the
+        # same proposal, asked for again with a yes, is taken.
+        pending = offer
+        updates.update(pending=offer, declined=[t for t in state.get("declined", []) if t != offer["tool"]])
     if pending and signals.affirmation == "yes" and taken_back & same_requests(pending):
         # "ok, I'll do that: don't call anything back or cancel it": the yes goes with a refusal of
         # the proposal itself.
@@ -1110,7 +1147,8 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         pending
         and signals.affirmation is None
         and not named_requests
-        and confidence < UNSURE_READ
+        # ("Na toll. Und jetzt? Das war ein Geburtstagsgeschenk 😤" while a coupon waits: nothing asked.)
+        and (confidence < UNSURE_READ or intent == "other")
         and not (signals.wants_human or signals.legal_threat or signals.closing or gives_identity or slots["address"])
     ):
         # "ja perguntei pro porteiro e pros vizinhos, nada" while a new parcel waits for its yes: more

@@ -1558,3 +1558,75 @@ def test_a_late_parcel_in_moroccan_arabic_gets_its_news_not_a_person(agent: Supp
     assert first.intent == "delivery_delay"
     turn = agent.handle("g218", "رقم الكوموند #A1003 و الإيميل alice@example.com")
     assert turn.status != "escalated" and pending_tool(agent, "g218") == "issue_coupon"
+
+
+def test_rather_a_replacement_than_a_refund_keeps_the_replacement(agent: SupportAgent) -> None:
+    replacement_kept(agent, "g219", "I'd rather have a replacement than a refund, it was a gift", "Yes please send a new one")
+
+
+def test_a_bavarian_no_to_the_money_keeps_the_replacement(agent: SupportAgent) -> None:
+    replacement_kept(
+        agent, "g220", "i will ka geld zurück, i brauch das ding. könnt ihr einfach nochmal einen schicken?", "ja bitte, danke!"
+    )
+
+
+def test_a_yes_that_asks_again_for_the_offer_let_go_takes_it(agent: SupportAgent) -> None:
+    replacement_offered(agent, "g221")
+    agent.handle("g221", "no, I don't want anything")
+    assert pending_tool(agent, "g221") is None
+    agent.handle("g221", "yes pls resend it, thanks a lot")
+    assert writes(agent) == ["create_reshipment"]
+
+
+def test_a_sigh_while_a_coupon_waits_keeps_the_coupon(agent: SupportAgent) -> None:
+    agent.handle("g222", "Mein Paket sollte schon seit Tagen da sein. Bestellung #A1003, alice@example.com")
+    assert pending_tool(agent, "g222") == "issue_coupon"
+    agent.handle("g222", "Na toll. Und jetzt? Das war ein Geburtstagsgeschenk 😤")
+    assert pending_tool(agent, "g222") == "issue_coupon"
+    agent.handle("g222", "ok ein gutschein wär das mindeste, ja gerne")
+    assert writes(agent) == ["issue_coupon"]
+
+
+def test_the_email_that_corrects_another_in_the_same_message_proves_identity(agent: SupportAgent) -> None:
+    turn = agent.handle("g223", "bestellnr #A1002, mail bob@example.com ... nee sorry falsche, alice@example.com")
+    assert agent.state("g223").get("customer_id") and turn.status != "escalated"
+
+
+def test_a_drawn_out_yes_confirms(agent: SupportAgent) -> None:
+    replacement_offered(agent, "g224")
+    agent.handle("g224", "siii mandadme otro porfa")
+    assert writes(agent) == ["create_reshipment"]
+
+
+def test_express_asked_beside_a_new_address_after_qu_on_is_done_too(agent: SupportAgent) -> None:
+    agent.handle("g225", "commande #A1005, mail alice@example.com, je peux encore changer l'adresse de livraison ?")
+    agent.handle(
+        "g225",
+        "nouvelle adresse : 27 rue Paul Bert, 69003 Lyon. et tant qu'on y est je voudrais passer en livraison express, "
+        "c'est possible ?",
+    )
+    assert pending_tool(agent, "g225") == "change_shipping_address"
+    agent.handle("g225", "ok pour les deux, ça me va")
+    assert sorted(writes(agent)) == ["change_shipping_address", "switch_carrier"]
+
+
+def test_an_australian_address_is_read_with_its_state_and_postcode(agent: SupportAgent) -> None:
+    agent.handle(
+        "g226", "order #A1005 alice@example.com, can it go to my sister's place instead: 14 Wattle St, Brunswick VIC 3056"
+    )
+    pending = agent.state("g226").get("pending")
+    assert pending is not None and pending["tool"] == "change_shipping_address"
+    address = pending["arguments"]["address"]
+    assert (address["postal_code"], address["state"], address["country"]) == ("3056", "VIC", "Australia")
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("ازيكم، انا طالب اوردر من بدري ولسه موصلش 😤", "delivery_delay"),
+        ("سلام، شريت T-Shirt وجا صغير عليا بزاف، واش نقدر نبدلو ب taille L؟", "exchange_request"),
+        ("لا ما بدي واحد تاني، بدي ترجعولي مصرياتي لو سمحت", "refund_request"),
+    ],
+)
+def test_egyptian_moroccan_and_levantine_requests(agent: SupportAgent, text: str, intent: str) -> None:
+    assert agent.handle("g227", text).intent == intent
