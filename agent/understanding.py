@@ -757,6 +757,14 @@ def _affirmation(text: str, language: str, lexicons: Mapping[str, Lexicon]) -> s
         # "ايوه الغيه لو سمحت، والفلوس هترجع امتى؟" (yes cancel it, and when does the money come?):
         # the clauses before a question's last comma answer as a sentence would.
         statements += [s.rsplit(c, 1)[0] for s in sentences if s.rstrip().endswith(QUESTION_MARKS) for c in ",،，" if c in s]
+        # "네 그걸로 바꿔주세요 혹시 추가 비용 있어요?": a word that opens a question ends the answer before it.
+        statements += [
+            s.split(opener, 1)[0]
+            for s in sentences
+            if s.rstrip().endswith(QUESTION_MARKS)
+            for opener in QUESTION_OPENERS
+            if opener in s
+        ]
         for statement in statements:
             answer = _statement_answer(statement, language, lexicons)
             if answer is not None:
@@ -855,6 +863,10 @@ def is_question(text: str) -> bool:
     return any(mark in text for mark in QUESTION_MARKS)
 
 
+# Words that open a question in the middle of a message ("혹시 …?", "ちなみに …？", "请问 …？").
+QUESTION_OPENERS = ("혹시", "ちなみに", "请问", "請問")
+
+
 # A word such as "and", "so" may come before the answer of a sentence ("and yes, open it").
 _LEAD_IN_CHARS = 5
 
@@ -886,7 +898,7 @@ def beyond_answer(text: str, language: str, directory: Path | None = None) -> fl
 
 # A coupon named, or the discount an apology offers ("lo del descuento no me interesa").
 COUPON_WORDS = re.compile(
-    r"(?i)coupon|voucher|discount\s+code|cup[oó]n|bon\s+de\s+r[ée]duction|code\s+promo|gutschein|rabattcode|buono|cupom|"
+    r"(?i)coupon|voucher|discount\s+code|cup[oó]n|bon\s+de\s+r[ée]duction|bon\s+d['’\s]?achat|pour\s+le\s+bon(?![^\W\d_])|code\s+promo|gutschein|rabattcode|buono|cupom|"
     r"kortingsbon|kortingscode|kupon|kupon(?:u|a)?|купон|промокод|كوبون|قسيمة|优惠券|クーポン|쿠폰|"
     r"discount|descuento|r[ée]duction|rabatt|sconto|desconto|korting|rabat|indirim|скидк|خصم|折扣|割引|할인"
 )

@@ -121,7 +121,8 @@ INSTEAD_OF = re.compile(
 # after "than" is the one given up (in the normalised text).
 PREFERRED_OVER = re.compile(
     r"(?<![^\W\d_])(?:rather|prefer\w*|prefier\w*|lieber|preferisc\w*|prefir\w*|liever|wol[eę]|лучше|предпочитаю)"
-    r"(?![^\W\d_])[^.!?]*?(?<![^\W\d_])(?:than|que|als|che|dan|niz|чем)\s+"
+    # (a word at least between: "prefiero que me mandéis otro" prefers what follows.)
+    r"(?![^\W\d_])\s+[^\W\d_][^.!?]*?\s(?:than|que|als|che|dan|niz|чем)\s+"
     r"(?:(?:a|an|the|my|un|una|el|la|le|ein|eine|einen|das|den|die|il|lo|o|um|uma|een|het)\s+)?$"
 )
 
@@ -343,7 +344,7 @@ OBLIGATION = re.compile(
     r"(?<![^\W\d_])(?:(?:do|will)\s+i\s+(?:have|need)\s+to|must\s+i|should\s+i|tengo\s+que|hay\s+que|debo|dois\s+je|"
     r"faut\s+il|est\s+ce\s+que\s+je\s+dois|muss\s+ich|soll\s+ich|devo|bisogna|preciso|tenho\s+de|tenho\s+que|moet\s+ik|"
     r"musze|mam\s+(?:to\s+)?(?:odeslac|zwrocic)|zorunda\s+m[iı]y[iı]m|gerekiyor\s+mu|должен\s+ли|должна\s+ли|нужно\s+ли|"
-    r"надо\s+ли|هل\s+يجب|لازم\s+ارجع)(?![^\W\d_])|需要我|我要不要|我必须|しなければ|必要がありますか|해야\s?하나요|해야\s?돼요"
+    r"надо\s+ли|هل\s+يجب|لازم\s+ارجع)(?![^\W\d_])|需要我|我要不要|我必须|しなければ|必要がありますか|해야\s?하나요|해야\s?돼요|해야\s?될"
 )
 
 
@@ -727,7 +728,13 @@ def reread(
         if top == "refund_request" and asked.get("return_request", 0.0) >= OTHER_REQUEST_MIN_WEIGHT:
             top = "return_request"  # "zurückgeben und das Geld zurück": the money follows the return
         return top, _word_confidence(asked[top]), intent
-    elif confidence < SHORT_UNSURE_READ and intent in WRITE_REQUESTS and request_units(text) <= SHORT_UNSURE_UNITS:
+    elif (
+        confidence < SHORT_UNSURE_READ
+        and intent in WRITE_REQUESTS
+        and request_units(text) <= SHORT_UNSURE_UNITS
+        # ("재발송 말고 그냥 환불해주세요": the words name the refund.)
+        and not named.get(intent)
+    ):
         # "vale, pues espero. gracias" read at 0.5 as a refund: a few words that name no request ask for none.
         return "other", 1.0 - confidence, intent
     elif (intent == "other" or (confidence < UNSURE_READ and not named.get(intent))) and max(
@@ -744,10 +751,13 @@ def reread(
         told = max(PARCEL_NEWS, key=lambda i: named.get(i, 0.0))
         return told, _word_confidence(named[told]), intent
     elif (
-        confidence < UNSURE_READ
-        and intent in ("human_agent", "complaint")
+        intent in ("human_agent", "complaint")
         and not (signals.wants_human or signals.legal_threat or signals.angry)
-        and request_units(text) <= SHORT_UNSURE_UNITS
+        and (
+            (confidence < UNSURE_READ and request_units(text) <= SHORT_UNSURE_UNITS)
+            # ("그럼 제가 따로 해야 될 건 없는 거죠?": so there is nothing I need to do, right?)
+            or (confidence < GOAL_SWITCH_CONFIDENCE and is_question(text) and bool(OBLIGATION.search(normalise(text))))
+        )
     ):
         # "a który to kurier?" after the tracking answer, read unsure as a wish for a person:
         # a short question goes on with what was asked before.
@@ -1234,6 +1244,17 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         wanted = [i for i, w in stated.items() if i in WRITE_REQUESTS and w >= OTHER_REQUEST_MIN_WEIGHT and i not in stated_back]
         if len(wanted) == 1:
             intent, confidence = wanted[0], 1.0
+    if (
+        not pending
+        and state.get("asked") in ("ask_variant", "variant_unavailable")
+        and signals.affirmation == "no"
+        and not names_a_variant([text], language)
+    ):
+        # "nie, jednak nic nie zmieniajcie, zostawiam tak jak jest" to "which one instead?": nothing
+        # changes, and nobody else needs to find one.
+        updates.update(intent="other", intent_confidence=1.0, status="open", pending=None)
+        updates["reply_parts"] = [("cancelled_by_customer", {}), ("anything_else", {})]
+        return updates
     if (
         state.get("asked") == "ask_which_order"
         and not slots["order_ids"]

@@ -1630,3 +1630,47 @@ def test_an_australian_address_is_read_with_its_state_and_postcode(agent: Suppor
 )
 def test_egyptian_moroccan_and_levantine_requests(agent: SupportAgent, text: str, intent: str) -> None:
     assert agent.handle("g227", text).intent == intent
+
+
+def test_not_a_resend_just_a_refund_in_korean_offers_the_refund(agent: SupportAgent) -> None:
+    replacement_offered(agent, "g228")
+    agent.handle("g228", "재발송 말고 그냥 환불해주세요")
+    assert pending_tool(agent, "g228") == "issue_refund"
+
+
+def test_no_money_i_prefer_you_send_another_keeps_the_replacement(agent: SupportAgent) -> None:
+    replacement_kept(agent, "g229", "no, no quiero el dinero, prefiero que me mandeis otro", "si, adelante")
+
+
+def test_ok_for_the_voucher_with_thanks_takes_the_coupon(agent: SupportAgent) -> None:
+    agent.handle("g230", "ma commande #A1003 devait arriver mardi passé et toujours rien. alice@example.com")
+    assert pending_tool(agent, "g230") == "issue_coupon"
+    agent.handle("g230", "oui d'accord pour le bon, merci")
+    assert writes(agent) == ["issue_coupon"]
+
+
+def test_is_there_anything_i_must_do_is_no_complaint(agent: SupportAgent) -> None:
+    agent.handle("g231", "배송조회하니까 '배송 예외'라고 떠요 이게 뭔가요? 주문번호 #A1003 이메일 alice@example.com")
+    turn = agent.handle("g231", "그럼 제가 따로 해야 될 건 없는 거죠?")
+    assert turn.status != "escalated" and turn.intent != "complaint"
+
+
+def test_a_korean_yes_before_a_question_opened_by_hoksi_redirects(agent: SupportAgent) -> None:
+    agent.handle("g232", "주문 #A1003 alice@example.com 배송 중인 택배도 주소 변경 돼요?")
+    agent.handle("g232", "새 주소: 부산광역시 해운대구 센텀중앙로 79, 센텀스카이비즈 1502호 (48058)")
+    assert pending_tool(agent, "g232") == "intercept_parcel"
+    agent.handle("g232", "네 그걸로 바꿔주세요 혹시 추가 비용 있어요?")
+    assert writes(agent) == ["intercept_parcel"]
+
+
+def test_no_to_which_option_changes_nothing_and_needs_no_person(agent: SupportAgent) -> None:
+    agent.handle("g233", "zamówienie #A1002, alice@example.com, chcę wymienić T-Shirt")
+    assert agent.state("g233").get("asked") in ("ask_variant", "variant_unavailable")
+    turn = agent.handle("g233", "nie, jednak nic nie zmieniajcie, zostawiam tak jak jest")
+    assert turn.status != "escalated" and writes(agent) == []
+
+
+def test_a_yes_in_russian_written_in_latin_letters_confirms(agent: SupportAgent) -> None:
+    replacement_offered(agent, "g234")
+    agent.handle("g234", "da, otpravlyaite. spasibo")
+    assert writes(agent) == ["create_reshipment"]
