@@ -133,6 +133,12 @@ _LEXICON_SHARED: dict[str, tuple[str, ...]] = {
     "salve": ("it", "pt"),
 }
 
+# Words of Swiss German, which no model knows: two of them in a message tell it.
+SWISS_GERMAN = frozenset(
+    "päckli isch bim muess mues hanget nöd nüt öppis chönd chan gsi grüezi grüessech vilmal zäme gäll ufem üch hend händ "
+    "wotti möcht wür gsehn luege lueg".split()
+)
+SWISS_GERMAN_WORDS = 2
 # Chat words of one language that speakers of another write too: Flemings and the Swiss thank
 # with "merci". In a conversation in the borrowing language they switch nothing.
 _BORROWED: dict[str, frozenset[str]] = {"merci": frozenset({"nl", "de"})}
@@ -342,6 +348,10 @@ def detect_language(text: str, prior: str | None = None, *, engine: str = "fast-
     content = [w for w in words if w not in UNIVERSAL]
     if not content:
         return _fallback(prior)
+    if len(SWISS_GERMAN & set(words)) >= SWISS_GERMAN_WORDS:
+        # "mis päckli hanget sit 4 täg bim zoll fescht": Swiss German, which the models read as
+        # Dutch; the answer is written in German.
+        return LanguageGuess("de", LEXICON_CONFIDENCE, "model")
 
     found = _latin_guess(cleaned, words, content, prior, engine)
     if found is None:

@@ -258,6 +258,8 @@ def items_swapped_apart(texts: Sequence[str], language: str, names: Sequence[str
                 continue
             matches = [m for m in _keyword_scores(norm, language, lexicons)[1] if m.label in _SENT_BACK | {"exchange_request"}]
             signals = [(m.start, m.end, m.label) for m in matches + _find(norm, sizes)]
+            # "und Coffee Grinder bitte in S statt M": a size written out asks for a swap too.
+            signals += [(m.start(), m.end(), "exchange_request") for m in _SIZE_NAMED.finditer(sentence)]
             for start, end, name in spots:
                 outside = [s for s in signals if s[1] <= start or s[0] >= end]
                 if language in VERB_LAST and any(s[0] >= end for s in outside):

@@ -598,6 +598,7 @@ def asks_while_waiting(
     signals: Signals,
     named: dict[str, float],
     slots: dict[str, Any],
+    queued: str | None = None,
 ) -> bool:
     """Whether a question sent while an action waits for its yes is about that action (how long,
     how much, when the money comes) rather than a new request. A coupon offer is left out: "when
@@ -607,7 +608,11 @@ def asks_while_waiting(
     same = same_requests(pending)
     if intent in same or intent in QUESTIONS_WHILE_WAITING or slots["address"] or signals.wants_human or signals.legal_threat:
         return False
-    return not any(w >= OTHER_REQUEST_MIN_WEIGHT for i, w in named.items() if i in WRITE_REQUESTS and i not in same)
+    # ("how much extra is express again?" while the address change waits and express is queued
+    # after it: a question about what is already asked for.)
+    return not any(
+        w >= OTHER_REQUEST_MIN_WEIGHT for i, w in named.items() if i in WRITE_REQUESTS and i not in same and i != queued
+    )
 
 
 def request_read_besides(deps: AgentDeps, text: str, language: str, refused: frozenset[str]) -> str | None:
@@ -655,6 +660,12 @@ QUESTION_READ_GIVES_WAY = 0.65
 def _word_confidence(weight: float) -> float:
     """How sure a read that rests on the message's keywords is, from their summed weight."""
     return weight / (weight + 1.0)
+
+
+def already_done(state: ConversationState, request: str) -> bool:
+    """Whether a write answering this request was done in the conversation."""
+    tools = {tool for tool, asked in OWN_REQUEST.items() if asked == request}
+    return any(a["ok"] and a["tool"] in tools for a in state.get("actions_log", []))
 
 
 def reread(
@@ -715,8 +726,10 @@ def reread(
             or (
                 intent in (*WRITE_REQUESTS, "other")
                 and max(asked.values()) >= OTHER_REQUEST_MIN_WEIGHT
-                # ("envoyez-moi le bon et je vous renvoie celui-là": two requests that go together.)
-                and frozenset({intent, max(asked, key=asked.__getitem__)}) not in TOGETHER
+                # ("envoyez-moi le bon et je vous renvoie celui-là": two requests that go together,
+                # unless the one read is done already: "ok, dann bitte die Rücksendung auch gleich
+                # anmelden" after the right one was sent.)
+                and (frozenset({intent, max(asked, key=asked.__getitem__)}) not in TOGETHER or already_done(state, intent))
             )
         )
         and not COMPENSATION_WORDS.search(normalise(text))
@@ -1321,7 +1334,7 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         intent, confidence = "exchange_request", 1.0
     # ("그리고 Rain Jacket 사이즈 S에서 M으로 바꿀 수 있나요?" while the address change waits: another size
     # of an item named asks for it.)
-    if not swap_asked and asks_while_waiting(pending, text, intent, signals, named_requests, slots):
+    if not swap_asked and asks_while_waiting(pending, text, intent, signals, named_requests, slots, state.get("queued")):
         # "How long will the new one take?", "how many days until the money is back?" while a
         # cancellation or a replacement waits: a question about it, answered from the policy.
         intent = "policy_question"

@@ -1674,3 +1674,30 @@ def test_a_yes_in_russian_written_in_latin_letters_confirms(agent: SupportAgent)
     replacement_offered(agent, "g234")
     agent.handle("g234", "da, otpravlyaite. spasibo")
     assert writes(agent) == ["create_reshipment"]
+
+
+def test_an_item_with_a_size_written_out_is_swapped_not_returned(agent: SupportAgent) -> None:
+    agent.handle("g235", "hi, ich will eine sache zurückschicken und eine umtauschen")
+    agent.handle("g235", "also Mug geht zurück, gefällt mir nicht. und T-Shirt bitte in L statt M")
+    agent.handle("g235", "bestellnr #A1002, mail bob@example.com ... nee sorry falsche, alice@example.com")
+    pending = agent.state("g235").get("pending")
+    assert pending is not None and pending["tool"] == "return_items"
+    assert pending["arguments"]["item_ids"] == [MUG]
+
+
+def test_a_question_on_the_request_queued_keeps_the_offer(agent: SupportAgent) -> None:
+    agent.handle("g236", "g'day, can i upgrade order #A1005 to express? email's alice@example.com")
+    agent.handle("g236", "oh and can it go to my sister's place instead: 14 Wattle St, Brunswick VIC 3056")
+    assert pending_tool(agent, "g236") == "change_shipping_address"
+    agent.handle("g236", "how much extra is express again?")
+    assert pending_tool(agent, "g236") == "change_shipping_address"
+    agent.handle("g236", "ok yep do both, express and the new address")
+    assert sorted(writes(agent)) == ["change_shipping_address", "switch_carrier"]
+
+
+def test_the_return_asked_after_the_right_one_was_sent_is_the_return(agent: SupportAgent) -> None:
+    agent.handle("g237", "ich habe das T-Shirt in rot bestellt und blau bekommen. Bestellung #A1002 alice@example.com")
+    agent.handle("g237", "Ja, bitte die richtige Farbe schicken. Und das blaue soll ich zurückschicken oder?")
+    assert writes(agent) == ["create_reshipment"]
+    agent.handle("g237", "ok, dann bitte die Rücksendung auch gleich anmelden")
+    assert pending_tool(agent, "g237") == "return_items"

@@ -288,3 +288,10 @@ def test_chat_words_and_labelled_details_keep_the_conversations_language(text: s
 
 def test_a_sentence_with_details_in_another_language_still_switches() -> None:
     assert detect_language("my order is 1234 and my email is a@b.com, where is it please", "es").language == "en"
+
+
+def test_swiss_german_is_answered_in_german() -> None:
+    from agent.language import detect_language
+
+    assert detect_language("hoi, mis päckli hanget sit 4 täg bim zoll fescht. was muess ich mache?").language == "de"
+    assert detect_language("ik wil mijn pakket terugsturen, het is kapot").language == "nl"
