@@ -135,9 +135,9 @@ _LEXICON_SHARED: dict[str, tuple[str, ...]] = {
 
 # Words of Swiss German, which no model knows: two of them in a message tell it.
 SWISS_GERMAN = frozenset(
-    "päckli isch bim muess mues hanget nöd nüt öppis chönd chan gsi grüezi grüessech vilmal zäme gäll ufem üch hend händ "
-    "wotti möcht wür gsehn luege lueg".split()
-)
+    {"päckli", "isch", "bim", "muess", "mues", "hanget", "nöd", "nüt", "öppis", "chönd", "chan", "gsi", "grüezi", "grüessech",
+     "vilmal", "zäme", "gäll", "ufem", "üch", "hend", "händ", "wotti", "möcht", "wür", "gsehn", "luege", "lueg"}
+)  # fmt: skip
 SWISS_GERMAN_WORDS = 2
 # Chat words of one language that speakers of another write too: Flemings and the Swiss thank
 # with "merci". In a conversation in the borrowing language they switch nothing.

@@ -767,7 +767,7 @@ class OfflineBrain:
                 # sent again for an order not yet shipped).
                 return self._reship(state, context, PROBLEM_REASONS[str(state.get("problem"))], "replacement")
             if choice.variant is None:
-                values = {"item": name, "options": option_list(choice.available)}
+                values = {"item": name, "options": option_list(choice.available, language)}
                 if not choice.wanted and names_other_items(recent, language):
                     return self._handover(
                         "The customer wants to add or remove items, or to have another product.",

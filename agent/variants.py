@@ -16,6 +16,7 @@ import yaml
 from agent.understanding import Phrase, _find, _keyword_scores, compile_phrase, item_spots, load_lexicons, normalise
 
 WORDS_FILE = Path(__file__).resolve().parents[1] / "prompts" / "variants.yaml"
+OPTION_NAMES_FILE = Path(__file__).resolve().parents[1] / "prompts" / "option_names.yaml"
 # The option a customer means by "bigger", in this order of preference.
 SIZE_AXES = (
     "size",
@@ -307,6 +308,21 @@ def describe(name: str, options: Mapping[str, Any]) -> str:
     return f"{name} ({shown})" if shown else name
 
 
-def option_list(variants: Sequence[Mapping[str, Any]]) -> str:
-    """The options still to be had, one group per variant: "black 35L nylon; grey 25L nylon"."""
-    return "; ".join(" ".join(str(v) for v in (variant.get("options") or {}).values()) for variant in variants)
+@cache
+def option_names(path: Path = OPTION_NAMES_FILE) -> dict[str, dict[str, str]]:
+    """The catalogue's option values in each language ("black" -> {"es": "negro", …})."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(value): {str(k): str(v) for k, v in names.items()} for value, names in data.items()}
+
+
+def shown_option(value: Any, language: str) -> str:
+    """An option value as the customer's language writes it; sizes and codes stay as they are."""
+    return option_names().get(str(value), {}).get(language, str(value))
+
+
+def option_list(variants: Sequence[Mapping[str, Any]], language: str = "en") -> str:
+    """The options still to be had, one group per variant, in the customer's language: "black 35L
+    nylon; grey 25L nylon", "negro EU 37; cuero EU 37"."""
+    return "; ".join(
+        " ".join(shown_option(v, language) for v in (variant.get("options") or {}).values()) for variant in variants
+    )

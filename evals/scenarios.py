@@ -316,9 +316,13 @@ def pick_values(
                 variants[variant.product_id].append(variant)
         matching = [o for o in orders if _matches(o, pick, now, stock, limits, variants) and o.duplicate_of is None]
         if len(matching) <= skip and "swap_story" in pick:
-            # No order has the very variant the story asks for: any order whose item can be swapped.
+            # No order has the very variant the story asks for: any order whose item can be swapped,
+            # the one the story names ({item_2}) if the demo shop has such an order.
             loose = {k: v for k, v in pick.items() if k != "swap_story"}
             matching = [o for o in orders if _matches(o, loose, now, stock, limits, variants) and o.duplicate_of is None]
+            index = 1 if any("{item_2}" in t for t in pick["swap_story"].get("texts") or []) else 0
+            named = [o for o in matching if len(o.items) > index and _line_swappable(o.items[index], variants, stock) is True]
+            matching = named if len(named) > skip else matching
         if len(matching) <= skip:
             raise ScenarioError(f"no demo order matches {pick}")
         order = matching[-1 - skip] if newest else matching[skip]

@@ -1269,6 +1269,18 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         updates["reply_parts"] = [("cancelled_by_customer", {}), ("anything_else", {})]
         return updates
     if (
+        not pending
+        and state.get("asked") in ("ask_variant", "variant_unavailable")
+        and signals.closing
+        and not is_question(text)
+        and not names_a_variant([text], language)
+    ):
+        # "ok danke dir" to "which one instead?": the customer takes leave; nobody else needs to
+        # find them one.
+        signals = dataclasses.replace(signals, affirmation=None)
+        updates.update(intent="greeting", intent_confidence=1.0, status="open", signals=dataclasses.asdict(signals))
+        return updates
+    if (
         state.get("asked") == "ask_which_order"
         and not slots["order_ids"]
         and not slots["item_hints"]

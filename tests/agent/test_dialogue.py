@@ -1701,3 +1701,10 @@ def test_the_return_asked_after_the_right_one_was_sent_is_the_return(agent: Supp
     assert writes(agent) == ["create_reshipment"]
     agent.handle("g237", "ok, dann bitte die Rücksendung auch gleich anmelden")
     assert pending_tool(agent, "g237") == "return_items"
+
+
+def test_thanks_to_which_option_takes_leave_without_a_person(agent: SupportAgent) -> None:
+    agent.handle("g238", "order #A1002, alice@example.com, I want to exchange the T-Shirt")
+    assert agent.state("g238").get("asked") in ("ask_variant", "variant_unavailable")
+    turn = agent.handle("g238", "ok thanks")
+    assert turn.status != "escalated" and writes(agent) == []

@@ -131,3 +131,41 @@ def test_in_korean_and_japanese_the_request_after_an_item_is_its_own() -> None:
         {"T-Shirt"},
         {"Mug"},
     )
+
+
+def test_the_options_offered_are_written_in_the_customers_language() -> None:
+    from agent.variants import option_list
+
+    offered = [{"options": {"color": "black", "size": "EU 37"}}, {"options": {"color": "tan", "size": "EU 37"}}]
+    assert option_list(offered, "es") == "negro EU 37; cuero EU 37"
+    assert option_list(offered, "zh").startswith("黑色 EU 37")
+    assert option_list(offered) == "black EU 37; tan EU 37"
+
+
+def test_every_colour_of_the_demo_catalogue_has_a_name_in_every_language() -> None:
+    from pathlib import Path
+
+    import yaml
+
+    from agent.understanding import LANGUAGES
+    from agent.variants import option_names
+
+    catalogue = yaml.safe_load((Path(__file__).resolve().parents[2] / "commerce" / "data" / "demo_catalogue.yaml").read_text())
+    colours: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "options" and isinstance(value, dict):
+                    found = value.get("color") or []
+                    colours.update(str(c) for c in (found if isinstance(found, list) else [found]))
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(catalogue)
+    names = option_names()
+    missing = {c: sorted(set(LANGUAGES) - {"en"} - set(names.get(c, {}))) for c in colours}
+    assert colours and not {c: langs for c, langs in missing.items() if langs}
