@@ -323,6 +323,4 @@ def shown_option(value: Any, language: str) -> str:
 def option_list(variants: Sequence[Mapping[str, Any]], language: str = "en") -> str:
     """The options still to be had, one group per variant, in the customer's language: "black 35L
     nylon; grey 25L nylon", "negro EU 37; cuero EU 37"."""
-    return "; ".join(
-        " ".join(shown_option(v, language) for v in (variant.get("options") or {}).values()) for variant in variants
-    )
+    return "; ".join(" ".join(shown_option(v, language) for v in (variant.get("options") or {}).values()) for variant in variants)
