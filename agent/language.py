@@ -104,7 +104,8 @@ _LEXICON_UNIQUE: dict[str, str] = {
     "it": "ciao grazie sì buongiorno buonasera prego perfetto niente ancora pacco ordine rimborso",
     "pt": "olá oi bom boa obrigado obrigada obg sim não nao valeu tudo ainda cadê cade encomenda ajuda muito",
     "nl": "oké hoi bedankt dankjewel dankje nee graag aub alsjeblieft alstublieft goedemorgen goedemiddag niks niets nog pakket",
-    "pl": "cześć czesc dzięki dzieki dziękuję dziekuje tak proszę prosze witam dobry zamówienie zamowienie paczka nic",
+    "pl": "cześć czesc dzięki dzieki dziękuję dziekuje tak proszę prosze witam dobry zamówienie zamowienie paczka nic "
+    "czy kasa kasę kase pieniądze pieniadze kiedy przesyłka przesylka",
     "tr": "merhaba selam selamlar teşekkürler tesekkurler teşekkür sağol sagol sağolun evet hayır hayir tamam lütfen lutfen "
     "kargo",
     # Transliterations from the non-Latin languages: a reply in the shopper's script helps.
@@ -136,7 +137,8 @@ _LEXICON_SHARED: dict[str, tuple[str, ...]] = {
 # Words of Swiss German, which no model knows: two of them in a message tell it.
 SWISS_GERMAN = frozenset(
     {"päckli", "isch", "bim", "muess", "mues", "hanget", "nöd", "nüt", "öppis", "chönd", "chan", "gsi", "grüezi", "grüessech",
-     "vilmal", "zäme", "gäll", "ufem", "üch", "hend", "händ", "wotti", "möcht", "wür", "gsehn", "luege", "lueg"}
+     "vilmal", "vielmal", "zäme", "gäll", "ufem", "üch", "hend", "händ", "wotti", "möcht", "wür", "gsehn", "luege", "lueg",
+     "scho", "mitenand", "bestellig", "adrässe"}
 )  # fmt: skip
 SWISS_GERMAN_WORDS = 2
 # Chat words of one language that speakers of another write too: Flemings and the Swiss thank
@@ -359,6 +361,11 @@ def detect_language(text: str, prior: str | None = None, *, engine: str = "fast-
     guess, from_lexicon = found
     if prior is None or guess.language == prior:
         return guess
+    told = [LEXICON[w] for w in content if w in LEXICON]
+    if not from_lexicon and any(prior in langs for langs in told) and not any(guess.language in langs for langs in told):
+        # "D'accord merci, on attend alors" read as English, "e o reembolso … demora quanto tempo?"
+        # as Italian: a chat word of the conversation's language, none of the model's, keeps it.
+        return LanguageGuess(prior, PRIOR_CONFIDENCE, "prior")
     if from_lexicon and all(prior in _BORROWED.get(w, ()) for w in content if w in LEXICON):
         return LanguageGuess(prior, PRIOR_CONFIDENCE, "prior")
     if from_lexicon:

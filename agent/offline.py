@@ -613,6 +613,15 @@ class OfflineBrain:
         if _recalled(state, order):
             # "And the money comes back when it reaches you?" after the parcel was called back.
             return Decision("reply", parts=[("done_recall", self.recall_values(state, context))])
+        parcel = self.parcel(context)
+        if (
+            parcel is not None
+            and parcel["shipment"]["status"] in ON_THE_WAY
+            and "intercept_parcel" not in (state.get("declined") or [])
+        ):
+            # "paczka już jedzie ale ja jej nie chce": the parcel is called back, and the money
+            # follows once it is back.
+            return self._recall(state, context)
         return self._handover(
             "The customer asks for a refund on an order that is on its way.",
             "yellow",

@@ -1009,7 +1009,10 @@ def kept_items(
 # Staff who are not the shop's, in the normalised text: "I asked the building manager" asks for no
 # manager of ours.
 OTHER_PEOPLES_STAFF = re.compile(
-    r"(?<![^\W\d_])(?:building|property|site|apartment|block|house|estate|office|store|post\s+office)\s+manager(?![^\W\d_])"
+    r"(?<![^\W\d_])(?:(?:building|property|site|apartment|block|house|estate|office|store|post\s+office)\s+manager|"
+    # "Nobody has called me": a call that did not come is no call asked for.
+    r"(?:nobody|no\s+one|noone|hasn\s?t|has\s+not|didn\s?t|did\s+not|never)\s+(?:has\s+)?(?:called|rang|contacted|phoned)\s+me)"
+    r"(?![^\W\d_])"
 )
 
 

@@ -133,7 +133,7 @@ NEGATION_AFTER = re.compile(
     r"no\s+hace\s+falta|pas\s+besoin|non\s+serve|não\s+precisa|nao\s+precisa|"
     # "lo del descuento no me interesa", "the coupon doesn't interest me".
     r"no\s+me\s+interesa|non\s+mi\s+interessa|n[ãa]o\s+me\s+interessa|ne\s+m\s?interesse\s+pas|interessiert\s+mich\s+nicht|"
-    r"interesseert\s+me\s+niet|nie\s+interesuje|ilgilenmiyorum|не\s+интересует|doesn\s?t\s+interest)(?![^\W\d_])|^.{0,12}(?:じゃなくて|じゃなく|ではなく|結構です|けっこうです|いらない|要らない|いりません|要りません|不要|必要ない|しなくていい|しなくても|しなくて大丈夫|しない|しません|したくない|したくありません|しないで|せずに|せず|はやめ|をやめ|やめます|やめて|の代わりに|代わりに|요없|필요\s?없|하지\s?마|안\s?해)"
+    r"interesseert\s+me\s+niet|nie\s+interesuje|ilgilenmiyorum|не\s+интересует|doesn\s?t\s+interest)(?![^\W\d_])|^.{0,12}(?:じゃなくて|じゃなく|ではなく|結構です|けっこうです|いらない|要らない|いりません|要りません|不要|必要ない|しなくていい|しなくても|しなくて大丈夫|しない|しません|したくない|したくありません|しないで|せずに|せず|はやめ|をやめ|やめます|やめて|の代わりに|代わりに|요없|필요\s?없|하지\s?마|안\s?해|안\s?할)"
     # "교환 말고" (not an exchange): "말고" denies the word right before it, not one further back.
     r"|^\s?(?:은|는|이|가|을|를)?\s?말고"
 )
@@ -680,6 +680,14 @@ def reread(
     """The classifier's read of the message (intent, confidence, runner-up), corrected where it
     is unsure or reads nothing and the message's words or its last sentence say more."""
     intent, confidence, second = guess.intent, guess.confidence, guess.runner_up
+    if (
+        signals.closing
+        and intent in ("complaint", "human_agent")
+        and not set(named) - {"greeting"}
+        and not (signals.angry or signals.legal_threat or signals.wants_human)
+    ):
+        # "تمام ميرسي كتير" (fine, thanks a lot) read as a complaint: thanks take leave.
+        return "greeting", 1.0 - confidence, intent
     if (
         confidence < UNSURE_READ
         and intent in (*WRITE_REQUESTS, "complaint")

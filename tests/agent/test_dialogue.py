@@ -1708,3 +1708,46 @@ def test_thanks_to_which_option_takes_leave_without_a_person(agent: SupportAgent
     assert agent.state("g238").get("asked") in ("ask_variant", "variant_unavailable")
     turn = agent.handle("g238", "ok thanks")
     assert turn.status != "escalated" and writes(agent) == []
+
+
+def test_a_korean_not_now_to_a_return_opens_none(agent: SupportAgent) -> None:
+    agent.handle("g239", "Mug 받았는데 아직 고민 중이라서요. 주문번호 #A1002, 이메일 alice@example.com")
+    agent.handle("g239", "아뇨 지금 반품 접수는 안 할게요 좀 더 써보고 결정하려고요")
+    assert pending_tool(agent, "g239") is None
+    agent.handle("g239", "네 감사해요")
+    assert writes(agent) == []
+
+
+def test_just_the_money_back_in_russian_is_the_refund_for_the_broken_item(agent: SupportAgent) -> None:
+    replacement_offered(agent, "g240")
+    agent.handle("g240", "а можно просто деньги вернуть? новый не нужен")
+    assert pending_tool(agent, "g240") == "issue_refund"
+
+
+def test_a_return_and_a_swap_named_after_a_vague_complaint_send_nothing_again(agent: SupportAgent) -> None:
+    agent.handle("g241", "hey! bestelling #A1002 is binnen maar niet helemaal wat ik wou, alice@example.com")
+    agent.handle(
+        "g241", "de Mug wil ik terugsturen, vind ik toch niet mooi. en de T-Shirt is te klein, kan die geruild worden voor een L?"
+    )
+    assert pending_tool(agent, "g241") != "create_reshipment"
+    agent.handle("g241", "jep klopt, doe maar allebei")
+    assert "create_reshipment" not in writes(agent)
+
+
+def test_money_back_for_a_parcel_on_its_way_calls_it_back(agent: SupportAgent) -> None:
+    proposed_then_done(
+        agent,
+        "g242",
+        ["hej, paczka z zamowienia #A1003 juz jedzie ale ja jej nie chce, kupilem to samo taniej. alice@example.com"],
+        "intercept_parcel",
+        "tak, prosze zawrocic",
+    )
+
+
+def test_levantine_thanks_and_a_call_that_never_came_ask_for_no_person(agent: SupportAgent) -> None:
+    agent.handle("g243", "ما وصلني الطرد، رقم الطلب #A1003 والايميل alice@example.com")
+    assert agent.handle("g243", "تمام ميرسي كتير").status != "escalated"
+    from agent.understanding import read_signals
+
+    assert not read_signals("Do I need to pay any duty? Nobody has called me.", "en").wants_human
+    assert read_signals("can someone call me please", "en").wants_human

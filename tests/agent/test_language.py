@@ -295,3 +295,20 @@ def test_swiss_german_is_answered_in_german() -> None:
 
     assert detect_language("hoi, mis päckli hanget sit 4 täg bim zoll fescht. was muess ich mache?").language == "de"
     assert detect_language("ik wil mijn pakket terugsturen, het is kapot").language == "nl"
+
+
+def test_a_chat_word_of_the_conversations_language_keeps_it_against_an_unsure_model() -> None:
+    from agent.language import detect_language
+
+    assert detect_language("D'accord merci, on attend alors", "fr").language == "fr"
+    assert detect_language("a kase oddacie jak do was wroci?", "pl").language == "pl"
+    assert detect_language("e o reembolso do Leather Sneakers demora quanto tempo?", "pt").language == "pt"
+    # A message with the words of another language still switches.
+    assert detect_language("hola, puedo escribir en español? gracias", "en").language == "es"
+
+
+def test_swiss_german_with_few_words_of_its_own_is_german() -> None:
+    from agent.language import detect_language
+
+    text = "s paket isch ja scho unterwegs, aber ich bin ab morgen nicht mehr an der alten adresse"
+    assert detect_language(text, "de").language == "de"
