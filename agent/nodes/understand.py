@@ -361,6 +361,15 @@ CHANGE_OF_MIND = re.compile(
 )
 
 
+# The replies that ask which size or colour the customer wants instead.
+VARIANT_QUESTIONS = ("ask_variant", "variant_unavailable")
+
+
+def tools_done(state: ConversationState) -> set[str]:
+    """The tools whose writes succeeded in this conversation."""
+    return {a["tool"] for a in state.get("actions_log", []) if a["ok"]}
+
+
 def _proposed_lines(deps: AgentDeps, pending: PendingAction) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The order's items the proposal is about, and its other items: id, name and options."""
     chosen = set(pending["arguments"].get("item_ids") or [])
@@ -389,7 +398,7 @@ def asks_another_variant(deps: AgentDeps, pending: PendingAction, texts: list[st
 def asks_again_for(state: ConversationState, offer: PendingAction, named: dict[str, float], taken_back: frozenset[str]) -> bool:
     """Whether a yes names the proposal let go by the message before, and nothing else."""
     same = same_requests(offer)
-    done = any(a["ok"] and a["tool"] == offer["tool"] for a in state.get("actions_log", []))
+    done = offer["tool"] in tools_done(state)
     others = [i for i, w in named.items() if i in WRITE_REQUESTS and i not in same and w >= OTHER_REQUEST_MIN_WEIGHT]
     # ("ok ein gutschein wär das mindeste, ja gerne": the gesture offered, asked for.)
     gesture = offer["tool"] == "issue_coupon" and bool(COMPENSATION_WORDS.search(normalise(str(state.get("message", "")))))
@@ -638,7 +647,7 @@ def continues_goal(
         # "Meanwhile, do you ship to Belgium?" while we wait for the order number: a question of its own.
         return False
     if (
-        state.get("asked") in ("ask_variant", "variant_unavailable")
+        state.get("asked") in VARIANT_QUESTIONS
         and intent in PROBLEMS
         and names_a_variant([text], str(state.get("language") or "en"))
     ):
@@ -664,8 +673,8 @@ def _word_confidence(weight: float) -> float:
 
 def already_done(state: ConversationState, request: str) -> bool:
     """Whether a write answering this request was done in the conversation."""
-    tools = {tool for tool, asked in OWN_REQUEST.items() if asked == request}
-    return any(a["ok"] and a["tool"] in tools for a in state.get("actions_log", []))
+    done = tools_done(state)
+    return any(asked == request and tool in done for tool, asked in OWN_REQUEST.items())
 
 
 def reread(
@@ -1265,29 +1274,19 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         wanted = [i for i, w in stated.items() if i in WRITE_REQUESTS and w >= OTHER_REQUEST_MIN_WEIGHT and i not in stated_back]
         if len(wanted) == 1:
             intent, confidence = wanted[0], 1.0
-    if (
-        not pending
-        and state.get("asked") in ("ask_variant", "variant_unavailable")
-        and signals.affirmation == "no"
-        and not names_a_variant([text], language)
-    ):
-        # "nie, jednak nic nie zmieniajcie, zostawiam tak jak jest" to "which one instead?": nothing
-        # changes, and nobody else needs to find one.
-        updates.update(intent="other", intent_confidence=1.0, status="open", pending=None)
-        updates["reply_parts"] = [("cancelled_by_customer", {}), ("anything_else", {})]
-        return updates
-    if (
-        not pending
-        and state.get("asked") in ("ask_variant", "variant_unavailable")
-        and signals.closing
-        and not is_question(text)
-        and not names_a_variant([text], language)
-    ):
-        # "ok danke dir" to "which one instead?": the customer takes leave; nobody else needs to
-        # find them one.
-        signals = dataclasses.replace(signals, affirmation=None)
-        updates.update(intent="greeting", intent_confidence=1.0, status="open", signals=dataclasses.asdict(signals))
-        return updates
+    if not pending and state.get("asked") in VARIANT_QUESTIONS and not names_a_variant([text], language):
+        if signals.affirmation == "no":
+            # "nie, jednak nic nie zmieniajcie, zostawiam tak jak jest" to "which one instead?":
+            # nothing changes, and nobody else needs to find one.
+            updates.update(intent="other", intent_confidence=1.0, status="open", pending=None)
+            updates["reply_parts"] = [("cancelled_by_customer", {}), ("anything_else", {})]
+            return updates
+        if signals.closing and not is_question(text):
+            # "ok danke dir" to "which one instead?": the customer takes leave; nobody else needs
+            # to find them one.
+            signals = dataclasses.replace(signals, affirmation=None)
+            updates.update(intent="greeting", intent_confidence=1.0, status="open", signals=dataclasses.asdict(signals))
+            return updates
     if (
         state.get("asked") == "ask_which_order"
         and not slots["order_ids"]
