@@ -138,7 +138,7 @@ _LEXICON_SHARED: dict[str, tuple[str, ...]] = {
 SWISS_GERMAN = frozenset(
     {"päckli", "isch", "bim", "muess", "mues", "hanget", "nöd", "nüt", "öppis", "chönd", "chan", "gsi", "grüezi", "grüessech",
      "vilmal", "vielmal", "zäme", "gäll", "ufem", "üch", "hend", "händ", "wotti", "möcht", "wür", "gsehn", "luege", "lueg",
-     "scho", "mitenand", "bestellig", "adrässe"}
+     "scho", "mitenand", "bestellig", "adrässe", "zrugg", "zruggschicke", "wott", "gaht", "bstellt", "chunt", "hani"}
 )  # fmt: skip
 SWISS_GERMAN_WORDS = 2
 # Chat words of one language that speakers of another write too: Flemings and the Swiss thank
@@ -350,9 +350,10 @@ def detect_language(text: str, prior: str | None = None, *, engine: str = "fast-
     content = [w for w in words if w not in UNIVERSAL]
     if not content:
         return _fallback(prior)
-    if len(SWISS_GERMAN & set(words)) >= SWISS_GERMAN_WORDS:
+    if len(SWISS_GERMAN & set(words)) >= SWISS_GERMAN_WORDS or (prior == "de" and SWISS_GERMAN & set(words)):
         # "mis päckli hanget sit 4 täg bim zoll fescht": Swiss German, which the models read as
-        # Dutch; the answer is written in German.
+        # Dutch; the answer is written in German. In a German conversation one such word is enough
+        # ("ja, beides so mache. merci vilmal").
         return LanguageGuess("de", LEXICON_CONFIDENCE, "model")
 
     found = _latin_guess(cleaned, words, content, prior, engine)

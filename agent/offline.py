@@ -97,10 +97,11 @@ def _d(value: Any) -> Decimal:
     return Decimal(str(value))
 
 
-# Requests about a parcel that went out: where it is, what is missing, money or a new one instead.
+# Requests about a parcel that went out: where it is, what is missing, money or a new one instead,
+# and the changes it is too late for ("mon colis est retourné à l'expéditeur" read as a cancellation).
 AFTER_A_PARCEL = frozenset(
     {"track_order", "delivery_delay", "not_received", "missing_item", "damaged_item", "wrong_item", "return_request",
-     "refund_request", "reship_request"}
+     "refund_request", "reship_request", "cancel_order", "change_address", "switch_carrier"}
 )  # fmt: skip
 
 
@@ -1015,6 +1016,9 @@ def parse_address(raw: str, order: dict[str, Any]) -> dict[str, Any]:
             elif rest:
                 city = rest
             break
+    if postal_index is None and len(parts) >= 3 and re.fullmatch(r"\d{4}", parts[-1]):
+        # "…, V&A Waterfront, Cape Town, 8001": four digits of their own close the address.
+        postal_index, postal, region = len(parts) - 1, parts[-1], ""
     address1 = parts[0]
     middle = parts[1:postal_index] if postal_index is not None else parts[1:]
     if middle and not any(ch.isdigit() for ch in address1) and re.match(r"\d", middle[0]):

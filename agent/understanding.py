@@ -732,6 +732,31 @@ def _answer_groups(language: str, lexicons: Mapping[str, Lexicon]) -> list[tuple
     ]
 
 
+# "If you don't refund me, I'll file a chargeback": a condition, not a refusal.
+CONDITIONAL = re.compile(
+    r"(?i)(?<![^\W\d_])(?:if|unless|otherwise|si|sinon|wenn|falls|sonst|se|altrimenti|als|anders|jesli|jezeli|inaczej|eger|"
+    r"yoksa|если|иначе|إذا|اذا|لو|وإلا)(?![^\W\d_])|如果|要是|否则|もし|(?<!それ)なら|만약|만일|않으면"
+)
+
+
+# Condition words that are something else in a language: Spanish "se" ("se puede cambiar…").
+NOT_A_CONDITION = {"es": frozenset({"se"})}
+
+
+def _conditional_yes(norm: str, matches: list[Match], language: str) -> list[Match]:
+    """The answer words without a yes that a condition puts before ("if yes I prefer that", "wenn ja,
+    gerne", "si oui"): that yes waits for the shop's answer and agrees to nothing yet."""
+    ignored = NOT_A_CONDITION.get(language, frozenset())
+    kept = []
+    for m in matches:
+        before = re.search(r"(\S+)\s+$", norm[: m.start])
+        word = before.group(1) if before else ""
+        if m.label == "yes" and CONDITIONAL.fullmatch(word) and word not in ignored:
+            continue
+        kept.append(m)
+    return kept
+
+
 # "Wait", "hold on" in the normalised text: a no to go ahead now, or only a pause before a question.
 HOLD_ON = frozenset(
     {"wait", "hold on", "warte", "warten sie", "moment", "attendez", "attends", "espera", "aspetta", "aspetti", "espere",
@@ -740,12 +765,26 @@ HOLD_ON = frozenset(
 )  # fmt: skip
 
 
+# "Ok, I understand", "d'accord, je vois": words that take in what the shop said (normalised). With
+# an answer word and nothing more, they agree to no offer.
+ACKNOWLEDGED = re.compile(
+    r"(?:(?<![^\W\d_])(?:i\s+(?:understand|see|get\s+it)|understood|got\s+it|noted|(?:ya\s+)?entiendo|entendido|ya\s+veo|"
+    r"je\s+(?:comprends|vois)|compris|ich\s+verstehe|verstehe|verstanden|(?:ho\s+)?capito|capisco|entendi|entendo|compreendo|"
+    r"ik\s+(?:snap|begrijp)\s+het|snap\s+ik|begrepen|rozumiem|anlad[iı]m|anl[iı]yorum|понятно|понял|поняла|ясно|فهمت|"
+    r"明白了?|了解了|なるほど|그렇군요)(?![^\W\d_])|\s)+"
+)
+
+
+def _only_acknowledged(rest: str) -> bool:
+    return bool(rest) and ACKNOWLEDGED.fullmatch(rest) is not None
+
+
 def _affirmation(text: str, language: str, lexicons: Mapping[str, Lexicon]) -> str | None:
     norm = normalise(text)
     if not norm:
         return None
     groups = _answer_groups(language, lexicons)
-    matches = _find(norm, groups)
+    matches = _conditional_yes(norm, _find(norm, groups), language)
     if not matches:
         return None
     if is_question(text) and _units(_without(norm, matches)) > 0:
@@ -775,7 +814,9 @@ def _affirmation(text: str, language: str, lexicons: Mapping[str, Lexicon]) -> s
             return None
         return "no" if matches[0].start == 0 and matches[0].label == "no" else None
     if _units(norm) <= ANSWER_MAX_UNITS:
-        return "no" if any(m.label == "no" for m in matches) else "yes"
+        if any(m.label == "no" for m in matches):
+            return "no"
+        return None if _only_acknowledged(_without(norm, matches)) else "yes"
     if matches[0].start > _INTERJECTION_CHARS:
         if closes_with_no(text, language, lexicons):
             # "반품 배송비 제가 내야되는거면.. 그냥 안할래요. 됐어요" (if I pay the return postage, I'll
@@ -876,7 +917,7 @@ def _statement_answer(statement: str, language: str, lexicons: Mapping[str, Lexi
     word ("oui c'est parfait.", "and yes please open it"; a bare "ok." before a question is no answer)."""
     norm = normalise(statement)
     groups = _answer_groups(language, lexicons)
-    matches = _find(norm, groups)
+    matches = _conditional_yes(norm, _find(norm, groups), language)
     if not matches or matches[0].start > _LEAD_IN_CHARS:
         return None
     if _units(_without(norm, matches)) < 1 and len(matches) < 2 and _units(matches[0].phrase.normalised) < 2:
@@ -885,7 +926,8 @@ def _statement_answer(statement: str, language: str, lexicons: Mapping[str, Lexi
         return None
     if any(m.label == "no" for m in matches):
         return "no"
-    return "yes"
+    # "Ok I understand. And if I don't pay?": the customer takes in an answer, and agrees to nothing.
+    return None if _only_acknowledged(_without(norm, matches)) else "yes"
 
 
 def beyond_answer(text: str, language: str, directory: Path | None = None) -> float:
@@ -931,6 +973,11 @@ THANKS_FOR_EXPLAINING = re.compile(
 def only_that_one(text: str, language: str, directory: Path | None = None) -> bool:
     """Whether the message points to one thing alone ("just that one", "solo quello")."""
     return bool(_find(normalise(text), _signal_groups(language, "only_that", load_lexicons(directory))))
+
+
+def says_unchanged(text: str, language: str, directory: Path | None = None) -> bool:
+    """Whether the message says things stay as they are ("nessuna modifica", "leave it as it is")."""
+    return bool(_find(normalise(text), _signal_groups(language, "unchanged", load_lexicons(directory))))
 
 
 def answer_words(text: str, language: str, directory: Path | None = None) -> set[str]:
@@ -1476,10 +1523,34 @@ _ADDRESS_REQUEST_AFTER = re.compile(
 _ADDRESS_OBJECT = re.compile(r"(?i)^(?:yeni\s+)?adres(?:imi|i)\s+(?=[^\n]{0,40}\d)")
 
 
+# A label before a colon ("send it to my work: 4th Floor, …", "naar mijn nieuw adres sturen: …").
+_ADDRESS_LABEL = re.compile(r"^[^\d:：\n]{1,60}[:：]\s*(?=\S)")
+# The request before the place it names ("kann man das noch umleiten auf Bahnhofstrasse 12, …").
+_ADDRESS_AFTER_VERB = re.compile(
+    r"^(?:[^\W\d_]+\s+){2,}?(?:[^\W\d_]+\s+)*?(?i:auf|nach|to|naar|à|au|para|pra|per|na|do|на)\s+(?=\d|[A-ZÄÖÜÀ-Þ])"
+)
+# A sentence after the address that is no part of it ("… Glasgow G12 9UP. And can ye send it express?").
+_ADDRESS_SENTENCE = re.compile(r"(?<=[.?!])\s+(?=[A-ZÀ-Þ¿¡])")
+
+
 def _without_intro(address: str) -> str:
     address = _ADDRESS_REQUEST_AFTER.sub("", address)
     intro = _ADDRESS_INTRO.match(address) or _ADDRESS_OBJECT.match(address)
-    return address[intro.end() :] if intro and intro.end() < len(address) else address
+    address = address[intro.end() :] if intro and intro.end() < len(address) else address
+    label = _ADDRESS_LABEL.match(address)
+    if label and label.end() < len(address) and not _STREET_RE.search(label.group()):
+        address = address[label.end() :]
+    verb = _ADDRESS_AFTER_VERB.match(address)
+    if verb and not _STREET_RE.search(address[: verb.end()]) and any(ch.isdigit() for ch in address[verb.end() :]):
+        address = address[verb.end() :]
+    parts = _ADDRESS_SENTENCE.split(address)
+    kept = parts[:1]
+    for part in parts[1:]:
+        wordy = not any(ch.isdigit() for ch in part) and (part.rstrip().endswith(("?", "!")) or len(part.split()) >= 4)
+        if wordy:
+            break
+        kept.append(part)
+    return " ".join(kept).rstrip(" .") if len(kept) < len(parts) else address
 
 
 def _loose_address(text: str) -> tuple[str | None, tuple[int, int] | None]:

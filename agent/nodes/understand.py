@@ -14,7 +14,9 @@ from agent.nodes.deps import AgentDeps, add_usage
 from agent.state import ORDER_INTENTS, WRITE_REQUESTS, ConversationState, PendingAction, fresh_turn
 from agent.understanding import (
     COMPENSATION_WORDS,
+    CONDITIONAL,
     COUPON_WORDS,
+    NOT_A_CONDITION,
     QUESTION_MARKS,
     THANKS_FOR_EXPLAINING,
     IntentGuess,
@@ -35,6 +37,7 @@ from agent.understanding import (
     request_units,
     says_both,
     says_goodbye,
+    says_unchanged,
     without_matches,
 )
 from agent.variants import choose_variant, names_a_variant
@@ -136,17 +139,12 @@ NEGATION_AFTER = re.compile(
     r"interesseert\s+me\s+niet|nie\s+interesuje|ilgilenmiyorum|не\s+интересует|doesn\s?t\s+interest)(?![^\W\d_])|^.{0,12}(?:じゃなくて|じゃなく|ではなく|結構です|けっこうです|いらない|要らない|いりません|要りません|不要|必要ない|しなくていい|しなくても|しなくて大丈夫|しない|しません|したくない|したくありません|しないで|せずに|せず|はやめ|をやめ|やめます|やめて|の代わりに|代わりに|요없|필요\s?없|하지\s?마|안\s?해|안\s?할)"
     # "교환 말고" (not an exchange): "말고" denies the word right before it, not one further back.
     r"|^\s?(?:은|는|이|가|을|를)?\s?말고"
+    # "쿠폰은 괜찮고요" (the coupon, I'm fine), "クーポンは大丈夫です": a polite no thanks to the thing named.
+    r"|^\s?(?:은|는)\s?괜찮|^\s?は\s?(?:大丈夫|結構|けっこう)"
 )
 
 
 PUNCTUATED = re.compile(r"[,.;:!?()\[\]\n，。；：！？、،؛؟]+")
-
-
-# "If you don't refund me, I'll file a chargeback": a condition, not a refusal.
-CONDITIONAL = re.compile(
-    r"(?i)(?<![^\W\d_])(?:if|unless|otherwise|si|sinon|wenn|falls|sonst|se|altrimenti|als|anders|jesli|jezeli|inaczej|eger|"
-    r"yoksa|если|иначе|إذا|اذا|لو|وإلا)(?![^\W\d_])|如果|要是|否则|もし|(?<!それ)なら|만약|만일|않으면"
-)
 
 
 # "nie chcę zwrotu kasy, tylko wymianę", "not a refund, just a new one": the word after "only" or
@@ -158,10 +156,6 @@ CONTRAST = re.compile(
     r"asi\s+que|por\s+eso|mejor|donc|du\s+coup|quindi|percio|deshalb|daher|dus|dlatego|wiec|bu\s+yuzden|поэтому|так\s+что)"
     r"(?![^\W\d_])|只|而是"
 )
-
-
-# Condition words that are something else in a language: Spanish "se" ("se puede cambiar…").
-NOT_A_CONDITION = {"es": frozenset({"se"})}
 
 
 def _conditional(text: str, start: int, language: str | None = None) -> bool:
@@ -327,6 +321,10 @@ def names_another_request(deps: AgentDeps, text: str, language: str, pending: Pe
         and all(bare_change(clause, language, {}, other, {"change_address"}) for other in others)
     ):
         # "isso, pode trocar sim" while an address change waits: the verb repeats the change proposed.
+        return False
+    if set(others) == {"return_request"} and pending["tool"] == "create_reshipment":
+        # "yes perfect, send the red and register the return of the blue": the wrong one goes back
+        # once the right one is sent, a request that goes with the yes.
         return False
     return bool(others) and max(others.values()) >= OTHER_REQUEST_MIN_WEIGHT
 
@@ -698,14 +696,15 @@ def reread(
         # "تمام ميرسي كتير" (fine, thanks a lot) read as a complaint: thanks take leave.
         return "greeting", 1.0 - confidence, intent
     if (
-        confidence < UNSURE_READ
+        (confidence < UNSURE_READ or says_unchanged(text, language))
         and intent in (*WRITE_REQUESTS, "complaint")
         and not set(named) - {"greeting"}
         and (signals.affirmation or signals.closing or says_goodbye(text))
         and not (signals.angry or signals.legal_threat or signals.wants_human)
     ):
         # "ok allora ci penso un attimo e casomai vi riscrivo, grazie ciao", "yeah ok that's fine,
-        # i'll take it": an answer or a goodbye that no word of a request goes with, read unsure.
+        # i'll take it": an answer or a goodbye that no word of a request goes with, read unsure
+        # or saying nothing changes ("sì sì nessuna modifica, grazie ciao").
         return "other", 1.0 - confidence, intent
     asked = {i: w for i, w in named.items() if i in WRITE_REQUESTS}
     problems = {p: named.get(p, 0.0) for p in PROBLEMS}
@@ -1088,6 +1087,10 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
                 # "Yes, change it. And can it go express?": the yes is done first, then the next
                 # request is taken up in the same turn.
                 updates["then_intent"] = then
+                if then == "return_request" and pending["tool"] == "create_reshipment" and named_beside.get(then):
+                    # "ارسلوا الصح وسجلوا الارجاع" (send the right one and register the return): the
+                    # yes asks for both.
+                    updates["both"] = True
                 if slots["address"]:
                     updates["address"] = slots["address"]
         else:
@@ -1336,6 +1339,14 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     if intent in WRITE_REQUESTS and is_question(text) and OBLIGATION.search(normalise(text)) and not slots["address"]:
         # "Do I have to send the wrong one back?": a question about the rules, not a request.
         intent = "policy_question"
+    if (
+        pending is not None
+        and pending["tool"] == "create_reshipment"
+        and intent == "refund_status"
+        and named_requests.get("refund_request", 0.0) >= OTHER_REQUEST_MIN_WEIGHT
+    ):
+        # "Savez-vous me rembourser ?" while a new one is offered: the money instead, not news of a refund.
+        intent = "refund_request"
     swap_asked = (
         bool(slots["item_hints"])
         and names_a_variant([text], language)
@@ -1412,7 +1423,18 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     # "y ya que estamos, ¿se puede mandar por urgente?" while the address change waits: read as a
     # question, the words name a request that goes with the offer kept.
     kept_for = pending["intent"] if pending is not None and keeps_offer else updates["intent"]
-    queued = queued_request(state, kept_for, named_requests, taken_back, signals.affirmation == "no", slots)
+    with_swap = dict(named_requests)
+    if (
+        slots["item_hints"]
+        and slots["address"]
+        and "exchange_request" not in with_swap
+        and "modify_order" not in with_swap
+        and names_a_variant([text], language)
+    ):
+        # "kan ik de T-Shirt nog in blauw krijgen ipv rood? en … naar mijn nieuw adres: …": an item
+        # named in another colour beside a new address asks for the swap as well.
+        with_swap["exchange_request"] = OTHER_REQUEST_MIN_WEIGHT
+    queued = queued_request(state, kept_for, with_swap, taken_back, signals.affirmation == "no", slots)
     updates["queued"] = queued
     if slots["address"]:
         updates["address"] = slots["address"]

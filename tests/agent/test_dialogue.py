@@ -1751,3 +1751,120 @@ def test_levantine_thanks_and_a_call_that_never_came_ask_for_no_person(agent: Su
 
     assert not read_signals("Do I need to pay any duty? Nobody has called me.", "en").wants_human
     assert read_signals("can someone call me please", "en").wants_human
+
+
+def test_a_yes_under_a_condition_cancels_nothing(agent: SupportAgent) -> None:
+    agent.handle("g245", "I want to cancel my order please, the size is wrong i think. #A1001 alice@example.com")
+    assert pending_tool(agent, "g245") == "cancel_order"
+    agent.handle(
+        "g245", "wait... is possible only change the size? if yes I prefer, I like very much the T-Shirt, I just need M and not S"
+    )
+    assert writes(agent) == []
+    from agent.understanding import read_signals
+
+    assert read_signals("wenn ja, dann lieber die Größe ändern", "de").affirmation is None
+    assert read_signals("yes, if possible today", "en").affirmation == "yes"
+
+
+def test_ok_i_understand_before_a_question_takes_no_coupon(agent: SupportAgent) -> None:
+    agent.handle("g246", "my order is late, what does it mean?? #A1003 alice@example.com")
+    assert pending_tool(agent, "g246") == "issue_coupon"
+    agent.handle("g246", "Ok I understand. And if I dont pay, what happen with the package?")
+    agent.handle("g246", "ok i see")
+    assert writes(agent) == []
+
+
+def test_a_korean_the_coupon_is_fine_declines_it(agent: SupportAgent) -> None:
+    agent.handle("g247", "도착 예정일 지났는데 아직도 안왔어요 #A1003 alice@example.com")
+    assert pending_tool(agent, "g247") == "issue_coupon"
+    agent.handle("g247", "쿠폰은 괜찮고요 그냥 빨리 받고싶어요")
+    assert writes(agent) == []
+
+
+def test_can_you_refund_me_while_a_new_one_is_offered_offers_the_money(agent: SupportAgent) -> None:
+    agent.handle("g248", "Le Mug de ma commande #A1002 est arrivé complètement fendu. alice@example.com")
+    assert pending_tool(agent, "g248") == "create_reshipment"
+    agent.handle("g248", "Savez-vous me rembourser? J'ai plus envie de retenter franchement")
+    assert pending_tool(agent, "g248") == "issue_refund"
+    agent.handle("g248", "oui c'est d'accord. ça arrive sur ma carte en combien de temps ?")
+    assert writes(agent) == ["issue_refund"]
+
+
+def test_send_the_right_one_and_register_the_return_does_both(agent: SupportAgent) -> None:
+    agent.handle("g249", "Hi, I order the T-Shirt in red and arrived a blue one. order #A1002 email alice@example.com")
+    agent.handle("g249", "I want the red, the correct one. And the blue I send back to you, I dont want keep it")
+    assert pending_tool(agent, "g249") == "create_reshipment"
+    agent.handle("g249", "yes perfect, send the red and register the return of the blue. I need pay the post for return?")
+    assert sorted(writes(agent)) == ["create_reshipment", "return_items"]
+
+
+def test_swiss_german_sending_back_is_taken_up_after_the_right_one(agent: SupportAgent) -> None:
+    agent.handle(
+        "g250",
+        "Grüezi mitenand, ich han T-Shirt in rot bstellt und jetzt isch es blau cho. "
+        "Bestellnummer #A1002, E-Mail alice@example.com",
+    )
+    agent.handle("g250", "ja bitte s richtige schicke. und das falsche wott ich zruggschicke, gaht das?")
+    assert sorted(writes(agent)) == ["create_reshipment", "return_items"]
+    turn = agent.handle("g250", "ja, beides so mache. merci vilmal")
+    assert turn.language == "de"
+    assert sorted(writes(agent)) == ["create_reshipment", "return_items"]
+
+
+def test_an_address_keeps_out_the_words_around_it() -> None:
+    from agent.offline import parse_address
+    from agent.understanding import extract_slots
+
+    cases = {
+        "Please send it to my work: 4th Floor, 18 Dock Road, V&A Waterfront, Cape Town, 8001": (
+            "4th Floor, 18 Dock Road, V&A Waterfront, Cape Town, 8001"
+        ),
+        "New address is 27 Hyndland Road, Flat 2/1, Glasgow G12 9UP. And can ye send it express while you're at it?": (
+            "27 Hyndland Road, Flat 2/1, Glasgow G12 9UP"
+        ),
+        "naar mijn nieuw adres sturen: Kortrijksesteenweg 112, 9000 Gent": "Kortrijksesteenweg 112, 9000 Gent",
+        "kann man das noch umleiten auf Bahnhofstrasse 12, 8001 Zürich?": "Bahnhofstrasse 12, 8001 Zürich",
+        "Via di Porta a Pinti 12, 50121 Firenze": "Via di Porta a Pinti 12, 50121 Firenze",
+    }
+    for text, address in cases.items():
+        assert extract_slots(text, "en").address == address, text
+    fields = parse_address(
+        "4th Floor, 18 Dock Road, V&A Waterfront, Cape Town, 8001", {"shipping_address": {"postal_code": "75002"}}
+    )
+    assert (fields["city"], fields["postal_code"]) == ("Cape Town", "8001")
+
+
+def test_a_yes_with_a_question_after_it_changes_the_address(agent: SupportAgent) -> None:
+    agent.handle("g251", "Is it still possible to change the delivery address on my order? #A1005 alice@example.com")
+    agent.handle("g251", "Please send it to my work: 4th Floor, 18 Dock Road, V&A Waterfront, Cape Town, 8001")
+    agent.handle("g251", "Ja, that's right, go for it. Will it still come this week or is that now going to take longer?")
+    assert writes(agent) == ["change_shipping_address"]
+
+
+def test_a_colour_named_beside_a_new_address_is_taken_up_after_it(agent: SupportAgent) -> None:
+    agent.handle("g252", "dag, ik heb een vraagje over bestelling #A1005, mijn email is alice@example.com")
+    agent.handle(
+        "g252",
+        "kan ik de T-Shirt nog in blauw krijgen ipv rood? "
+        "en ge moogt het ook naar mijn nieuw adres sturen: Kortrijksesteenweg 112, 9000 Gent",
+    )
+    assert pending_tool(agent, "g252") == "change_shipping_address"
+    agent.handle("g252", "ja allebei graag")
+    assert agent.state("g252").get("intent") in ("exchange_request", "modify_order")
+
+
+def test_no_change_and_goodbye_asks_for_no_swap(agent: SupportAgent) -> None:
+    agent.handle("g253", "buongiorno, ordine #A1005, mail alice@example.com. il pacco non è ancora partito vero?")
+    agent.handle("g253", "stavo pensando di annullare... o magari cambiare corriere, boh non so")
+    agent.handle("g253", "no aspetta, non fare niente. lo lascio così com'è")
+    turn = agent.handle("g253", "sì sì nessuna modifica, grazie ciao")
+    assert turn.intent not in ("exchange_request", "modify_order") and turn.status != "escalated"
+    assert writes(agent) == []
+
+
+def test_new_phrasings_of_a_person_and_of_where_it_is() -> None:
+    from agent.understanding import read_signals
+
+    assert read_signals("can pass to your staff handle? i really need this item by next week", "en").wants_human
+    assert read_signals("je veux le recevoir svp. vous pouvez voir avec quelqu'un?", "fr").wants_human
+    assert read_signals("aye that's grand, do both", "en").affirmation == "yes"
