@@ -981,7 +981,7 @@ def cancel_reason(state: ConversationState) -> str:
 POSTAL = re.compile(
     r"\b(\d{5}(?:-\d{3,4})?|\d{4}-\d{3}|\d{4}\s?[A-Z]{2}|\d{2}-\d{3}|\d{3}-\d{4}|[A-Z]{1,2}\d[A-Z\d]?\s?\d[A-Z]{2}"
     r"|[AC-FHKNPRTV-Y]\d{2}\s?[AC-FHKNPRTV-Y0-9]{4}|[A-Z]\d[A-Z]\s?\d[A-Z]\d|[A-Z]\d{4}[A-Z]{3}|\d{4}(?=\s+[^\W\d_]{2,})"
-    r"|(?<=(?:NSW|VIC|QLD|TAS|ACT)\s)\d{4}|(?<=(?:NT|SA|WA)\s)\d{4})\b",
+    r"|(?<=(?:NSW|VIC|QLD|TAS|ACT)\s)\d{4}|(?<=(?:NT|SA|WA)\s)\d{4}|(?<=Singapore\s)\d{6})\b",
     re.I,
 )
 # The states Australia writes before its postal codes.
@@ -1004,6 +1004,9 @@ def parse_address(raw: str, order: dict[str, Any]) -> dict[str, Any]:
     postal_index = None
     for index in range(len(parts) - 1, 0, -1):
         match = POSTAL.search(parts[index])
+        if match and parts[index].lstrip().startswith("#"):
+            # "#08-123": a unit number (Singapore), not a postal code.
+            continue
         if match:
             postal_index, postal, region = index, match.group(1), ""
             rest = re.sub(r"\(\s*\)", "", parts[index][: match.start()] + parts[index][match.end() :])

@@ -255,8 +255,9 @@ def compile_phrase(text: str) -> Phrase | None:
         pattern = r"(?<![^\W\d_])(?:[وفبلك]|[وفبك]?ال|لل)?" + body + end
         units = float(len(words))
     else:
-        end = "" if prefix or len(last_word) >= 5 else r"(?![^\W_])"
-        pattern = r"(?<![^\W_])" + body + end
+        # Han, kana and Hangul end a Latin word ("直接refund给我就好", "parcel已经在路上了").
+        end = "" if prefix or len(last_word) >= 5 else r"(?![^\W_\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3])"
+        pattern = r"(?<![^\W_\u3040-\u30ff\u3400-\u9fff\uac00-\ud7a3])" + body + end
         units = float(len(words))
     weight = min(3.0, 1.0 + 0.5 * (units - 1.0))
     return Phrase(text=text.strip().rstrip("*"), normalised=norm, pattern=re.compile(pattern), weight=weight)
@@ -713,8 +714,14 @@ def _signal_groups(language: str, key: str, lexicons: Mapping[str, Lexicon]) -> 
 
 
 # English answer words that are other words in a language: Portuguese "no cartão" (on the card),
-# Polish "no dobra" (well, fine).
-_ENGLISH_ANSWERS_NOT_IN: dict[str, frozenset[str]] = {"pt": frozenset({"no"}), "pl": frozenset({"no"})}
+# Polish "no dobra" (well, fine), Turkish and Spanish "ya".
+_ENGLISH_ANSWERS_NOT_IN: dict[str, frozenset[str]] = {
+    "pt": frozenset({"no"}),
+    "pl": frozenset({"no"}),
+    # Turkish "ya bu ne ya" (what is this), Spanish "ya" (already, now).
+    "tr": frozenset({"ya"}),
+    "es": frozenset({"ya"}),
+}
 
 
 def _answer_groups(language: str, lexicons: Mapping[str, Lexicon]) -> list[tuple[str, Iterable[Phrase], float]]:
@@ -1494,7 +1501,7 @@ _STREET_WORD = (
     r"(?i)(?<![^\W\d_])(?:street|st\.?|road|rd\.?|avenue|ave\.?|lane|drive|dr\.?|boulevard|blvd|way|place|crescent|close|court|terrace|gardens|park|square|rue|avenue|bd|all[ée]e|"
     r"chemin|calle|carrer|passeig|rambla|c/|avenida|avda\.?|plaza|paseo|camino|via|viale|piazza|corso|rua|travessa|largo|pra[çc]a|stra(?:ß|ss)e|str\.|weg|"
     r"platz|allee|gasse|laan|straat|plein|gracht|steenweg|dreef|kade|singel|chauss[ée]e|av\.|ul\.?|ulica|al\.?|aleja|cad(?:desi)?\.?|sok(?:ak|a[gğ][ıi])?\.?|mah(?:allesi)?\.?|"
-    r"улица|ул\.|проспект|пр\.|шоссе|شارع|طريق)(?![^\W\d_])|[a-zäöüß]+(?:stra(?:ß|ss)e|str\.|weg|platz|gasse|laan|straat)"
+    r"улица|ул\.|проспект|пр\.|шоссе|شارع|طريق)(?![^\W\d_])|[a-zäöüß]+(?:stra(?:ß|ss)e|str\.|weg|platz|gasse|laan|straat|gracht|kade|singel|dijk|plein)"
 )
 _STREET_RE = re.compile(_STREET_WORD)
 _CLAUSE_START = re.compile(r"[?!:;]|(?<=[a-z])\.\s")
@@ -1511,7 +1518,7 @@ _ADDRESS_INTRO = re.compile(
     r"(?:(?:new|nuevo|nueva|novo|nova|nouvelle|neue|nuovo|nuova|nieuwe?|nowy|yeni)\s+)?"
     r"(?:one|address|endere[çc]o|morada|direcci[oó]n|adresse|indirizzo|adres|anschrift|адрес)?"
     r"(?:\s+(?:new|nuevo|nueva|novo|nova|nouvelle|neue|nuovo|nuova|nieuwe?|nowy|yeni))?"
-    r"\s*(?:is|é|e|è|es|est|c['’]est|ist|lautet|wäre|to|это|será|sera|would\s+be|will\s+be)\s+(?=[^\n]{0,40}\d)"
+    r"\s*(?:is|é|e|è|es|est|c['’]est|ist|lautet|wäre|wordt|to|это|será|sera|would\s+be|will\s+be)\s+(?=[^\n]{0,40}\d)"
 )
 
 

@@ -62,7 +62,12 @@ def read_slots(text: str, language: str) -> dict[str, Any]:
     }
     if not found["order_ids"]:
         # Shops number orders their own way (#A1003, #SO-2291): any '#' reference with a digit counts.
-        found["order_ids"] = [m.group(0) for m in SHOP_ORDER_REF.finditer(text) if any(c.isdigit() for c in m.group(0))]
+        # A unit number in an address is none ("Blk 456 Tampines Street 42, #08-123, Singapore 520456").
+        found["order_ids"] = [
+            m.group(0)
+            for m in SHOP_ORDER_REF.finditer(text)
+            if any(c.isdigit() for c in m.group(0)) and not (slots.address and m.group(0) in slots.address)
+        ]
     return found
 
 
@@ -552,6 +557,14 @@ MONEY_WORDS = re.compile(
 )
 
 
+# Words before the word for address (normalised) that make it no new one: "old" (the place the
+# customer leaves) or "mail" ("mail adresim …", my email address).
+NO_NEW_ADDRESS_BEFORE = re.compile(
+    r"(?<![^\W\d_])(?:old|previous|alte[nmr]?|bisherige[nmr]?|ancienne|vieja|antigua|anterior|vecchio|precedente|antigo|oude|"
+    r"vorige|stary|starym|starego|eski|старый|старого|старом|прежний|e?\s?mail|e\s?posta|correo|courriel)\s+$"
+)
+
+
 def read_requests(deps: AgentDeps, text: str, language: str) -> tuple[dict[str, float], frozenset[str]]:
     """The requests the message's keywords name, with their weights, and those named under a
     negation ("mejor no lo canceles"). A negation denies only words of its own clause ("(10,
@@ -561,8 +574,13 @@ def read_requests(deps: AgentDeps, text: str, language: str) -> tuple[dict[str, 
     for clause in PUNCTUATED.split(text):
         norm = normalise(clause)
         for match in deps.classifier.keyword_matches(clause, language):
-            # A problem is told, not asked: "je ne l'ai pas reçu" names it under its own negation.
-            if match.label in PROBLEM_INTENTS or not _negated(norm, match.start, match.end, language):
+            if match.label == "change_address" and NO_NEW_ADDRESS_BEFORE.search(norm[max(0, match.start - 16) : match.start]):
+                # "ich bin ab morgen nicht mehr an der alten adresse": the old address is where the
+                # customer will not be, neither a request nor a refusal; "mail adresim" is an email.
+                continue
+            # A problem is told, not asked: "je ne l'ai pas reçu", "siparis hala gelmedi" (still not
+            # come) name it under their own negation.
+            if match.label in (*PROBLEM_INTENTS, *PARCEL_NEWS) or not _negated(norm, match.start, match.end, language):
                 named[match.label] = named.get(match.label, 0.0) + match.weight
             elif not _conditional(norm, match.start, language):
                 refused.add(match.label)
@@ -706,6 +724,12 @@ def reread(
         # i'll take it": an answer or a goodbye that no word of a request goes with, read unsure
         # or saying nothing changes ("sì sì nessuna modifica, grazie ciao").
         return "other", 1.0 - confidence, intent
+    spoken = {i: w for i, w in named.items() if i not in ("greeting", "human_agent")}
+    if intent == "human_agent" and not signals.wants_human and spoken and max(spoken.values()) >= OTHER_REQUEST_MIN_WEIGHT:
+        # "طب هو فين دلوقتي؟ وهيوصل امتى بالظبط" (so where is it now? when exactly will it come?) read
+        # as a call for a person: no word asks for one, the words ask where the parcel is.
+        best = max(spoken, key=spoken.__getitem__)
+        return best, 1.0 - confidence, intent
     asked = {i: w for i, w in named.items() if i in WRITE_REQUESTS}
     problems = {p: named.get(p, 0.0) for p in PROBLEMS}
     if intent == "refund_request" and named.get("return_request", 0.0) >= OTHER_REQUEST_MIN_WEIGHT and named.get(intent):
@@ -1080,6 +1104,9 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
             updates["both"] = bool(state.get("queued")) and says_both(text, language)
             asked = without_rule_questions(text)
             named_beside = named_requests if asked == text.strip() else read_requests(deps, asked, language)[0]
+            if pending["tool"] == "issue_refund" and not ITEM_BACK.search(normalise(text)):
+                # "ok 可以，退回我的卡就好" (yes, back to my card): words of giving back that say the money.
+                named_beside = {i: w for i, w in named_beside.items() if i != "return_request"}
             then = request_after_yes(deps, text, language, pending) or partner_named(
                 pending, named_beside, taken_back, lambda candidate, same: bare_change(text, language, slots, candidate, same)
             )
@@ -1347,6 +1374,16 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     ):
         # "Savez-vous me rembourser ?" while a new one is offered: the money instead, not news of a refund.
         intent = "refund_request"
+    if (
+        pending is not None
+        and pending["tool"] == "issue_coupon"
+        and intent == "complaint"
+        and not (signals.angry or signals.legal_threat or signals.wants_human or signals.affirmation)
+    ):
+        # "そうなんですね…誕生日プレゼントにする予定だったので残念です" (it was to be a birthday present,
+        # such a pity) while the coupon for the late parcel waits: sorrow, answered with the apology
+        # and the offer again, not a complaint for a person.
+        intent = pending["intent"]
     swap_asked = (
         bool(slots["item_hints"])
         and names_a_variant([text], language)
@@ -1514,6 +1551,12 @@ def queued_request(
     if before and before != intent and before not in taken_back and not refusing:
         # The goal of the messages before, not refused: "new address …" then "and can it go express?".
         candidates.append(before)
+        waiting = state.get("pending")
+        own = OWN_REQUEST.get(waiting["tool"]) if waiting else None
+        if own and own != intent and own not in taken_back and frozenset({own, intent}) in TOGETHER:
+            # "还有地址也要改一下" (the address too) while the size change of a wrong item waits: the
+            # change proposed, all of it said already, goes with the address.
+            return own
     for candidate in candidates:
         if frozenset({candidate, intent}) in TOGETHER and not bare_change(
             state.get("message", ""), str(state.get("language") or "en"), slots, candidate, {intent}

@@ -1868,3 +1868,98 @@ def test_new_phrasings_of_a_person_and_of_where_it_is() -> None:
     assert read_signals("can pass to your staff handle? i really need this item by next week", "en").wants_human
     assert read_signals("je veux le recevoir svp. vous pouvez voir avec quelqu'un?", "fr").wants_human
     assert read_signals("aye that's grand, do both", "en").affirmation == "yes"
+
+
+def test_sorrow_while_a_coupon_waits_is_answered_with_the_offer_again(agent: SupportAgent) -> None:
+    agent.handle(
+        "g254", "お届け予定日をだいぶ過ぎてるんですが、どうなってますか？ 注文番号 #A1003 メールは alice@example.com です"
+    )
+    assert pending_tool(agent, "g254") == "issue_coupon"
+    turn = agent.handle("g254", "そうなんですね…誕生日プレゼントにする予定だったので残念です")
+    assert turn.status != "escalated" and pending_tool(agent, "g254") == "issue_coupon"
+    agent.handle("g254", "え、いいんですか？じゃあクーポンお願いします")
+    assert writes(agent) == ["issue_coupon"]
+
+
+def test_an_address_named_after_the_identity_step_joins_the_faster_carrier(agent: SupportAgent) -> None:
+    for message in [
+        "hoi! twee dingen: ander adres en kan het met een snellere vervoerder?",
+        "alice@example.com",
+        "ordernummer is #A1005",
+    ]:
+        agent.handle("g255", message)
+    assert pending_tool(agent, "g255") == "switch_carrier"
+    agent.handle("g255", "adres wordt Oudegracht 142 A, 3511 AZ Utrecht")
+    assert pending_tool(agent, "g255") == "change_shipping_address"
+    agent.handle("g255", "ja allebei graag 👍")
+    assert sorted(writes(agent)) == ["change_shipping_address", "switch_carrier"]
+
+
+def test_an_english_word_between_chinese_words_names_the_refund(agent: SupportAgent) -> None:
+    agent.handle("g256", "hi，收到的Mug坏掉了，盖子都裂开了 😩 订单是 #A1002 email: alice@example.com")
+    assert pending_tool(agent, "g256") == "create_reshipment"
+    agent.handle("g256", "不用再寄了，直接refund给我就好")
+    assert pending_tool(agent, "g256") == "issue_refund"
+    agent.handle("g256", "ok 可以，退回我的卡就好，大概要几天？")
+    assert writes(agent) == ["issue_refund"] and pending_tool(agent, "g256") is None
+
+
+def test_a_unit_number_in_a_singapore_address_is_no_order_number(agent: SupportAgent) -> None:
+    from agent.offline import parse_address
+
+    agent.handle("g257", "parcel已经在路上了，还可以改地址吗？ order no. #A1003，email alice@example.com")
+    agent.handle("g257", "新地址：Blk 456 Tampines Street 42, #08-123, Singapore 520456")
+    assert agent.state("g257").get("order_id") == "#A1003"
+    assert pending_tool(agent, "g257") == "intercept_parcel"
+    fields = parse_address("Blk 456 Tampines Street 42, #08-123, Singapore 520456", {"shipping_address": {}})
+    assert (fields["address2"], fields["postal_code"], fields["city"]) == ("#08-123", "520456", "Singapore")
+
+
+def test_send_a_proper_one_in_russian_keeps_the_new_one_offered(agent: SupportAgent) -> None:
+    agent.handle("g258", "вы мне прислали не тот цвет!!! заказывала красный пришел синий. T-Shirt #A1002 alice@example.com")
+    agent.handle("g258", "отправьте нормальный красный. этот синий возвращать не буду, некогда мне по почтам бегать")
+    assert pending_tool(agent, "g258") == "create_reshipment"
+    agent.handle("g258", "да отправляйте")
+    assert writes(agent) == ["create_reshipment"]
+
+
+def test_a_size_change_waiting_joins_the_address_named_after_it(agent: SupportAgent) -> None:
+    agent.handle("g259", "你好，我刚下的单，T-Shirt尺码选错了，要L的，不是M。订单号#A1005 alice@example.com")
+    assert pending_tool(agent, "g259") == "modify_order_items"
+    agent.handle("g259", "还有地址也要改一下，新地址：浙江省杭州市西湖区文三路478号华星时代广场B座1203室，邮编310012")
+    assert pending_tool(agent, "g259") == "change_shipping_address"
+    agent.handle("g259", "对，两个都改，谢谢亲")
+    assert sorted(writes(agent)) == ["change_shipping_address", "modify_order_items"]
+
+
+def test_where_is_it_now_in_egyptian_arabic_asks_for_no_person(agent: SupportAgent) -> None:
+    agent.handle("g260", "ازيكم، الاوردر بتاعي اتأخر جامد المفروض كان وصل من اسبوع 😤 #A1003 و الميل alice@example.com")
+    turn = agent.handle("g260", "طب هو فين دلوقتي؟ وهيوصل امتى بالظبط")
+    assert turn.status != "escalated" and turn.intent in ("track_order", "delivery_delay")
+
+
+def test_a_turkish_still_not_here_is_a_late_parcel_and_ya_is_no_yes(agent: SupportAgent) -> None:
+    from agent.understanding import read_signals
+
+    assert read_signals("ya bu ne ya siparis hala gelmedi", "tr").affirmation is None
+    agent.handle("g261", "ya bu ne ya siparis hala gelmedi, verilen tarih coktan gecti 😡 #A1003")
+    turn = agent.handle("g261", "mail adresim alice@example.com")
+    assert turn.intent == "delivery_delay" and pending_tool(agent, "g261") == "issue_coupon"
+
+
+def test_the_old_address_the_customer_leaves_is_no_refusal(agent: SupportAgent) -> None:
+    agent.handle("g262", "Grüezi mitenand, ich hab eine frage zu meiner bestellig #A1003. email: alice@example.com")
+    agent.handle(
+        "g262",
+        "s paket isch ja scho unterwegs, aber ich bin ab morgen nicht mehr an der alten adresse. "
+        "kann man das noch umleiten auf Bahnhofstrasse 12, 8001 Zürich?",
+    )
+    assert pending_tool(agent, "g262") == "intercept_parcel"
+
+
+def test_a_moroccan_yes_redirects_the_parcel(agent: SupportAgent) -> None:
+    agent.handle("g263", "الكولي ديالي راه فالطريق، واش ممكن تحولوه لعنوان جديد؟ #A1003 alice@example.com")
+    agent.handle("g263", "العنوان الجديد: 27 زنقة ابن منير، المعاريف، 20330 الدار البيضاء")
+    assert pending_tool(agent, "g263") == "intercept_parcel"
+    agent.handle("g263", "واه دير ليا هادشي عافاك")
+    assert writes(agent) == ["intercept_parcel"]
