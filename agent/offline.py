@@ -563,8 +563,10 @@ class OfflineBrain:
                     self.policy_answer(state, context) if context.get("hits") else Decision("reply", parts=[("already_done", {})])
                 )
         if not item_ids:
-            if state.get("problem") in PROBLEM_REASONS and not _all_items_meant(state):
-                # "One of the items is broken, I want to return it": which one.
+            swap_too = bool({"exchange_request", "modify_order"} & set(state.get("worded") or []))
+            if (state.get("problem") in PROBLEM_REASONS or swap_too) and not _all_items_meant(state):
+                # "One of the items is broken, I want to return it", "one thing to swap and another
+                # to return": which one.
                 return self.ask_which(state, order)
             # "I want to return my order": the whole order.
             item_ids = [i["item_id"] for i in order.get("items", [])]
@@ -994,7 +996,7 @@ def parse_address(raw: str, order: dict[str, Any]) -> dict[str, Any]:
     """A free-text address ("12 Elm Street, Apt 4, Austin, TX 78701, USA" or "3 quai Perrache,
     69002 Lyon, France") split into fields; what cannot be told apart keeps the order's value."""
     current = order.get("shipping_address") or {}
-    parts = [p.strip() for p in re.split(r"[,\n;]", raw) if p.strip()]
+    parts = [p.strip() for p in re.split(r"[,\n;،，、]", raw) if p.strip()]
     if not parts:
         parts = [raw.strip()]
     country = current.get("country", "-")

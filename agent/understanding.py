@@ -714,13 +714,13 @@ def _signal_groups(language: str, key: str, lexicons: Mapping[str, Lexicon]) -> 
 
 
 # English answer words that are other words in a language: Portuguese "no cartão" (on the card),
-# Polish "no dobra" (well, fine), Turkish and Spanish "ya".
+# Polish "no dobra" (well, fine), Turkish "ya", Spanish "y" (and).
 _ENGLISH_ANSWERS_NOT_IN: dict[str, frozenset[str]] = {
     "pt": frozenset({"no"}),
     "pl": frozenset({"no"}),
     # Turkish "ya bu ne ya" (what is this), Spanish "ya" (already, now).
     "tr": frozenset({"ya"}),
-    "es": frozenset({"ya"}),
+    "es": frozenset({"y"}),
 }
 
 

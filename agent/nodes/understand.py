@@ -1110,6 +1110,10 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
             then = request_after_yes(deps, text, language, pending) or partner_named(
                 pending, named_beside, taken_back, lambda candidate, same: bare_change(text, language, slots, candidate, same)
             )
+            if updates["both"]:
+                # "sí, las dos cosas. El reembolso del Mug va a la misma tarjeta no?": both are the
+                # offer and the request queued; the money asked about is the return's.
+                then = None
             if then is not None:
                 # "Yes, change it. And can it go express?": the yes is done first, then the next
                 # request is taken up in the same turn.
@@ -1461,12 +1465,13 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     # question, the words name a request that goes with the offer kept.
     kept_for = pending["intent"] if pending is not None and keeps_offer else updates["intent"]
     with_swap = dict(named_requests)
+    outside = text.replace(slots["address"], " ") if slots["address"] else ""
     if (
-        slots["item_hints"]
-        and slots["address"]
+        outside
+        and any(hint in outside for hint in slots["item_hints"])
         and "exchange_request" not in with_swap
         and "modify_order" not in with_swap
-        and names_a_variant([text], language)
+        and names_a_variant([outside], language)
     ):
         # "kan ik de T-Shirt nog in blauw krijgen ipv rood? en … naar mijn nieuw adres: …": an item
         # named in another colour beside a new address asks for the swap as well.

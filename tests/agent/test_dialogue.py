@@ -1963,3 +1963,49 @@ def test_a_moroccan_yes_redirects_the_parcel(agent: SupportAgent) -> None:
     assert pending_tool(agent, "g263") == "intercept_parcel"
     agent.handle("g263", "واه دير ليا هادشي عافاك")
     assert writes(agent) == ["intercept_parcel"]
+
+
+@pytest.mark.parametrize(
+    ("conversation", "language", "message"),
+    [
+        ("g264", "en", "the T-Shirt i want L size, not the one i choose. the Mug no need change, keep same"),
+        ("g265", "fr", "je le veux en L au lieu du M. le T-Shirt oui, le Mug on touche pas, il est très bien"),
+    ],
+)
+def test_the_item_left_as_it_is_is_not_the_one_swapped(
+    agent: SupportAgent, conversation: str, language: str, message: str
+) -> None:
+    agent.handle(conversation, "hi, order #A1002 alice@example.com, I want to exchange something")
+    agent.handle(conversation, message)
+    pending = agent.state(conversation).get("pending")
+    assert pending and pending["tool"] == "exchange_items" and pending["arguments"]["item_ids"] == ["2000000001"]
+
+
+def test_one_thing_to_swap_and_another_to_return_asks_which_then_does_both(agent: SupportAgent) -> None:
+    agent.handle(
+        "g266", "Buenas! Quería cambiar una cosa de mi pedido y devolver otra. el correo es alice@example.com y el pedido #A1002"
+    )
+    assert pending_tool(agent, "g266") is None and writes(agent) == []
+    agent.handle(
+        "g266", "el T-Shirt me queda pequeño, lo quiero en talla L, mismo color. Y el Mug no me convence, ese lo devuelvo"
+    )
+    assert pending_tool(agent, "g266") == "exchange_items"
+    agent.handle("g266", "sí, las dos cosas. El reembolso del Mug va a la misma tarjeta no?")
+    assert sorted(writes(agent)) == ["exchange_items", "return_items"]
+    from agent.understanding import read_signals
+
+    assert read_signals("Buenas! Quería cambiar una cosa y devolver otra", "es").affirmation is None
+
+
+def test_a_chilean_ya_po_agrees_and_a_moroccan_address_names_no_colour(agent: SupportAgent) -> None:
+    from agent.offline import parse_address
+    from agent.understanding import read_signals
+
+    assert read_signals("ya po, dale, redirijanlo. cuanto se demora mas o menos?", "es").affirmation == "yes"
+    agent.handle("g267", "الكولي ديالي راه فالطريق، واش ممكن تحولوه لعنوان جديد؟ #A1003 alice@example.com")
+    agent.handle("g267", "العنوان الجديد: 27 زنقة ابن منير، المعاريف، 20330 الدار البيضاء")
+    assert not agent.state("g267").get("queued")
+    turn = agent.handle("g267", "واه دير ليا هادشي عافاك")
+    assert turn.status != "escalated" and writes(agent) == ["intercept_parcel"]
+    fields = parse_address("27 زنقة ابن منير، المعاريف، 20330 الدار البيضاء", {"shipping_address": {"postal_code": "75002"}})
+    assert (fields["postal_code"], fields["city"]) == ("20330", "الدار البيضاء")
