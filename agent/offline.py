@@ -564,7 +564,8 @@ class OfflineBrain:
                 )
         if not item_ids:
             swap_too = bool({"exchange_request", "modify_order"} & set(state.get("worded") or []))
-            if (state.get("problem") in PROBLEM_REASONS or swap_too) and not _all_items_meant(state):
+            part = swap_too or _some_items_meant(state)
+            if (state.get("problem") in PROBLEM_REASONS or part) and not _all_items_meant(state):
                 # "One of the items is broken, I want to return it", "one thing to swap and another
                 # to return": which one.
                 return self.ask_which(state, order)
@@ -968,6 +969,22 @@ def _recent_messages(state: ConversationState) -> list[str]:
     return [t["text"] for t in (state.get("transcript") or [])[-ITEM_MEMORY_MESSAGES:]] or [state.get("message", "")]
 
 
+# "Some things", "one thing … another": part of the order, not said which.
+SOME_ITEMS = re.compile(
+    r"(?i)(?<![^\W\d_])(?:some\s+(?:things|items|stuff)|a\s+few\s+(?:things|items)|one\s+of\s+(?:them|the\s+items)|"
+    r"algunas\s+cosas|unas\s+cosas|una\s+cosa|umas\s+coisas|algumas\s+coisas|uma\s+coisa|quelques\s+(?:articles|trucs|choses)|"
+    r"un\s+des\s+articles|ein\s+paar\s+(?:sachen|artikel)|einige\s+(?:sachen|artikel)|etwas|alcune\s+cose|qualcosa|"
+    r"een\s+paar\s+(?:dingen|artikelen)|iets|kilka\s+rzeczy|cos|bazi\s+urunler|birkac|несколько|кое-что|что-то)(?![^\W\d_])|"
+    r"一些|有些|いくつか|一部|몇\s?개|일부"
+)
+
+
+def _some_items_meant(state: ConversationState) -> bool:
+    """Whether the customer said part of the order without naming it ("I have to return some things")."""
+    recent = [str(t.get("text", "")) for t in state.get("transcript", [])[-3:]]
+    return any(SOME_ITEMS.search(text) for text in [*recent, state.get("message", "")])
+
+
 def _all_items_meant(state: ConversationState) -> bool:
     """Whether the customer said the whole order ("return everything"), in this message or the
     ones just before ("tout est abîmé", then the order number, then "je veux mon argent")."""
@@ -992,6 +1009,10 @@ AUSTRALIAN_STATES = ("NSW", "VIC", "QLD", "TAS", "ACT", "NT", "SA", "WA")
 _POSTAL_WORD = re.compile(r"(?i)(?<![^\W\d_])(?:cep|plz|cp|c\.p\.|zip|cap|eircode|postcode)(?![^\W\d_])\s*:?")
 
 
+# A postal code written with its label ("邮编310012", "郵便番号 100-0001", "우편번호 06236").
+_POSTAL_LABELLED = re.compile(r"(?:邮编|郵編|邮政编码|郵便番号|우편번호)\s*[:：]?\s*(\d{3}-?\d{4}|\d{5,6})")
+
+
 def parse_address(raw: str, order: dict[str, Any]) -> dict[str, Any]:
     """A free-text address ("12 Elm Street, Apt 4, Austin, TX 78701, USA" or "3 quai Perrache,
     69002 Lyon, France") split into fields; what cannot be told apart keeps the order's value."""
@@ -999,6 +1020,21 @@ def parse_address(raw: str, order: dict[str, Any]) -> dict[str, Any]:
     parts = [p.strip() for p in re.split(r"[,\n;،，、]", raw) if p.strip()]
     if not parts:
         parts = [raw.strip()]
+    labelled = next((m for m in map(_POSTAL_LABELLED.fullmatch, parts) if m), None)
+    if labelled is not None and len(parts) >= 2:
+        # "浙江省杭州市西湖区文三路478号…，邮编310012": the postal code with its label; the city is in
+        # the first part, written as the country writes it.
+        parts.remove(labelled.group(0))
+        return {
+            "name": current.get("name", ""),
+            "address1": ", ".join(parts)[:200],
+            "address2": "",
+            "city": "-",
+            "state": "",
+            "postal_code": labelled.group(1),
+            "country": current.get("country", "-")[:100],
+            "country_code": current.get("country_code"),
+        }
     country = current.get("country", "-")
     if len(parts) >= 3 and not any(ch.isdigit() for ch in parts[-1]):
         country = parts.pop()
@@ -1080,7 +1116,7 @@ def format_address(address: dict[str, Any]) -> str:
         return ""
     pieces = [
         address.get("address1", ""),
-        " ".join(p for p in (address.get("postal_code", ""), address.get("city", "")) if p),
+        " ".join(p for p in (address.get("postal_code", ""), address.get("city", "")) if p and p != "-"),
         address.get("country", ""),
     ]
     return ", ".join(p for p in pieces if p and p != "-")

@@ -1298,6 +1298,8 @@ _ADDRESS_CJK = (
     r"|(?:배송지|배송\s?주소|주소)(?:는|은|를)?\s*[:：]?\s*(?=\(?\d{5}\)?\s|[가-힣]{2,}(?:시|도)\s)"
     # "서울특별시 마포구 성미산로 123 …" on its own: a province or city, then a district.
     r"|(?<![가-힣])(?=[가-힣]{2,}(?:특별시|광역시|특별자치시|특별자치도|도)\s+[가-힣]+(?:구|군|시)\s)"
+    # "改成 浙江省杭州市西湖区…": a change to a province and a city.
+    r"|(?:改成|改为|改為|改到|换成|換成)\s*[:：]?\s*(?=[\u4e00-\u9fff]{2,3}(?:省|自治区)[\u4e00-\u9fff]{2,}市|[\u4e00-\u9fff]{2}市[\u4e00-\u9fff]{2,}区)"
 )
 _ADDRESS_WEAK = (
     r"address|shipping\s+address|delivery\s+address|direcci[oó]n|adresse|lieferadresse|anschrift|indirizzo|endere[çc]o|morada|"

@@ -1315,6 +1315,12 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
             updates.update(intent="other", intent_confidence=1.0, status="open", pending=None)
             updates["reply_parts"] = [("cancelled_by_customer", {}), ("anything_else", {})]
             return updates
+        queued = state.get("queued")
+        if signals.affirmation == "yes" and queued and says_both(text, language):
+            # "Sim, pode avançar com as duas" to "which one instead?" with a return asked beside
+            # the swap: the return is taken up; the swap still waits for its choice.
+            updates.update(intent=queued, intent_confidence=1.0, status="open", pending=None, queued=None)
+            return updates
         if signals.closing and not is_question(text):
             # "ok danke dir" to "which one instead?": the customer takes leave; nobody else needs
             # to find them one.

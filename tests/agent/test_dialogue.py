@@ -2009,3 +2009,24 @@ def test_a_chilean_ya_po_agrees_and_a_moroccan_address_names_no_colour(agent: Su
     assert turn.status != "escalated" and writes(agent) == ["intercept_parcel"]
     fields = parse_address("27 زنقة ابن منير، المعاريف، 20330 الدار البيضاء", {"shipping_address": {"postal_code": "75002"}})
     assert (fields["postal_code"], fields["city"]) == ("20330", "الدار البيضاء")
+
+
+def test_a_chinese_address_after_change_to_is_read_with_its_labelled_postal_code() -> None:
+    from agent.offline import format_address, parse_address
+    from agent.understanding import extract_slots
+
+    text = "2. 收货地址也要改，改成 浙江省杭州市西湖区文三路478号华星时代广场A座1106室，邮编310013"
+    address = extract_slots(text, "zh").address
+    assert address is not None and address.startswith("浙江省杭州市")
+    fields = parse_address(address, {"shipping_address": {"country": "China", "city": "Shanghai", "postal_code": "200000"}})
+    assert fields["postal_code"] == "310013" and "Shanghai" not in format_address(fields)
+
+
+def test_some_things_to_return_asks_which_and_yes_to_both_takes_up_the_return(agent: SupportAgent) -> None:
+    agent.handle("g268", "Olá! Recebi a encomenda #A1002 mas tenho de devolver umas coisas. o mail é alice@example.com")
+    assert pending_tool(agent, "g268") is None
+    agent.handle("g268", "o Mug quero devolver, nao gostei nada. o T-Shirt quero trocar por um XL, o M fica-me apertado")
+    agent.handle("g268", "Sim, pode avançar com as duas. Os portes da devolução sao pagos por mim?")
+    pending = agent.state("g268").get("pending")
+    assert pending and pending["tool"] == "return_items" and pending["arguments"]["item_ids"] == ["2000000010"]
+    assert writes(agent) == []
