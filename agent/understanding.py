@@ -927,6 +927,12 @@ def _statement_answer(statement: str, language: str, lexicons: Mapping[str, Lexi
     matches = _conditional_yes(norm, _find(norm, groups), language)
     if not matches or matches[0].start > _LEAD_IN_CHARS:
         return None
+    # The rest of a word an answer opens is the answer still ("righto", "okayy").
+    end = matches[0].end
+    while end < len(norm) and norm[end].isalnum():
+        end += 1
+    if matches[0].start == 0 and len(matches) < 2 and not norm[end:].strip() and _units(matches[0].phrase.normalised) < 2:
+        return None
     if _units(_without(norm, matches)) < 1 and len(matches) < 2 and _units(matches[0].phrase.normalised) < 2:
         # A bare "ok." before a question is none; "네 변경해주세요!" (yes, change it!) is two answers,
         # "tak, poproszę." (yes, please) one of two words.

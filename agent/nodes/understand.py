@@ -104,8 +104,8 @@ CONFIRM_UNITS = 0.8
 # Negations before a remedy word ("I don't want my money back"), in the languages that put them first.
 NEGATION = re.compile(
     r"(?i)(?<![^\W\d_])(?:don['’]?\s?t|dont|do\s+not|didn\s?t|won\s?t|no|not|never|without|sin(?!\s+querer)|pas|ne|n|sans|nicht|kein(?:e|en)?|"
-    # ("i will ka geld zurück": Bavarian and Austrian "kein".)
-    r"ka|koa|non|"
+    # ("i will ka geld zurück": Bavarian and Austrian "kein"; "ned", their "nicht".)
+    r"ka|koa|ned|non|"
     r"n[ãa]o|niet|geen|nie|"
     r"не|нет|без|لا|مش|ما|"
     # "forget the refund", "laissez tomber le remboursement": dropped, as a no is.
@@ -137,7 +137,7 @@ PREFERRED_OVER = re.compile(
 
 # Negations after the word they deny ("Geld zurück brauch ich nicht", "yenisini istemiyorum").
 NEGATION_AFTER = re.compile(
-    r"(?i)^\W*(?:\w+\W+){0,3}?(?:nicht|niet|istemiyorum|istemem|etmeyin(?:iz)?|etme|yapmayin|gondermeyin|gerek\s+yok|yerine|pas(?!\s+(?:de\s+)?(?:souci|probl|grave|mal))|nie\s+chc[eę]|nie\s+potrzebuj[eę]|не\s+хочу|не\s+буду|не\s+надо|не\s+нужно|не\s+нужен|не\s+нужна|не\s+нужны|"
+    r"(?i)^\W*(?:\w+\W+){0,3}?(?:nicht|ned|niet|istemiyorum|istemem|etmeyin(?:iz)?|etme|yapmayin|gondermeyin|gerek\s+yok|yerine|pas(?!\s+(?:de\s+)?(?:souci|probl|grave|mal))|nie\s+chc[eę]|nie\s+potrzebuj[eę]|не\s+хочу|не\s+буду|не\s+надо|не\s+нужно|не\s+нужен|не\s+нужна|не\s+нужны|"
     r"no\s+hace\s+falta|pas\s+besoin|non\s+serve|não\s+precisa|nao\s+precisa|"
     # "lo del descuento no me interesa", "the coupon doesn't interest me".
     r"no\s+me\s+interesa|non\s+mi\s+interessa|n[ãa]o\s+me\s+interessa|ne\s+m\s?interesse\s+pas|interessiert\s+mich\s+nicht|"
@@ -1394,11 +1394,23 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         # such a pity) while the coupon for the late parcel waits: sorrow, answered with the apology
         # and the offer again, not a complaint for a person.
         intent = pending["intent"]
+    if (
+        pending is not None
+        and pending["tool"] == "return_items"
+        and intent in PROBLEM_INTENTS
+        and not named_requests.get(intent)
+        and signals.affirmation is None
+    ):
+        # "イメージと違ったので…未使用です。" (not as pictured… unused) while the return waits: the
+        # reason for it, read as a wrong item by the model alone.
+        intent = pending["intent"]
     swap_asked = (
         bool(slots["item_hints"])
         and names_a_variant([text], language)
         and (
             (intent in ("exchange_request", "modify_order") and confidence >= GOAL_SWITCH_CONFIDENCE)
+            # ("de Rain Jacket graag in navy ipv grijs" read as a faster carrier: no word asks for one.)
+            or (intent in ("switch_carrier", "change_address") and intent not in named_requests and not slots["address"])
             or (
                 pending is not None
                 and pending["tool"] in CHANGES_OF_DELIVERY

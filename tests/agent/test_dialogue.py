@@ -2030,3 +2030,38 @@ def test_some_things_to_return_asks_which_and_yes_to_both_takes_up_the_return(ag
     pending = agent.state("g268").get("pending")
     assert pending and pending["tool"] == "return_items" and pending["arguments"]["item_ids"] == ["2000000010"]
     assert writes(agent) == []
+
+
+def test_righto_before_a_question_takes_no_coupon(agent: SupportAgent) -> None:
+    agent.handle("g269", "hey my order's been stuck for like a week?? #A1003 alice@example.com")
+    assert pending_tool(agent, "g269") == "issue_coupon"
+    agent.handle("g269", "righto, so i just wait for the carrier to contact me?")
+    assert writes(agent) == []
+
+
+def test_a_bavarian_no_to_the_money_keeps_the_new_one(agent: SupportAgent) -> None:
+    agent.handle(
+        "g270", "griaß eich, Mug is kaputt angekommen, die schachtel war total eingedrückt 😕 bestellung #A1002 alice@example.com"
+    )
+    agent.handle("g270", "geld zurück brauch i ned, schickts ma bitte einfach a neues")
+    assert pending_tool(agent, "g270") == "create_reshipment"
+    agent.handle("g270", "jo bitte, passt")
+    assert writes(agent) == ["create_reshipment"]
+
+
+def test_the_reason_for_a_return_keeps_the_return(agent: SupportAgent) -> None:
+    agent.handle(
+        "g271", "先日届いたMugを返品したいのですが可能でしょうか。注文番号は#A1002、メールアドレスはalice@example.comです。"
+    )
+    agent.handle("g271", "イメージと違ったので…未使用です。")
+    assert pending_tool(agent, "g271") == "return_items"
+    agent.handle("g271", "はい、お願いします。返金はいつ頃になりますか？")
+    assert writes(agent) == ["return_items"]
+
+
+def test_a_colour_for_an_item_read_as_a_faster_carrier_is_a_swap(agent: SupportAgent) -> None:
+    agent.handle("g272", "Goedemiddag, ik wil iets aanpassen aan bestelling #A1001 alice@example.com")
+    agent.handle("g272", "de T-Shirt graag in blauw L ipv rood. de Mug is goed zo, daar hoeft niks aan te veranderen")
+    assert pending_tool(agent, "g272") != "switch_carrier"
+    agent.handle("g272", "ja klopt, graag")
+    assert "switch_carrier" not in writes(agent)
