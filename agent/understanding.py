@@ -1076,6 +1076,12 @@ OTHER_PEOPLES_STAFF = re.compile(
 )
 
 
+def human_spots(text: str, language: str, directory: Path | None = None) -> tuple[str, list[tuple[int, int]]]:
+    """The normalised message and the spans of its words for a person to talk to."""
+    norm = OTHER_PEOPLES_STAFF.sub(" ", normalise(text))
+    return norm, [(m.start, m.end) for m in _find(norm, _signal_groups(language, "human", load_lexicons(directory)))]
+
+
 def read_signals(text: str, language: str, directory: Path | None = None) -> Signals:
     """Yes/no, human, legal and anger signals from the lexicons of the message's language
     and English. "yes"/"no" only when the message is essentially an answer (short, or opens

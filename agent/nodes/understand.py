@@ -26,6 +26,7 @@ from agent.understanding import (
     beyond_answer,
     closes_with_no,
     extract_slots,
+    human_spots,
     is_question,
     kept_items,
     lone_name,
@@ -145,7 +146,7 @@ NEGATION_AFTER = re.compile(
     # "교환 말고" (not an exchange): "말고" denies the word right before it, not one further back.
     r"|^\s?(?:은|는|이|가|을|를)?\s?말고"
     # "쿠폰은 괜찮고요" (the coupon, I'm fine), "クーポンは大丈夫です": a polite no thanks to the thing named.
-    r"|^\s?(?:은|는)\s?괜찮|^\s?は\s?(?:大丈夫|結構|けっこう)"
+    r"|^[^.!?]{0,8}?(?:은|는)\s?괜찮|^\s?は\s?(?:大丈夫|結構|けっこう)"
 )
 
 
@@ -863,6 +864,13 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         if alone:
             slots["names"] = [alone]
     signals = read_signals(text, language)
+    no_person = False
+    if signals.wants_human:
+        said, spots = human_spots(text, language)
+        if all(_negated(said, start, end, language) for start, end in spots):
+            # "нет, оператора не надо, просто скажите сроки", "상담원 연결은 괜찮아요": no person wanted.
+            signals = dataclasses.replace(signals, wants_human=False)
+            no_person = True
     if signals.affirmation is None and not signals.closing:
         # "oui merci" in an English conversation: the reply stays English, the answer still counts.
         own = detect_language(text).language
@@ -1272,8 +1280,9 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         intent = state["intent"]
     elif (
         is_question(text)
-        # ("а документы какие-то от меня нужны?" after a customs question: documents for customs.)
-        and (confidence < UNSURE_READ or intent == "invoice_request")
+        # ("а документы какие-то от меня нужны?" after a customs question: documents for customs;
+        # "e se eu não pagar o que acontece?": the duties not paid.)
+        and (confidence < UNSURE_READ or intent in ("invoice_request", "payment_issue"))
         and intent not in named_requests
         and state.get("intent") in FOLLOW_UP_TOPICS
         and not (signals.wants_human or signals.legal_threat)
@@ -1387,13 +1396,17 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     if (
         pending is not None
         and pending["tool"] == "issue_coupon"
-        and intent == "complaint"
+        # ("Bit annoying to be honest… Is there anything you can do?" read as an exchange no word names.)
+        and (intent == "complaint" or (intent in WRITE_REQUESTS and intent not in named_requests and not slots["address"]))
         and not (signals.angry or signals.legal_threat or signals.wants_human or signals.affirmation)
     ):
         # "そうなんですね…誕生日プレゼントにする予定だったので残念です" (it was to be a birthday present,
         # such a pity) while the coupon for the late parcel waits: sorrow, answered with the apology
         # and the offer again, not a complaint for a person.
         intent = pending["intent"]
+    if no_person and intent == "human_agent":
+        # "아니요 상담원 연결은 괜찮아요. 감사합니다": thanks, and no person; the goal before stays.
+        intent = "greeting" if signals.closing else state.get("intent") or "other"
     if (
         pending is not None
         and pending["tool"] == "return_items"

@@ -2065,3 +2065,38 @@ def test_a_colour_for_an_item_read_as_a_faster_carrier_is_a_swap(agent: SupportA
     assert pending_tool(agent, "g272") != "switch_carrier"
     agent.handle("g272", "ja klopt, graag")
     assert "switch_carrier" not in writes(agent)
+
+
+@pytest.mark.parametrize(
+    ("conversation", "first", "no_person"),
+    [
+        (
+            "g273",
+            "я отправил возврат две недели назад, где мои деньги?? заказ #A1002, почта alice@example.com",
+            "нет, оператора не надо, просто скажите сроки",
+        ),
+        (
+            "g274",
+            "배송조회하면 '배송 예외'라고 뜨는데 이게 뭐예요? 주문번호 #A1003이고 이메일은 alice@example.com입니다",
+            "아니요 상담원 연결은 괜찮아요. 감사합니다",
+        ),
+    ],
+)
+def test_no_person_wanted_sends_the_chat_to_none(agent: SupportAgent, conversation: str, first: str, no_person: str) -> None:
+    agent.handle(conversation, first)
+    turn = agent.handle(conversation, no_person)
+    assert turn.status != "escalated" and writes(agent) == []
+
+
+def test_is_there_anything_you_can_do_while_a_coupon_waits_offers_it_again(agent: SupportAgent) -> None:
+    agent.handle("g275", "My parcel was meant to arrive last Thursday and still nothing. Order #A1003, email alice@example.com")
+    turn = agent.handle("g275", "Bit annoying to be honest, it was meant to be a birthday present. Is there anything you can do?")
+    assert turn.status != "escalated" and pending_tool(agent, "g275") == "issue_coupon"
+    agent.handle("g275", "Go on then, yes I'll take the voucher")
+    assert writes(agent) == ["issue_coupon"]
+
+
+def test_if_i_do_not_pay_after_a_customs_question_is_about_the_duties(agent: SupportAgent) -> None:
+    agent.handle("g276", "meu pedido ta parado na alfandega, vou ter que pagar imposto? #A1003 alice@example.com")
+    turn = agent.handle("g276", "entendi... e se eu não pagar o que acontece?")
+    assert turn.intent == "customs_duties"
