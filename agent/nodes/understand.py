@@ -834,6 +834,10 @@ def reread(
     return intent, confidence, second
 
 
+# An "ok" that opens thanks (normalised), not a "yes": "ok thanks", "okay cheers", "alright ty".
+JUST_OK = re.compile(r"(?:ok(?:ay|ey)?|k+|alright|all\s+right|cool|fine|righto)(?![^\W\d_])")
+
+
 def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     text = state.get("message", "")
     known = state.get("language_known", bool(state.get("language")))
@@ -891,6 +895,18 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         "last_offer": state.get("pending"),
     }
     pending = state.get("pending")
+    if (
+        pending
+        and pending["tool"] == "issue_coupon"
+        and signals.affirmation == "yes"
+        and signals.closing
+        and JUST_OK.match(normalise(text))
+        and not COMPENSATION_WORDS.search(normalise(text))
+    ):
+        # "ok thanks" to news of a late parcel that closes with a coupon on offer: thanks for the
+        # news, no yes to a gesture the customer never asked for.
+        signals = dataclasses.replace(signals, affirmation=None)
+        updates["signals"] = dataclasses.asdict(signals)
     if (
         pending
         and signals.affirmation is None

@@ -2100,3 +2100,13 @@ def test_if_i_do_not_pay_after_a_customs_question_is_about_the_duties(agent: Sup
     agent.handle("g276", "meu pedido ta parado na alfandega, vou ter que pagar imposto? #A1003 alice@example.com")
     turn = agent.handle("g276", "entendi... e se eu não pagar o que acontece?")
     assert turn.intent == "customs_duties"
+
+
+def test_ok_thanks_to_news_with_a_coupon_on_offer_takes_none_and_yes_thanks_takes_it(agent: SupportAgent) -> None:
+    agent.handle("g277", "hey my order's been stuck for like a week?? #A1003 alice@example.com")
+    assert pending_tool(agent, "g277") == "issue_coupon"
+    agent.handle("g277", "ok thanks")
+    assert writes(agent) == []
+    agent.handle("g278", "hey my order's been stuck for like a week?? #A1003 alice@example.com")
+    agent.handle("g278", "yes thanks")
+    assert writes(agent) == ["issue_coupon"]
