@@ -566,6 +566,10 @@ NO_NEW_ADDRESS_BEFORE = re.compile(
 )
 
 
+# Words after the word for address that make it an email: "mon adresse mail c'est …", "adres e-mail".
+NO_NEW_ADDRESS_AFTER = re.compile(r"\s*(?:e\s?mail|mail|electronique|de\s+courriel|de\s+correo|e\s?posta)(?![^\W\d_])")
+
+
 def read_requests(deps: AgentDeps, text: str, language: str) -> tuple[dict[str, float], frozenset[str]]:
     """The requests the message's keywords name, with their weights, and those named under a
     negation ("mejor no lo canceles"). A negation denies only words of its own clause ("(10,
@@ -575,7 +579,10 @@ def read_requests(deps: AgentDeps, text: str, language: str) -> tuple[dict[str, 
     for clause in PUNCTUATED.split(text):
         norm = normalise(clause)
         for match in deps.classifier.keyword_matches(clause, language):
-            if match.label == "change_address" and NO_NEW_ADDRESS_BEFORE.search(norm[max(0, match.start - 16) : match.start]):
+            if match.label == "change_address" and (
+                NO_NEW_ADDRESS_BEFORE.search(norm[max(0, match.start - 16) : match.start])
+                or NO_NEW_ADDRESS_AFTER.match(norm[match.end :])
+            ):
                 # "ich bin ab morgen nicht mehr an der alten adresse": the old address is where the
                 # customer will not be, neither a request nor a refusal; "mail adresim" is an email.
                 continue

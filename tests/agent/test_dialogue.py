@@ -2110,3 +2110,16 @@ def test_ok_thanks_to_news_with_a_coupon_on_offer_takes_none_and_yes_thanks_take
     agent.handle("g278", "hey my order's been stuck for like a week?? #A1003 alice@example.com")
     agent.handle("g278", "yes thanks")
     assert writes(agent) == ["issue_coupon"]
+
+
+def test_confirm_both_in_chinese_does_the_address_and_the_express(agent: SupportAgent) -> None:
+    agent.handle("g279", "hi 我刚下的单 #A1005，地址写错了要改一下 邮箱：alice@example.com")
+    agent.handle("g279", "新地址：浙江省杭州市西湖区文三路398号东方通信大厦8楼，邮编310013")
+    agent.handle("g279", "顺便问下能不能改成加急快递？下周我要出差")
+    agent.handle("g279", "可以，都确认")
+    assert sorted(writes(agent)) == ["change_shipping_address", "switch_carrier"]
+
+
+def test_an_email_address_named_as_such_asks_for_no_new_delivery_address(agent: SupportAgent) -> None:
+    agent.handle("g280", "coucou, mon adresse mail c'est alice@example.com")
+    assert agent.state("g280").get("intent") != "change_address"
