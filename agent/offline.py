@@ -979,17 +979,21 @@ SOME_ITEMS = re.compile(
 )
 
 
+def _said_lately(state: ConversationState, words: re.Pattern[str]) -> bool:
+    """Whether this message or the ones just before hold the words."""
+    recent = [str(t.get("text", "")) for t in state.get("transcript", [])[-3:]]
+    return any(words.search(text) for text in [*recent, state.get("message", "")])
+
+
 def _some_items_meant(state: ConversationState) -> bool:
     """Whether the customer said part of the order without naming it ("I have to return some things")."""
-    recent = [str(t.get("text", "")) for t in state.get("transcript", [])[-3:]]
-    return any(SOME_ITEMS.search(text) for text in [*recent, state.get("message", "")])
+    return _said_lately(state, SOME_ITEMS)
 
 
 def _all_items_meant(state: ConversationState) -> bool:
     """Whether the customer said the whole order ("return everything"), in this message or the
     ones just before ("tout est abîmé", then the order number, then "je veux mon argent")."""
-    recent = [str(t.get("text", "")) for t in state.get("transcript", [])[-3:]]
-    return any(ALL_ITEMS.search(text) for text in [*recent, state.get("message", "")])
+    return _said_lately(state, ALL_ITEMS)
 
 
 def cancel_reason(state: ConversationState) -> str:
