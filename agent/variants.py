@@ -46,6 +46,7 @@ class VariantWords:
     bigger: Mapping[str, tuple[Phrase, ...]]
     smaller: Mapping[str, tuple[Phrase, ...]]
     other_items: Mapping[str, tuple[Phrase, ...]]
+    sizes: Mapping[str, tuple[Phrase, ...]]
 
 
 def _compiled(values: Sequence[Any]) -> tuple[Phrase, ...]:
@@ -69,6 +70,7 @@ def variant_words(path: Path = WORDS_FILE) -> VariantWords:
         bigger={lang: _compiled(words) for lang, words in data["bigger"].items()},
         smaller={lang: _compiled(words) for lang, words in data["smaller"].items()},
         other_items={lang: _compiled(words) for lang, words in data["other_items"].items()},
+        sizes={letter: _compiled(words) for letter, words in data["sizes"].items()},
     )
 
 
@@ -151,6 +153,20 @@ def _colours_named(text: str, words: VariantWords) -> list[tuple[int, str]]:
     return [(m.start, m.label) for m in _find(text, groups)]
 
 
+def _sizes_named(text: str, words: VariantWords) -> list[tuple[int, str]]:
+    """Letter sizes written as words ("a medium", "talla mediana"), as (position, letter): not a
+    word inside "too small" or "más grande", nor the size the customer has ("instead of small")."""
+    groups = [(letter, phrases, 1.0) for letter, phrases in words.sizes.items()]
+    for lexicon in (words.bigger, words.smaller):
+        groups += [("", phrases, 1.0) for phrases in lexicon.values()]
+    return [
+        (m.start, m.label)
+        for m in _find(text, groups)
+        if m.label
+        and not (_FROM_BEFORE.search(text[max(0, m.start - 20) : m.start]) or _FROM_AFTER.match(text[m.end : m.end + 6]))
+    ]
+
+
 def _size_direction(text: str, language: str, words: VariantWords) -> int:
     """+1 for "a size up" or "too small", -1 for "a size down" or "too big", 0 for neither (the
     last said wins when both are)."""
@@ -187,6 +203,14 @@ def _changes_in(raw: str, language: str, current: Mapping[str, str], axes: Mappi
                 exact = [v for v in fitting if v.lower() == colour]
                 by_colour[axis] = (at, (exact or fitting)[0])
     wanted.update(by_colour)
+    letter_axis = next((a for a in SIZE_AXES if any(v.upper() in LETTER_SIZES for v in axes.get(a, []))), None)
+    if letter_axis is not None:
+        for at, letter in _sizes_named(text, words):
+            if letter == current.get(letter_axis, "").upper() or (letter_axis in wanted and wanted[letter_axis][0] >= at):
+                continue
+            # "a medium instead of small": the size the product comes in, or one it is not made in.
+            value = next((v for v in axes[letter_axis] if v.upper() == letter), "")
+            wanted[letter_axis] = (at, value)
     fits_current = any(
         colour in str(value).lower().replace("/", " ").split() for _, colour in named_colours for value in current.values()
     )
@@ -320,7 +344,24 @@ def shown_option(value: Any, language: str) -> str:
     return option_names().get(str(value), {}).get(language, str(value))
 
 
+# Up to this many variants are listed one by one; a bigger range is shown option by option.
+LISTED_VARIANTS = 6
+
+
 def option_list(variants: Sequence[Mapping[str, Any]], language: str = "en") -> str:
-    """The options still to be had, one group per variant, in the customer's language: "black 35L
-    nylon; grey 25L nylon", "negro EU 37; cuero EU 37"."""
-    return "; ".join(" ".join(shown_option(v, language) for v in (variant.get("options") or {}).values()) for variant in variants)
+    """The options still to be had, in the customer's language: one group per variant for a few
+    ("black 35L nylon; grey 25L nylon", "negro EU 37; cuero EU 37"), the values of each option for
+    a whole range ("white, black, navy; XS, S, M, L, XL")."""
+    if len(variants) <= LISTED_VARIANTS:
+        return "; ".join(
+            " ".join(shown_option(v, language) for v in (variant.get("options") or {}).values()) for variant in variants
+        )
+    groups = []
+    for values in _axes(variants).values():
+        if len(values) < 2:
+            continue
+        ranks = [size_rank(v) for v in values]
+        if all(rank is not None for rank in ranks):
+            values = [v for _, v in sorted(zip(ranks, values, strict=True), key=lambda pair: pair[0] or 0.0)]
+        groups.append(", ".join(shown_option(v, language) for v in values))
+    return "; ".join(groups)

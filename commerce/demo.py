@@ -351,13 +351,16 @@ _EXCEPTION_CUSTOMERS: dict[int, _ExceptionCustomer] = {
 
 # ---------------------------------------------------------------- catalogue
 
-# (name, category, base price in USD, {option: values}) for every product.
-_CATALOGUE: tuple[tuple[str, str, int, dict[str, tuple[str, ...]]], ...] = tuple(
+# (name, category, base price in USD, {option: values}, {option: more values}) for every product:
+# the orders are drawn from a few combinations of the first values, the rest of the range is made
+# of every combination of all of them.
+_CATALOGUE: tuple[tuple[str, str, int, dict[str, tuple[str, ...]], dict[str, tuple[str, ...]]], ...] = tuple(
     (
         _text(p["name"]),
         _text(p["category"]),
         _number(p["price_usd"]),
         {_text(axis): _texts(values) for axis, values in _mapping(p["options"]).items()},
+        {_text(axis): _texts(values) for axis, values in _mapping(p.get("more_options") or {}).items()},
     )
     for p in map(_mapping, _list(_data("catalogue")["products"]))
 )
@@ -427,13 +430,13 @@ class _Ids:
 
     def __init__(self, rng: random.Random) -> None:
         self._rng = rng
-        self._seen: set[str] = set()
+        self.seen: set[str] = set()
 
     def draw(self, make: Callable[[random.Random], str]) -> str:
         while True:
             value = make(self._rng)
-            if value not in self._seen:
-                self._seen.add(value)
+            if value not in self.seen:
+                self.seen.add(value)
                 return value
 
 
@@ -485,6 +488,7 @@ def _weighted(rng: random.Random, options: Sequence[tuple[T, int]]) -> T:
 
 class _Generator:
     def __init__(self, seed: int, n_customers: int, n_orders: int, now: dt.datetime) -> None:
+        self.seed = seed
         self.rng = random.Random(seed)
         # Which parcels still wait for the carrier's pickup is drawn apart, so the rest of the shop
         # stays what the seed has always made.
@@ -505,7 +509,7 @@ class _Generator:
 
     def build_catalogue(self) -> None:
         rng = self.rng
-        for position, (name, category, base, axes) in enumerate(_CATALOGUE):
+        for position, (name, category, base, axes, _) in enumerate(_CATALOGUE):
             product = Product(id=self._ten_digits(), name=name, category=category, position=position)
             combos = list(itertools.product(*[range(len(values)) for values in axes.values()]))
             chosen = sorted(rng.sample(combos, k=min(len(combos), rng.randint(3, 7))))
@@ -532,6 +536,46 @@ class _Generator:
             self.by_product[product.id] = refs
             # A few best sellers, a long tail.
             self.product_weights.append(rng.paretovariate(1.3))
+
+    def build_range(self) -> None:
+        """The rest of each product's range: every other combination of its options, the extra values
+        too, in stock in every warehouse. Drawn last, with a generator and ids of its own, so the orders,
+        customers and ids the seed has always made stay the same."""
+        rng = random.Random(f"{self.seed}:range")
+        ids = _Ids(rng)
+        ids.seen.update(self.ids.seen)
+        next_stock_id = max((level.id for level in self.stock), default=0) + 1
+        for position, (_, _, base, axes, more) in enumerate(_CATALOGUE):
+            product = self.products[position]
+            refs = self.by_product[product.id]
+            every = {axis: values + tuple(v for v in more.get(axis, ()) if v not in values) for axis, values in axes.items()}
+            taken = {tuple(ref.variant.options[axis] for axis in every) for ref in refs}
+            abbreviation = str(refs[0].variant.sku).split("-")[0]
+            for combo in itertools.product(*every.values()):
+                if combo in taken:
+                    continue
+                # Bigger sizes and capacities cost a little more; an extra colour costs the same.
+                steps = sum(values.index(value) for values, value in zip(axes.values(), combo, strict=True) if value in values)
+                price = base * (1 + 0.05 * steps) * rng.uniform(0.95, 1.06)
+                v_pos = len(refs)
+                variant = Variant(
+                    id=ids.draw(lambda r: str(r.randrange(1_000_000_000, 10_000_000_000))),
+                    product_id=product.id,
+                    sku=f"{abbreviation}-{position + 1:02d}{v_pos + 1:02d}",
+                    options=dict(zip(every, combo, strict=True)),
+                    price=Decimal(f"{price:.2f}"),
+                    available=rng.random() > 0.05,
+                    position=v_pos,
+                )
+                refs.append(_VariantRef(variant, product))
+                self.variants.append(variant)
+                for warehouse in WAREHOUSES:
+                    on_hand = rng.randint(5, 150) if variant.available else 0
+                    level = StockLevel(
+                        id=next_stock_id, warehouse_id=warehouse.id, variant_id=variant.id, on_hand=on_hand, reserved=0
+                    )
+                    self.stock.append(level)
+                    next_stock_id += 1
 
     def _ten_digits(self) -> str:
         return self.ids.draw(lambda r: str(r.randrange(1_000_000_000, 10_000_000_000)))
@@ -1345,6 +1389,7 @@ def generate_demo_data(
     gen.build_orders()
     gen.build_stock()
     gen.finalise()
+    gen.build_range()
 
     store.reset()
     with store.write() as session:

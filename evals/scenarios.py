@@ -173,7 +173,7 @@ def _matches(
             key == "swappable"
             and stock is not None
             and variants is not None
-            and _swappable(order, variants, stock) != bool(wanted)
+            and _swappable(order, variants, stock, _swapped_index(pick.get("swap_story"))) != bool(wanted)
         ):
             return False
         if (
@@ -247,12 +247,21 @@ def _value_in_eur(order: Order) -> Decimal:
     return approx_eur(order.total, order.currency) or order.total
 
 
-def _swappable(order: Order, variants: dict[str, list[Variant]], stock: dict[str, int]) -> bool:
+def _swapped_index(story: object) -> int:
+    """Which item a swap story is about: {item_2} when its messages name it, else {item_1}."""
+    texts = (story.get("texts") or []) if isinstance(story, dict) else []
+    return 1 if any("{item_2}" in str(t) for t in texts) else 0
+
+
+def _swappable(order: Order, variants: dict[str, list[Variant]], stock: dict[str, int], index: int = 0) -> bool:
     """Whether the order's first item has sizes and comes in stock in another colour, one size up
     and one size down, whatever else changes with it, and so does the second one when it has
-    sizes: what a story of a size or colour swap may ask for ({item_1}, {item_2})."""
-    if not order.items:
+    sizes: what a story of a size or colour swap may ask for ({item_1}, {item_2}). A story about
+    the second item ("return the first, the second in another size") needs only the second."""
+    if len(order.items) <= index:
         return False
+    if index:
+        return _line_swappable(order.items[index], variants, stock) is True
     first, *rest = order.items[:2]
     return _line_swappable(first, variants, stock) is True and all(
         _line_swappable(line, variants, stock) is not False for line in rest
@@ -263,7 +272,7 @@ def _story_swappable(order: Order, story: dict[str, Any], variants: dict[str, li
     """Whether the item a swap story is about ({item_2} when it names it, else {item_1}) comes in
     the size or colour its messages ask for, in stock."""
     texts = [str(t) for t in story.get("texts") or []]
-    index = 1 if any("{item_2}" in t for t in texts) else 0
+    index = _swapped_index(story)
     if len(order.items) <= index:
         return False
     line = order.items[index]
@@ -320,7 +329,7 @@ def pick_values(
             # the one the story names ({item_2}) if the demo shop has such an order.
             loose = {k: v for k, v in pick.items() if k != "swap_story"}
             matching = [o for o in orders if _matches(o, loose, now, stock, limits, variants) and o.duplicate_of is None]
-            index = 1 if any("{item_2}" in t for t in pick["swap_story"].get("texts") or []) else 0
+            index = _swapped_index(pick["swap_story"])
             named = [o for o in matching if len(o.items) > index and _line_swappable(o.items[index], variants, stock) is True]
             matching = named if len(named) > skip else matching
         if len(matching) <= skip:

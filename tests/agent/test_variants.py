@@ -142,6 +142,19 @@ def test_the_options_offered_are_written_in_the_customers_language() -> None:
     assert option_list(offered) == "black EU 37; tan EU 37"
 
 
+def test_a_whole_range_is_offered_option_by_option_sizes_in_order() -> None:
+    from agent.variants import option_list
+
+    offered = [
+        {"options": {"color": color, "size": size}}
+        for color in ("black", "navy", "beige")
+        for size in ("XL", "S", "M", "XS")
+        if (color, size) != ("navy", "XS")
+    ]
+    assert option_list(offered) == "black, navy, beige; XS, S, M, XL"
+    assert option_list(offered, "de") == "schwarz, marineblau, beige; XS, S, M, XL"
+
+
 def test_every_colour_of_the_demo_catalogue_has_a_name_in_every_language() -> None:
     from pathlib import Path
 
@@ -156,7 +169,7 @@ def test_every_colour_of_the_demo_catalogue_has_a_name_in_every_language() -> No
     def walk(node: object) -> None:
         if isinstance(node, dict):
             for key, value in node.items():
-                if key == "options" and isinstance(value, dict):
+                if key in ("options", "more_options") and isinstance(value, dict):
                     found = value.get("color") or []
                     colours.update(str(c) for c in (found if isinstance(found, list) else [found]))
                 else:
@@ -169,3 +182,29 @@ def test_every_colour_of_the_demo_catalogue_has_a_name_in_every_language() -> No
     names = option_names()
     missing = {c: sorted(set(LANGUAGES) - {"en"} - set(names.get(c, {}))) for c in colours}
     assert colours and not {c: langs for c, langs in missing.items() if langs}
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "size"),
+    [
+        ("en", "can i just switch the Rain Jacket to a medium instead of small", "M"),
+        ("en", "it's too small, can I get a large", "L"),
+        ("es", "la quiero en talla mediana", "M"),
+        ("de", "statt klein bitte groß", "L"),
+        ("fr", "en taille moyenne svp", "M"),
+        ("ru", "поменяйте на средний размер", "M"),
+    ],
+)
+def test_a_letter_size_written_as_a_word_is_that_size(language: str, text: str, size: str) -> None:
+    from agent.variants import choose_variant
+
+    item = {"item_id": "1", "options": {"color": "yellow", "size": "S"}}
+    offered = [
+        {"item_id": f"{c}{z}", "options": {"color": c, "size": z}, "in_stock": 5}
+        for c in ("yellow", "navy")
+        for z in ("S", "M", "L", "XL")
+    ]
+    choice = choose_variant([text], language, item, offered)
+    assert choice.variant is not None and choice.variant["options"] == {"color": "yellow", "size": size}
+    # "too small" alone is one size up, not the size S.
+    assert choose_variant(["it's too small"], "en", item, offered).wanted == {"size": "M"}

@@ -280,6 +280,23 @@ def test_catalogue_warehouses_and_stock(demo: tuple[Store, DemoSummary], db: Ses
     assert all(lvl.on_hand >= 0 and lvl.reserved >= 0 for lvl in stock)
 
 
+def test_the_whole_range_is_on_sale_beside_the_ordered_variants(db: Session, orders: list[Order]) -> None:
+    products = {p.name: p for p in db.scalars(select(Product).options(selectinload(Product.variants)))}
+    shirts = {(v.options["color"], v.options["size"], v.options["material"]): v for v in products["T-Shirt"].variants}
+    # Every colour and size, the extra ones too ("beige", "XXL"), in both materials.
+    assert len(shirts) == 9 * 6 * 2
+    assert ("black", "L", "cotton") in shirts and ("beige", "XXL", "organic cotton") in shirts
+    jackets = {v.options["color"] for v in products["Rain Jacket"].variants}
+    assert {"yellow", "black", "red", "grey", "green", "beige"} <= jackets
+    # The variants of the range are no order's: the orders keep the few they were drawn from.
+    ordered = {item.variant_id for o in orders for item in o.items}
+    extra = [v for p in products.values() for v in p.variants if v.sku.endswith(tuple(f"{n:02d}" for n in range(8, 100)))]
+    assert extra and not ordered & {v.id for v in extra}
+    # Positions and SKUs stay unique within a product.
+    for product in products.values():
+        assert len({v.position for v in product.variants}) == len({v.sku for v in product.variants}) == len(product.variants)
+
+
 # ---------------------------------------------------------------- orders and payments
 
 
