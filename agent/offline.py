@@ -1064,8 +1064,19 @@ def parse_address(raw: str, order: dict[str, Any]) -> dict[str, Any]:
     if postal_index is None and len(parts) >= 3 and re.fullmatch(r"\d{4}", parts[-1]):
         # "…, V&A Waterfront, Cape Town, 8001": four digits of their own close the address.
         postal_index, postal, region = len(parts) - 1, parts[-1], ""
-    address1 = parts[0]
-    middle = parts[1:postal_index] if postal_index is not None else parts[1:]
+    end = postal_index if postal_index is not None else len(parts)
+    lead: list[str] = []
+    while (
+        len(lead) + 1 < end
+        and not any(ch.isdigit() for ch in parts[len(lead)])
+        and not re.match(r"\s*\d", parts[len(lead) + 1])
+        and any(ch.isdigit() for part in parts[len(lead) + 1 : end] for ch in part)
+    ):
+        # "David Williams, c/o Brandt & Partner GmbH, Hansaring 27, …": the lines before the street
+        # (a name, a company, a building) are whom the parcel goes to.
+        lead.append(parts[len(lead)])
+    address1 = parts[len(lead)]
+    middle = parts[len(lead) + 1 : end]
     if middle and not any(ch.isdigit() for ch in address1) and re.match(r"\d", middle[0]):
         # "Rua Padre Chagas, 415 apto 302": the house number after the street's comma.
         address1 = f"{address1}, {middle.pop(0)}"
@@ -1089,7 +1100,7 @@ def parse_address(raw: str, order: dict[str, Any]) -> dict[str, Any]:
         postal = "-" if postal == current.get("postal_code") else postal
         city = "-" if city == current.get("city") else city
     return {
-        "name": current.get("name", ""),
+        "name": (", ".join(lead) or current.get("name", ""))[:200],
         "address1": address1[:200],
         "address2": address2[:200],
         "city": city[:100],
@@ -1120,6 +1131,7 @@ def format_address(address: dict[str, Any]) -> str:
         return ""
     pieces = [
         address.get("address1", ""),
+        address.get("address2", ""),
         " ".join(p for p in (address.get("postal_code", ""), address.get("city", "")) if p and p != "-"),
         address.get("country", ""),
     ]

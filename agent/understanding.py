@@ -892,9 +892,10 @@ def _ends_a_sentence_with_yes(text: str, language: str, lexicons: Mapping[str, L
 
 
 # Sentences with their end mark ("oui c'est parfait." / "et en express ?" / "and yes open it").
-# A sentence ends at its mark, or at an emoji ("tak, wymieniamy 👍 a jak mam to odesłać?").
+# A sentence ends at its mark, at an emoji ("tak, wymieniamy 👍 a jak mam to odesłać?") or at a
+# chat tilde ("네네 그렇게 해주세요~ 반송은 어떻게 보내면 돼요?").
 _STATEMENT = re.compile(
-    r"[^.!?。！？؟\n\u2600-\u27bf\U0001f300-\U0001faff]+[.!?。！？؟\n\u2600-\u27bf\U0001f300-\U0001faff\ufe0f]*"
+    r"[^.!?。！？؟~～\n\u2600-\u27bf\U0001f300-\U0001faff]+[.!?。！？؟~～\n\u2600-\u27bf\U0001f300-\U0001faff\ufe0f]*"
 )
 
 
@@ -919,13 +920,35 @@ QUESTION_OPENERS = ("혹시", "ちなみに", "请问", "請問")
 _LEAD_IN_CHARS = 5
 
 
+def _clause_closes_with_yes(statement: str, language: str, lexicons: Mapping[str, Lexicon]) -> bool:
+    """Whether a clause of the sentence ends on the language's own word for yes, and no word of it
+    says no ("quero o preto certo sim, manda": I want the right black one, yes, send it; not "it
+    arrived ok, but…")."""
+    groups = _answer_groups(language, lexicons)
+    own = lexicons[language].signals.get("yes") if language in lexicons else None
+    if not own:
+        return False
+    word = own[0].normalised
+    closing = False
+    for clause in re.split(r"[,;:]", statement):
+        norm = normalise(clause)
+        matches = _conditional_yes(norm, _find(norm, groups), language)
+        if any(m.label == "no" for m in matches):
+            return False
+        last = matches[-1] if matches else None
+        closing = closing or bool(last and last.phrase.normalised == word and last.end == len(norm) and last.start > 0)
+    return closing
+
+
 def _statement_answer(statement: str, language: str, lexicons: Mapping[str, Lexicon]) -> str | None:
     """A yes or no that opens a sentence without a question mark and says more than the answer
     word ("oui c'est parfait.", "and yes please open it"; a bare "ok." before a question is no answer)."""
     norm = normalise(statement)
     groups = _answer_groups(language, lexicons)
     matches = _conditional_yes(norm, _find(norm, groups), language)
-    if not matches or matches[0].start > _LEAD_IN_CHARS:
+    if matches and matches[0].start > _LEAD_IN_CHARS:
+        return "yes" if _clause_closes_with_yes(statement, language, lexicons) else None
+    if not matches:
         return None
     # The rest of a word an answer opens is the answer still ("righto", "okayy").
     end = matches[0].end

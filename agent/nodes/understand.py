@@ -220,8 +220,8 @@ def details(slots: dict[str, Any]) -> list[str]:
     return [*slots["names"], *slots["postal_codes"]]
 
 
-CLAUSE = re.compile(r"[.!?;。！？؟؛]\s*")
-SENTENCE = re.compile(r"[.!?\n。！？؟]+")
+CLAUSE = re.compile(r"[.!?;。！？؟؛~～]\s*")
+SENTENCE = re.compile(r"[.!?\n。！？؟~～]+")
 # Keywords that name another request than the one waiting for a yes: they must outweigh this.
 OTHER_REQUEST_MIN_WEIGHT = 1.0
 
@@ -1430,6 +1430,10 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     if no_person and intent == "human_agent":
         # "아니요 상담원 연결은 괜찮아요. 감사합니다": thanks, and no person; the goal before stays.
         intent = "greeting" if signals.closing else state.get("intent") or "other"
+    elif intent == "human_agent" and not signals.wants_human and state.get("asked") == "ask_address" and slots["address"]:
+        # "bitte an meine arbeit: David Williams, c/o Brandt & Partner GmbH, …": the new address asked
+        # for, read as a person by the model alone; the goal before stays.
+        intent = state.get("intent") or intent
     if (
         pending is not None
         and pending["tool"] == "return_items"

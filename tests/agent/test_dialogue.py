@@ -2123,3 +2123,58 @@ def test_confirm_both_in_chinese_does_the_address_and_the_express(agent: Support
 def test_an_email_address_named_as_such_asks_for_no_new_delivery_address(agent: SupportAgent) -> None:
     agent.handle("g280", "coucou, mon adresse mail c'est alice@example.com")
     assert agent.state("g280").get("intent") != "change_address"
+
+
+def test_a_medium_instead_of_small_while_a_cancellation_waits_changes_the_size(agent: SupportAgent) -> None:
+    agent.handle("g281", "hey so i need to cancel order #A1005, alice@example.com")
+    agent.handle(
+        "g281", "actually wait... can i just switch the T-Shirt to a large instead of medium? dont wanna cancel if i dont have to"
+    )
+    agent.handle("g281", "yes do that, thanks!!")
+    assert writes(agent) == ["modify_order_items"]
+
+
+def test_a_yes_that_closes_a_clause_sends_the_right_one_and_the_wrong_one_goes_back(agent: SupportAgent) -> None:
+    agent.handle("g282", "pedi a T-Shirt azul M e veio vermelha, pedido #A1002 alice@example.com")
+    assert pending_tool(agent, "g282") == "create_reshipment"
+    agent.handle("g282", "quero a azul certa sim, manda. e a vermelha eu devolvo, como faço?")
+    assert sorted(writes(agent)) == ["create_reshipment", "return_items"]
+
+
+def test_a_yes_before_a_chat_tilde_and_a_question_on_sending_back_takes_the_exchange(agent: SupportAgent) -> None:
+    agent.handle("g283", "T-Shirt 사이즈 L로 교환하고 싶어요 #A1002 alice@example.com")
+    agent.handle("g283", "네네 그렇게 해주세요~ 반송은 어떻게 보내면 돼요?")
+    assert writes(agent) == ["exchange_items"]
+
+
+def test_no_to_a_size_change_and_cancel_the_whole_order_cancels(agent: SupportAgent) -> None:
+    agent.handle("g284", "Dobry wieczór. Chciałbym anulować zamówienie #A1005, znalazłem taniej gdzie indziej. alice@example.com")
+    agent.handle("g284", "nie, nie chce zmieniac rozmiaru ani nic, prosze anulowac cale zamowienie")
+    assert writes(agent) == ["cancel_order"]
+
+
+def test_ordered_twice_by_mistake_calls_the_parcel_back(agent: SupportAgent) -> None:
+    agent.handle("g285", "Help, ik heb per ongeluk 2x hetzelfde besteld en deze is al onderweg 🙄 #A1003 alice@example.com")
+    agent.handle("g285", "ja graag terughalen")
+    assert writes(agent) == ["intercept_parcel"]
+
+
+def test_an_address_with_a_name_and_care_of_line_is_an_address_not_a_person(agent: SupportAgent) -> None:
+    agent.handle("g286", "Hallo, mein Paket ist schon unterwegs, kann man das noch umleiten? #A1003 alice@example.com")
+    turn = agent.handle("g286", "bitte an meine arbeit: Alice Example, c/o Brandt & Partner GmbH, Hansaring 27, 50670 Köln")
+    assert turn.status != "escalated" and pending_tool(agent, "g286") == "intercept_parcel"
+    agent.handle("g286", "ja mach das bitte")
+    assert writes(agent) == ["intercept_parcel"]
+
+
+def test_leave_the_other_item_as_it_is_in_arabic_keeps_the_change_waiting(agent: SupportAgent) -> None:
+    agent.handle("g287", "عايزة اغير مقاس الـT-Shirt لـ L في الطلب #A1001 الايميل alice@example.com")
+    agent.handle("g287", "لا سيب الـMug زي ما هو")
+    assert pending_tool(agent, "g287") == "modify_order_items"
+    agent.handle("g287", "اه تمام كده")
+    assert writes(agent) == ["modify_order_items"]
+
+
+def test_a_faster_courier_in_chinese_is_a_carrier_switch(agent: SupportAgent) -> None:
+    agent.handle("g288", "在吗？我的订单应该还没发出去吧，能不能换成快一点的快递 #A1005 alice@example.com")
+    assert pending_tool(agent, "g288") == "switch_carrier"

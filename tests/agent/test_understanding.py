@@ -1061,3 +1061,18 @@ def test_answers_among_words_that_look_like_no(text: str, language: str, expecte
 
 def test_name_is_introduces_a_name() -> None:
     assert extract_slots("dont have the order number on me sorry, name is David Williams", "en").names == ("David Williams",)
+
+
+def test_the_lines_before_the_street_are_whom_the_parcel_goes_to() -> None:
+    order = {"shipping_address": {"name": "David Williams", "country": "Germany", "city": "Berlin", "postal_code": "10115"}}
+    fields = parse_address("David Williams, c/o Brandt & Partner GmbH, Hansaring 27, 50670 Köln", order)
+    assert fields["name"] == "David Williams, c/o Brandt & Partner GmbH"
+    assert (fields["address1"], fields["postal_code"], fields["city"]) == ("Hansaring 27", "50670", "Köln")
+    # A house number after the street's comma, and a flat after the street, stay as they were.
+    assert (
+        parse_address("Rua Padre Chagas, 415 apto 302, Porto Alegre, 90570-080", order)["address1"]
+        == "Rua Padre Chagas, 415 apto 302"
+    )
+    fields = parse_address("12 Elm Street, Apt 4, Austin, TX 78701, USA", order)
+    assert (fields["address1"], fields["address2"], fields["name"]) == ("12 Elm Street", "Apt 4", "David Williams")
+    assert "Apt 4" in format_address(fields)
