@@ -203,10 +203,15 @@ def _changes_in(raw: str, language: str, current: Mapping[str, str], axes: Mappi
                 exact = [v for v in fitting if v.lower() == colour]
                 by_colour[axis] = (at, (exact or fitting)[0])
     wanted.update(by_colour)
+    direction = _size_direction(text, language, words)
     letter_axis = next((a for a in SIZE_AXES if any(v.upper() in LETTER_SIZES for v in axes.get(a, []))), None)
     if letter_axis is not None:
+        here = LETTER_SIZES.get(current.get(letter_axis, "").upper())
         for at, letter in _sizes_named(text, words):
             if letter == current.get(letter_axis, "").upper() or (letter_axis in wanted and wanted[letter_axis][0] >= at):
+                continue
+            if direction and here is not None and (LETTER_SIZES[letter] - here) * direction < 0:
+                # "a bit small, I'd like it one size bigger": the word tells how it fits, not the size wanted.
                 continue
             # "a medium instead of small": the size the product comes in, or one it is not made in.
             value = next((v for v in axes[letter_axis] if v.upper() == letter), "")
@@ -216,7 +221,6 @@ def _changes_in(raw: str, language: str, current: Mapping[str, str], axes: Mappi
     )
     if named_colours and not by_colour and not fits_current and "color" in axes and "color" not in wanted:
         wanted["color"] = (named_colours[-1][0], "")  # a colour the product does not come in
-    direction = _size_direction(text, language, words)
     size_axis = next((a for a in SIZE_AXES if len(axes.get(a, [])) > 1), None)
     if direction and size_axis is not None and size_axis not in wanted and size_rank(current.get(size_axis, "")) is not None:
         axis = size_axis

@@ -174,6 +174,8 @@ def _conditional(text: str, start: int, language: str | None = None) -> bool:
 
 
 A_NOT_A = re.compile(r"([\u3400-\u9fff])[不没沒]\1")
+# "不太喜欢想退掉" (don't really like it, want to return it): the negation is the reason's.
+NEGATED_REASON = re.compile(r"[不没沒](?:太|是很|怎么|怎麼|大)?(?:喜欢|喜歡|合适|合適|满意|滿意|好看|合身)")
 
 
 # Negation words that are something else in a language: Italian "ne" is "of it" ("me ne mandiate uno").
@@ -198,7 +200,8 @@ def _negated(text: str, start: int, end: int | None = None, language: str | None
     reach = 6 if cjk else 30
     # "能不能改成加急", "可不可以": a question's A-not-A, not a negation (blanked before the window
     # is cut, so that a cut through it leaves no "不").
-    before = A_NOT_A.sub(lambda m: " " * len(m.group()), text[:start])[max(0, start - reach) :]
+    blank = A_NOT_A.sub(lambda m: " " * len(m.group()), text[:start])
+    before = NEGATED_REASON.sub(lambda m: " " * len(m.group()), blank)[max(0, start - reach) :]
     if not cjk and start > reach and text[start - reach - 1].isalnum():
         # The window cut through a word ("qu on" cut to "n"): its rest is no word of its own.
         before = before.split(" ", 1)[-1] if " " in before else ""
@@ -1451,6 +1454,8 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
             (intent in ("exchange_request", "modify_order") and confidence >= GOAL_SWITCH_CONFIDENCE)
             # ("de Rain Jacket graag in navy ipv grijs" read as a faster carrier: no word asks for one.)
             or (intent in ("switch_carrier", "change_address") and intent not in named_requests and not slots["address"])
+            # ("I'd like the Leather Sneakers in navy rather than black please", read as nothing.)
+            or (intent == "other" and not set(named_requests) - {"greeting"} and not slots["address"])
             or (
                 pending is not None
                 and pending["tool"] in CHANGES_OF_DELIVERY

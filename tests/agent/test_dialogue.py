@@ -2178,3 +2178,15 @@ def test_leave_the_other_item_as_it_is_in_arabic_keeps_the_change_waiting(agent:
 def test_a_faster_courier_in_chinese_is_a_carrier_switch(agent: SupportAgent) -> None:
     agent.handle("g288", "在吗？我的订单应该还没发出去吧，能不能换成快一点的快递 #A1005 alice@example.com")
     assert pending_tool(agent, "g288") == "switch_carrier"
+
+
+def test_an_item_wanted_in_another_colour_read_as_nothing_asks_for_the_swap(agent: SupportAgent) -> None:
+    agent.handle("g289", "Hi there, my email is alice@example.com and the order is #A1001")
+    turn = agent.handle("g289", "I'd like the T-Shirt in blue rather than red please. The Mug is fine as it is, leave that one")
+    assert turn.intent in ("exchange_request", "modify_order")
+
+
+def test_not_liking_an_item_does_not_negate_its_return_in_chinese(agent: SupportAgent) -> None:
+    agent.handle("g290", "你好，货收到了，Mug不太喜欢想退掉，T-Shirt尺码偏小想换大一号 订单号#A1002，邮箱alice@example.com")
+    agent.handle("g290", "对，两个都按这个办")
+    assert sorted(writes(agent)) == ["exchange_items", "return_items"]
