@@ -206,11 +206,11 @@ def _changes_in(raw: str, language: str, current: Mapping[str, str], axes: Mappi
     direction = _size_direction(text, language, words)
     letter_axis = next((a for a in SIZE_AXES if any(v.upper() in LETTER_SIZES for v in axes.get(a, []))), None)
     if letter_axis is not None:
-        here = LETTER_SIZES.get(current.get(letter_axis, "").upper())
+        ordered = LETTER_SIZES.get(current.get(letter_axis, "").upper())
         for at, letter in _sizes_named(text, words):
             if letter == current.get(letter_axis, "").upper() or (letter_axis in wanted and wanted[letter_axis][0] >= at):
                 continue
-            if direction and here is not None and (LETTER_SIZES[letter] - here) * direction < 0:
+            if direction and ordered is not None and (LETTER_SIZES[letter] - ordered) * direction < 0:
                 # "a bit small, I'd like it one size bigger": the word tells how it fits, not the size wanted.
                 continue
             # "a medium instead of small": the size the product comes in, or one it is not made in.
