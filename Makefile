@@ -22,7 +22,7 @@ run: $(STAMP)
 	$(BIN)/helloword policy check
 	$(BIN)/helloword users demo
 	$(BIN)/helloword demo-customers
-	$(BIN)/helloword serve --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
+	$(BIN)/helloword serve --demo --host $${HOST:-127.0.0.1} --port $${PORT:-8000}
 
 ## An interactive terminal chat with the agent, on the same data.
 chat: $(STAMP)

@@ -71,6 +71,11 @@ class Settings(BaseSettings):
     cors_origins: str = Field(
         default="", description="Seller sites allowed to embed the widget, comma-separated (https://shop.example)."
     )
+    demo_mode: bool = Field(
+        default=False,
+        description="Serve the demo shop's customers to try the chat as (/api/demo/customers); `make run` turns it on. "
+        "Never answers for a store whose customers are not the demo shop's.",
+    )
     max_body_bytes: int = Field(default=65536, gt=1024, description="The largest request body the server reads.")
 
     monitor_interval: float = Field(

@@ -19,7 +19,7 @@ from agent.service import SupportAgent
 from api import admin, analytics, console, customer, operations, pages, signin, tracking
 from api.errors import ERROR_HANDLERS
 from api.limits import RequestLimits
-from api.middleware import Metrics, RequestGuard
+from api.middleware import BodyLimit, Metrics, RequestGuard
 from commerce.db import Store
 from config import Settings, get_settings
 from support.runtime import Runtime
@@ -53,6 +53,7 @@ def create_app(
     app.state.metrics = metrics = Metrics()
     app.state.reports = analytics.ReportCache()
     app.middleware("http")(RequestGuard(settings.max_body_bytes, limits.per_ip, metrics))
+    app.add_middleware(BodyLimit, max_body_bytes=settings.max_body_bytes)
     if settings.allowed_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -64,6 +65,8 @@ def create_app(
         )
     for module in (operations, signin, customer, console, admin, analytics, tracking, pages):
         app.include_router(module.router)
+    if settings.demo_mode:
+        app.include_router(pages.demo_router)
     if (pages.WEB / "static").is_dir():
         app.mount("/static", StaticFiles(directory=pages.WEB / "static"), name="static")
     return app

@@ -1,5 +1,6 @@
-"""What every request goes through: a request id, the body size cap, the per-address rate
-limit on the API, a JSON log line, and the counts and latency /metrics reports."""
+"""What every request goes through: a request id, the body size cap (on the declared length and
+on the bytes actually read, chunked or not), the per-address rate limit on the API, a JSON log
+line, and the counts and latency /metrics reports."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.errors import error_response, rate_limited_response
 from api.limits import RateLimited, RateLimiter
@@ -87,3 +89,53 @@ class RequestGuard:
         )
         response.headers["X-Request-ID"] = request.state.request_id
         return response
+
+
+class BodyLimit:
+    """Counts the bytes of every request body as they are read and stops at the cap, so that a
+    body sent in chunks without a Content-Length is held to it too: the reader gets no more than
+    the cap, and whatever the endpoint answers is replaced by a 413."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        read = 0
+        exceeded = False
+        answered = False
+        started = False
+
+        async def counted() -> Message:
+            nonlocal read, exceeded
+            if exceeded:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                read += len(message.get("body", b""))
+                if read > self.max_body_bytes:
+                    exceeded = True
+                    return {"type": "http.request", "body": b"", "more_body": False}
+            return message
+
+        async def replaced(message: Message) -> None:
+            nonlocal answered, started
+            if not exceeded or started:
+                # (An answer begun before the cap was passed goes on as it began.)
+                started = started or message["type"] == "http.response.start"
+                await send(message)
+                return
+            if answered:
+                return
+            answered = True
+            refused = error_response(413, f"the request body is larger than {self.max_body_bytes} bytes")
+            await refused(scope, _nothing, send)
+
+        await self.app(scope, counted, replaced)
+
+
+async def _nothing() -> Message:
+    return {"type": "http.disconnect"}

@@ -17,6 +17,8 @@ from commerce import demo
 WEB = Path(__file__).resolve().parents[1] / "web"
 
 router = APIRouter()
+# Mounted only when the server runs the demo shop (`helloword serve --demo`).
+demo_router = APIRouter()
 
 
 def _page(name: str) -> FileResponse:
@@ -29,10 +31,13 @@ def _staff_page(name: str, path: str, request: Request, runtime: RuntimeDep) -> 
     return _page(name)
 
 
-@router.get("/api/demo/customers", tags=["demo"])
+@demo_router.get("/api/demo/customers", tags=["demo"])
 def demo_customers(runtime: RuntimeDep) -> list[dict[str, str]]:
-    """Demo customers to try the widget as (order number and email verify them)."""
+    """Demo customers to try the widget as (order number and email verify them); only for a store
+    that holds the demo shop, whose customers all have addresses at the example domains."""
     with runtime.store.read() as session:
+        if not demo.is_demo_shop(session):
+            raise LookupError("no demo customers: the store holds a real shop's customers")
         return demo.demo_customers(session, 8)
 
 

@@ -17,14 +17,17 @@ DEMO_STAFF = (("agent@demo.helloword", "demo-agent", "agent"), ("admin@demo.hell
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="The address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
-def serve(host: str, port: int) -> None:
-    """Run the server: the demo shop with the chat widget (/demo), the agent console (/console),
+@click.option("--demo", is_flag=True, help="Run the demo shop: its customers are listed on /demo to try the chat as.")
+def serve(host: str, port: int, demo: bool) -> None:
+    """Run the server: the shop page with the chat widget (/demo), the agent console (/console),
     the admin (/admin) and the API docs (/docs)."""
     import uvicorn
 
     from server import create_app
 
     settings = get_settings()
+    if demo:
+        settings = settings.model_copy(update={"demo_mode": True})
     store = open_store(settings)
     app = create_app(settings, store=store)
     with console.status("[dim]loading the agent (language models, knowledge base)…[/dim]"):

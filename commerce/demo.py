@@ -1481,6 +1481,16 @@ def _summarise(gen: _Generator) -> DemoSummary:
     )
 
 
+def is_demo_shop(session: Session) -> bool:
+    """Whether the store holds the demo shop: customers, every one at an example domain (the
+    domains reserved for examples, which no real customer has)."""
+    from sqlalchemy import func, or_, select
+
+    at_example = or_(*(Customer.email.like(f"%@{domain}") for domain in _EMAIL_DOMAINS))
+    real = session.scalar(select(func.count()).select_from(Customer).where(~at_example)) or 0
+    return real == 0 and bool(session.scalar(select(func.count()).select_from(Customer)))
+
+
 def demo_customers(session: Session, count: int = 5, *, now: dt.datetime | None = None) -> list[dict[str, str]]:
     """Customers worth trying the chat as: one per language, each with an order in a
     situation the agent handles (late or held parcel, damage, a pending order, a return)."""

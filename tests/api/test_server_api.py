@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from agent.service import MAX_MESSAGE_CHARS, SupportAgent
 from api.auth import add_staff, conversation_token, issue_api_token
 from commerce.db import Store
-from commerce.models import StaffRole
+from commerce.models import Customer, StaffRole
 from config import Settings
 from server import create_app
 from support.runtime import Runtime
@@ -162,6 +162,48 @@ def test_bad_input_gets_a_json_error_and_never_a_traceback(make_shop: Callable[.
     assert_json_error(client.post("/api/conversations", json={"locale": "x" * 17}), 422)
     # None of it reached the agent.
     assert client.get(f"/api/conversations/{conversation}", headers=header).json()["messages"] == []
+
+
+def test_a_chunked_body_without_a_length_is_held_to_the_body_limit(make_shop: Callable[..., Shop]) -> None:
+    shop = make_shop(max_body_bytes=8192)
+    client = shop.client()
+    conversation, header = shop.conversation(client)
+    url = f"/api/conversations/{conversation}/messages"
+
+    def chunks() -> Iterator[bytes]:
+        # A body sent in pieces declares no Content-Length: only the bytes read can be counted.
+        yield b'{"text": "'
+        for _ in range(64):
+            yield b"z" * 1024
+        yield b'"}'
+
+    sent = client.post(url, content=chunks(), headers={**header, "Content-Type": "application/json"})
+    assert "content-length" not in {k.lower() for k in sent.request.headers}
+    assert_json_error(sent, 413)
+    for route in ("/api/conversations", "/api/auth/login"):
+        assert_json_error(client.post(route, content=chunks(), headers={"Content-Type": "application/json"}), 413)
+    assert client.get(f"/api/conversations/{conversation}", headers=header).json()["messages"] == []
+    # A small body sent in pieces still goes through.
+    small = client.post(
+        url, content=iter([b'{"text": "', b"hello", b'"}']), headers={**header, "Content-Type": "application/json"}
+    )
+    assert small.status_code == 200
+
+
+def test_demo_customers_are_listed_only_in_demo_mode_and_only_for_the_demo_shop(make_shop: Callable[..., Shop]) -> None:
+    # Served by default, the route would hand anyone the names, emails and order numbers of a
+    # real shop: it is not mounted unless the server runs the demo shop.
+    client = make_shop().client()
+    assert_json_error(client.get("/api/demo/customers"), 404)
+    demo = make_shop(demo_mode=True)
+    client = demo.client()
+    listed = client.get("/api/demo/customers")
+    assert listed.status_code == 200 and all(c["email"].endswith("@example.com") for c in listed.json())
+    # In demo mode still, a store holding one real customer is not the demo shop.
+    with demo.store.write() as session:
+        session.add(Customer(id="real-1", first_name="Real", last_name="Person", email="someone@gmail.com"))
+    body = assert_json_error(client.get("/api/demo/customers"), 404)
+    assert "someone@gmail.com" not in str(body)
 
 
 def test_the_third_message_in_a_minute_is_rate_limited(make_shop: Callable[..., Shop]) -> None:

@@ -75,6 +75,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> It
         secret_key="browser-tests",
         rate_limit_per_ip=100_000,
         rate_limit_per_conversation=1_000,
+        demo_mode=True,
     )
     store = Store(settings.resolved_database_url)
     generate_demo_data(store)

@@ -71,6 +71,11 @@ async function loadCustomers() {
     for (const customer of customers) list.append(customerCard(customer));
   } catch (error) {
     clear(list);
+    if (error && error.status === 404) {
+      // Listed only when the server runs the demo shop (make run, or helloword serve --demo).
+      list.append(h('li', { className: 'muted', text: 'Demo customers are listed when the server runs the demo shop (make run, or helloword serve --demo).' }));
+      return;
+    }
     showError($('#customers-error'), 'Could not load the demo customers: ' + errorMessage(error));
   }
 }
