@@ -1022,6 +1022,22 @@ def answer_words(text: str, language: str, directory: Path | None = None) -> set
     return {m.label for m in _find(norm, _answer_groups(language, load_lexicons(directory)))}
 
 
+def says_plain_yes(text: str, language: str, directory: Path | None = None) -> bool:
+    """Whether the message holds the language's own word for yes ("sì", "oui", "yes"), not only
+    an "ok" or "va bene" that may just take in what was said."""
+    lexicons = load_lexicons(directory)
+    plain = {
+        phrases[0].normalised
+        for lang in dict.fromkeys([language, FALLBACK_LANGUAGE])
+        if lang in lexicons and (phrases := lexicons[lang].signals.get("yes"))
+    }
+    # ("sì grazie" is a yes phrase of its own, with the plain yes in it.)
+    return any(
+        m.label == "yes" and (m.phrase.normalised in plain or plain & set(m.phrase.normalised.split()))
+        for m in _find(normalise(text), _answer_groups(language, lexicons))
+    )
+
+
 def opens_with_yes(text: str, language: str, directory: Path | None = None) -> bool:
     """Whether the message starts with a yes ("evet iptal et", "yes, cancel it")."""
     lexicons = load_lexicons(directory)
@@ -1657,7 +1673,8 @@ def _address(text: str) -> tuple[str | None, tuple[int, int] | None]:
         return None, None
     if not address or not any(ch.isdigit() or ch.isalpha() for ch in address):
         return None, None
-    if not any(ch.isdigit() for ch in address) and _units(normalise(address)) < 2:
+    if not any(ch.isdigit() for ch in address) and (_units(normalise(address)) < 2 or address.rstrip().endswith(QUESTION_MARKS)):
+        # ("can you send it to my parents place instead?": a place asked about, no address yet.)
         return None, None
     return address, (m.start("addr"), m.start("addr") + len(raw))
 

@@ -38,6 +38,7 @@ from agent.understanding import (
     request_units,
     says_both,
     says_goodbye,
+    says_plain_yes,
     says_unchanged,
     without_matches,
 )
@@ -861,14 +862,16 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     if state.get("asked") == "ask_address" and not slots["address"]:
         # The answer to our question for the new address, written without "my new address is".
         slots["address"] = address_answer(text)
+    around = text.replace(slots["address"], " ") if slots["address"] else text
     if (
         state.get("language")
         and language != state["language"]
-        and request_units(text, details(slots)) <= 1
+        and (request_units(text, details(slots)) <= 1 or (slots["address"] and request_units(around, details(slots)) <= 2))
         and (known or state.get("locale") or any(request_units(t["text"]) > 1 for t in state.get("transcript", [])))
     ):
-        # Only a name, an email or a number ("Александр Попов, Z00T0A1"): the conversation keeps its
-        # language, once a message or the page told it.
+        # Only a name, an email or a number ("Александр Попов, Z00T0A1"), or an address with a word
+        # or two ("new address: 1847 Maple Ave, …, IL 60201"): the conversation keeps its language,
+        # once a message or the page told it.
         language = state["language"]
         slots = read_slots(text, language)
     if not slots["names"] and not state.get("customer_id") and state.get("deferred_intent"):
@@ -910,11 +913,18 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         and pending["tool"] == "issue_coupon"
         and signals.affirmation == "yes"
         and signals.closing
-        and JUST_OK.match(normalise(text))
+        and (
+            JUST_OK.match(normalise(text))
+            or (
+                not says_plain_yes(text, language)
+                # (A coupon the customer asked for is taken with any yes: "ок, согласна, спасибо".)
+                and not any(COMPENSATION_WORDS.search(normalise(str(t.get("text", "")))) for t in state.get("transcript", []))
+            )
+        )
         and not COMPENSATION_WORDS.search(normalise(text))
     ):
-        # "ok thanks" to news of a late parcel that closes with a coupon on offer: thanks for the
-        # news, no yes to a gesture the customer never asked for.
+        # "ok thanks" to news of a late parcel that closes with a coupon on offer, "va bene, grazie
+        # delle info": thanks for the news, no yes to a gesture the customer never asked for.
         signals = dataclasses.replace(signals, affirmation=None)
         updates["signals"] = dataclasses.asdict(signals)
     if (

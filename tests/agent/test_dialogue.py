@@ -2190,3 +2190,26 @@ def test_not_liking_an_item_does_not_negate_its_return_in_chinese(agent: Support
     agent.handle("g290", "你好，货收到了，Mug不太喜欢想退掉，T-Shirt尺码偏小想换大一号 订单号#A1002，邮箱alice@example.com")
     agent.handle("g290", "对，两个都按这个办")
     assert sorted(writes(agent)) == ["exchange_items", "return_items"]
+
+
+def test_thanks_for_the_news_in_italian_takes_no_coupon_and_a_plain_yes_does(agent: SupportAgent) -> None:
+    agent.handle("g291", "Buonasera, il mio pacco è in ritardo, che succede? ordine #A1003, mail alice@example.com")
+    assert pending_tool(agent, "g291") == "issue_coupon"
+    agent.handle("g291", "va bene, grazie delle info")
+    assert writes(agent) == []
+    agent.handle("g292", "Buonasera, il mio pacco è in ritardo, che succede? ordine #A1003, mail alice@example.com")
+    agent.handle("g292", "sì grazie")
+    assert writes(agent) == ["issue_coupon"]
+
+
+def test_a_new_address_with_two_words_keeps_the_chats_language_and_a_place_asked_about_is_no_address(
+    agent: SupportAgent,
+) -> None:
+    first = agent.handle(
+        "g293", "hi! my package is already shipped but i won't be home, can you send it to my parents place instead?"
+    )
+    assert first.language == "en" and agent.state("g293").get("address") is None
+    agent.handle("g293", "order #A1003, email alice@example.com")
+    assert pending_tool(agent, "g293") is None
+    turn = agent.handle("g293", "new address: 1847 Maple Ave, Apt 3B, Evanston, IL 60201")
+    assert turn.language == "en" and pending_tool(agent, "g293") == "intercept_parcel"
