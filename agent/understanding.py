@@ -913,7 +913,11 @@ def is_question(text: str) -> bool:
 
 
 # Words that open a question in the middle of a message ("혹시 …?", "ちなみに …？", "请问 …？").
-QUESTION_OPENERS = ("혹시", "ちなみに", "请问", "請問")
+# ("네 부탁드려요 언제쯤 도착할까요?", "好 兩個都麻煩你了 運費差多少？": when, how much, how long.)
+QUESTION_OPENERS = (
+    "혹시", "ちなみに", "请问", "請問", "언제", "얼마", "며칠", "어떻게", "多久", "什么时候", "什麼時候", "几天", "幾天",
+    "运费", "運費", "多少钱", "多少錢", "いつ", "いくら", "どのくらい",
+)  # fmt: skip
 
 
 # A word such as "and", "so" may come before the answer of a sentence ("and yes, open it").
@@ -936,7 +940,10 @@ def _clause_closes_with_yes(statement: str, language: str, lexicons: Mapping[str
         if any(m.label == "no" for m in matches):
             return False
         last = matches[-1] if matches else None
-        closing = closing or bool(last and last.phrase.normalised == word and last.end == len(norm) and last.start > 0)
+        # ("…かかってもいいので手続きお願いします": a yes phrase of Han or kana letters closes it too.)
+        if last is None or last.end != len(norm) or last.start == 0:
+            continue
+        closing = closing or last.phrase.normalised == word or (last.label == "yes" and _cjk_phrase(last.phrase.normalised))
     return closing
 
 
@@ -954,9 +961,11 @@ def _statement_answer(statement: str, language: str, lexicons: Mapping[str, Lexi
     end = matches[0].end
     while end < len(norm) and norm[end].isalnum():
         end += 1
-    if matches[0].start == 0 and len(matches) < 2 and not norm[end:].strip() and _units(matches[0].phrase.normalised) < 2:
+    phrase = matches[0].phrase.normalised
+    if matches[0].start == 0 and len(matches) < 2 and not norm[end:].strip() and _units(phrase) < 2 and not _cjk_phrase(phrase):
+        # ("确定取消，钱多久退回来？": a yes of four Han letters, "confirm the cancellation", answers.)
         return None
-    if _units(_without(norm, matches)) < 1 and len(matches) < 2 and _units(matches[0].phrase.normalised) < 2:
+    if _units(_without(norm, matches)) < 1 and len(matches) < 2 and _units(phrase) < 2 and not _cjk_phrase(phrase):
         # A bare "ok." before a question is none; "네 변경해주세요!" (yes, change it!) is two answers,
         # "tak, poproszę." (yes, please) one of two words.
         return None

@@ -18,6 +18,7 @@ from agent.understanding import (
     COUPON_WORDS,
     NOT_A_CONDITION,
     QUESTION_MARKS,
+    QUESTION_OPENERS,
     THANKS_FOR_EXPLAINING,
     IntentGuess,
     Signals,
@@ -310,6 +311,10 @@ def names_another_request(deps: AgentDeps, text: str, language: str, pending: Pe
         return True
     clauses = [c for c in CLAUSE.split(text.strip()) if c.strip()] or [text]
     clause = next((c for c in clauses if "yes" in answer_words(c, language)), clauses[0])
+    for opener in QUESTION_OPENERS:
+        # ("네 부탁드려요 언제쯤 도착할까요?": the question after the yes asks when, and nothing else.)
+        head = clause.split(opener, 1)[0]
+        clause = head if head.strip() and "yes" in answer_words(head, language) else clause
     scores, _ = read_requests(deps, clause, language)
     same = same_requests(pending)
     if any(scores.get(intent) for intent in same):

@@ -2213,3 +2213,62 @@ def test_a_new_address_with_two_words_keeps_the_chats_language_and_a_place_asked
     assert pending_tool(agent, "g293") is None
     turn = agent.handle("g293", "new address: 1847 Maple Ave, Apt 3B, Evanston, IL 60201")
     assert turn.language == "en" and pending_tool(agent, "g293") == "intercept_parcel"
+
+
+@pytest.mark.parametrize(
+    ("conversation", "opening", "answer", "done"),
+    [
+        # Irish English: "grand" is fine, a yes.
+        (
+            "g294",
+            "hi there can ye change the T-Shirt to L in my order #A1005, alice@example.com",
+            "grand yeah do that so",
+            "modify_order_items",
+        ),
+        # A yes of four Han letters before a question on the money.
+        ("g295", "我要取消订单#A1005！！买错了 邮箱是alice@example.com", "确定取消，钱多久退回来？", "cancel_order"),
+        # A yes then a question opened by "when" with no mark between.
+        (
+            "g296",
+            "배송완료라고 뜨는데 물건이 없어요 주문번호 #A1002 이메일 alice@example.com",
+            "네 부탁드려요 언제쯤 도착할까요?",
+            "create_reshipment",
+        ),
+        # A yes phrase that closes the sentence after a question on the postage.
+        (
+            "g297",
+            "Mugを返品したいです 注文番号 #A1002 / alice@example.com",
+            "返送料ってかかりますか？…かかってもいいので手続きお願いします",
+            "return_items",
+        ),
+        # "No, I'm not interested in changing the products, cancel it all": the no is for the change.
+        (
+            "g298",
+            "voglio annullare TUTTO l'ordine #A1005, alice@example.com",
+            "no non mi interessa cambiare i prodotti, annullate tutto e basta",
+            "cancel_order",
+        ),
+    ],
+)
+def test_answers_that_take_the_proposal(agent: SupportAgent, conversation: str, opening: str, answer: str, done: str) -> None:
+    agent.handle(conversation, opening)
+    assert pending_tool(agent, conversation) is not None
+    agent.handle(conversation, answer)
+    assert writes(agent) == [done]
+
+
+def test_send_the_right_one_and_i_return_this_one_then_both_does_both_in_spanish(agent: SupportAgent) -> None:
+    agent.handle(
+        "g299", "buenas tardes, pedi la T-Shirt azul M y me llego roja 🙄 pedido #A1002 y mi correo es alice@example.com"
+    )
+    agent.handle("g299", "mandenme el correcto porfa, y el rojo se los devuelvo que no lo quiero")
+    agent.handle("g299", "dale, de una, las dos cosas")
+    assert sorted(writes(agent)) == ["create_reshipment", "return_items"]
+
+
+def test_express_in_traditional_chinese_beside_an_address_change_is_queued(agent: SupportAgent) -> None:
+    agent.handle("g300", "你好～訂單還沒出貨的話可以改地址嗎 訂單編號 #A1005，email是 alice@example.com")
+    agent.handle("g300", "新地址：106台北市大安區忠孝東路四段216巷8號3樓")
+    agent.handle("g300", "然後可以順便改成快遞嗎？我下禮拜就要用到了")
+    agent.handle("g300", "好 兩個都麻煩你了 運費差多少？")
+    assert sorted(writes(agent)) == ["change_shipping_address", "switch_carrier"]

@@ -190,7 +190,7 @@ def test_every_colour_of_the_demo_catalogue_has_a_name_in_every_language() -> No
         ("en", "can i just switch the Rain Jacket to a medium instead of small", "M"),
         ("en", "it's too small, can I get a large", "L"),
         ("es", "la quiero en talla mediana", "M"),
-        ("de", "statt klein bitte groß", "L"),
+        ("de", "statt S bitte Größe medium", "M"),
         ("fr", "en taille moyenne svp", "M"),
         ("ru", "поменяйте на средний размер", "M"),
     ],
