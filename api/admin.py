@@ -9,6 +9,8 @@ from typing import Annotated, Any
 
 import markdown
 from fastapi import APIRouter, Depends, Query
+from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AdminDep, RuntimeDep, signed_in_admin
@@ -76,11 +78,37 @@ def rollback(language: str, name: str, body: Rollback, admin: AdminDep, runtime:
     return runtime.knowledge.rollback(document_path(language, name), body.version, admin.email)
 
 
+# Links and images may point to web pages, mail addresses and places on the same site; nothing else
+# ("javascript:", "data:", "vbscript:" run or smuggle content in the admin's page).
+SAFE_URL = re.compile(r"(?i)^(?:https?://|mailto:|#|/(?!/)|(?!//)[^:/?#]*(?:[/?#]|$))")
+
+
+class _SafeLinks(Treeprocessor):
+    def run(self, root: Any) -> None:
+        for element in root.iter():
+            for attribute in ("href", "src"):
+                value = element.get(attribute)
+                # (Control letters and spaces inside the scheme, "java\tscript:", count as written.)
+                if value is not None and not SAFE_URL.match(re.sub(r"[\x00-\x20]", "", value)):
+                    element.set(attribute, "#")
+
+
+class SafeLinks(Extension):
+    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (the library's name)
+        md.treeprocessors.register(_SafeLinks(md), "safe_links", 0)
+
+
+def render_markdown(text: str) -> str:
+    """Markdown as HTML with raw HTML shown as text and links only to the web, mail or this site."""
+    return markdown.markdown(html.escape(text, quote=False), extensions=["tables", SafeLinks()])
+
+
 @router.post("/preview")
 def preview(body: Preview) -> dict[str, str]:
-    """Markdown as the knowledge base will read it, rendered safely (raw HTML is shown as text)."""
+    """Markdown as the knowledge base will read it, rendered safely (raw HTML is shown as text,
+    links that would run script point nowhere)."""
     text = FRONT_MATTER.sub("", body.text, count=1)  # the document's metadata is not part of what customers read
-    return {"html": markdown.markdown(html.escape(text, quote=False), extensions=["tables"])}
+    return {"html": render_markdown(text)}
 
 
 @router.post("/reindex", status_code=202)

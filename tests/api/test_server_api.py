@@ -323,6 +323,43 @@ def test_an_api_token_answers_a_case_without_csrf(shop: Shop) -> None:
 # ---------------------------------------------------------------- admin
 
 
+def _links_in(page: str) -> list[str]:
+    """The href and src values of the HTML, as a browser reads them."""
+    from html.parser import HTMLParser
+
+    found: list[str] = []
+
+    class Links(HTMLParser):
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            found.extend(value or "" for name, value in attrs if name in ("href", "src"))
+
+    Links().feed(page)
+    return found
+
+
+def test_the_markdown_preview_renders_no_link_that_runs_script(shop: Shop) -> None:
+    admin, csrf = shop.staff(ADMIN_EMAIL, ADMIN_PASSWORD)
+    attacks = [
+        "[click](javascript:alert(document.cookie))",
+        "[click](JaVaScRiPt:alert(1))",
+        "[click]( java\tscript:alert(1))",
+        "![pixel](data:text/html;base64,PHNjcmlwdD4=)",
+        "[click](vbscript:msgbox(1))",
+        "[click](//evil.example/phish)",
+        '<a href="javascript:alert(1)">raw</a>',
+    ]
+    for text in attacks:
+        rendered = admin.post("/api/admin/preview", json={"text": text}, headers=csrf).json()["html"]
+        links = _links_in(rendered)
+        assert all(link == "#" for link in links), (text, links)
+    kept = admin.post(
+        "/api/admin/preview",
+        json={"text": "[a](https://shop.example/returns) [b](mailto:help@shop.example) [c](#top)"},
+        headers=csrf,
+    ).json()["html"]
+    assert all(h in kept for h in ('href="https://shop.example/returns"', 'href="mailto:help@shop.example"', 'href="#top"'))
+
+
 def test_admin_edits_a_document_with_versions_diff_conflict_and_rollback(shop: Shop) -> None:
     admin, csrf = shop.staff(ADMIN_EMAIL, ADMIN_PASSWORD)
     listed = {d["path"]: d for d in admin.get("/api/admin/documents").json()}
