@@ -94,7 +94,7 @@ class _SafeLinks(Treeprocessor):
 
 
 class SafeLinks(Extension):
-    def extendMarkdown(self, md: markdown.Markdown) -> None:  # noqa: N802 (the library's name)
+    def extendMarkdown(self, md: markdown.Markdown) -> None:
         md.treeprocessors.register(_SafeLinks(md), "safe_links", 0)
 
 

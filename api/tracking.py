@@ -42,4 +42,4 @@ def receive(
     if len(batch) > MAX_EVENTS:
         raise HTTPException(422, f"at most {MAX_EVENTS} events per request (this one has {len(batch)})")
     lines = [json.dumps(event, ensure_ascii=False, default=str) for event in batch]
-    return ingest_events(runtime.store, lines).as_json()
+    return ingest_events(runtime.store, lines, now=runtime.clock()).as_json()

@@ -397,7 +397,15 @@ class _Parcel:
     changed: bool = False
 
 
-def _apply(session: Session, events: list[_Event], parcels: dict[int, _Parcel], result: IngestResult) -> None:
+# How far ahead of the clock a carrier's event may be dated (clocks and time zones differ a little).
+FUTURE_SLACK = dt.timedelta(days=1)
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def _apply(session: Session, events: list[_Event], parcels: dict[int, _Parcel], result: IngestResult, now: dt.datetime) -> None:
     numbers = {e.tracking_number for e in events} | {e.raw_tracking_number for e in events}
     rows = session.scalars(
         select(Shipment).where(Shipment.tracking_number.in_(numbers)).options(selectinload(Shipment.events))
@@ -417,6 +425,13 @@ def _apply(session: Session, events: list[_Event], parcels: dict[int, _Parcel], 
             result.reject(event.line, f"tracking number {event.tracking_number} matches several parcels: name the carrier")
             continue
         shipment = candidates[0]
+        if _utc(event.occurred_at) > _utc(now) + FUTURE_SLACK:
+            # ("9999-12-31": a parcel delivered in a future no carrier can know of.)
+            result.reject(event.line, f"occurred_at {event.occurred_at.isoformat()} is more than a day in the future")
+            continue
+        if shipment.order is not None and _utc(event.occurred_at) < _utc(shipment.order.placed_at):
+            result.reject(event.line, f"occurred_at {event.occurred_at.isoformat()} is before the order was placed")
+            continue
         parcel = parcels.get(shipment.id)
         if parcel is None:
             parcel = _Parcel(
@@ -475,14 +490,22 @@ def _deliver_orders(session: Session, parcels: dict[int, _Parcel], result: Inges
             result.orders_delivered += 1
 
 
-def ingest_events(store: Store, lines: Iterable[str], *, progress: Callable[[int, int], None] | None = None) -> IngestResult:
+def ingest_events(
+    store: Store,
+    lines: Iterable[str],
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    now: dt.datetime | None = None,
+) -> IngestResult:
     """Read carrier events, one JSON object a line, and store the new ones against their parcels.
 
     Parcels are found by carrier and tracking number (case and spaces do not matter); a parcel's
     status (and delivery time) follows its newest event. Ingesting the same lines again adds
-    nothing. ``progress(done, total)`` is called after each batch of lines; ``total`` is the
-    number of lines when ``lines`` has a length, else the lines read so far.
+    nothing. An event dated more than a day after ``now`` (the current time by default) or before
+    its order was placed is rejected. ``progress(done, total)`` is called after each batch of
+    lines; ``total`` is the number of lines when ``lines`` has a length, else the lines read so far.
     """
+    clock_now = now or dt.datetime.now(dt.UTC)
     result = IngestResult()
     total = len(lines) if isinstance(lines, Sized) else None
     changed: set[int] = set()
@@ -493,7 +516,7 @@ def ingest_events(store: Store, lines: Iterable[str], *, progress: Callable[[int
         parcels: dict[int, _Parcel] = {}
         if batch:
             with store.write() as session:
-                _apply(session, batch, parcels, result)
+                _apply(session, batch, parcels, result, clock_now)
                 session.flush()
                 _deliver_orders(session, parcels, result)
         changed.update(pid for pid, p in parcels.items() if p.changed)

@@ -66,6 +66,19 @@ def test_an_array_with_messy_events_reports_each_by_position(client: tuple[TestC
     assert status(store) == ShipmentStatus.DELIVERED
 
 
+def test_an_event_dated_in_the_far_future_or_before_the_order_is_rejected(
+    client: tuple[TestClient, dict[str, str]], store: Store
+) -> None:
+    # A feed that sends "delivered" on 9999-12-31 must not mark the parcel (and its order) delivered.
+    http, auth = client
+    events = [{**EVENT, "occurred_at": "9999-12-31T23:59:00+00:00"}, {**EVENT, "occurred_at": "2001-01-01T10:00:00+00:00"}]
+    body = http.post("/api/tracking/events", json=events, headers=auth).json()
+    assert (body["stored"], body["rejected"]) == (0, 2)
+    reasons = [r["reason"] for r in body["rejections"]]
+    assert "more than a day in the future" in reasons[0] and "before the order was placed" in reasons[1]
+    assert status(store) != ShipmentStatus.DELIVERED
+
+
 @pytest.mark.parametrize(("payload", "status"), [("{broken", 400), ('"a string"', 422), ("[1, 2]", 422), ("42", 422)])
 def test_a_body_that_is_not_events_is_refused(client: tuple[TestClient, dict[str, str]], payload: str, status: int) -> None:
     http, auth = client
