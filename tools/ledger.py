@@ -22,6 +22,8 @@ from commerce.models import AuditEntry
 from tools.base import REGISTRY, Caller, ErrorCode, ToolArgs, ToolContext, ToolError, ToolKind, ToolSpec
 
 log = logging.getLogger("helloword.tools")
+# The longest idempotency key the ledger keeps (its column's length).
+MAX_IDEMPOTENCY_KEY: int = getattr(AuditEntry.__table__.c.idempotency_key.type, "length", None) or 200
 
 
 class ToolOutcome(BaseModel):
@@ -95,6 +97,11 @@ class Toolbox:
             return self._read(spec, args)
         if not idempotency_key or not idempotency_key.strip():
             return ToolOutcome.failure(name, raw, ErrorCode.INVALID_ARGUMENT, "A write needs an idempotency key.")
+        if len(idempotency_key.strip()) > MAX_IDEMPOTENCY_KEY:
+            # The ledger keeps keys of this length; a database that does not check it must not store more.
+            return ToolOutcome.failure(
+                name, raw, ErrorCode.INVALID_ARGUMENT, f"An idempotency key has at most {MAX_IDEMPOTENCY_KEY} characters."
+            )
         return self._write(spec, args, idempotency_key.strip())
 
     def _read(self, spec: ToolSpec, args: ToolArgs) -> ToolOutcome:

@@ -269,6 +269,15 @@ def test_a_write_without_an_idempotency_key_is_refused(shop: Store) -> None:
     assert not outcome.ok and "idempotency key" in (outcome.error or "")
 
 
+def test_an_idempotency_key_longer_than_the_ledger_keeps_is_refused(shop: Store) -> None:
+    # SQLite does not check a column's length: a 5,000-letter key was stored before.
+    before = snapshot(shop)
+    outcome = call(shop, "issue_refund", {"order_id": "#A1002", "amount": "5", "reason": "x"}, key="k" * 5000)
+    assert not outcome.ok and outcome.error_code == "invalid_argument" and "at most 200" in (outcome.error or "")
+    assert snapshot(shop) == before
+    assert call(shop, "issue_refund", {"order_id": "#A1002", "amount": "5", "reason": "x"}, key="k" * 200).ok
+
+
 def test_refusals_are_audited_without_claiming_the_key(shop: Store) -> None:
     call(shop, "issue_refund", {"order_id": "#A1002", "amount": "500", "reason": "x"}, key="same")
     with shop.read() as s:
