@@ -108,7 +108,7 @@ CONFIRM_UNITS = 0.8
 NEGATION = re.compile(
     r"(?i)(?<![^\W\d_])(?:don['’]?\s?t|dont|do\s+not|didn\s?t|won\s?t|no|not|never|without|sin(?!\s+querer)|pas|ne|n|sans|nicht|kein(?:e|en)?|"
     # ("i will ka geld zurück": Bavarian and Austrian "kein"; "ned", their "nicht".)
-    r"ka|koa|ned|non|"
+    r"ka|koa|ned|non|niente|nessun[oa]?|"
     r"n[ãa]o|niet|geen|nie|"
     r"не|нет|без|لا|مش|ما|"
     # "forget the refund", "laissez tomber le remboursement": dropped, as a no is.
@@ -148,7 +148,7 @@ NEGATION_AFTER = re.compile(
     # "교환 말고" (not an exchange): "말고" denies the word right before it, not one further back.
     r"|^\s?(?:은|는|이|가|을|를)?\s?말고"
     # "쿠폰은 괜찮고요" (the coupon, I'm fine), "クーポンは大丈夫です": a polite no thanks to the thing named.
-    r"|^[^.!?]{0,8}?(?:은|는)\s?괜찮|^\s?は\s?(?:大丈夫|結構|けっこう)"
+    r"|^[^.!?]{0,8}?(?:은|는)\s?(?:괜찮|됐|필요\s?없)|^\s?は\s?(?:大丈夫|結構|けっこう|いらない|要らない)"
 )
 
 

@@ -2272,3 +2272,31 @@ def test_express_in_traditional_chinese_beside_an_address_change_is_queued(agent
     agent.handle("g300", "然後可以順便改成快遞嗎？我下禮拜就要用到了")
     agent.handle("g300", "好 兩個都麻煩你了 運費差多少？")
     assert sorted(writes(agent)) == ["change_shipping_address", "switch_carrier"]
+
+
+def test_niente_rimborso_refuses_the_refund_and_asks_for_another_one(agent: SupportAgent) -> None:
+    agent.handle(
+        "g301", "ciao! è arrivata la Mug ma è rotta, la scatola era tutta schiacciata 😢 ordine #A1002, mail alice@example.com"
+    )
+    agent.handle("g301", "no no, niente rimborso, lo voglio proprio, me ne mandate un altro?")
+    assert pending_tool(agent, "g301") != "issue_refund"
+    agent.handle("g301", "sì perfetto grazie!!")
+    assert "issue_refund" not in writes(agent)
+
+
+def test_the_coupon_is_fine_without_in_korean_takes_no_coupon(agent: SupportAgent) -> None:
+    agent.handle("g302", "배송 예정일 지났는데 아직도 안 왔어요;; alice@example.com 주문번호 #A1003")
+    assert pending_tool(agent, "g302") == "issue_coupon"
+    agent.handle("g302", "쿠폰은 됐고요 그냥 물건만 빨리 받고 싶어요")
+    assert writes(agent) == []
+
+
+def test_no_only_that_one_the_other_is_fine_as_it_is_keeps_the_swap(agent: SupportAgent) -> None:
+    agent.handle(
+        "g303", "Goedemiddag, bij de T-Shirt heb ik de verkeerde maat gekozen, ik wilde L ipv M. #A1001 alice@example.com"
+    )
+    assert pending_tool(agent, "g303") == "modify_order_items"
+    agent.handle("g303", "Nee alleen die, Mug is prima zo")
+    assert pending_tool(agent, "g303") == "modify_order_items"
+    agent.handle("g303", "Ja, graag aanpassen")
+    assert writes(agent) == ["modify_order_items"]
