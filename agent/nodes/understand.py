@@ -532,6 +532,8 @@ def request_after_yes(deps: AgentDeps, text: str, language: str, pending: Pendin
 # Questions answered while an offer waits for a yes, without dropping the offer ("is there an extra
 # charge?", "when does the money reach my card?"). "When will it ship?" is not one: it leaves the
 # offer, so a later "ok, thanks" accepts nothing.
+# Questions of news whose follow-up questions ("and what time?") stay with them.
+FOLLOWED_UP = frozenset({"track_order", "delivery_delay", "refund_status", "customs_duties", "policy_question"})
 QUESTIONS_WHILE_WAITING = frozenset({"policy_question", "refund_status", "customs_duties", "payment_issue", "invoice_request"})
 
 
@@ -1448,6 +1450,16 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     if no_person and intent == "human_agent":
         # "아니요 상담원 연결은 괜찮아요. 감사합니다": thanks, and no person; the goal before stays.
         intent = "greeting" if signals.closing else state.get("intent") or "other"
+    elif (
+        intent == "human_agent"
+        and not (signals.wants_human or signals.angry or signals.legal_threat)
+        and not named_requests.get("human_agent")
+        and state.get("intent") in FOLLOWED_UP
+        and is_question(text)
+    ):
+        # "а во сколько примерно?", "e se non ci sono lo lasciano a un vicino?" after news of the
+        # parcel: a question that follows it, read as a wish for a person by the model alone.
+        intent = str(state["intent"])
     elif intent == "human_agent" and not signals.wants_human and state.get("asked") == "ask_address" and slots["address"]:
         # "bitte an meine arbeit: David Williams, c/o Brandt & Partner GmbH, …": the new address asked
         # for, read as a person by the model alone; the goal before stays.

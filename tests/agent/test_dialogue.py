@@ -2300,3 +2300,26 @@ def test_no_only_that_one_the_other_is_fine_as_it_is_keeps_the_swap(agent: Suppo
     assert pending_tool(agent, "g303") == "modify_order_items"
     agent.handle("g303", "Ja, graag aanpassen")
     assert writes(agent) == ["modify_order_items"]
+
+
+@pytest.mark.parametrize(
+    ("conversation", "first", "follow_up"),
+    [
+        (
+            "g304",
+            "привет, курьер сегодня приедет? заказ #A1003, мыло alice@example.com",
+            "а во сколько примерно? мне к 2 на работу",
+        ),
+        (
+            "g305",
+            "ehi, sapete a che ora passa il corriere? ordine #A1003 alice@example.com",
+            "e se non ci sono lo lasciano a un vicino?",
+        ),
+    ],
+)
+def test_a_question_after_parcel_news_is_answered_not_sent_to_a_person(
+    agent: SupportAgent, conversation: str, first: str, follow_up: str
+) -> None:
+    agent.handle(conversation, first)
+    turn = agent.handle(conversation, follow_up)
+    assert turn.status != "escalated" and turn.intent != "human_agent"
