@@ -140,7 +140,7 @@ PREFERRED_OVER = re.compile(
 
 # Negations after the word they deny ("Geld zurück brauch ich nicht", "yenisini istemiyorum").
 NEGATION_AFTER = re.compile(
-    r"(?i)^\W*(?:\w+\W+){0,3}?(?:nicht|ned|niet|istemiyorum|istemem|etmeyin(?:iz)?|etme|yapmayin|gondermeyin|gerek\s+yok|yerine|pas(?!\s+(?:de\s+)?(?:souci|probl|grave|mal))|nie\s+chc[eę]|nie\s+potrzebuj[eę]|не\s+хочу|не\s+буду|не\s+надо|не\s+нужно|не\s+нужен|не\s+нужна|не\s+нужны|"
+    r"(?i)^\W*(?:\w+\W+){0,3}?(?:nicht|ned|niet|istemiyorum|istemem|etmeyin(?:iz)?|etme|yapmayin|gondermeyin|gerek\s+yok|yerine|pas(?!\s+(?:de\s+)?(?:souci|probl|grave|mal))|nie\s+chc[eę]|nie\s+potrzebuj[eę]|не\s+хочу|не\s+буду|не\s+надо|не\s+оформля\w*|не\s+делайте|не\s+нужно|не\s+нужен|не\s+нужна|не\s+нужны|"
     r"no\s+hace\s+falta|pas\s+besoin|non\s+serve|não\s+precisa|nao\s+precisa|"
     # "lo del descuento no me interesa", "the coupon doesn't interest me".
     r"no\s+me\s+interesa|non\s+mi\s+interessa|n[ãa]o\s+me\s+interessa|ne\s+m\s?interesse\s+pas|interessiert\s+mich\s+nicht|"
@@ -177,7 +177,10 @@ def _conditional(text: str, start: int, language: str | None = None) -> bool:
 
 A_NOT_A = re.compile(r"([\u3400-\u9fff])[不没沒]\1")
 # "不太喜欢想退掉" (don't really like it, want to return it): the negation is the reason's.
-NEGATED_REASON = re.compile(r"[不没沒](?:太|是很|怎么|怎麼|大)?(?:喜欢|喜歡|合适|合適|满意|滿意|好看|合身)")
+# ("заказала не то, можно отменить?": "не то", the wrong thing, negates nothing after it.)
+NEGATED_REASON = re.compile(
+    r"[不没沒](?:太|是很|怎么|怎麼|大)?(?:喜欢|喜歡|合适|合適|满意|滿意|好看|合身)|(?<![^\W\d_])не\s+т(?:о|от|ого|у|ой)(?![^\W\d_])"
+)
 
 
 # Negation words that are something else in a language: Italian "ne" is "of it" ("me ne mandiate uno").

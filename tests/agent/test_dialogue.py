@@ -2323,3 +2323,22 @@ def test_a_question_after_parcel_news_is_answered_not_sent_to_a_person(
     agent.handle(conversation, first)
     turn = agent.handle(conversation, follow_up)
     assert turn.status != "escalated" and turn.intent != "human_agent"
+
+
+def test_ordered_the_wrong_thing_can_you_cancel_is_a_cancellation_in_russian(agent: SupportAgent) -> None:
+    agent.handle("g306", "блин, заказала не то 🤦‍♀️ можно отменить? заказ #A1005 alice@example.com")
+    assert pending_tool(agent, "g306") == "cancel_order"
+
+
+def test_send_the_right_one_but_no_return_yet_sends_it_in_russian(agent: SupportAgent) -> None:
+    agent.handle("g307", "заказывала T-Shirt синюю M, а прислали красную 😑 alice@example.com, заказ #A1002")
+    assert pending_tool(agent, "g307") == "create_reshipment"
+    agent.handle("g307", "да, отправляйте синюю. возврат пока не оформляйте, потом решу")
+    assert writes(agent) == ["create_reshipment"]
+
+
+def test_a_yes_and_send_it_before_a_question_in_egyptian_arabic(agent: SupportAgent) -> None:
+    agent.handle("g308", "السلام عليكم، ال Mug وصل مكسور خالص 😩 الاوردر رقم #A1002 الايميل alice@example.com")
+    agent.handle("g308", "لا مش عايز فلوس، عايز واحد جديد بداله")
+    agent.handle("g308", "اه ابعتوه، وهياخد قد ايه؟")
+    assert writes(agent) == ["create_reshipment"]
