@@ -1032,19 +1032,20 @@ def answer_words(text: str, language: str, directory: Path | None = None) -> set
 
 
 def says_plain_yes(text: str, language: str, directory: Path | None = None) -> bool:
-    """Whether the message holds the language's own word for yes ("sì", "oui", "yes"), not only
-    an "ok" or "va bene" that may just take in what was said."""
+    """Whether the message holds a language's own word for yes ("sì", "oui", "yes"; "oui merci" in
+    an English chat too), not only an "ok" or "va bene" that may just take in what was said."""
     lexicons = load_lexicons(directory)
-    plain = {
-        phrases[0].normalised
-        for lang in dict.fromkeys([language, FALLBACK_LANGUAGE])
-        if lang in lexicons and (phrases := lexicons[lang].signals.get("yes"))
-    }
-    # ("sì grazie" is a yes phrase of its own, with the plain yes in it.)
-    return any(
-        m.label == "yes" and (m.phrase.normalised in plain or plain & set(m.phrase.normalised.split()))
-        for m in _find(normalise(text), _answer_groups(language, lexicons))
-    )
+    norm = normalise(text)
+    words = set(norm.split())
+    for lexicon in lexicons.values():
+        phrases = lexicon.signals.get("yes")
+        if not phrases:
+            continue
+        plain = phrases[0].normalised
+        # (Letters without spaces between words, "是", "はい", "네", are found inside the text.)
+        if plain in words or (not plain.isascii() and _is_cjk(plain[0]) and plain in norm):
+            return True
+    return False
 
 
 def opens_with_yes(text: str, language: str, directory: Path | None = None) -> bool:
