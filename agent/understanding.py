@@ -924,15 +924,20 @@ QUESTION_OPENERS = (
 _LEAD_IN_CHARS = 5
 
 
+def _plain_yes(lexicon: Lexicon) -> str | None:
+    """The language's own word for yes (the first of its yes words, normalised): "yes", "oui", "是"."""
+    phrases = lexicon.signals.get("yes")
+    return phrases[0].normalised if phrases else None
+
+
 def _clause_closes_with_yes(statement: str, language: str, lexicons: Mapping[str, Lexicon]) -> bool:
     """Whether a clause of the sentence ends on the language's own word for yes, and no word of it
     says no ("quero o preto certo sim, manda": I want the right black one, yes, send it; not "it
     arrived ok, but…")."""
     groups = _answer_groups(language, lexicons)
-    own = lexicons[language].signals.get("yes") if language in lexicons else None
-    if not own:
+    word = _plain_yes(lexicons[language]) if language in lexicons else None
+    if not word:
         return False
-    word = own[0].normalised
     closing = False
     for clause in re.split(r"[,;:]", statement):
         norm = normalise(clause)
@@ -1038,12 +1043,9 @@ def says_plain_yes(text: str, language: str, directory: Path | None = None) -> b
     norm = normalise(text)
     words = set(norm.split())
     for lexicon in lexicons.values():
-        phrases = lexicon.signals.get("yes")
-        if not phrases:
-            continue
-        plain = phrases[0].normalised
+        plain = _plain_yes(lexicon)
         # (Letters without spaces between words, "是", "はい", "네", are found inside the text.)
-        if plain in words or (not plain.isascii() and _is_cjk(plain[0]) and plain in norm):
+        if plain and (plain in words or (not plain.isascii() and _is_cjk(plain[0]) and plain in norm)):
             return True
     return False
 

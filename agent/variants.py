@@ -159,12 +159,7 @@ def _sizes_named(text: str, words: VariantWords) -> list[tuple[int, str]]:
     groups = [(letter, phrases, 1.0) for letter, phrases in words.sizes.items()]
     for lexicon in (words.bigger, words.smaller):
         groups += [("", phrases, 1.0) for phrases in lexicon.values()]
-    return [
-        (m.start, m.label)
-        for m in _find(text, groups)
-        if m.label
-        and not (_FROM_BEFORE.search(text[max(0, m.start - 20) : m.start]) or _FROM_AFTER.match(text[m.end : m.end + 6]))
-    ]
+    return [(m.start, m.label) for m in _find(text, groups) if m.label and not _the_old_value(text, m.start, m.end)]
 
 
 def _size_direction(text: str, language: str, words: VariantWords) -> int:
