@@ -176,6 +176,10 @@ def _script(text: str) -> str:
     return "word"
 
 
+# The length of one word in units: a word of Latin letters, or two Han or kana letters.
+WORD_UNITS = 0.8
+
+
 def _units(normalised: str) -> float:
     """Length in rough words: Han and kana characters count 0.4 each (no spaces to split on)."""
     cjk = sum(1 for ch in normalised if _is_cjk(ch))
@@ -970,9 +974,9 @@ def _statement_answer(statement: str, language: str, lexicons: Mapping[str, Lexi
     if matches[0].start == 0 and len(matches) < 2 and not norm[end:].strip() and _units(phrase) < 2 and not _cjk_phrase(phrase):
         # ("确定取消，钱多久退回来？": a yes of four Han letters, "confirm the cancellation", answers.)
         return None
-    if _units(_without(norm, matches)) < 1 and len(matches) < 2 and _units(phrase) < 2 and not _cjk_phrase(phrase):
+    if _units(_without(norm, matches)) < WORD_UNITS and len(matches) < 2 and _units(phrase) < 2 and not _cjk_phrase(phrase):
         # A bare "ok." before a question is none; "네 변경해주세요!" (yes, change it!) is two answers,
-        # "tak, poproszę." (yes, please) one of two words.
+        # "tak, poproszę." (yes, please) one of two words, "好 退吧。" (fine, refund it) a yes and a verb.
         return None
     if any(m.label == "no" for m in matches):
         return "no"
@@ -1274,7 +1278,7 @@ _POSTAL_AFTER_STATE = re.compile(r"(?<![A-Za-z])[A-Z]{2}\s+(\d{5}(?:-\d{4})?)" +
 _NAME_WORD = r"[^\W\d_](?:[^\W\d_]|['’-](?=[^\W\d_]))*"
 _LATIN_NAME_INTRO = (
     r"my\s+name\s+is|my\s+name's|(?:the\s+)?name\s+is|name(?=\s*:)|me\s+llamo|mi\s+nombre\s+es|je\s+m['’]\s?appelle|mon\s+nom\s+est|"
-    r"ich\s+hei(?:ß|ss)e|mein\s+name\s+ist|mi\s+chiamo|il\s+mio\s+nome\s+[èe]|meu\s+nome\s+[ée]|me\s+chamo|"
+    r"ich\s+hei(?:ß|ss)e|mein\s+name\s+ist|mi\s+chiamo|il\s+mio\s+nome\s+[èe]|meu\s+nome\s+[ée]|me\s+chamo|chamo-me|"
     r"mijn\s+naam\s+is|ik\s+heet|nazywam\s+si[ęe]|mam\s+na\s+imi[ęe]|(?:benim\s+)?ad[ıi]m|ismim|меня\s+зовут|моё\s+имя|мое\s+имя"
 )
 _LATIN_NAME = re.compile(

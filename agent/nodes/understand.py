@@ -223,6 +223,16 @@ def _negated(text: str, start: int, end: int | None = None, language: str | None
     return end is not None and bool(NEGATION_AFTER.search(text[end : end + 40]))
 
 
+def refuses_a_person(text: str, language: str) -> bool:
+    """Whether every word for a person in the message stands under a negation of its own sentence
+    ("нет, оператора не надо"; but "that's not helpful. can I talk to an actual person?" asks)."""
+    for sentence in SENTENCE.split(text):
+        said, spots = human_spots(sentence, language)
+        if not all(_negated(said, start, end, language) for start, end in spots):
+            return False
+    return True
+
+
 def details(slots: dict[str, Any]) -> list[str]:
     """The identity details of a message as written (names, postal codes)."""
     return [*slots["names"], *slots["postal_codes"]]
@@ -430,6 +440,32 @@ def leaves_alone_only_others(deps: AgentDeps, pending: PendingAction, text: str,
         bool(others)
         and bool(kept_items([text], language, others, unchanged_only=True))
         and not kept_items([text], language, proposed, unchanged_only=True)
+    )
+
+
+def asked_in_words(deps: AgentDeps, state: ConversationState, pending: PendingAction) -> bool:
+    """Whether the customer's own words, in any message so far, asked for what is proposed."""
+    # (The request itself, not the problem it settles: "the Mug came broken" asks for no new one.)
+    wanted = {OWN_REQUEST.get(pending["tool"])}
+    if wanted & set(state.get("worded", [])):
+        return True
+    for said in state.get("transcript", []):
+        named, refused = read_requests(deps, str(said.get("text", "")), str(said.get("language") or "en"))
+        if any(named.get(i) and i not in refused for i in wanted if i):
+            return True
+    return False
+
+
+def keeps_others_names_proposed(deps: AgentDeps, pending: PendingAction, text: str, language: str, slots: dict[str, Any]) -> bool:
+    """Whether the message says the rest stays as it is and names only items the proposal is about."""
+    chosen, rest = _proposed_lines(deps, pending)
+    proposed = {line["name"].casefold() for line in chosen}
+    named = {str(hint).casefold() for hint in slots.get("item_hints") or []}
+    return (
+        bool(rest)
+        and bool(named)
+        and all(any(hint in name for name in proposed) for hint in named)
+        and says_unchanged(text, language)
     )
 
 
@@ -769,6 +805,13 @@ def reread(
         and asked
         and (
             (intent in ("track_order", "policy_question", "wrong_item") and max(asked.values()) >= WORDED_REQUEST_WEIGHT)
+            # "Ceramic Vase è di una qualità pessima, sembra carta. ve lo rimando indietro": a grievance
+            # that spells out what it wants done is that request.
+            or (
+                intent == "complaint"
+                and not (signals.angry or signals.wants_human or signals.legal_threat)
+                and max(asked.values()) >= WORDED_REQUEST_WEIGHT
+            )
             # "o Mug eu quero devolver … e o T-Shirt ficou pequeno, queria trocar": a problem read
             # unsure, no word of it said, and two requests spelled out.
             or (
@@ -818,9 +861,13 @@ def reread(
         # "وصلني الطلب بس الـ Desk Lamp مكسور" read as nothing known: the word for broken says what.
         problem = max(problems, key=problems.__getitem__)
         return problem, _word_confidence(problems[problem]), intent
-    elif (intent == "other" or (intent in PROBLEMS and not named.get(intent) and confidence < GOAL_SWITCH_CONFIDENCE)) and max(
-        named.get(i, 0.0) for i in PARCEL_NEWS
-    ) >= OTHER_REQUEST_MIN_WEIGHT:
+    elif (
+        intent == "other"
+        or (intent in PROBLEMS and not named.get(intent) and confidence < GOAL_SWITCH_CONFIDENCE)
+        # "Dit is echt belachelijk. Bestelling … had er al lang moeten zijn": the grievance is the late
+        # parcel, answered with its news and an apology before anyone else is called.
+        or (intent == "complaint" and not (signals.wants_human or signals.legal_threat) and not named.get(intent))
+    ) and max(named.get(i, 0.0) for i in PARCEL_NEWS) >= OTHER_REQUEST_MIN_WEIGHT:
         # "الكوليّة ديالي تعطلات بزاف" (my parcel is very late) read as nothing known, "لسه موصلش"
         # (still not here) read unsure as a wrong item: the word for late says what.
         told = max(PARCEL_NEWS, key=lambda i: named.get(i, 0.0))
@@ -892,12 +939,10 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
             slots["names"] = [alone]
     signals = read_signals(text, language)
     no_person = False
-    if signals.wants_human:
-        said, spots = human_spots(text, language)
-        if all(_negated(said, start, end, language) for start, end in spots):
-            # "нет, оператора не надо, просто скажите сроки", "상담원 연결은 괜찮아요": no person wanted.
-            signals = dataclasses.replace(signals, wants_human=False)
-            no_person = True
+    if signals.wants_human and refuses_a_person(text, language):
+        # "нет, оператора не надо, просто скажите сроки", "상담원 연결은 괜찮아요": no person wanted.
+        signals = dataclasses.replace(signals, wants_human=False)
+        no_person = True
     if signals.affirmation is None and not signals.closing:
         # "oui merci" in an English conversation: the reply stays English, the answer still counts.
         own = detect_language(text).language
@@ -936,6 +981,24 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         # "ok thanks" to news of a late parcel that closes with a coupon on offer, "va bene, grazie
         # delle info": thanks for the news, no yes to a gesture the customer never asked for.
         signals = dataclasses.replace(signals, affirmation=None)
+        updates["signals"] = dataclasses.asdict(signals)
+    if (
+        pending
+        and pending["tool"] != "issue_coupon"
+        # (Only a proposal the customer's own words asked for: "legend, thanks" takes no faster
+        # carrier that nobody named.)
+        and signals.affirmation is None
+        and signals.closing
+        and asked_in_words(deps, state, pending)
+        and not (signals.angry or signals.wants_human)
+        and not is_question(text)
+        and not says_goodbye(text)
+        and "no" not in answer_words(text, language)
+        and not says_not(normalise(text), language)
+    ):
+        # "merci!", "danke euch", "valeu" to "shall I send it again?" after "ja stuur maar opnieuw":
+        # thanks for what was asked and is now proposed take it. (A gesture nobody asked for is taken only when answered, above.)
+        signals = dataclasses.replace(signals, affirmation="yes")
         updates["signals"] = dataclasses.asdict(signals)
     if (
         pending
@@ -1004,7 +1067,11 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     # The requests the message's words name and refuse, read once for the answer's checks and the goal.
     named_requests, taken_back = read_requests(deps, text, language)
     offer = state.get("last_offer")
-    if not pending and offer and signals.affirmation == "yes" and asks_again_for(state, offer, named_requests, taken_back):
+    # ("sì, fatelo tornare indietro. poi il rimborso come funziona?": a question names no request.)
+    asked_again = named_requests
+    if offer and not pending and signals.affirmation == "yes" and is_question(text) and statements_of(text).strip():
+        asked_again = read_requests(deps, statements_of(text), language)[0]
+    if not pending and offer and signals.affirmation == "yes" and asks_again_for(state, offer, asked_again, taken_back):
         # "yes pls resend it" after "no safe place or anything" let the new parcel offered go: the
         # same proposal, asked for again with a yes, is taken.
         pending = offer
@@ -1076,6 +1143,11 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         # ("dobra to nie anulujcie" — all right, then don't cancel — refuses the proposal itself.)
         signals = dataclasses.replace(signals, affirmation="yes")
         updates["signals"] = dataclasses.asdict(signals)
+    if pending and signals.affirmation == "no" and keeps_others_names_proposed(deps, pending, text, language, slots):
+        # "yok diğer ürün kalsın aynen, sadece Leather Sneakers" (no, the other item stays as it is,
+        # only the sneakers) while the sneakers' change waits: the no leaves the rest alone.
+        updates.update(intent=pending["intent"], intent_confidence=1.0, pending=None, status="open")
+        return {**updates, "problem": state.get("problem"), "remedy": state.get("remedy")}
     if pending and signals.affirmation == "no" and leaves_alone_only_others(deps, pending, text, language):
         # "non non le Pet Bed on n'y touche pas, juste le deuxième" while the jacket's change waits:
         # the no is for an item the proposal leaves as it is; the proposal stands, made again.
@@ -1210,9 +1282,9 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     else:
         guess = deps.classifier.classify(text, language)
         intent, confidence, second = reread(deps, state, text, language, guess, named_requests, signals)
-    gives_identity = bool(
-        slots["emails"] or slots["names"] or slots["postal_codes"] or slots["order_ids"] or slots["order_candidates"]
-    )
+    # (The postal code of a new address — "send it to my parents: …, Concord, NH 03301" — proves nothing.)
+    own_codes = [code for code in slots["postal_codes"] if not (slots["address"] and code in slots["address"])]
+    gives_identity = bool(slots["emails"] or slots["names"] or own_codes or slots["order_ids"] or slots["order_candidates"])
     # A message that mostly carries identity details ("order #1474, email …") continues the goal
     # the customer stated before; only a request of its own, read with confidence, replaces it.
     # "I don't want it sent again, I'd rather have my money back" to a replacement offered for a
@@ -1454,14 +1526,16 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         # "아니요 상담원 연결은 괜찮아요. 감사합니다": thanks, and no person; the goal before stays.
         intent = "greeting" if signals.closing else state.get("intent") or "other"
     elif (
-        intent == "human_agent"
+        intent in ("human_agent", "invoice_request")
         and not (signals.wants_human or signals.angry or signals.legal_threat)
-        and not named_requests.get("human_agent")
+        and not named_requests.get(intent)
         and state.get("intent") in FOLLOWED_UP
         and is_question(text)
     ):
         # "а во сколько примерно?", "e se non ci sono lo lasciano a un vicino?" after news of the
-        # parcel: a question that follows it, read as a wish for a person by the model alone.
+        # parcel: a question that follows it, read as a wish for a person by the model alone; "y ya
+        # lo recibieron? porque yo tengo el comprobante de la paquetería" after news of the refund
+        # is no request for an invoice.
         intent = str(state["intent"])
     elif intent == "human_agent" and not signals.wants_human and state.get("asked") == "ask_address" and slots["address"]:
         # "bitte an meine arbeit: David Williams, c/o Brandt & Partner GmbH, …": the new address asked

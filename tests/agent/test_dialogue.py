@@ -2342,3 +2342,80 @@ def test_a_yes_and_send_it_before_a_question_in_egyptian_arabic(agent: SupportAg
     agent.handle("g308", "لا مش عايز فلوس، عايز واحد جديد بداله")
     agent.handle("g308", "اه ابعتوه، وهياخد قد ايه؟")
     assert writes(agent) == ["create_reshipment"]
+
+
+def test_thanks_to_a_new_parcel_the_customer_asked_for_takes_it_in_dutch(agent: SupportAgent) -> None:
+    agent.handle("g309", "De Mug is kapot aangekomen, stuur maar opnieuw aub. #A1002 alice@example.com")
+    assert pending_tool(agent, "g309") == "create_reshipment"
+    agent.handle("g309", "dank je wel!")
+    assert writes(agent) == ["create_reshipment"]
+
+
+def test_thanks_to_a_proposal_nobody_asked_for_takes_nothing(agent: SupportAgent) -> None:
+    replacement_offered(agent, "g310")
+    agent.handle("g310", "thanks")
+    assert writes(agent) == []
+
+
+def test_a_new_address_given_before_identity_is_kept_and_its_postal_code_proves_nothing(agent: SupportAgent) -> None:
+    agent.handle("g311", "order #A1003 is on its way but I'm away all week")
+    agent.handle("g311", "could you send it to my sister instead? 40 Oak Avenue, Springfield, IL 62704")
+    assert agent.state("g311").get("customer_id") is None
+    agent.handle("g311", "ah the email is alice@example.com")
+    pending = agent.state("g311").get("pending")
+    assert pending is not None and "Oak Avenue" in str(pending["arguments"])
+
+
+def test_a_receipt_mentioned_after_refund_news_is_no_invoice_request_in_spanish(agent: SupportAgent) -> None:
+    agent.handle("g312", "devolví la Mug hace dos semanas y no veo el reembolso, pedido #A1002 alice@example.com")
+    turn = agent.handle("g312", "¿ya la recibieron o no? tengo el comprobante del envío")
+    assert turn.status != "escalated" and turn.intent != "invoice_request"
+
+
+def test_yes_send_it_back_with_a_question_after_a_no_takes_the_recall_in_italian(agent: SupportAgent) -> None:
+    agent.handle("g313", "vorrei annullare l'ordine #A1003, alice@example.com")
+    assert pending_tool(agent, "g313") == "intercept_parcel"
+    agent.handle("g313", "no aspetta")
+    assert pending_tool(agent, "g313") is None
+    agent.handle("g313", "sì, fatelo tornare indietro. e il rimborso come funziona?")
+    assert writes(agent) == ["intercept_parcel"]
+
+
+def test_a_grievance_that_spells_out_a_return_gets_the_return_in_italian(agent: SupportAgent) -> None:
+    turn = agent.handle("g314", "la Mug è di una qualità pessima. ve la rimando indietro. ordine #A1002 alice@example.com")
+    assert turn.status != "escalated"
+    assert pending_tool(agent, "g314") == "return_items"
+
+
+def test_a_grievance_about_a_late_parcel_gets_its_news_first_in_dutch(agent: SupportAgent) -> None:
+    turn = agent.handle("g315", "Echt belachelijk dit. Bestelling #A1003 had er al lang moeten zijn. alice@example.com")
+    assert turn.status != "escalated" and "JD1003" in turn.reply
+
+
+def test_no_the_rest_stays_only_this_item_keeps_the_change_in_turkish(agent: SupportAgent) -> None:
+    agent.handle("g316", "#A1001 siparişimde T-Shirt bedenini L yapmak istiyorum, alice@example.com")
+    assert pending_tool(agent, "g316") == "modify_order_items"
+    agent.handle("g316", "yok diğer ürün kalsın aynen, sadece T-Shirt")
+    assert pending_tool(agent, "g316") == "modify_order_items"
+    agent.handle("g316", "evet onaylıyorum")
+    assert writes(agent) == ["modify_order_items"]
+
+
+def test_chamo_me_gives_the_name_in_european_portuguese(agent: SupportAgent) -> None:
+    agent.handle("g317", "Olá, a minha encomenda ainda não chegou")
+    agent.handle("g317", "Chamo-me Alice Martin, código postal 75002")
+    assert agent.state("g317").get("customer_id") == "alice"
+
+
+def test_fine_refund_it_before_a_question_takes_the_refund_in_chinese(agent: SupportAgent) -> None:
+    agent.handle("g318", "Mug 收到就是碎的 订单 #A1002 邮箱 alice@example.com")
+    agent.handle("g318", "不用补发了，直接退款吧")
+    assert pending_tool(agent, "g318") == "issue_refund"
+    agent.handle("g318", "好 退吧。钱是退回原来的付款方式吗？")
+    assert writes(agent) == ["issue_refund"]
+
+
+def test_an_actual_person_asked_for_after_parcel_news_is_a_person(agent: SupportAgent) -> None:
+    agent.handle("g319", "tracking for #A1003 hasn't moved in days, alice@example.com")
+    turn = agent.handle("g319", "that's not helpful. can I talk to an actual person who can call the carrier?")
+    assert turn.status == "escalated"
