@@ -70,6 +70,7 @@ def build_request(
     *,
     identity_verified: bool,
     verified_customer_id: str | None,
+    identity_method: str | None = None,
     now: dt.datetime | None = None,
     coupon_window_days: int = 30,
 ) -> ActionRequest:
@@ -102,6 +103,7 @@ def build_request(
         arguments=arguments,
         identity_verified=identity_verified,
         verified_customer_id=verified_customer_id,
+        identity_method=identity_method,
         order=facts,
         customer_is_vip=is_vip,
         coupons_issued_recently=recent_coupons,
@@ -119,6 +121,7 @@ class Proposal:
     customer_id: str | None = None  # the verified customer it is for; tools then refuse others' records
     conversation_id: str | None = None
     identity_verified: bool = False
+    identity_method: str | None = None  # how the customer proved it; None for staff and jobs
     confirmed: bool = False  # the customer said yes (or the caller acts where the profile needs no yes)
     approved: bool = False  # a staff member approved an action the policy holds for a human
 
@@ -164,6 +167,7 @@ class ActionRunner:
             proposal.arguments,
             identity_verified=proposal.identity_verified,
             verified_customer_id=proposal.customer_id,
+            identity_method=proposal.identity_method,
             now=self.clock(),
             coupon_window_days=self.gate.profile.coupons.window_days,
         )

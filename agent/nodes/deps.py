@@ -45,6 +45,7 @@ def customer_proposal(deps: AgentDeps, state: ConversationState, tool: str, argu
         customer_id=state.get("customer_id"),
         conversation_id=state.get("conversation_id"),
         identity_verified=bool(state.get("customer_id")),
+        identity_method=state.get("identity_method") if state.get("customer_id") else None,
         confirmed=bool(state.get("confirming")),
     )
 

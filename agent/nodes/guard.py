@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from agent.brain import Decision
 from agent.nodes.deps import AgentDeps, customer_proposal
-from agent.policy import Verdict
+from agent.policy import PROOF_FOR_WRITES, Verdict
 from agent.state import ConversationState, PendingAction
 from tools import keys
 
@@ -35,6 +35,10 @@ def guard(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         if decision.ask:
             parts.append(decision.ask)
         result.update(pending=pending, status="awaiting_confirmation", reply_parts=parts)
+    elif verdict.verdict is Verdict.DENY and PROOF_FOR_WRITES in verdict.clauses:
+        # A name and a postal code showed the order; to change it the customer proves more. The
+        # goal stays: once the order number and email come, it is proposed.
+        result.update(reply_parts=[*parts, ("ask_stronger_identity", {})], pending=None, status="open")
     elif verdict.verdict is Verdict.DENY:
         key = refusal_reply(deps, decision.tool)
         days = deps.profile.returns.window_days if deps.profile.returns else None

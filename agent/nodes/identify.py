@@ -80,7 +80,24 @@ def _find_customer(
     return None, None, attempted, None
 
 
+def stronger_proof(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
+    """A customer known by a weaker proof (name and postal code) sends an order number and email
+    of their own: the stronger proof now stands, for the writes that need it."""
+    weak = state.get("identity_method")
+    hints = merged_hints(state)
+    if weak in (None, IdentityMethod.ORDER_NUMBER_EMAIL.value, IdentityMethod.SIGNED_TOKEN.value):
+        return {}
+    if not (hints["emails"] and (hints["order_ids"] or hints["order_candidates"])):
+        return {}
+    found, method, _, proving_order = _find_customer(deps, state, {**hints, "names": [], "name_candidates": []})
+    if found != state.get("customer_id") or method != IdentityMethod.ORDER_NUMBER_EMAIL.value:
+        return {}
+    return {"identity_method": method, "order_id": proving_order or state.get("order_id"), "identity_hints": None}
+
+
 def identify(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
+    if state.get("customer_id") and not state.get("reply_parts"):
+        return stronger_proof(deps, state)
     if state.get("reply_parts") or state.get("customer_id"):
         return {}
     intent = state.get("intent", "other")

@@ -25,6 +25,7 @@ ASKING = frozenset(
         "variant_unavailable",
         "ask_order_for_identity",
         "ask_email_for_identity",
+        "ask_stronger_identity",
     }
 )
 

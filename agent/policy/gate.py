@@ -68,6 +68,8 @@ class ActionRequest(BaseModel):
     arguments: dict[str, Any]
     identity_verified: bool
     verified_customer_id: str | None = None
+    # How the customer proved who they are (an IdentityMethod value); None for staff and jobs.
+    identity_method: str | None = None
     order: OrderFacts | None = None
     customer_is_vip: bool = False
     coupons_issued_recently: int = 0
@@ -98,6 +100,10 @@ class _Finding:
     clause: str
     reason: str
     text: str | None = None  # the profile's own wording of the clause, when it has one
+
+
+# The clause cited when a proof of identity opens reads but not this write.
+PROOF_FOR_WRITES = "identity.methods_for_writes"
 
 
 class _BadArgument(ValueError):
@@ -134,6 +140,8 @@ class PolicyGate:
             findings.append(self._out_of_scope(spec, rule))
             return self._decide(request, findings, amount, confirmed=confirmed)
 
+        if request.tool != "escalate_to_human":
+            findings += self._proof_for_write(request, rule)
         findings += self._order_stage(request, spec, rule)
         findings += self._arguments(request, spec, rule)
         findings += self._approval(request, spec, rule, amount, currency)
@@ -181,6 +189,29 @@ class PolicyGate:
                 Verdict.DENY,
                 "gate.identity",
                 f"Verify the customer's identity before changing anything ({self._methods_text()}).",
+                self.profile.identity.text,
+            )
+        ]
+
+    def write_methods(self, rule: ActionRule | None) -> list[IdentityMethod]:
+        """The proofs of identity strong enough for a write under this rule."""
+        if rule is not None and rule.identity is not None:
+            return list(rule.identity)
+        return list(self.profile.identity.methods_for_writes or self.profile.identity.methods)
+
+    def _proof_for_write(self, request: ActionRequest, rule: ActionRule) -> list[_Finding]:
+        method = request.identity_method
+        if not request.identity_verified or method is None:
+            return []
+        allowed = self.write_methods(rule)
+        if method in allowed:
+            return []
+        return [
+            _Finding(
+                Verdict.DENY,
+                PROOF_FOR_WRITES,
+                f"The customer proved who they are by {_METHOD_WORDS.get(IdentityMethod(method), method)}, which opens "
+                f"read-only help; this action needs {' or '.join(_METHOD_WORDS[m] for m in allowed)}.",
                 self.profile.identity.text,
             )
         ]

@@ -80,6 +80,9 @@ class _Clause(_Section):
 class IdentityRules(_Clause):
     methods: Annotated[list[IdentityMethod], Field(min_length=1)]
     required_for_reads: bool = True
+    # The proofs strong enough for a write (an action's own `identity` list overrides it); None:
+    # any proof in `methods`. A name and a postal code are public knowledge: read-only help.
+    methods_for_writes: Annotated[list[IdentityMethod], Field(min_length=1)] | None = None
 
 
 class ShipmentStage(_Clause):
@@ -101,6 +104,8 @@ class ActionRule(_Clause):
     requires_confirmation: bool = True
     approval_above: CurrencyTable | None = None
     vip_multiplier: Annotated[Decimal, Field(ge=1)] = Decimal(1)
+    # The proofs of identity this action needs; None: the profile's `identity.methods_for_writes`.
+    identity: Annotated[list[IdentityMethod], Field(min_length=1)] | None = None
 
 
 def rule_consent(rule: str) -> bool:

@@ -1512,8 +1512,9 @@ def test_a_yes_to_the_cancellation_beside_a_question_on_the_refund_cancels(agent
     agent.handle("g213", "vorrei annullare l'ordine #A1005, alice@example.com")
     agent.handle("g213", "no aspetta")
     assert pending_tool(agent, "g213") is None
+    # The cancellation confirmed in words after it was let go is done; the question beside it waits.
     agent.handle("g213", "sì confermo l'annullamento. il rimborso in quanto tempo arriva?")
-    assert pending_tool(agent, "g213") == "cancel_order"
+    assert writes(agent) == ["cancel_order"]
 
 
 def test_an_item_said_fine_and_to_be_left_alone_is_not_changed(agent: SupportAgent) -> None:
@@ -2419,3 +2420,27 @@ def test_an_actual_person_asked_for_after_parcel_news_is_a_person(agent: Support
     agent.handle("g319", "tracking for #A1003 hasn't moved in days, alice@example.com")
     turn = agent.handle("g319", "that's not helpful. can I talk to an actual person who can call the carrier?")
     assert turn.status == "escalated"
+
+
+def test_a_name_and_postal_code_show_the_order_but_a_new_address_needs_order_number_and_email(agent: SupportAgent) -> None:
+    # Attack: names and postal codes are public; with them alone a parcel was sent elsewhere.
+    agent.handle("g320", "Hello, my name is Alice Martin, postal code 75002. Where is my order #A1005?")
+    assert agent.state("g320").get("customer_id") == "alice"
+    turn = agent.handle("g320", "please cancel it")
+    assert pending_tool(agent, "g320") is None and writes(agent) == []
+    assert "order number" in turn.reply and "email" in turn.reply
+    agent.handle("g320", "yes")
+    assert writes(agent) == []
+    agent.handle("g320", "#A1005, alice@example.com")
+    assert pending_tool(agent, "g320") == "cancel_order"
+    agent.handle("g320", "yes")
+    assert writes(agent) == ["cancel_order"]
+
+
+def test_someone_elses_email_does_not_strengthen_a_name_and_postal_code(agent: SupportAgent) -> None:
+    agent.handle("g321", "I'm Alice Martin, postal code 75002, order #A1005")
+    agent.handle("g321", "cancel it please")
+    agent.handle("g321", "#A1005, bob@example.com")
+    assert pending_tool(agent, "g321") is None
+    agent.handle("g321", "yes")
+    assert writes(agent) == []

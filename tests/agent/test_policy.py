@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from agent.policy import (
+    PROOF_FOR_WRITES,
     READ_TOOLS,
     WRITE_TOOLS,
     ActionRequest,
@@ -673,3 +674,43 @@ def test_default_profile_lets_system_actions_run_on_unshipped_orders(default_gat
 def test_tau_retail_confirms_every_consequential_write(tool: str) -> None:
     rule = load_profile("tau-retail").actions[tool]
     assert rule.enabled and rule.requires_confirmation
+
+
+# ---------------------------------------------------------------- proofs strong enough for writes
+
+
+@pytest.mark.parametrize("tool", ["cancel_order", "change_shipping_address", "issue_refund", "create_reshipment"])
+def test_a_name_and_postal_code_open_no_write_in_the_default_profile(default_gate: PolicyGate, tool: str) -> None:
+    # Attack: "My name is Louis Martin, postal code 31000", a new address, "yes": the parcel moved.
+    decision = default_gate.evaluate(make_request(tool, order=make_order(), identity_method="name_postal_code"), confirmed=True)
+    assert_verdict(decision, Verdict.DENY, PROOF_FOR_WRITES)
+    assert "order number and email" in " ".join(decision.reasons)
+
+
+def test_an_order_number_and_email_open_the_write(default_gate: PolicyGate) -> None:
+    decision = default_gate.evaluate(
+        make_request("cancel_order", order=make_order(), identity_method="order_number_email"), confirmed=True
+    )
+    assert PROOF_FOR_WRITES not in decision.clauses
+    assert decision.verdict is Verdict.ALLOW
+
+
+def test_an_action_may_name_its_own_proofs() -> None:
+    profile = load_profile("default")
+    actions = {name: rule.model_dump(mode="json", exclude_unset=True) for name, rule in profile.actions.items()}
+    actions["cancel_order"]["identity"] = ["order_number_email", "name_postal_code"]
+    gate = PolicyGate(profile_with("default", {"actions": actions}))
+    allowed = gate.evaluate(make_request("cancel_order", order=make_order(), identity_method="name_postal_code"), confirmed=True)
+    assert PROOF_FOR_WRITES not in allowed.clauses
+    refused = gate.evaluate(
+        make_request("change_shipping_address", order=make_order(), identity_method="name_postal_code"), confirmed=True
+    )
+    assert PROOF_FOR_WRITES in refused.clauses
+
+
+def test_the_tau_retail_profile_keeps_any_proof_for_writes(tau_gate: PolicyGate) -> None:
+    decision = tau_gate.evaluate(
+        make_request("cancel_order", {"reason": "no longer needed"}, order=make_order(), identity_method="name_postal_code"),
+        confirmed=True,
+    )
+    assert PROOF_FOR_WRITES not in decision.clauses
