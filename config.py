@@ -68,6 +68,18 @@ class Settings(BaseSettings):
 
     rate_limit_per_ip: int = Field(default=120, ge=0, description="Requests a minute from one address (0: no limit).")
     rate_limit_per_conversation: int = Field(default=30, ge=0, description="Messages a minute in one conversation.")
+    identity_failures_per_target: int = Field(
+        default=5,
+        ge=1,
+        description="Failed proofs of identity that name one email, order number or name and postal code, across "
+        "all conversations, before proofs naming it are refused for the lockout period.",
+    )
+    identity_failures_per_address: int = Field(
+        default=10, ge=1, description="Failed proofs of identity from one network address before its proofs are refused."
+    )
+    identity_lockout_minutes: int = Field(
+        default=15, ge=1, description="The window the failures are counted in; a lockout lasts while it holds enough."
+    )
     cors_origins: str = Field(
         default="", description="Seller sites allowed to embed the widget, comma-separated (https://shop.example)."
     )

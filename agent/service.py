@@ -20,12 +20,14 @@ from agent.brain import Brain
 from agent.graph import AgentDeps, build_graph
 from agent.identity import verify_customer_token
 from agent.llm import make_brain
+from agent.lockout import LockoutRules, address_digest
 from agent.policy import PolicyGate, load_profile
 from agent.replies import default_catalogue
 from agent.understanding import LANGUAGES, IntentClassifier
 from commerce.conversations import record_message
 from commerce.db import Store
 from commerce.models import Case, CaseStatus, UrgencyLevel, utcnow
+from commerce.privacy import mask_card_numbers
 from config import Settings
 from knowledge.embedders import make_embedder
 
@@ -117,6 +119,11 @@ class SupportAgent:
             knowledge=knowledge,
             clock=self.clock,
             shop_name=settings.shop_name,
+            lockout=LockoutRules(
+                per_target=settings.identity_failures_per_target,
+                per_address=settings.identity_failures_per_address,
+                window=dt.timedelta(minutes=settings.identity_lockout_minutes),
+            ),
         )
         path = Path(settings.data_dir) / "checkpoints.db"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -208,26 +215,41 @@ class SupportAgent:
             raise MessageError("the message is empty")
         if len(text) > MAX_MESSAGE_CHARS:
             raise MessageError(f"the message is too long ({len(text)} characters; at most {MAX_MESSAGE_CHARS})")
-        return conversation_id, text
+        # A card number typed into the chat is masked before it is stored, logged or read by a model.
+        return conversation_id, mask_card_numbers(text)
 
     def handle(
-        self, conversation_id: str, text: str, *, customer_token: str | None = None, locale: str | None = None
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        customer_token: str | None = None,
+        locale: str | None = None,
+        client: str | None = None,
     ) -> TurnResult:
         """One customer message in, the agent's turn out."""
         result: TurnResult | None = None
-        for event in self.stream(conversation_id, text, customer_token=customer_token, locale=locale):
+        for event in self.stream(conversation_id, text, customer_token=customer_token, locale=locale, client=client):
             if event["type"] == "turn":
                 result = event["result"]
         assert result is not None
         return result
 
     def stream(
-        self, conversation_id: str, text: str, *, customer_token: str | None = None, locale: str | None = None
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        customer_token: str | None = None,
+        locale: str | None = None,
+        client: str | None = None,
     ) -> Iterator[dict[str, Any]]:
         """The turn as events: {"type": "token", "text"} while the model writes, {"type":
         "reset"} when streamed text was withdrawn (a retry, or a reply that failed its
         checks), and last {"type": "turn", "result": TurnResult} with the reply as sent.
-        `locale` is the language of the customer's page, for a message that shows none."""
+        `locale` is the language of the customer's page, for a message that shows none;
+        `client` the network address the message came from (failed proofs of identity are
+        counted against it)."""
         conversation_id, text = self._check_message(conversation_id, text)
         with self._lock(conversation_id):
             config = self._config(conversation_id)
@@ -235,7 +257,7 @@ class SupportAgent:
             if self.waiting_for_human(conversation_id):
                 yield {"type": "turn", "result": self._while_waiting(conversation_id, text, values)}
                 return
-            update: dict[str, Any] = {"message": text, "conversation_id": conversation_id}
+            update: dict[str, Any] = {"message": text, "conversation_id": conversation_id, "client": address_digest(client)}
             if locale in LANGUAGES and not values.get("locale"):
                 update["locale"] = locale
             if customer_token and not values.get("customer_id"):

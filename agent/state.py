@@ -53,6 +53,7 @@ class ConversationMemory(TypedDict, total=False):
     deferred_intent: str | None  # what the customer asked before we had to verify them
     identity_hints: dict[str, list[str]] | None  # details given before the customer was verified
     identity_failures: int  # proofs of identity that matched no order, in this conversation
+    client: str | None  # the hashed network address the last message came from (to count guesses)
     asked: str | None  # the detail the last reply asked for (which items, the address, the order)
     remedy: str | None  # "refund" or "replacement" when the customer said which they want
     problem: str | None  # what went wrong with the order (damaged, wrong, missing, not received)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -81,11 +81,14 @@ def open_conversation(body: OpenConversation, runtime: RuntimeDep) -> dict[str, 
 
 
 @router.post("/conversations/{conversation_id}/messages")
-def send_message(body: CustomerMessage, conversation: ConversationDep, runtime: RuntimeDep, limits: LimitsDep) -> dict[str, Any]:
+def send_message(
+    body: CustomerMessage, conversation: ConversationDep, runtime: RuntimeDep, limits: LimitsDep, request: Request
+) -> dict[str, Any]:
     """One customer message; the answer is the agent's turn. While the agent writes, its
     tokens go out on the conversation's event stream."""
     limits.per_conversation.hit(conversation.id)
-    return _for_widget(conversations.send_message(runtime, conversation, body.text))
+    client = request.client.host if request.client is not None else None
+    return _for_widget(conversations.send_message(runtime, conversation, body.text, client=client))
 
 
 @router.get("/conversations/{conversation_id}")

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 
+from agent.lockout import lockouts_recorded
 from api.deps import MetricsDep, RuntimeDep
 from tools import tool_schemas
 
@@ -32,9 +33,11 @@ def readyz(runtime: RuntimeDep) -> JSONResponse:
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
-def prometheus(metrics: MetricsDep) -> str:
-    """Request counts and latency in the Prometheus text format."""
-    return metrics.render()
+def prometheus(metrics: MetricsDep, runtime: RuntimeDep) -> str:
+    """Request counts and latency in the Prometheus text format, and the lockouts of identity
+    proofs the audit ledger holds (shared by every process)."""
+    lockouts = lockouts_recorded(runtime.store)
+    return metrics.render() + f"# TYPE helloword_identity_lockouts_total counter\nhelloword_identity_lockouts_total {lockouts}\n"
 
 
 @router.get("/api/tools")

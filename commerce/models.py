@@ -589,6 +589,20 @@ class StaffUser(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
+class IdentityFailure(Base):
+    """A proof of identity that matched nobody, counted against what was tried (an email, an
+    order number, a name and postal code) and the address it came from: kept in the database,
+    so that every conversation and every process sees the same count."""
+
+    __tablename__ = "identity_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # email | order | name_postal | address
+    digest: Mapped[str] = mapped_column(String(64), index=True)  # sha256 of the normalised value
+    conversation_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
+
+
 class Conversation(Base):
     """A chat opened from the widget: its language, who is on it (the agent or a human) and
     the customer's rating."""

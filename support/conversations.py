@@ -13,6 +13,7 @@ from agent.identity import sign_customer_token
 from commerce.conversations import record_message
 from commerce.db import Store
 from commerce.models import Conversation, Message
+from commerce.privacy import mask_card_numbers
 from support.runtime import Runtime
 
 
@@ -43,10 +44,11 @@ def find_conversation(store: Store, conversation_id: str) -> ConversationRecord:
         return ConversationRecord(found.id, found.locale, found.customer_id, found.mode, found.rating)
 
 
-def send_message(runtime: Runtime, conversation: ConversationRecord, text: str) -> dict[str, Any]:
+def send_message(runtime: Runtime, conversation: ConversationRecord, text: str, *, client: str | None = None) -> dict[str, Any]:
     """One customer message and what came of it: the agent's turn (its tokens go out on the
     conversation's channel while it writes), or, in a conversation a human took over, the
-    message kept for them."""
+    message kept for them. `client` is the network address the message came from."""
+    text = mask_card_numbers(text)  # before it is kept for a human or read by the agent
     if conversation.mode == "human":
         return _to_human(runtime, conversation, text)
     agent = runtime.support_agent()
@@ -54,7 +56,7 @@ def send_message(runtime: Runtime, conversation: ConversationRecord, text: str) 
     if conversation.customer_id and not agent.state(conversation.id).get("customer_id"):
         token = sign_customer_token(conversation.customer_id, runtime.secret, ttl_seconds=60)
     result = None
-    for event in agent.stream(conversation.id, text, customer_token=token, locale=conversation.locale):
+    for event in agent.stream(conversation.id, text, customer_token=token, locale=conversation.locale, client=client):
         if event["type"] == "turn":
             result = event["result"]
         else:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from agent.brain import Brain
+from agent.lockout import LockoutRules
 from agent.policy import PolicyGate, PolicyProfile
 from agent.replies import ReplyCatalogue
 from agent.runner import ActionRunner, Proposal, started_by_customer_turn
@@ -30,6 +31,7 @@ class AgentDeps:
     knowledge: Any | None  # knowledge.store.KnowledgeBase; optional so the agent runs without one
     clock: Callable[[], dt.datetime]
     shop_name: str = "our shop"
+    lockout: LockoutRules = field(default_factory=LockoutRules)
 
     @property
     def runner(self) -> ActionRunner:

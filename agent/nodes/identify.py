@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from agent.brain import Decision
+from agent.lockout import Target, locked, record_failure, targets_of
 from agent.nodes.deps import AgentDeps, identity_toolbox
 from agent.policy import IdentityMethod
 from agent.state import ORDER_INTENTS, WRITE_REQUESTS, ConversationState
@@ -80,6 +81,26 @@ def _find_customer(
     return None, None, attempted, None
 
 
+def proof_targets(deps: AgentDeps, state: ConversationState, hints: dict[str, list[str]]) -> list[Target]:
+    """What a proof from these details would name, and the address it comes from; none when the
+    details make no proof."""
+    methods = set(deps.profile.identity.methods)
+    emails, order_ids = hints["emails"][:EMAILS_TRIED], hints["order_ids"] or hints["order_candidates"]
+    names = [*hints["names"], *hints["name_candidates"]][:HINTS_KEPT]
+    postal = [*hints["postal_codes"], *hints["postal_candidates"]][:2]
+    by_order = bool(emails and order_ids and IdentityMethod.ORDER_NUMBER_EMAIL in methods)
+    by_email = bool(emails and IdentityMethod.EMAIL in methods)
+    by_name = bool(names and postal and IdentityMethod.NAME_POSTAL_CODE in methods)
+    if not (by_order or by_email or by_name):
+        return []
+    return targets_of(
+        emails if by_order or by_email else [],
+        order_ids if by_order else [],
+        [(name, code) for name in names for code in postal] if by_name else [],
+        state.get("client"),
+    )
+
+
 def stronger_proof(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     """A customer known by a weaker proof (name and postal code) sends an order number and email
     of their own: the stronger proof now stands, for the writes that need it."""
@@ -89,8 +110,14 @@ def stronger_proof(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         return {}
     if not (hints["emails"] and (hints["order_ids"] or hints["order_candidates"])):
         return {}
-    found, method, _, proving_order = _find_customer(deps, state, {**hints, "names": [], "name_candidates": []})
+    strong = {**hints, "names": [], "name_candidates": []}
+    targets = proof_targets(deps, state, strong)
+    if locked(deps.store, targets, deps.clock(), deps.lockout):
+        return {}
+    found, method, _, proving_order = _find_customer(deps, state, strong)
     if found != state.get("customer_id") or method != IdentityMethod.ORDER_NUMBER_EMAIL.value:
+        # (An email or order guessed to strengthen a weak proof counts as any failed proof.)
+        record_failure(deps.store, targets, deps.clock(), deps.lockout, state.get("conversation_id"))
         return {}
     return {"identity_method": method, "order_id": proving_order or state.get("order_id"), "identity_hints": None}
 
@@ -105,7 +132,15 @@ def identify(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     current = state.get("order_id")
     if current and current not in hints["order_ids"]:
         hints["order_ids"].append(current)
-    customer_id, method_used, attempted, proving_order = _find_customer(deps, state, hints)
+    targets = proof_targets(deps, state, hints)
+    if targets and locked(deps.store, targets, deps.clock(), deps.lockout):
+        # Too many failed proofs named this email, order or name, or came from this address:
+        # nothing is looked up, and the answer is the one any failure gets.
+        customer_id, method_used, attempted, proving_order = None, None, True, None
+    else:
+        customer_id, method_used, attempted, proving_order = _find_customer(deps, state, hints)
+        if customer_id is None and attempted:
+            record_failure(deps.store, targets, deps.clock(), deps.lockout, state.get("conversation_id"))
     if customer_id is not None:
         profile = Toolbox(deps.store, Caller(customer_id=customer_id, clock=deps.clock)).call(
             "get_customer", {"customer_id": customer_id}

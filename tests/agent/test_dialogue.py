@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from agent.service import SupportAgent
-from commerce.models import AuditEntry, Case, Coupon, UrgencyLevel
+from commerce.models import AuditEntry, Case, Coupon, Message, UrgencyLevel
 
 MUG = "2000000010"  # the mug's item id in order #A1002 of the test shop (T-Shirt and Mug)
 
@@ -2444,3 +2444,15 @@ def test_someone_elses_email_does_not_strengthen_a_name_and_postal_code(agent: S
     assert pending_tool(agent, "g321") is None
     agent.handle("g321", "yes")
     assert writes(agent) == []
+
+
+def test_a_card_number_typed_in_the_chat_is_stored_nowhere(agent: SupportAgent) -> None:
+    # Attack: a Luhn-valid card number typed by a customer was kept in the clear in messages and the brief.
+    agent.handle("g322", "I want a person. I paid with my card 4111 1111 1111 1111 for order #A1002, alice@example.com")
+    state = agent.state("g322")
+    kept = repr(state)
+    with agent.store.read() as s:
+        kept += repr([m.text for m in s.scalars(select(Message))])
+        kept += repr([(c.summary, c.brief) for c in s.scalars(select(Case))])
+    assert "4111 1111 1111 1111" not in kept and "4111111111111111" not in kept
+    assert "•••• 1111" in kept

@@ -714,3 +714,13 @@ def test_the_tau_retail_profile_keeps_any_proof_for_writes(tau_gate: PolicyGate)
         confirmed=True,
     )
     assert PROOF_FOR_WRITES not in decision.clauses
+
+
+def test_a_cancellation_that_pays_back_more_than_the_refund_cap_needs_a_human(default_gate: PolicyGate) -> None:
+    # Attack: cancellations refunded 138,034.51 KZT and 2,381.12 PLN without a human.
+    for currency, total in (("KZT", Decimal("138034.51")), ("PLN", Decimal("2381.12"))):
+        order = make_order(currency=currency, total=total, amount_paid=total)
+        decision = default_gate.evaluate(make_request("cancel_order", order=order), confirmed=True)
+        assert_verdict(decision, Verdict.APPROVE)
+    small = default_gate.evaluate(make_request("cancel_order", order=make_order()), confirmed=True)
+    assert small.verdict is Verdict.ALLOW

@@ -440,3 +440,18 @@ def test_health_readiness_docs_and_metrics(shop: Shop) -> None:
     assert 'helloword_http_requests_total{method="GET",route="/api/console/cases",status="401"} 1' in metrics.text
     assert "helloword_http_latency_seconds" in metrics.text
     assert client.get("/healthz").headers["X-Request-ID"]
+
+
+def test_guessing_identity_over_http_is_locked_and_counted_in_metrics(shop: Shop) -> None:
+    # Attack: 29 wrong emails, then the right one, verified; each guess now counts per target.
+    client = shop.client()
+    for number in range(5):
+        conversation, header = shop.conversation(client)
+        text = f"order #A1003, my email is wrong{number}@example.com"
+        assert client.post(f"/api/conversations/{conversation}/messages", json={"text": text}, headers=header).status_code == 200
+    conversation, header = shop.conversation(client)
+    turn = client.post(
+        f"/api/conversations/{conversation}/messages", json={"text": "order #A1003, email alice@example.com"}, headers=header
+    ).json()
+    assert "JD1003" not in turn["reply"]
+    assert "helloword_identity_lockouts_total 1" in client.get("/metrics").text
