@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from agent.policy import ActionRequest, GateDecision, ItemFacts, OrderFacts, PolicyGate, Verdict
 from commerce.db import Store
 from commerce.models import Coupon, Customer, Order, ShipmentStatus, utcnow
-from tools import REGISTRY, Caller, Toolbox, ToolKind, ToolOutcome
+from tools import REGISTRY, Caller, Toolbox, ToolKind, ToolOutcome, WriteLimits
 
 
 def started_by_customer_turn(brain: str) -> str:
@@ -60,6 +60,7 @@ def order_facts(order: Order) -> OrderFacts:
         shipment_statuses=[ShipmentStatus(s.status) for s in order.shipments],
         delivered_at=max(delivered) if delivered else None,
         placed_at=order.placed_at,
+        reshipments=len(order.reshipments),
     )
 
 
@@ -191,5 +192,18 @@ class ActionRunner:
             customer_id=proposal.customer_id,
             conversation_id=proposal.conversation_id,
             clock=self.clock,
+            # A person who approved the action has decided past the caps; nobody else does.
+            limits=WriteLimits() if proposal.approved else self.limits(),
         )
         return Toolbox(self.store, caller)
+
+    def limits(self) -> WriteLimits:
+        """The profile's caps, checked by the tools inside the write's own transaction."""
+        profile = self.gate.profile
+        return WriteLimits(
+            coupons_per_customer=profile.coupons.max_per_customer,
+            coupon_window_days=profile.coupons.window_days,
+            coupons_per_order=profile.order_caps.coupons,
+            reshipments_per_order=profile.order_caps.reshipments,
+            money_back_share=profile.order_caps.money_back_share,
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tools import catalog, coupons, customers, escalation, orders, refunds, returns, shipping, stock
-from tools.base import REGISTRY, Caller, ErrorCode, ToolError, ToolKind, ToolSpec, ToolTarget
+from tools.base import REGISTRY, Caller, ErrorCode, ToolError, ToolKind, ToolSpec, ToolTarget, WriteLimits
 from tools.ledger import Toolbox, ToolOutcome
 
 __all__ = [
@@ -18,6 +18,7 @@ __all__ = [
     "ToolSpec",
     "ToolTarget",
     "Toolbox",
+    "WriteLimits",
     "catalog",
     "coupons",
     "customers",

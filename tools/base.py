@@ -54,14 +54,28 @@ class ToolResult(BaseModel):
 
 
 @dataclass(frozen=True)
+class WriteLimits:
+    """Counts and sums the writes check inside their own transaction (the customer's or the
+    order's row locked), so that parallel calls cannot pass a limit together. None: no limit."""
+
+    coupons_per_customer: int | None = None
+    coupon_window_days: int = 30
+    coupons_per_order: int | None = None
+    reshipments_per_order: int | None = None
+    money_back_share: Decimal | None = None  # refunded + reshipped value, as a share of the order total
+
+
+@dataclass(frozen=True)
 class Caller:
     """Who is calling. A customer-facing caller carries the verified customer id, and every
-    tool then refuses records of other customers; staff and system callers carry none."""
+    tool then refuses records of other customers; staff and system callers carry none. The
+    limits are the seller's caps on what the agent gives alone."""
 
     actor: str = "system"
     customer_id: str | None = None
     conversation_id: str | None = None
     clock: Callable[[], dt.datetime] = field(default=utcnow)
+    limits: WriteLimits = field(default_factory=lambda: WriteLimits())
 
 
 @dataclass
@@ -87,12 +101,30 @@ class ToolContext:
         self.check_owner(order.customer_id, f"Order {order_id}")
         return order
 
-    def customer(self, customer_id: str) -> Customer:
-        customer = self.session.get(Customer, customer_id.strip())
+    def customer(self, customer_id: str, *, for_update: bool = False) -> Customer:
+        # (Locked, the customer's row makes parallel writes that count their records wait in turn.)
+        customer = self.session.get(Customer, customer_id.strip(), with_for_update=for_update or None)
         if customer is None:
             raise ToolError(ErrorCode.NOT_FOUND, f"No customer {customer_id} was found.")
         self.check_owner(customer.id, f"Customer {customer_id}")
         return customer
+
+    def check_given_back(self, order: Order, more: Decimal) -> None:
+        """Refuse a refund or reshipment that would take what the order gave back, in money and
+        goods sent again, over the seller's share of its total (the order row is locked)."""
+        share = self.caller.limits.money_back_share
+        if share is None:
+            return
+        reshipped = Decimal(0)
+        prices = {line.variant_id: line.unit_price for line in order.items}
+        for reshipment in order.reshipments:
+            reshipped += sum((prices.get(item, Decimal(0)) for item in reshipment.item_ids), Decimal(0))
+        if order.amount_refunded + reshipped + more > share * order.total:
+            raise ToolError(
+                ErrorCode.LIMIT_EXCEEDED,
+                f"Order {order.id} has had {order.amount_refunded + reshipped} {order.currency} back in refunds and "
+                f"reshipments; {more} more would pass the cap of {share * order.total} {order.currency}.",
+            )
 
     def check_owner(self, owner_id: str, what: str) -> None:
         if self.caller.customer_id is not None and owner_id != self.caller.customer_id:

@@ -8,6 +8,7 @@ import uuid
 from decimal import Decimal
 
 from pydantic import Field, model_validator
+from sqlalchemy import func, select
 
 from commerce.models import Coupon
 from tools.base import Amount, ErrorCode, ToolArgs, ToolContext, ToolError, ToolKind, ToolResult, tool
@@ -53,12 +54,26 @@ class CouponIssued(ToolResult):
 )
 def issue_coupon(context: ToolContext, args: IssueCouponArgs) -> CouponIssued:
     """Give the customer a coupon for their next order: a percentage or a fixed amount off."""
-    customer = context.customer(args.customer_id)
+    customer = context.customer(args.customer_id, for_update=True)
     if args.order_id:
         order = context.order(args.order_id)
         if order.customer_id != customer.id:
             raise ToolError(ErrorCode.FORBIDDEN, f"Order {order.id} is not this customer's.")
     now = context.now()
+    limits = context.caller.limits
+    if limits.coupons_per_customer is not None:
+        since = now - dt.timedelta(days=limits.coupon_window_days)
+        recent = context.session.scalar(
+            select(func.count()).select_from(Coupon).where(Coupon.customer_id == customer.id, Coupon.created_at >= since)
+        )
+        if (recent or 0) >= limits.coupons_per_customer:
+            raise ToolError(
+                ErrorCode.LIMIT_EXCEEDED, f"The customer has had {recent} coupon(s) in {limits.coupon_window_days} days."
+            )
+    if args.order_id and limits.coupons_per_order is not None:
+        for_order = context.session.scalar(select(func.count()).select_from(Coupon).where(Coupon.order_id == args.order_id))
+        if (for_order or 0) >= limits.coupons_per_order:
+            raise ToolError(ErrorCode.LIMIT_EXCEEDED, f"Order {args.order_id} has had {for_order} coupon(s) already.")
     seed = f"{customer.id}:{args.order_id}:{now.isoformat()}:{uuid.uuid4().hex}"  # two coupons in one instant differ
     code = "HW-" + hashlib.sha256(seed.encode()).hexdigest()[:10].upper()
     expires = now + dt.timedelta(days=args.valid_days)

@@ -128,6 +128,7 @@ def issue_refund(context: ToolContext, args: IssueRefundArgs) -> RefundIssued:
             ErrorCode.LIMIT_EXCEEDED,
             f"{amount} {order.currency} is more than the {refundable} {order.currency} still refundable on order {order.id}.",
         )
+    context.check_given_back(order, amount)
     lines: list[RefundLine] = []
     if args.destination == RefundDestination.GIFT_CARD:
         cards = [m for m in order.customer.payment_methods if m.kind == PaymentKind.GIFT_CARD]

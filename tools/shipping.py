@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import Field, model_validator
@@ -250,6 +251,12 @@ def create_reshipment(context: ToolContext, args: CreateReshipmentArgs) -> Reshi
             ErrorCode.INVALID_STATE, f"Order {order.id} is {order.status.value}; only shipped orders can be reshipped."
         )
     lines = match_lines(order, args.item_ids)
+    most = context.caller.limits.reshipments_per_order
+    if most is not None and len(order.reshipments) >= most:
+        raise ToolError(
+            ErrorCode.LIMIT_EXCEEDED, f"Order {order.id} has been sent again {len(order.reshipments)} time(s) already."
+        )
+    context.check_given_back(order, sum((li.unit_price * li.quantity for li in lines), Decimal(0)))
     original = order.shipments[0] if order.shipments else None
     carrier = get_carrier(args.carrier or (original.carrier if original else "dhl"))
     if carrier is None:

@@ -57,6 +57,7 @@ class OrderFacts(BaseModel):
     shipment_statuses: list[ShipmentStatus] = Field(default_factory=list)
     delivered_at: dt.datetime | None = None
     placed_at: dt.datetime | None = None
+    reshipments: int = 0  # free reshipments the order has had
 
     @property
     def refundable(self) -> Decimal:
@@ -145,6 +146,7 @@ class PolicyGate:
         findings += self._order_stage(request, spec, rule)
         findings += self._arguments(request, spec, rule)
         findings += self._approval(request, spec, rule, amount, currency)
+        findings += self._order_caps(request)
         if rule.requires_confirmation and not confirmed:
             findings += self._confirmation(request, spec, amount, currency)
         return self._decide(request, findings, amount, confirmed=confirmed)
@@ -447,6 +449,24 @@ class PolicyGate:
             )
         value = sum((i.unit_price * i.quantity for i in order.items if i.variant_id in named), Decimal(0))
         return value, order.currency, []
+
+    def _order_caps(self, request: ActionRequest) -> list[_Finding]:
+        """A second free reshipment of one order is a person's decision (the tool checks the
+        count again, inside its transaction)."""
+        caps = self.profile.order_caps
+        order = request.order
+        if request.tool != "create_reshipment" or caps.reshipments is None or order is None:
+            return []
+        if order.reshipments < caps.reshipments:
+            return []
+        return [
+            _Finding(
+                Verdict.APPROVE,
+                "order_caps.reshipments",
+                f"Order {order.order_id} has been sent again {order.reshipments} time(s); the limit is {caps.reshipments}.",
+                caps.text,
+            )
+        ]
 
     def _approval(
         self, request: ActionRequest, spec: ToolSpec, rule: ActionRule, amount: Decimal | None, currency: str | None

@@ -130,6 +130,15 @@ class CouponRules(_Clause):
     window_days: Annotated[int, Field(ge=1)] = 30
 
 
+class OrderCaps(_Clause):
+    """What one order may get without a human, however many conversations ask: free reshipments,
+    coupons, and the money and goods given back as a share of what the order cost."""
+
+    reshipments: Annotated[int, Field(ge=0)] | None = None
+    coupons: Annotated[int, Field(ge=0)] | None = None
+    money_back_share: Annotated[Decimal, Field(ge=0)] | None = None
+
+
 class ReturnRules(_Clause):
     window_days: Annotated[int, Field(ge=0)] | None = None
 
@@ -165,6 +174,7 @@ class PolicyProfile(_Section):
     actions: dict[RuleName, ActionRule]
     refunds: RefundRules = Field(default_factory=RefundRules)
     coupons: CouponRules = Field(default_factory=CouponRules)
+    order_caps: OrderCaps = Field(default_factory=OrderCaps)
     returns: ReturnRules = Field(default_factory=ReturnRules)
     urgency_sla_hours: UrgencySla = Field(default_factory=UrgencySla)
     delivered_not_received: DeliveredNotReceived | None = None

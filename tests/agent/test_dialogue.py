@@ -2456,3 +2456,13 @@ def test_a_card_number_typed_in_the_chat_is_stored_nowhere(agent: SupportAgent) 
         kept += repr([(c.summary, c.brief) for c in s.scalars(select(Case))])
     assert "4111 1111 1111 1111" not in kept and "4111111111111111" not in kept
     assert "•••• 1111" in kept
+
+
+def test_a_second_free_reshipment_of_one_order_goes_to_a_person(agent: SupportAgent) -> None:
+    # Attack: five conversations of "it arrived damaged" + "yes" on one order wrote five reshipments.
+    for n in range(3):
+        conversation = f"g323-{n}"
+        agent.handle(conversation, "the Mug of order #A1002 came broken, email alice@example.com")
+        agent.handle(conversation, "yes please")
+    assert writes(agent) == ["create_reshipment"]
+    assert agent.state("g323-1").get("status") == "escalated"
