@@ -231,11 +231,11 @@ def _changes_in(raw: str, language: str, current: Mapping[str, str], axes: Mappi
 
 
 # A size written out: after a size word ("größe auf L", "taille 40") or, in capitals, after "to"
-# ("change it to M", "zmienić na S", "auf XL").
+# ("change it to M", "zmienić na S", "auf XL", "gegen M tauschen", "ابدله بـ XL").
 _SIZE_NAMED = re.compile(
     r"(?i:(?<![^\W\d_])(?:size|talla|taille|gr(?:ö|oe?)(?:ß|ss)e|taglia|tamanho|maat|rozmiar|beden|размер|مقاس|尺码|尺寸|サイズ|사이즈)"
     r"[^.!?\n\d]{0,12}?)(?<![^\W\d_])(?:[2-5]?X{0,3}[SML]|XX?L|\d{2}(?:[.,]5)?)(?![0-9A-Za-z\u00c0-\u024f_])"
-    r"|(?<![^\W\d_])(?i:to|auf|na|en|in|em|op|на|a)\s+(?:[2-5]?X{1,3}[SL]|XS|S|M|L)(?![\w])"
+    r"|(?<![^\W\d_])(?i:to|auf|gegen|na|en|in|em|op|на|a|بـ|ب)\s*(?:[2-5]?X{1,3}[SL]|XS|S|M|L)(?![\w])"
 )
 
 
@@ -284,11 +284,16 @@ def items_swapped_apart(texts: Sequence[str], language: str, names: Sequence[str
             signals = [(m.start, m.end, m.label) for m in matches + _find(norm, sizes)]
             # "und Coffee Grinder bitte in S statt M": a size written out asks for a swap too.
             signals += [(m.start(), m.end(), "exchange_request") for m in _SIZE_NAMED.finditer(sentence)]
-            for start, end, name in spots:
+            ordered = sorted(spots)
+            for index, (start, end, name) in enumerate(ordered):
                 outside = [s for s in signals if s[1] <= start or s[0] >= end]
-                if language in VERB_LAST and any(s[0] >= end for s in outside):
-                    # "A 제품은 반품하고 B 제품은 사이즈 교환": the verb after an item is its request.
-                    outside = [s for s in outside if s[0] >= end]
+                following = ordered[index + 1][0] if index + 1 < len(ordered) else len(norm) + 1
+                after = [s for s in outside if end <= s[0] < following]
+                if (language in VERB_LAST and any(s[0] >= end for s in outside)) or (index > 0 and after):
+                    # "A 제품은 반품하고 B 제품은 사이즈 교환": the verb after an item is its request;
+                    # "ال Vase … ابي ارجعه، وال Bottle … ابي ابدله بـ XL": the words between two items
+                    # belong to the first, when the second has words of its own after it.
+                    outside = after if after and language not in VERB_LAST else [s for s in outside if s[0] >= end]
                 if not outside:
                     continue
                 nearest = min(outside, key=lambda s: start - s[1] if s[1] <= start else s[0] - end)

@@ -43,7 +43,7 @@ from agent.understanding import (
     says_unchanged,
     without_matches,
 )
-from agent.variants import choose_variant, names_a_variant
+from agent.variants import choose_variant, items_swapped_apart, names_a_variant
 from commerce.models import Order, Variant
 
 SHOP_ORDER_REF = re.compile(r"#[A-Za-z0-9][A-Za-z0-9-]{2,30}")
@@ -180,6 +180,8 @@ A_NOT_A = re.compile(r"([\u3400-\u9fff])[不没沒]\1")
 # ("заказала не то, можно отменить?": "не то", the wrong thing, negates nothing after it.)
 NEGATED_REASON = re.compile(
     r"[不没沒](?:太|是很|怎么|怎麼|大)?(?:喜欢|喜歡|合适|合適|满意|滿意|好看|合身)|(?<![^\W\d_])не\s+т(?:о|от|ого|у|ой)(?![^\W\d_])"
+    # "ما عجبني", "مو عاجبني" (I didn't like it): the reason for a return, not a refusal of one.
+    r"|(?<![^\W\d_])(?:ما|مو|مش|ماعجب\w*)\s*(?:عجب|عاجب)\w*"
 )
 
 
@@ -189,7 +191,8 @@ NOT_A_NEGATION = {
     "it": frozenset({"ne", "n"}),
     "nl": frozenset({"n"}),
     "en": frozenset({"n"}),
-    "de": frozenset({"n"}),
+    # ("hätte gern ne Nummer größer": "ne" is "eine", a.)
+    "de": frozenset({"n", "ne"}),
     # "reembolso no cartão" (on the card), "um desconto, né" (right?), "no dobra" (well, fine).
     "pt": frozenset({"no", "ne"}),
     "pl": frozenset({"no"}),
@@ -329,6 +332,12 @@ def names_another_request(deps: AgentDeps, text: str, language: str, pending: Pe
         head = clause.split(opener, 1)[0]
         clause = head if head.strip() and "yes" in answer_words(head, language) else clause
     scores, _ = read_requests(deps, clause, language)
+    own = detect_language(clause).language
+    if own != language:
+        # "ih d'accord, dir l'échange" in a Maghrebi chat: the words of the language they are
+        # written in name the request too.
+        for intent, weight in read_requests(deps, clause, own)[0].items():
+            scores[intent] = max(scores.get(intent, 0.0), weight)
     same = same_requests(pending)
     if any(scores.get(intent) for intent in same):
         return False
@@ -441,6 +450,18 @@ def leaves_alone_only_others(deps: AgentDeps, pending: PendingAction, text: str,
         and bool(kept_items([text], language, others, unchanged_only=True))
         and not kept_items([text], language, proposed, unchanged_only=True)
     )
+
+
+def requests_per_item(deps: AgentDeps, order_id: str | None, text: str, language: str) -> tuple[set[str], set[str]]:
+    """The order's items the message swaps and those it sends back, each by the words next to it."""
+    if not order_id:
+        return set(), set()
+    with deps.store.read() as session:
+        order = session.get(Order, order_id)
+        names = list(dict.fromkeys(line.name for line in order.items)) if order is not None else []
+    if len(names) < 2:
+        return set(), set()
+    return items_swapped_apart([text], language, names)
 
 
 def asked_in_words(deps: AgentDeps, state: ConversationState, pending: PendingAction) -> bool:
@@ -984,6 +1005,19 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         updates["signals"] = dataclasses.asdict(signals)
     if (
         pending
+        and pending["tool"] == "issue_coupon"
+        and signals.affirmation == "yes"
+        and is_question(text)
+        and not says_plain_yes(text, language)
+        and not COMPENSATION_WORDS.search(normalise(text))
+        and not any(COMPENSATION_WORDS.search(normalise(str(t.get("text", "")))) for t in state.get("transcript", []))
+    ):
+        # "Ah grand so it's still moving at least. Any idea when it'll actually land?" while a coupon
+        # nobody asked for is offered: the customer takes in the news and asks on; no yes to the gesture.
+        signals = dataclasses.replace(signals, affirmation=None)
+        updates["signals"] = dataclasses.asdict(signals)
+    if (
+        pending
         and pending["tool"] != "issue_coupon"
         # (Only a proposal the customer's own words asked for: "legend, thanks" takes no faster
         # carrier that nobody named.)
@@ -1101,6 +1135,9 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     said_words = request_words if said == text else deps.classifier.keyword_matches(said, language)
     if (
         pending
+        # (A gesture is asked for in words of its own: "pq o rastreio ta parado faz dias", the
+        # tracking has stood still for days, names the late parcel the coupon makes up for.)
+        and pending["tool"] != "issue_coupon"
         and signals.affirmation is None
         and said
         # ("que vous m'envoyiez le bon": a yes word inside the words of a request says no yes.)
@@ -1643,7 +1680,18 @@ def understand(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         # "kan ik de T-Shirt nog in blauw krijgen ipv rood? en … naar mijn nieuw adres: …": an item
         # named in another colour beside a new address asks for the swap as well.
         with_swap["exchange_request"] = OTHER_REQUEST_MIN_WEIGHT
+    swapped, returned = requests_per_item(deps, updates.get("order_id") or state.get("order_id"), text, language)
+    if swapped and returned:
+        # "the Ceramic Vase i want to return … and Stainless Water Bottle is too tight, i want L
+        # size": one item goes back, the other is swapped; each request is taken up in turn.
+        for request in ("exchange_request", "return_request"):
+            with_swap[request] = max(with_swap.get(request, 0.0), OTHER_REQUEST_MIN_WEIGHT)
     queued = queued_request(state, kept_for, with_swap, taken_back, signals.affirmation == "no", slots)
+    if swapped and returned and queued is None:
+        # (A swap asked as a change of the order, "ابي ابدله بـ XL", goes with the return too.)
+        queued = {"exchange_request": "return_request", "modify_order": "return_request"}.get(
+            kept_for, "exchange_request" if kept_for == "return_request" else None
+        )
     updates["queued"] = queued
     if slots["address"]:
         updates["address"] = slots["address"]

@@ -11,6 +11,7 @@ from agent.service import SupportAgent
 from commerce.models import AuditEntry, Case, Coupon, Message, UrgencyLevel
 
 MUG = "2000000010"  # the mug's item id in order #A1002 of the test shop (T-Shirt and Mug)
+SHIRT = "2000000001"  # the T-Shirt's
 
 
 def writes(agent: SupportAgent) -> list[str]:
@@ -2466,3 +2467,53 @@ def test_a_second_free_reshipment_of_one_order_goes_to_a_person(agent: SupportAg
         agent.handle(conversation, "yes please")
     assert writes(agent) == ["create_reshipment"]
     assert agent.state("g323-1").get("status") == "escalated"
+
+
+@pytest.mark.parametrize(
+    ("conversation", "first", "question"),
+    [
+        (
+            "g324",
+            "my order #A1003 should have been here days ago, alice@example.com",
+            "Ah grand so it's still moving. Any idea when it'll land?",
+        ),
+        (
+            "g325",
+            "meu pedido #A1003 está atrasado, alice@example.com",
+            "mas tem previsão? pq o rastreio ta parado faz dias",
+        ),
+    ],
+)
+def test_a_question_after_late_parcel_news_takes_no_coupon(
+    agent: SupportAgent, conversation: str, first: str, question: str
+) -> None:
+    agent.handle(conversation, first)
+    assert pending_tool(agent, conversation) == "issue_coupon"
+    agent.handle(conversation, question)
+    assert writes(agent) == []
+
+
+def test_the_french_word_for_an_exchange_in_an_arabic_chat_is_no_yes_to_the_same_item_again(agent: SupportAgent) -> None:
+    agent.handle("g326", "السلام عليكم، وصلني T-Shirt بمقاس غلط، الطلب #A1002 الايميل alice@example.com")
+    assert pending_tool(agent, "g326") == "create_reshipment"
+    agent.handle("g326", "ih d'accord, dir l'échange")
+    assert "create_reshipment" not in writes(agent)
+
+
+@pytest.mark.parametrize(
+    ("conversation", "message"),
+    [
+        ("g327", "the Mug i want to return, quality is poor. and the T-Shirt is too tight, i want L in the same colour"),
+        ("g328", "den Mug möcht ich zurückschicken und das T-Shirt gegen L tauschen, M is zu eng"),
+    ],
+)
+def test_one_item_returned_and_another_swapped_in_one_message(agent: SupportAgent, conversation: str, message: str) -> None:
+    agent.handle(conversation, "order #A1002, alice@example.com")
+    agent.handle(conversation, message)
+    # Each item with its own request, one after the other: the mug back, the shirt in L.
+    items = {"return_items": [MUG], "exchange_items": [SHIRT]}
+    for _ in range(2):
+        pending = agent.state(conversation).get("pending")
+        assert pending is not None and pending["arguments"]["item_ids"] == items.pop(pending["tool"])
+        agent.handle(conversation, "yes")
+    assert sorted(writes(agent)) == ["exchange_items", "return_items"]
