@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from agent.policy import ActionRequest, GateDecision, ItemFacts, OrderFacts, PolicyGate, Verdict
 from commerce.db import Store
-from commerce.models import Coupon, Customer, Order, ShipmentStatus, utcnow
+from commerce.models import AuditEntry, Coupon, Customer, Order, ShipmentStatus, utcnow
 from tools import REGISTRY, Caller, Toolbox, ToolKind, ToolOutcome, WriteLimits
 
 
@@ -177,14 +177,26 @@ class ActionRunner:
     def run(self, proposal: Proposal, *, key: str | None = None) -> ActionResult:
         """Judge the proposal and, when the gate lets it through, run the tool once under `key`
         (writes need one; reads ignore it)."""
+        spec = REGISTRY.get(proposal.tool)
+        if key is not None and spec is not None and spec.kind is ToolKind.WRITE and self.recorded(key):
+            # The write under this key ran already (a crash came before the conversation was
+            # saved, or the yes is sent twice): its recorded result is the answer, whatever the
+            # order's state says now ("cancelled" is what this very write made it).
+            outcome = self.toolbox(proposal).call(proposal.tool, proposal.arguments, idempotency_key=key)
+            done = GateDecision(verdict=Verdict.ALLOW, tool=proposal.tool, reasons=["done before under this key"], clauses=[])
+            return ActionResult(done, outcome, key)
         decision = self.judge(proposal)
         allowed = decision.verdict is Verdict.ALLOW or (decision.verdict is Verdict.APPROVE and proposal.approved)
         if not allowed:
             return ActionResult(decision, None, key)
-        spec = REGISTRY.get(proposal.tool)
         write_key = key if spec is not None and spec.kind is ToolKind.WRITE else None
         outcome = self.toolbox(proposal).call(proposal.tool, proposal.arguments, idempotency_key=write_key)
         return ActionResult(decision, outcome, write_key)
+
+    def recorded(self, key: str) -> bool:
+        """Whether a write under this idempotency key is in the audit ledger."""
+        with self.store.read() as session:
+            return session.scalar(select(AuditEntry.id).where(AuditEntry.idempotency_key == key).limit(1)) is not None
 
     def toolbox(self, proposal: Proposal) -> Toolbox:
         caller = Caller(

@@ -70,6 +70,11 @@ class RequestGuard:
                 response = await call_next(request)
             except RateLimited as error:
                 response = rate_limited_response(error)
+            except Exception:
+                # A defect still gets its log line, its count and its request id, and the
+                # connection stays usable for the next request.
+                log.exception("request %s failed", request.state.request_id)
+                response = error_response(500, f"internal error (request {request.state.request_id})")
         elapsed = time.perf_counter() - started
         route = getattr(request.scope.get("route"), "path", "other")
         self.metrics.record(request.method, route, response.status_code, elapsed)

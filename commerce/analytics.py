@@ -450,7 +450,10 @@ def period(
     """The UTC period [start, end) from an inclusive pair of days (YYYY-MM-DD). Without a last
     day the period ends now; without a first day it covers `default_days` days before its end."""
     now = _utc(now)
-    end = dt.datetime.combine(parse_day(last_day) + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC) if last_day else now
+    try:
+        end = dt.datetime.combine(parse_day(last_day) + dt.timedelta(days=1), dt.time(), tzinfo=dt.UTC) if last_day else now
+    except OverflowError:
+        raise ValueError(f"{last_day} is past the last day a period can end on") from None
     if first_day:
         start = dt.datetime.combine(parse_day(first_day), dt.time(), tzinfo=dt.UTC)
     else:

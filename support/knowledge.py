@@ -245,11 +245,43 @@ def policy_text(name: str, policy_profile: str, override: Path) -> str:
     return source.read_text(encoding="utf-8")
 
 
+# A policy profile is a few levels deep; flow brackets nested past this are refused unread.
+MAX_POLICY_NESTING = 20
+
+
+def _nesting(text: str) -> int:
+    """How deep the YAML's flow brackets ([ and {) nest, outside quotes and comments (roughly)."""
+    deepest = depth = 0
+    for line in text.splitlines():
+        code = line.split("#", 1)[0]
+        for char in code:
+            if char in "[{":
+                depth += 1
+                deepest = max(deepest, depth)
+            elif char in "]}":
+                depth = max(0, depth - 1)
+    return deepest
+
+
 def check_policy(text: str, name: str) -> PolicyProfile:
     """An edited policy profile (YAML), loaded as the agent would load it; PolicyProblems says
     what is wrong and on which line."""
+    depth = _nesting(text)
+    if depth > MAX_POLICY_NESTING:
+        raise PolicyProblems(
+            "the profile is nested too deeply",
+            [
+                {
+                    "path": None,
+                    "message": f"brackets nest {depth} deep; a profile needs at most {MAX_POLICY_NESTING}",
+                    "line": None,
+                }
+            ],
+        )
     try:
         yaml.safe_load(text)
+    except RecursionError:
+        raise PolicyProblems("the profile is nested too deeply", [{"path": None, "message": "too deep", "line": None}]) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from agent.service import SupportAgent
 from commerce.models import AuditEntry, Case, Coupon, Message, UrgencyLevel
+from tools import Caller, Toolbox
 
 MUG = "2000000010"  # the mug's item id in order #A1002 of the test shop (T-Shirt and Mug)
 SHIRT = "2000000001"  # the T-Shirt's
@@ -2517,3 +2518,18 @@ def test_one_item_returned_and_another_swapped_in_one_message(agent: SupportAgen
         assert pending is not None and pending["arguments"]["item_ids"] == items.pop(pending["tool"])
         agent.handle(conversation, "yes")
     assert sorted(writes(agent)) == ["exchange_items", "return_items"]
+
+
+def test_a_yes_retried_after_a_crash_reports_the_write_that_ran(agent: SupportAgent) -> None:
+    # Attack: the write committed, the conversation's checkpoint did not; the retried yes was told
+    # "I can't do that here … order is cancelled" although the cancellation had run.
+    agent.handle("g329", "please cancel order #A1005, alice@example.com")
+    pending = agent.state("g329")["pending"]
+    assert pending is not None and pending["tool"] == "cancel_order"
+    ran = Toolbox(agent.store, Caller(actor="agent", customer_id="alice")).call(
+        "cancel_order", pending["arguments"], idempotency_key=pending["key"]
+    )
+    assert ran.ok
+    turn = agent.handle("g329", "yes")
+    assert turn.status != "escalated" and all(a["ok"] for a in turn.actions)
+    assert writes(agent) == ["cancel_order"]

@@ -455,3 +455,29 @@ def test_guessing_identity_over_http_is_locked_and_counted_in_metrics(shop: Shop
     ).json()
     assert "JD1003" not in turn["reply"]
     assert "helloword_identity_lockouts_total 1" in client.get("/metrics").text
+
+
+def test_staff_inputs_that_broke_the_server_get_a_4xx(shop: Shop) -> None:
+    # Attack: a case id beyond 64 bits, a report from year 1 to 9999 and a policy nested 3,000
+    # deep each gave a 500.
+    admin, csrf = shop.staff(ADMIN_EMAIL, ADMIN_PASSWORD)
+    assert_json_error(admin.get(f"/api/console/cases/{2**70}"), 422)
+    assert_json_error(admin.get("/api/analytics/report", params={"from": "0001-01-01", "to": "9999-12-31"}), 400)
+    nested = "a: " + "[" * 3000 + "]" * 3000
+    answer = admin.put("/api/admin/policy", json={"yaml": nested}, headers=csrf)
+    assert 400 <= answer.status_code < 500 and "Traceback" not in answer.text
+    # The connection still answers.
+    assert admin.get("/api/console/cases").status_code == 200
+
+
+def test_a_defect_still_gets_its_log_line_count_and_request_id(shop: Shop) -> None:
+    def broken() -> None:
+        raise RuntimeError("a defect")
+
+    shop.app.add_api_route("/api/broken", broken)
+    client = shop.client()
+    failed = client.get("/api/broken")
+    body = assert_json_error(failed, 500)
+    assert failed.headers["X-Request-ID"] in body["error"]
+    assert 'route="/api/broken",status="500"} 1' in client.get("/metrics").text
+    assert client.get("/healthz").status_code == 200
