@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from types import FrameType
 from typing import Any
 
+import uvicorn
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
@@ -22,7 +24,7 @@ from api.limits import RequestLimits
 from api.middleware import BodyLimit, Metrics, RequestGuard
 from commerce.db import Store
 from config import Settings, get_settings
-from support.runtime import Runtime
+from support.runtime import EventBus, Runtime
 
 
 def create_app(
@@ -70,3 +72,16 @@ def create_app(
     if (pages.WEB / "static").is_dir():
         app.mount("/static", StaticFiles(directory=pages.WEB / "static"), name="static")
     return app
+
+
+class StreamClosingServer(uvicorn.Server):
+    """uvicorn, with the application's open event streams ended as soon as the server is told to
+    stop (SIGTERM, Ctrl-C): otherwise each would hold the shutdown until the graceful timeout."""
+
+    def __init__(self, config: uvicorn.Config, bus: EventBus) -> None:
+        super().__init__(config)
+        self.bus = bus
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self.bus.close()
+        super().handle_exit(sig, frame)

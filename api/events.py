@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 
-from support.runtime import EventBus
+from support.runtime import CLOSING, EventBus
 
 
 async def event_stream(bus: EventBus, channel: str, *, heartbeat: float = 15.0) -> AsyncIterator[str]:
@@ -20,3 +20,6 @@ async def event_stream(bus: EventBus, channel: str, *, heartbeat: float = 15.0) 
                 continue
             name, data = event
             yield f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+            if event == CLOSING:
+                # The server is stopping: the stream ends, and the widget reconnects to another.
+                return

@@ -11,6 +11,9 @@ from commands.common import open_store
 from config import get_settings
 from terminal import console, fail, out
 
+# How long requests still running get to finish once the server is told to stop.
+SHUTDOWN_SECONDS = 10
+
 DEMO_STAFF = (("agent@demo.helloword", "demo-agent", "agent"), ("admin@demo.helloword", "demo-admin", "admin"))
 
 
@@ -23,7 +26,7 @@ def serve(host: str, port: int, demo: bool) -> None:
     the admin (/admin) and the API docs (/docs)."""
     import uvicorn
 
-    from server import create_app
+    from server import StreamClosingServer, create_app
 
     settings = get_settings()
     if demo:
@@ -37,7 +40,8 @@ def serve(host: str, port: int, demo: bool) -> None:
         f"[bold]Helloword[/bold] on http://{host}:{port}  ·  demo shop /demo  ·  console /console  ·  admin /admin  ·  API /docs"
     )
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    config = uvicorn.Config(app, host=host, port=port, log_level="warning", timeout_graceful_shutdown=SHUTDOWN_SECONDS)
+    StreamClosingServer(config, app.state.runtime.bus).run()
 
 
 @click.group("users")

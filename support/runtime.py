@@ -23,6 +23,8 @@ from support.knowledge import Documents, KnowledgeDesk, sync_knowledge
 from support.monitoring import MonitorLoop, scan_and_act
 
 Event = tuple[str, Any]  # (event name, data)
+# The event a subscription gets when the bus closes: the stream that reads it ends.
+CLOSING: Event = ("closing", {})
 
 
 class Subscription:
@@ -48,6 +50,16 @@ class EventBus:
     def __init__(self) -> None:
         self._subscribers: dict[str, set[Subscription]] = {}
         self._lock = threading.Lock()
+        self.closed = False
+
+    def close(self) -> None:
+        """End every open stream (the server is stopping): each subscriber gets the closing
+        event now, and new subscribers get it at once. Safe to call from any thread."""
+        with self._lock:
+            self.closed = True
+            targets = [s for subscribers in self._subscribers.values() for s in subscribers]
+        for subscription in targets:
+            subscription.loop.call_soon_threadsafe(subscription.queue.put_nowait, CLOSING)
 
     def publish(self, channel: str, event: str, data: Any) -> None:
         """Safe to call from any thread."""
@@ -66,6 +78,8 @@ class EventBus:
         subscription = Subscription()
         with self._lock:
             self._subscribers.setdefault(channel, set()).add(subscription)
+            if self.closed:
+                subscription.queue.put_nowait(CLOSING)
         try:
             yield subscription
         finally:
@@ -179,6 +193,7 @@ class Runtime:
         self._monitor.start()
 
     def close(self) -> None:
+        self.bus.close()
         self._monitor.stop()
         if self._agent is not None:
             self._agent.close()

@@ -481,3 +481,48 @@ def test_a_defect_still_gets_its_log_line_count_and_request_id(shop: Shop) -> No
     assert failed.headers["X-Request-ID"] in body["error"]
     assert 'route="/api/broken",status="500"} 1' in client.get("/metrics").text
     assert client.get("/healthz").status_code == 200
+
+
+def test_the_server_stops_at_once_with_an_event_stream_open(make_shop: Callable[..., Shop]) -> None:
+    # Attack: after SIGTERM with one live event stream the server sent keep-alives for 60 s.
+    import signal
+    import socket
+    import threading
+    import time
+
+    import uvicorn
+
+    from server import StreamClosingServer
+
+    shop = make_shop()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(shop.app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=30)
+    server = StreamClosingServer(config, shop.app.state.runtime.bus)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    base = f"http://127.0.0.1:{port}"
+    opened = httpx.post(f"{base}/api/conversations", json={"locale": "en"}).json()
+    lines: list[str] = []
+
+    def listen() -> None:
+        url = f"{base}/api/conversations/{opened['id']}/events"
+        with httpx.stream("GET", url, params={"token": opened["token"]}, timeout=40) as stream:
+            lines.extend(stream.iter_lines())
+
+    listener = threading.Thread(target=listen, daemon=True)
+    listener.start()
+    deadline = time.monotonic() + 10
+    while not shop.app.state.runtime.bus.subscribers(opened["id"]) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    stopping = time.monotonic()
+    server.handle_exit(signal.SIGTERM, None)
+    thread.join(timeout=20)
+    listener.join(timeout=5)
+    sock.close()
+    assert not thread.is_alive() and time.monotonic() - stopping < 5
+    assert "event: closing" in lines
