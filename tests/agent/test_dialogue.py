@@ -316,7 +316,10 @@ def test_after_asking_which_order_the_newest_with_the_named_item_is_said_and_off
         s.get(Order, "#A1003").status = OrderStatus.DELIVERED
     agent.handle("g58", "my Mug arrived broken. I'm Alice Martin, zip code 75002")
     out = agent.handle("g58", "I'd like a new one sent please")
-    assert "#A1003" in out.reply and pending_tool(agent, "g58") == "create_reshipment"
+    # (A name and a postal code show the order; sending a new one needs the order number and email.)
+    assert "#A1003" in out.reply and "email" in out.reply
+    agent.handle("g58", "order #A1003, alice@example.com")
+    assert pending_tool(agent, "g58") == "create_reshipment"
     assert agent.state("g58")["pending"]["arguments"]["order_id"] == "#A1003"
 
 
