@@ -88,6 +88,13 @@ class Settings(BaseSettings):
         description="Serve the demo shop's customers to try the chat as (/api/demo/customers); `make run` turns it on. "
         "Never answers for a store whose customers are not the demo shop's.",
     )
+    public_url: str | None = Field(
+        default=None, description="The address people reach the server at (https://support.shop.example)."
+    )
+    secure_cookies: bool | None = Field(
+        default=None,
+        description="Send the staff session cookie only over HTTPS (default: on when the public URL is https).",
+    )
     max_body_bytes: int = Field(default=65536, gt=1024, description="The largest request body the server reads.")
 
     monitor_interval: float = Field(
@@ -116,6 +123,12 @@ class Settings(BaseSettings):
     @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def resolved_secure_cookies(self) -> bool:
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return bool(self.public_url and self.public_url.lower().startswith("https://"))
 
     @property
     def resolved_database_url(self) -> str:

@@ -1,27 +1,29 @@
 """Who is calling: a customer holding a conversation token, or a staff member with a session
 cookie (plus a CSRF token for every change) or an integration API token.
 
-Passwords are hashed with Argon2id. Session cookies and conversation tokens are signed with
-HMAC-SHA256 under the deployment's secret key; nothing about a session is kept server-side
-but the user it names."""
+Passwords are hashed with Argon2id. Conversation tokens are signed with HMAC-SHA256 under the
+deployment's secret key. Staff sessions are kept server-side (the cookie holds a random token,
+the database its hash), so signing out or a new password ends them; wrong passwords are
+counted per account, which then takes none for a while."""
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
-import json
 import secrets
-import time
 from dataclasses import dataclass
 from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from agent.lockout import LockoutRules, locked, record_failure, target
 from commerce.db import Store
-from commerce.models import StaffRole, StaffUser
+from commerce.models import AuditEntry, StaffRole, StaffSession, StaffUser, utcnow
 
 SESSION_COOKIE = "helloword_session"
 SESSION_SECONDS = 12 * 3600
@@ -97,26 +99,55 @@ class Staff:
         return {"email": self.email, "name": self.name, "role": self.role.value}
 
 
-def make_session(secret: str, user: StaffUser, *, now: float | None = None) -> tuple[str, str]:
-    """A signed session cookie value and the CSRF token bound to it."""
-    csrf = secrets.token_urlsafe(24)
-    body = _b64(json.dumps({"uid": user.id, "csrf": csrf, "exp": int((now or time.time()) + SESSION_SECONDS)}).encode())
-    return f"{body}.{_sign(secret, 'session', body)}", csrf
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
-def read_session(secret: str, cookie: str | None, *, now: float | None = None) -> dict[str, Any] | None:
-    if not cookie or "." not in cookie:
+def make_session(store: Store, user: StaffUser, *, now: dt.datetime | None = None) -> tuple[str, str]:
+    """A new server-side session: the cookie's random token and the CSRF token bound to it."""
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(24)
+    at = now or utcnow()
+    with store.write() as session:
+        session.add(
+            StaffSession(
+                id=_digest(token),
+                user_id=user.id,
+                csrf=csrf,
+                created_at=at,
+                expires_at=at + dt.timedelta(seconds=SESSION_SECONDS),
+            )
+        )
+    return token, csrf
+
+
+def read_session(store: Store, cookie: str | None, *, now: dt.datetime | None = None) -> dict[str, Any] | None:
+    """The live session a cookie holds (not signed out, not revoked, not expired), or None."""
+    if not cookie or len(cookie) > 200:
         return None
-    body, signature = cookie.rsplit(".", 1)
-    if not hmac.compare_digest(_sign(secret, "session", body), signature):
-        return None
-    try:
-        data = json.loads(_unb64(body))
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(data, dict) or int(data.get("exp", 0)) < (now or time.time()):
-        return None
-    return data
+    with store.read() as session:
+        found = session.get(StaffSession, _digest(cookie))
+        if found is None or found.revoked_at is not None or _aware(found.expires_at) <= (now or utcnow()):
+            return None
+        return {"uid": found.user_id, "csrf": found.csrf}
+
+
+def revoke_session(store: Store, cookie: str | None) -> None:
+    """Sign out: the session's cookie opens nothing from now on."""
+    if not cookie:
+        return
+    with store.write() as session:
+        found = session.get(StaffSession, _digest(cookie))
+        if found is not None and found.revoked_at is None:
+            found.revoked_at = utcnow()
+
+
+def _revoke_all(session: Session, user_id: int) -> None:
+    for found in session.scalars(select(StaffSession).where(StaffSession.user_id == user_id, StaffSession.revoked_at.is_(None))):
+        found.revoked_at = utcnow()
+
+
+def _aware(at: dt.datetime) -> dt.datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=dt.UTC)
 
 
 def _staff(user: StaffUser, csrf: str | None) -> Staff:
@@ -124,7 +155,14 @@ def _staff(user: StaffUser, csrf: str | None) -> Staff:
 
 
 def authenticate(
-    store: Store, secret: str, *, cookie: str | None, authorization: str | None, method: str, csrf_header: str | None
+    store: Store,
+    secret: str,
+    *,
+    cookie: str | None,
+    authorization: str | None,
+    method: str,
+    csrf_header: str | None,
+    now: dt.datetime | None = None,
 ) -> Staff:
     """The staff member behind a request, from an API token or a session cookie. A change made
     with a session cookie must carry the session's CSRF token in X-CSRF-Token."""
@@ -136,7 +174,7 @@ def authenticate(
             if user is None:
                 raise AuthError(401, "unknown API token")
             return _staff(user, None)
-    data = read_session(secret, cookie)
+    data = read_session(store, cookie, now=now)
     if data is None:
         raise AuthError(401, "sign in first")
     with store.read() as session:
@@ -155,16 +193,50 @@ def require(staff: Staff, role: StaffRole) -> Staff:
     return staff
 
 
-def login(store: Store, email: str, password: str) -> StaffUser | None:
+class SignInLocked(Exception):
+    """Too many wrong passwords for this account lately: no password is checked until they age out."""
+
+
+def login(store: Store, email: str, password: str, *, now: dt.datetime | None = None) -> StaffUser | None:
+    """The staff member with this email and password, or None. Each attempt is in the audit
+    ledger; after LOGIN_RULES.per_target wrong passwords within the window the account takes no
+    password at all (SignInLocked) until the failures age out, and more tries keep it locked."""
+    email = email.strip().lower()
+    at = now or utcnow()
+    account = [target("staff", email)]
+    if locked(store, account, at, LOGIN_RULES):
+        _audit_login(store, email, at, ok=False, error="locked: too many wrong passwords")
+        raise SignInLocked(email)
     with store.read() as session:
-        user = session.scalars(select(StaffUser).where(StaffUser.email == email.strip().lower())).first()
+        user = session.scalars(select(StaffUser).where(StaffUser.email == email)).first()
         if user is None:
             verify_password(_DUMMY_HASH, password)  # the same work whether or not the user exists
-            return None
-        if not verify_password(user.password_hash, password):
-            return None
-        session.expunge(user)  # the caller reads it after the session ends
-        return user
+        elif verify_password(user.password_hash, password):
+            session.expunge(user)  # the caller reads it after the session ends
+            _audit_login(store, email, at, ok=True)
+            return user
+    record_failure(store, account, at, LOGIN_RULES, None)
+    _audit_login(store, email, at, ok=False, error="wrong email or password")
+    return None
+
+
+# Wrong passwords for one account before it takes none for a while.
+LOGIN_RULES = LockoutRules(per_target=5, per_address=50, window=dt.timedelta(minutes=15))
+
+
+def _audit_login(store: Store, email: str, at: dt.datetime, *, ok: bool, error: str | None = None) -> None:
+    with store.write() as session:
+        session.add(
+            AuditEntry(
+                tool="staff_login",
+                arguments={"email": email},
+                arguments_digest=_digest(email),
+                actor=f"staff:{email}"[:100],
+                ok=ok,
+                error=error,
+                created_at=at,
+            )
+        )
 
 
 _DUMMY_HASH = _hasher.hash("not a password anyone has")
@@ -187,6 +259,7 @@ def add_staff(store: Store, email: str, password: str, *, role: StaffRole, name:
         else:
             user.password_hash, user.role = hash_password(password), role
             user.name = name or user.name
+            _revoke_all(session, user.id)  # a new password signs every session out
         session.flush()
         session.expunge(user)
         return user

@@ -44,6 +44,7 @@ def signed_in_staff(request: Request, runtime: RuntimeDep) -> Staff:
         authorization=request.headers.get("authorization"),
         method=request.method,
         csrf_header=request.headers.get("x-csrf-token"),
+        now=runtime.clock(),
     )
 
 

@@ -26,7 +26,7 @@ def _page(name: str) -> FileResponse:
 
 
 def _staff_page(name: str, path: str, request: Request, runtime: RuntimeDep) -> FileResponse | RedirectResponse:
-    if read_session(runtime.secret, request.cookies.get(SESSION_COOKIE)) is None:
+    if read_session(runtime.store, request.cookies.get(SESSION_COOKIE), now=runtime.clock()) is None:
         return RedirectResponse(f"/login?next={quote(path)}")
     return _page(name)
 

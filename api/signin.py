@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.auth import SESSION_COOKIE, SESSION_SECONDS, login, make_session
+from api.auth import SESSION_COOKIE, SESSION_SECONDS, SignInLocked, login, make_session, revoke_session
 from api.deps import RuntimeDep, StaffDep
 from api.errors import error_response
 
@@ -25,17 +25,30 @@ class Login(BaseModel):
 @router.post("/login")
 def sign_in(body: Login, runtime: RuntimeDep) -> JSONResponse:
     """Sign a staff member in: a session cookie, and the CSRF token to send with changes."""
-    user = login(runtime.store, body.email, body.password)
+    try:
+        user = login(runtime.store, body.email, body.password, now=runtime.clock())
+    except SignInLocked:
+        return error_response(429, "too many wrong passwords for this account; try again in 15 minutes")
     if user is None:
         return error_response(401, "wrong email or password")
-    cookie, csrf = make_session(runtime.secret, user)
+    cookie, csrf = make_session(runtime.store, user, now=runtime.clock())
     response = JSONResponse({"user": {"email": user.email, "name": user.name, "role": user.role.value}, "csrf": csrf})
-    response.set_cookie(SESSION_COOKIE, cookie, max_age=SESSION_SECONDS, httponly=True, samesite="strict", path="/")
+    response.set_cookie(
+        SESSION_COOKIE,
+        cookie,
+        max_age=SESSION_SECONDS,
+        httponly=True,
+        samesite="strict",
+        path="/",
+        secure=runtime.settings.resolved_secure_cookies,
+    )
     return response
 
 
 @router.post("/logout")
-def sign_out(staff: StaffDep) -> JSONResponse:
+def sign_out(staff: StaffDep, request: Request, runtime: RuntimeDep) -> JSONResponse:
+    """Sign out: the session ends on the server, not only in this browser."""
+    revoke_session(runtime.store, request.cookies.get(SESSION_COOKIE))
     response = JSONResponse({"ok": True})
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

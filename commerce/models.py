@@ -603,6 +603,20 @@ class IdentityFailure(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow, index=True)
 
 
+class StaffSession(Base):
+    """A staff member's signed-in session, kept server-side: the cookie holds a random token,
+    the database its hash; signing out or a new password revokes it."""
+
+    __tablename__ = "staff_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the cookie's token
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), index=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column()
+    revoked_at: Mapped[dt.datetime | None] = mapped_column()
+
+
 class Conversation(Base):
     """A chat opened from the widget: its language, who is on it (the agent or a human) and
     the customer's rating."""

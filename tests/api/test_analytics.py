@@ -34,7 +34,7 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
     user = add_staff(store, "agent@example.com", "agent-password", role=StaffRole.AGENT)
     app = create_app(Settings(data_dir=tmp_path, secret_key=SECRET), store=store, clock=lambda: NOW)
     with TestClient(app) as test_client:
-        cookie, _csrf = make_session(SECRET, user)
+        cookie, _csrf = make_session(store, user, now=NOW)
         test_client.cookies.set(SESSION_COOKIE, cookie)
         yield test_client
     store.dispose()

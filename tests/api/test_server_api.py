@@ -11,11 +11,12 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from agent.service import MAX_MESSAGE_CHARS, SupportAgent
-from api.auth import add_staff, conversation_token, issue_api_token
+from api.auth import SESSION_COOKIE, add_staff, conversation_token, issue_api_token
 from commerce.db import Store
-from commerce.models import Customer, StaffRole
+from commerce.models import AuditEntry, Customer, StaffRole
 from config import Settings
 from server import create_app
 from support.runtime import Runtime
@@ -526,3 +527,44 @@ def test_the_server_stops_at_once_with_an_event_stream_open(make_shop: Callable[
     sock.close()
     assert not thread.is_alive() and time.monotonic() - stopping < 5
     assert "event: closing" in lines
+
+
+def test_a_signed_out_session_cookie_opens_nothing(shop: Shop) -> None:
+    # Attack: the session cookie still worked after logout (12 h lifetime).
+    client, csrf = shop.staff(AGENT_EMAIL, AGENT_PASSWORD)
+    cookie = client.cookies.get(SESSION_COOKIE)
+    assert client.post("/api/auth/logout", headers=csrf).status_code == 200
+    replay = shop.client()
+    replay.cookies.set(SESSION_COOKIE, cookie)
+    assert_json_error(replay.get("/api/console/cases"), 401)
+
+
+def test_a_new_password_signs_every_session_out(shop: Shop) -> None:
+    client, _ = shop.staff(AGENT_EMAIL, AGENT_PASSWORD)
+    assert client.get("/api/console/cases").status_code == 200
+    add_staff(shop.store, AGENT_EMAIL, "a-new-password", role=StaffRole.AGENT)
+    assert_json_error(client.get("/api/console/cases"), 401)
+
+
+def test_wrong_passwords_lock_the_account_and_every_sign_in_is_audited(shop: Shop) -> None:
+    # Attack: 170 wrong passwords for one account were checked and the right one still accepted.
+    client = shop.client()
+    for n in range(5):
+        assert_json_error(client.post("/api/auth/login", json={"email": AGENT_EMAIL, "password": f"guess-{n}"}), 401)
+    assert_json_error(client.post("/api/auth/login", json={"email": AGENT_EMAIL, "password": AGENT_PASSWORD}), 429)
+    # Another account is not locked by them.
+    assert client.post("/api/auth/login", json={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD}).status_code == 200
+    with shop.store.read() as s:
+        audited = [(e.arguments["email"], e.ok) for e in s.scalars(select(AuditEntry).where(AuditEntry.tool == "staff_login"))]
+    assert audited.count((AGENT_EMAIL, False)) == 6 and (ADMIN_EMAIL, True) in audited
+
+
+def test_the_session_cookie_is_secure_when_the_public_url_is_https(make_shop: Callable[..., Shop]) -> None:
+    for options, secure in (
+        ({"public_url": "https://support.shop.example"}, True),
+        ({}, False),
+        ({"secure_cookies": True}, True),
+    ):
+        shop = make_shop(**options)
+        answer = shop.client().post("/api/auth/login", json={"email": AGENT_EMAIL, "password": AGENT_PASSWORD})
+        assert ("secure" in answer.headers["set-cookie"].lower()) is secure
