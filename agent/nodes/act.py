@@ -42,7 +42,13 @@ def act(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     if done.ok and outcome is not None and outcome.result is not None:
         parts.extend(deps.brain.describe_result(state, context, decision.tool, outcome.result))
         updates["status"] = "open"
-        if not state.get("then_intent") and state.get("queued") and state.get("queued") != state.get("intent"):
+        queued = state.get("queued")
+        if (
+            not state.get("then_intent")
+            and queued
+            and queued != state.get("intent")
+            and not settled(state, queued, decision.tool)
+        ):
             # The other request the customer made with this one comes next, in the same turn.
             updates["then_intent"] = state.get("queued")
             updates["queued"] = None
@@ -57,6 +63,30 @@ def act(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
         ).to_state()
     updates["reply_parts"] = parts
     return updates
+
+
+# A problem with an item is settled once one of these ran for it in the conversation.
+REMEDY_TOOLS = frozenset({"create_reshipment", "issue_refund", "exchange_items"})
+PROBLEM_REQUESTS = frozenset({"damaged_item", "wrong_item", "missing_item", "not_received"})
+# The tool each request asks for.
+REQUEST_TOOL = {
+    "reship_request": "create_reshipment",
+    "refund_request": "issue_refund",
+    "return_request": "return_items",
+    "exchange_request": "exchange_items",
+    "cancel_order": "cancel_order",
+    "change_address": "change_shipping_address",
+    "switch_carrier": "switch_carrier",
+}
+
+
+def settled(state: ConversationState, request: str, tool_now: str) -> bool:
+    """Whether the request waiting to be taken up was answered already ("send the right one",
+    done, then "register the return": the wrong item needs no second parcel)."""
+    done = {a["tool"] for a in state.get("actions_log", []) if a["ok"]} | {tool_now}
+    if request in PROBLEM_REQUESTS:
+        return bool(done & REMEDY_TOOLS)
+    return REQUEST_TOOL.get(request) in done
 
 
 FAILURE_REPLIES = {

@@ -716,11 +716,22 @@ def test_the_tau_retail_profile_keeps_any_proof_for_writes(tau_gate: PolicyGate)
     assert PROOF_FOR_WRITES not in decision.clauses
 
 
-def test_a_cancellation_that_pays_back_more_than_the_refund_cap_needs_a_human(default_gate: PolicyGate) -> None:
-    # Attack: cancellations refunded 138,034.51 KZT and 2,381.12 PLN without a human.
+def test_a_cancellation_before_shipping_pays_back_any_amount_as_the_readme_says(default_gate: PolicyGate) -> None:
+    # Found: cancellations refunded 138,034.51 KZT and 2,381.12 PLN without a human while the README
+    # spoke only of a refund cap. The default profile keeps them uncapped (nothing has shipped) and
+    # says so; a name and a postal code no longer open them, and a refund of a shipped order is capped.
     for currency, total in (("KZT", Decimal("138034.51")), ("PLN", Decimal("2381.12"))):
         order = make_order(currency=currency, total=total, amount_paid=total)
-        decision = default_gate.evaluate(make_request("cancel_order", order=order), confirmed=True)
-        assert_verdict(decision, Verdict.APPROVE)
-    small = default_gate.evaluate(make_request("cancel_order", order=make_order()), confirmed=True)
-    assert small.verdict is Verdict.ALLOW
+        cancel = default_gate.evaluate(
+            make_request("cancel_order", order=order, identity_method="order_number_email"), confirmed=True
+        )
+        assert cancel.verdict is Verdict.ALLOW
+        weak = default_gate.evaluate(
+            make_request("cancel_order", order=order, identity_method="name_postal_code"), confirmed=True
+        )
+        assert weak.verdict is Verdict.DENY
+        shipped = make_order(currency=currency, total=total, amount_paid=total, status=OrderStatus.DELIVERED)
+        refund = default_gate.evaluate(make_request("issue_refund", {"reason": "x"}, order=shipped), confirmed=True)
+        assert refund.verdict is Verdict.APPROVE
+    readme = " ".join((Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8").split())
+    assert "a cancellation before the carrier has the parcel pays the whole order back" in readme
