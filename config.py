@@ -68,6 +68,9 @@ class Settings(BaseSettings):
 
     rate_limit_per_ip: int = Field(default=120, ge=0, description="Requests a minute from one address (0: no limit).")
     rate_limit_per_conversation: int = Field(default=30, ge=0, description="Messages a minute in one conversation.")
+    rate_limit_long_messages: int = Field(
+        default=6, ge=0, description="Messages over 1,000 characters a minute from one address (0: no limit)."
+    )
     identity_failures_per_target: int = Field(
         default=5,
         ge=1,

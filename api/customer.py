@@ -18,6 +18,7 @@ from agent.service import MAX_MESSAGE_CHARS
 from api.auth import AuthError, conversation_token
 from api.deps import ConversationDep, LimitsDep, RuntimeDep, StreamedConversationDep
 from api.events import event_stream
+from api.limits import LONG_MESSAGE_CHARS
 from support import conversations
 
 UI_FILE = Path(__file__).resolve().parents[1] / "prompts" / "ui.yaml"
@@ -88,6 +89,8 @@ def send_message(
     tokens go out on the conversation's event stream."""
     limits.per_conversation.hit(conversation.id)
     client = request.client.host if request.client is not None else None
+    if len(body.text) > LONG_MESSAGE_CHARS:
+        limits.long_per_ip.hit(client or "unknown")
     return _for_widget(conversations.send_message(runtime, conversation, body.text, client=client))
 
 

@@ -41,9 +41,16 @@ class RateLimiter:
                     del self._hits[stale]
 
 
+# A message longer than this counts against the address's budget of long messages.
+LONG_MESSAGE_CHARS = 1000
+
+
 class RequestLimits:
-    """The deployment's limits: requests a minute from one address, messages a minute in one conversation."""
+    """The deployment's limits: requests a minute from one address, messages a minute in one
+    conversation, long messages a minute from one address."""
 
     def __init__(self, settings: Settings) -> None:
         self.per_ip = RateLimiter(settings.rate_limit_per_ip, "address")
         self.per_conversation = RateLimiter(settings.rate_limit_per_conversation, "conversation")
+        # A long message costs several short ones of CPU: one address gets a few a minute.
+        self.long_per_ip = RateLimiter(settings.rate_limit_long_messages, "address")

@@ -61,7 +61,7 @@ def start_server(data_dir: Path, env_extra: dict[str, str]) -> tuple[subprocess.
     }
     env.pop("HELLOWORD_DATABASE_URL", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "cli", "serve", "--port", str(port)],
+        [sys.executable, "-m", "cli", "serve", "--demo", "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -87,6 +87,20 @@ class SentenceTransformerEmbedder:
         return self.embed_queries(texts)
 
 
+# A query is read as its first and last characters up to this many: a 4,000-character message
+# costs about what a short one does (the request sits at the start or the end; the full text is
+# kept in the record and read by the rest of the turn).
+QUERY_CHARS = 500
+
+
+def bounded(text: str, limit: int = QUERY_CHARS) -> str:
+    """The text, or its head and tail when it is longer than `limit` characters."""
+    if len(text) <= limit:
+        return text
+    head = limit * 3 // 5
+    return f"{text[:head]} … {text[-(limit - head) :]}"
+
+
 class RememberingEmbedder:
     """An embedder that remembers the query vectors of the last few hundred texts, so a turn
     that reads one message twice (the intent, then the policy search) embeds it once."""
@@ -103,7 +117,7 @@ class RememberingEmbedder:
         self._lock = threading.Lock()
 
     def embed_queries(self, texts: Sequence[str]) -> Vectors:
-        texts = list(texts)
+        texts = [bounded(t) for t in texts]
         with self._lock:
             found = {t: self._known[t] for t in texts if t in self._known}
             for t in found:

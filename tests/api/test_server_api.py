@@ -568,3 +568,18 @@ def test_the_session_cookie_is_secure_when_the_public_url_is_https(make_shop: Ca
         shop = make_shop(**options)
         answer = shop.client().post("/api/auth/login", json={"email": AGENT_EMAIL, "password": AGENT_PASSWORD})
         assert ("secure" in answer.headers["set-cookie"].lower()) is secure
+
+
+def test_long_messages_from_one_address_have_a_budget_short_ones_do_not(make_shop: Callable[..., Shop]) -> None:
+    # Attack: four 4,000-character messages from one address halved everyone's throughput.
+    shop = make_shop(rate_limit_long_messages=2, rate_limit_per_conversation=100)
+    client = shop.client()
+    conversation, header = shop.conversation(client)
+    url = f"/api/conversations/{conversation}/messages"
+    long = "my parcel has not arrived yet, " * 120
+    assert client.post(url, json={"text": long[:3900]}, headers=header).status_code == 200
+    assert client.post(url, json={"text": long[:3800]}, headers=header).status_code == 200
+    refused = client.post(url, json={"text": long[:3700]}, headers=header)
+    assert_json_error(refused, 429)
+    assert refused.headers.get("retry-after")
+    assert client.post(url, json={"text": "where is my order #A1003?"}, headers=header).status_code == 200
