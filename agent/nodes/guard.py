@@ -15,6 +15,10 @@ from tools import keys
 def guard(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     decision = Decision.from_state(state.get("decision") or {"kind": "reply"})
     assert decision.tool is not None
+    if done_before(state, decision.tool, decision.arguments):
+        # "yep, do both - send the right one and set up the return" after both were done: the
+        # same write for the same items is not proposed (or counted against a cap) again.
+        return {"gate": None, "pending": None, "reply_parts": [*state.get("reply_parts", []), ("already_done", {})]}
     verdict = deps.runner.judge(customer_proposal(deps, state, decision.tool, decision.arguments))
     result: dict[str, Any] = {
         "gate": verdict.model_dump(mode="json"),
@@ -46,6 +50,19 @@ def guard(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
     else:
         result["reply_parts"] = parts
     return result
+
+
+def done_before(state: ConversationState, tool: str, arguments: dict[str, Any]) -> bool:
+    """Whether this conversation already did this very write (the same tool and arguments, the
+    reason given aside)."""
+
+    def what(args: dict[str, Any]) -> dict[str, Any]:
+        return {key: value for key, value in args.items() if key != "reason" and value is not None}
+
+    return tool != "escalate_to_human" and any(
+        action["ok"] and action["tool"] == tool and what(action["arguments"]) == what(arguments)
+        for action in state.get("actions_log", [])
+    )
 
 
 def refusal_reply(deps: AgentDeps, tool: str) -> str:

@@ -638,7 +638,12 @@ NO_NEW_ADDRESS_BEFORE = re.compile(
 
 
 # Words after the word for address that make it an email: "mon adresse mail c'est …", "adres e-mail".
-NO_NEW_ADDRESS_AFTER = re.compile(r"\s*(?:e\s?mail|mail|electronique|de\s+courriel|de\s+correo|e\s?posta)(?![^\W\d_])")
+# "adres aynı", "the address is the same", "adresse reste la même": no new one either.
+NO_NEW_ADDRESS_AFTER = re.compile(
+    r"\s*(?:e\s?mail|mail|electronique|de\s+courriel|de\s+correo|e\s?posta|ayn[ıi]|is\s+the\s+same|stays\s+the\s+same|"
+    r"reste\s+la\s+meme|bleibt\s+gleich|la\s+misma|es\s+la\s+misma|e\s+a\s+mesma|la\s+stessa|blijft\s+hetzelfde|"
+    r"ta\s+sama|та\s+же|тот\s+же)(?![^\W\d_])"
+)
 
 
 def read_requests(deps: AgentDeps, text: str, language: str) -> tuple[dict[str, float], frozenset[str]]:

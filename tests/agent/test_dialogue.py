@@ -2536,3 +2536,26 @@ def test_a_yes_retried_after_a_crash_reports_the_write_that_ran(agent: SupportAg
     turn = agent.handle("g329", "yes")
     assert turn.status != "escalated" and all(a["ok"] for a in turn.actions)
     assert writes(agent) == ["cancel_order"]
+
+
+def test_both_asked_again_after_both_were_done_is_already_done(agent: SupportAgent) -> None:
+    agent.handle("g330", "the Mug of order #A1002 is the wrong one, email alice@example.com")
+    agent.handle("g330", "yes send the right one please, and what do I do with this one, send it back?")
+    agent.handle("g330", "yes open the return")
+    before = writes(agent)
+    assert "create_reshipment" in before
+    turn = agent.handle("g330", "yep do both - send the right one and set up the return")
+    assert writes(agent) == before and turn.status != "escalated"
+
+
+def test_no_size_change_cancel_the_whole_order_cancels_in_russian(agent: SupportAgent) -> None:
+    agent.handle("g331", "Хочу отменить заказ #A1005, почта alice@example.com")
+    assert pending_tool(agent, "g331") == "cancel_order"
+    agent.handle("g331", "Нет, менять размер не нужно, отменяйте весь заказ, пожалуйста.")
+    assert writes(agent) == ["cancel_order"] or pending_tool(agent, "g331") == "cancel_order"
+
+
+def test_yes_send_it_the_address_is_the_same_sends_it_in_turkish(agent: SupportAgent) -> None:
+    replacement_offered(agent, "g332")
+    agent.handle("g332", "evet gönderin, adres aynı")
+    assert writes(agent) == ["create_reshipment"]
