@@ -15,6 +15,21 @@ WRITE_REQUESTS = frozenset(
     {"cancel_order", "change_address", "switch_carrier", "refund_request", "reship_request", "return_request",
      "exchange_request", "modify_order"}
 )  # fmt: skip
+# Problems with an order's items the customer tells, as against requests they make.
+PROBLEM_INTENTS = frozenset({"damaged_item", "wrong_item", "missing_item", "not_received"})
+# The request each write answers: a no to its proposal refuses the request, and once it ran the
+# request is done.
+OWN_REQUEST: dict[str, str] = {
+    "create_reshipment": "reship_request",
+    "issue_refund": "refund_request",
+    "return_items": "return_request",
+    "exchange_items": "exchange_request",
+    "modify_order_items": "modify_order",
+    "cancel_order": "cancel_order",
+    "intercept_parcel": "cancel_order",
+    "change_shipping_address": "change_address",
+    "switch_carrier": "switch_carrier",
+}
 
 
 class PendingAction(TypedDict):

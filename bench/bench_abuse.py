@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,8 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _stats import p95  # noqa: E402
-from bench_server import customer, start_server  # noqa: E402
+from bench_server import customer, line, prepare_shop, start_server  # noqa: E402
 
 LONG = ("My parcel has not arrived yet and I would like to know what is going on with it. " * 60)[:4000]
 
@@ -61,12 +57,6 @@ async def run(url: str, people: list[dict[str, str]], customers: int, seconds: f
     return out
 
 
-def row(name: str, result: dict[str, Any]) -> str:
-    samples = result["latency"] or [0.0]
-    rate = len(result["latency"]) / result["seconds"]
-    return f"| {name:<40} | {rate:8.1f} | {statistics.median(samples):9.1f} | {p95(samples):9.1f} | {result['errors']:6d} |"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--customers", type=int, default=10)
@@ -75,10 +65,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
-        env = {**os.environ, "HELLOWORD_DATA_DIR": str(data)}
-        env.pop("HELLOWORD_DATABASE_URL", None)
-        subprocess.run([sys.executable, "-m", "cli", "demo-data"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-        subprocess.run([sys.executable, "-m", "cli", "kb", "ingest"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+        prepare_shop(data)
         server, url = start_server(data, {"HELLOWORD_BRAIN": "offline"})
         try:
             people = httpx.get(url + "/api/demo/customers", timeout=30).json()
@@ -94,8 +81,8 @@ def main() -> None:
     print(f"{args.customers} customers for {args.seconds:.0f} s on 127.0.0.1 (one process), offline brain\n")
     print("| load                                     | msgs/s   | median ms | p95 ms    | errors |")
     print("|------------------------------------------|----------|-----------|-----------|--------|")
-    print(row("baseline: customers alone", alone))
-    print(row(f"customers + {args.abusers} long-message senders", abused))
+    print(line("baseline: customers alone", alone, width=40))
+    print(line(f"customers + {args.abusers} long-message senders", abused, width=40))
     print(f"\ncustomers' throughput with the long messages: {ratio:.0%} of the baseline")
     print(f"long messages (4,000 characters): {answered} answered, {refused} refused with 429 (budget per address)")
 

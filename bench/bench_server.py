@@ -135,10 +135,19 @@ async def run_load(
     return out
 
 
-def line(name: str, result: dict[str, Any]) -> str:
+def line(name: str, result: dict[str, Any], width: int = 44) -> str:
+    """A table row: the load's name, requests a second, median and p95 latency, errors."""
     samples = result["latency"] or [0.0]
     rate = len(result["latency"]) / result["seconds"]
-    return f"| {name:<44} | {rate:8.1f} | {statistics.median(samples):9.1f} | {p95(samples):9.1f} | {result['errors']:6d} |"
+    return f"| {name:<{width}} | {rate:8.1f} | {statistics.median(samples):9.1f} | {p95(samples):9.1f} | {result['errors']:6d} |"
+
+
+def prepare_shop(data: Path) -> None:
+    """The demo shop and its knowledge base in a fresh data folder."""
+    env = {**os.environ, "HELLOWORD_DATA_DIR": str(data)}
+    env.pop("HELLOWORD_DATABASE_URL", None)
+    subprocess.run([sys.executable, "-m", "cli", "demo-data"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, "-m", "cli", "kb", "ingest"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def main() -> None:
@@ -148,10 +157,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp)
-        env = {**os.environ, "HELLOWORD_DATA_DIR": str(data)}
-        env.pop("HELLOWORD_DATABASE_URL", None)
-        subprocess.run([sys.executable, "-m", "cli", "demo-data"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
-        subprocess.run([sys.executable, "-m", "cli", "kb", "ingest"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+        prepare_shop(data)
         model = subprocess.Popen([sys.executable, "-c", SCRIPTED_MODEL.format(root=str(ROOT))], stdout=subprocess.PIPE, cwd=ROOT)
         assert model.stdout is not None
         model_url = model.stdout.readline().decode().strip()

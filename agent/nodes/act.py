@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from agent.brain import Decision
 from agent.nodes.deps import AgentDeps, customer_proposal
-from agent.state import ActionRecord, ConversationState
+from agent.state import OWN_REQUEST, PROBLEM_INTENTS, ActionRecord, ConversationState
 from tools import keys
 
 
@@ -67,26 +67,15 @@ def act(deps: AgentDeps, state: ConversationState) -> dict[str, Any]:
 
 # A problem with an item is settled once one of these ran for it in the conversation.
 REMEDY_TOOLS = frozenset({"create_reshipment", "issue_refund", "exchange_items"})
-PROBLEM_REQUESTS = frozenset({"damaged_item", "wrong_item", "missing_item", "not_received"})
-# The tool each request asks for.
-REQUEST_TOOL = {
-    "reship_request": "create_reshipment",
-    "refund_request": "issue_refund",
-    "return_request": "return_items",
-    "exchange_request": "exchange_items",
-    "cancel_order": "cancel_order",
-    "change_address": "change_shipping_address",
-    "switch_carrier": "switch_carrier",
-}
 
 
 def settled(state: ConversationState, request: str, tool_now: str) -> bool:
     """Whether the request waiting to be taken up was answered already ("send the right one",
     done, then "register the return": the wrong item needs no second parcel)."""
     done = {a["tool"] for a in state.get("actions_log", []) if a["ok"]} | {tool_now}
-    if request in PROBLEM_REQUESTS:
+    if request in PROBLEM_INTENTS:
         return bool(done & REMEDY_TOOLS)
-    return REQUEST_TOOL.get(request) in done
+    return any(OWN_REQUEST.get(tool) == request for tool in done)
 
 
 FAILURE_REPLIES = {

@@ -11,7 +11,15 @@ from typing import Any
 
 from agent.language import UNSURE_FIRST_CONFIDENCE, detect_language
 from agent.nodes.deps import AgentDeps, add_usage
-from agent.state import ORDER_INTENTS, WRITE_REQUESTS, ConversationState, PendingAction, fresh_turn
+from agent.state import (
+    ORDER_INTENTS,
+    OWN_REQUEST,
+    PROBLEM_INTENTS,
+    WRITE_REQUESTS,
+    ConversationState,
+    PendingAction,
+    fresh_turn,
+)
 from agent.understanding import (
     COMPENSATION_WORDS,
     CONDITIONAL,
@@ -90,7 +98,6 @@ NO_AND_MORE_UNITS = 4.0
 
 
 # A problem with what arrived: the remedy (a new parcel or the money) is still to be settled.
-PROBLEM_INTENTS = frozenset({"damaged_item", "wrong_item", "missing_item", "not_received"})
 REMEDY_INTENTS = frozenset({"refund_request", "reship_request", "return_request"})
 
 
@@ -248,18 +255,6 @@ OTHER_REQUEST_MIN_WEIGHT = 1.0
 
 
 PROBLEMS = ("damaged_item", "wrong_item", "missing_item", "not_received")
-# The request each proposal answers: a no to it refuses the proposal, whatever led to it.
-OWN_REQUEST: dict[str, str] = {
-    "create_reshipment": "reship_request",
-    "issue_refund": "refund_request",
-    "return_items": "return_request",
-    "exchange_items": "exchange_request",
-    "modify_order_items": "modify_order",
-    "cancel_order": "cancel_order",
-    "intercept_parcel": "cancel_order",
-    "change_shipping_address": "change_address",
-    "switch_carrier": "switch_carrier",
-}
 # Requests a "yes …" may name and still accept the proposal of this tool ("yes, refund it" to a
 # refund offered for a broken item; "네 환불 진행해주세요", yes, go on with the refund).
 SAME_REQUEST: dict[str, frozenset[str]] = {
